@@ -1,0 +1,84 @@
+use crate::snapshot::Rule;
+use axum::response::Response;
+use http::header;
+use pin_project_lite::pin_project;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use super::BoxResponseFuture;
+
+pin_project! {
+    /// The response future of [`Waygate`](super::Waygate): the inner service's response (with
+    /// deprecation headers when due), or the response to a blocked request.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        kind: Kind<F>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<F> {
+        Inner { #[pin] future: F, deprecated: Option<Arc<Rule>> },
+        Ready { response: Option<Response> },
+        Factory { future: BoxResponseFuture },
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn inner(future: F) -> Self {
+        Self::deprecated(future, None)
+    }
+
+    pub(crate) fn deprecated(future: F, deprecated: Option<Arc<Rule>>) -> Self {
+        Self {
+            kind: Kind::Inner { future, deprecated },
+        }
+    }
+
+    pub(crate) fn ready(response: Response) -> Self {
+        Self {
+            kind: Kind::Ready {
+                response: Some(response),
+            },
+        }
+    }
+
+    pub(crate) fn factory(future: BoxResponseFuture) -> Self {
+        Self {
+            kind: Kind::Factory { future },
+        }
+    }
+}
+
+impl<F, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().kind.project() {
+            KindProj::Inner { future, deprecated } => {
+                let mut response = ready!(future.poll(cx))?;
+                if let Some(headers) = deprecated.take().as_deref().and_then(Rule::deprecation) {
+                    let map = response.headers_mut();
+                    map.insert("deprecation", headers.deprecation.clone());
+                    if let Some(sunset) = &headers.sunset {
+                        map.insert("sunset", sunset.clone());
+                    }
+                    if let Some(link) = &headers.link {
+                        map.append(header::LINK, link.clone());
+                    }
+                }
+                Poll::Ready(Ok(response))
+            }
+            KindProj::Ready { response } => {
+                Poll::Ready(Ok(response.take().expect("ResponseFuture polled after completion")))
+            }
+            KindProj::Factory { future } => future.as_mut().poll(cx).map(Ok),
+        }
+    }
+}

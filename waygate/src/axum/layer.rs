@@ -1,0 +1,199 @@
+use super::response::{BlockKind, Blocked, BoxResponseFuture, IntoFactoryResponse};
+use super::Waygate;
+use crate::Engine;
+use std::fmt;
+use std::sync::Arc;
+use tower_layer::Layer;
+
+/// Enforces route state on every request of an axum [`Router`](axum::Router).
+///
+/// Apply it with [`Router::layer`](axum::Router::layer), after the routes are added, so that
+/// it sees each request's [`MatchedPath`](axum::extract::MatchedPath) — route state is keyed by
+/// path template (`GET:/items/{id}`).
+///
+/// ```
+/// use axum::Router;
+/// use waygate::prelude::*;
+///
+/// #[route(GET, "/payments")]
+/// #[maintenance(reason = "DB migration")]
+/// async fn payments() -> &'static str { "[]" }
+///
+/// let engine = Engine::new();
+/// let app: Router = Router::new()
+///     .merge(routes![payments])
+///     .layer(WaygateLayer::new(engine.clone()));
+/// ```
+///
+/// Requests under the admin path (default `/waygate`) pass untouched; change it with
+/// [`admin_path`](Self::admin_path).
+#[derive(Clone)]
+pub struct WaygateLayer {
+    pub(crate) engine: Engine,
+    pub(crate) config: Arc<LayerConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct LayerConfig {
+    skip: Vec<String>,
+    pub(crate) responses: Responses,
+}
+
+impl LayerConfig {
+    /// Whether `path` is under one of the skipped prefixes.
+    pub(crate) fn skips(&self, path: &str) -> bool {
+        self.skip.iter().any(|prefix| {
+            path.strip_prefix(prefix.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+}
+
+impl WaygateLayer {
+    /// A layer enforcing `engine`'s state.
+    pub fn new(engine: Engine) -> Self {
+        Self {
+            engine,
+            config: Arc::new(LayerConfig {
+                skip: vec!["/waygate".to_owned()],
+                responses: Responses::default(),
+            }),
+        }
+    }
+
+    /// Where the admin API and dashboard are mounted (default `/waygate`); requests under it
+    /// are never blocked.
+    pub fn admin_path(mut self, path: &str) -> Self {
+        let config = Arc::make_mut(&mut self.config);
+        config.skip[0] = normalise(path);
+        self
+    }
+
+    /// Another path prefix whose requests are never checked (e.g. `/docs`).
+    pub fn skip_path(mut self, path: &str) -> Self {
+        Arc::make_mut(&mut self.config)
+            .skip
+            .push(normalise(path));
+        self
+    }
+
+    /// Default responses for blocked requests of routes without their own `response = ..`.
+    pub fn responses(mut self, responses: Responses) -> Self {
+        Arc::make_mut(&mut self.config).responses = responses;
+        self
+    }
+
+    /// The engine this layer enforces.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+fn normalise(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.starts_with('/') {
+        true => trimmed.to_owned(),
+        false => format!("/{trimmed}"),
+    }
+}
+
+impl<S> Layer<S> for WaygateLayer {
+    type Service = Waygate<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Waygate::new(inner, self.clone())
+    }
+}
+
+impl fmt::Debug for WaygateLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaygateLayer")
+            .field("engine", &self.engine)
+            .field("skip", &self.config.skip)
+            .field("responses", &self.config.responses)
+            .finish()
+    }
+}
+
+type Factory = Arc<dyn Fn(Blocked) -> BoxResponseFuture + Send + Sync>;
+
+/// Layer-wide default responses for blocked requests, by kind of block. A route's own
+/// `response = ..` wins over these; without either, the built-in JSON is sent.
+///
+/// ```
+/// use axum::response::Html;
+/// use waygate::{Blocked, Responses};
+///
+/// let responses = Responses::new()
+///     .maintenance(|blocked: Blocked| Html(format!("<h1>Back soon</h1><p>{}</p>", blocked.reason)))
+///     .disabled(|_: Blocked| async { (http::StatusCode::GONE, "gone") });
+/// ```
+#[derive(Clone, Default)]
+pub struct Responses {
+    maintenance: Option<Factory>,
+    disabled: Option<Factory>,
+    env_gated: Option<Factory>,
+}
+
+impl Responses {
+    /// No defaults: the built-in responses.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The response for maintenance (route or global); sync or async.
+    pub fn maintenance<F, R, M>(mut self, factory: F) -> Self
+    where
+        F: Fn(Blocked) -> R + Send + Sync + 'static,
+        R: IntoFactoryResponse<M>,
+    {
+        self.maintenance = Some(erase(factory));
+        self
+    }
+
+    /// The response for disabled routes; sync or async.
+    pub fn disabled<F, R, M>(mut self, factory: F) -> Self
+    where
+        F: Fn(Blocked) -> R + Send + Sync + 'static,
+        R: IntoFactoryResponse<M>,
+    {
+        self.disabled = Some(erase(factory));
+        self
+    }
+
+    /// The response for env-gated routes outside their environments (default: empty `404`).
+    pub fn env_gated<F, R, M>(mut self, factory: F) -> Self
+    where
+        F: Fn(Blocked) -> R + Send + Sync + 'static,
+        R: IntoFactoryResponse<M>,
+    {
+        self.env_gated = Some(erase(factory));
+        self
+    }
+
+    pub(crate) fn get(&self, kind: BlockKind) -> Option<&Factory> {
+        match kind {
+            BlockKind::Maintenance => self.maintenance.as_ref(),
+            BlockKind::Disabled => self.disabled.as_ref(),
+            BlockKind::EnvGated => self.env_gated.as_ref(),
+        }
+    }
+}
+
+fn erase<F, R, M>(factory: F) -> Factory
+where
+    F: Fn(Blocked) -> R + Send + Sync + 'static,
+    R: IntoFactoryResponse<M>,
+{
+    Arc::new(move |blocked| factory(blocked).into_future())
+}
+
+impl fmt::Debug for Responses {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Responses")
+            .field("maintenance", &self.maintenance.is_some())
+            .field("disabled", &self.disabled.is_some())
+            .field("env_gated", &self.env_gated.is_some())
+            .finish()
+    }
+}

@@ -1,0 +1,22 @@
+//! The axum adapter: the [`WaygateLayer`] middleware, the [`Gate`] extractor, `routes![..]`
+//! support and the nest-aware [`WaygateRouter`].
+
+mod extractor;
+mod future;
+mod layer;
+mod mount;
+mod respond;
+mod response;
+mod router;
+mod service;
+
+pub use extractor::Gate;
+pub use future::ResponseFuture;
+pub use layer::{Responses, WaygateLayer};
+pub use mount::{MountGuard, MountGuardLayer};
+pub use response::{
+    call_factory, BlockKind, Blocked, BoxResponseFuture, IntoFactoryResponse, RateLimitResponse,
+    RateLimited, ResponseFn, RouteResponse,
+};
+pub use router::{Routes, WaygateRouter};
+pub use service::Waygate;

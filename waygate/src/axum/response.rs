@@ -1,0 +1,206 @@
+//! What a blocked request gets: the built-in JSON bodies (the Python original's, field for
+//! field), and the user's `response = ..` factories.
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, SecondsFormat, Utc};
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use serde_json::json;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Why a request was blocked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlockKind {
+    /// The route (or the whole service) is in maintenance: `503 MAINTENANCE_MODE`.
+    Maintenance,
+    /// The route is disabled: `503 ROUTE_DISABLED`.
+    Disabled,
+    /// The route is not served in this environment: `404`.
+    EnvGated,
+}
+
+/// A blocked request, handed to a `response = ..` factory.
+///
+/// Factories are plain functions or closures, sync or async, that take a `Blocked` and return
+/// anything that implements [`IntoResponse`]:
+///
+/// ```
+/// use axum::response::Html;
+/// use waygate::Blocked;
+///
+/// fn maintenance_page(blocked: Blocked) -> Html<String> {
+///     Html(format!("<h1>Back soon</h1><p>{}</p>", blocked.reason))
+/// }
+///
+/// async fn from_template(blocked: Blocked) -> (http::StatusCode, String) {
+///     (http::StatusCode::SERVICE_UNAVAILABLE, format!("unavailable: {}", blocked.reason))
+/// }
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Blocked {
+    /// Why the request was blocked.
+    pub kind: BlockKind,
+    /// The reason recorded with the route's state (or global maintenance).
+    pub reason: String,
+    /// The concrete request path (`/items/42`, not the template).
+    pub path: String,
+    /// The route key, when the request matched a known route.
+    pub key: Option<String>,
+    /// The request method.
+    pub method: Method,
+    /// The request headers (for content negotiation).
+    pub headers: HeaderMap,
+    /// When a maintenance window ends.
+    pub retry_after: Option<DateTime<Utc>>,
+    /// The engine's environment.
+    pub current_env: String,
+    /// The environments an env-gated route is served in.
+    pub allowed_envs: Vec<String>,
+}
+
+impl Blocked {
+    /// The response waygate sends when no factory is configured.
+    pub fn default_response(&self) -> Response {
+        builtin(
+            self.kind,
+            &self.reason,
+            &self.path,
+            self.retry_after,
+            Utc::now(),
+        )
+    }
+}
+
+/// The built-in response for a blocked request.
+pub(crate) fn builtin(
+    kind: BlockKind,
+    reason: &str,
+    path: &str,
+    retry_after: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Response {
+    match kind {
+        BlockKind::Maintenance => {
+            let mut error = json!({
+                "code": "MAINTENANCE_MODE",
+                "message": "This endpoint is temporarily unavailable",
+                "reason": reason,
+                "path": path,
+            });
+            let Some(end) = retry_after else {
+                return json_response(StatusCode::SERVICE_UNAVAILABLE, error);
+            };
+            error["retry_after"] = end.to_rfc3339_opts(SecondsFormat::AutoSi, false).into();
+            let mut response = json_response(StatusCode::SERVICE_UNAVAILABLE, error);
+            let seconds = (end - now).num_seconds().max(0);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
+        BlockKind::Disabled => json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({
+                "code": "ROUTE_DISABLED",
+                "message": "This endpoint has been disabled",
+                "reason": reason,
+                "path": path,
+            }),
+        ),
+        BlockKind::EnvGated => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn json_response(status: StatusCode, error: serde_json::Value) -> Response {
+    let body = serde_json::to_vec(&json!({ "error": error })).unwrap_or_default();
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// A boxed response future, as factories produce.
+pub type BoxResponseFuture = Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
+
+/// A type-erased `response = ..` factory for blocked requests.
+pub type ResponseFn = fn(Blocked) -> BoxResponseFuture;
+
+/// The registry's wrapper around a route's [`ResponseFn`].
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct RouteResponse(pub ResponseFn);
+
+/// What a response factory may return: anything that implements
+/// [`IntoResponse`] (a sync factory) or a future of it (an async factory). The marker `M`
+/// tells the two apart; it is inferred.
+pub trait IntoFactoryResponse<M>: Send + 'static {
+    /// The response, boxed.
+    fn into_future(self) -> BoxResponseFuture;
+}
+
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum SyncFactory {}
+
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum AsyncFactory {}
+
+impl<R> IntoFactoryResponse<SyncFactory> for R
+where
+    R: IntoResponse + Send + 'static,
+{
+    fn into_future(self) -> BoxResponseFuture {
+        let response = self.into_response();
+        Box::pin(std::future::ready(response))
+    }
+}
+
+impl<F> IntoFactoryResponse<AsyncFactory> for F
+where
+    F: Future + Send + 'static,
+    F::Output: IntoResponse,
+{
+    fn into_future(self) -> BoxResponseFuture {
+        Box::pin(async move { self.await.into_response() })
+    }
+}
+
+/// Calls a user factory, sync or async, and boxes what it returns.
+#[doc(hidden)]
+pub fn call_factory<A, F, R, M>(factory: F, arg: A) -> BoxResponseFuture
+where
+    F: Fn(A) -> R,
+    R: IntoFactoryResponse<M>,
+{
+    factory(arg).into_future()
+}
+
+/// A request refused by a rate limit, handed to a `#[rate_limit(response = ..)]` factory.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RateLimited {
+    /// The limit that was exceeded, as written (`"10/minute"`).
+    pub limit: String,
+    /// Whole seconds until a request may succeed again.
+    pub retry_after_seconds: u64,
+    /// When the window resets.
+    pub reset_at: DateTime<Utc>,
+    /// The concrete request path.
+    pub path: String,
+    /// The request method.
+    pub method: Method,
+    /// The request headers.
+    pub headers: HeaderMap,
+}
+
+/// The registry's wrapper around a route's `429` factory.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitResponse(pub fn(RateLimited) -> BoxResponseFuture);

@@ -1,0 +1,90 @@
+use super::future::ResponseFuture;
+use super::layer::WaygateLayer;
+use super::respond::{refuse, Refusal, RequestView};
+use crate::snapshot::{Pass, Verdict};
+use axum::extract::MatchedPath;
+use axum::response::Response;
+use http::Request;
+use std::task::{Context, Poll};
+use tower_service::Service;
+
+/// The middleware [`WaygateLayer`] wraps services in.
+///
+/// Per request: one snapshot load, one hash lookup by path template, and a clock read only
+/// for routes with a maintenance window. Nothing is allocated for a request that passes.
+#[derive(Clone, Debug)]
+pub struct Waygate<S> {
+    inner: S,
+    layer: WaygateLayer,
+}
+
+impl<S> Waygate<S> {
+    /// Wraps `inner`, enforcing the state of `layer`'s engine.
+    pub fn new(inner: S, layer: WaygateLayer) -> Self {
+        Self { inner, layer }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, B> Service<Request<B>> for Waygate<S>
+where
+    S: Service<Request<B>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let WaygateLayer { engine, config } = &self.layer;
+        if config.skips(request.uri().path()) {
+            return ResponseFuture::inner(self.inner.call(request));
+        }
+        let template = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+        let snapshot = engine.snapshot();
+        let verdict = snapshot.check(request.method(), template, request.uri().path(), || {
+            engine.now()
+        });
+        match verdict {
+            Verdict::Pass(Pass::Plain) => ResponseFuture::inner(self.inner.call(request)),
+            Verdict::Pass(Pass::Deprecated(rule)) => {
+                let rule = rule.clone();
+                ResponseFuture::deprecated(self.inner.call(request), Some(rule))
+            }
+            Verdict::Pass(Pass::Unknown) => {
+                if let Some(template) = template {
+                    engine.note_unknown_route(request.method(), template);
+                }
+                ResponseFuture::inner(self.inner.call(request))
+            }
+            Verdict::Block(block) => {
+                let view = RequestView {
+                    method: request.method(),
+                    uri: request.uri(),
+                    headers: request.headers(),
+                };
+                match refuse(engine, &block, view, Some(&config.responses)) {
+                    Refusal::Ready(response) => ResponseFuture::ready(response),
+                    Refusal::Pending(future) => ResponseFuture::factory(future),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Where route state lives: the [`Backend`] trait and its implementations.
+//!
+//! The engine is the only reader and writer of a backend; requests never touch it (they read
+//! the engine's in-process snapshot). A backend that other writers share (another process on
+//! the same file, another instance on the same Redis) reports their changes through
+//! [`Backend::watch`], and every engine subscribed to it reloads.
+//!
+//! Implement [`Backend`] to keep state anywhere else; the provided methods store global
+//! maintenance as a sentinel route state, as the Python original does, so a custom backend
+//! only needs the six required methods.
+
+#[cfg(feature = "file")]
+mod file;
+mod memory;
+
+#[cfg(feature = "file")]
+pub use file::FileBackend;
+pub use memory::MemoryBackend;
+
+use crate::model::{AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState};
+use async_trait::async_trait;
+use std::fmt;
+use std::path::PathBuf;
+use tokio::sync::watch;
+
+/// The key under which global maintenance is stored.
+pub const GLOBAL_KEY: &str = "__waygate:global__";
+
+/// Keys starting with this prefix are waygate's own records, hidden from route listings.
+pub const SENTINEL_PREFIX: &str = "__waygate:";
+
+/// How many audit entries the built-in backends keep (oldest dropped first).
+pub const AUDIT_CAPACITY: usize = 1000;
+
+/// Storage for route states, global maintenance and the audit log.
+///
+/// All methods are async and may fail with a [`BackendError`]; the engine fails open on
+/// read errors (requests keep being served from the last snapshot) and reports write errors
+/// to the caller of the mutation.
+#[async_trait]
+pub trait Backend: Send + Sync + fmt::Debug + 'static {
+    /// The state stored under `key`, if any.
+    async fn get_state(&self, key: &str) -> Result<Option<RouteState>, BackendError>;
+
+    /// Stores `state` under `state.path`, replacing what was there.
+    async fn set_state(&self, state: &RouteState) -> Result<(), BackendError>;
+
+    /// Removes the state under `key`; removing a missing key is not an error.
+    async fn delete_state(&self, key: &str) -> Result<(), BackendError>;
+
+    /// Every stored state, sentinels included.
+    async fn list_states(&self) -> Result<Vec<RouteState>, BackendError>;
+
+    /// Appends an entry to the audit log.
+    async fn write_audit(&self, entry: &AuditEntry) -> Result<(), BackendError>;
+
+    /// Audit entries, newest first, filtered by exact route key, at most `query.limit`.
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, BackendError>;
+
+    /// The global maintenance configuration (stored as the [`GLOBAL_KEY`] sentinel).
+    async fn global_config(&self) -> Result<GlobalMaintenanceConfig, BackendError> {
+        match self.get_state(GLOBAL_KEY).await? {
+            Some(state) if !state.reason.is_empty() => serde_json::from_str(&state.reason)
+                .map_err(|e| BackendError::corrupt(GLOBAL_KEY, e.to_string())),
+            _ => Ok(GlobalMaintenanceConfig::default()),
+        }
+    }
+
+    /// Stores the global maintenance configuration.
+    async fn set_global_config(&self, config: &GlobalMaintenanceConfig) -> Result<(), BackendError> {
+        let mut state = RouteState::active(GLOBAL_KEY);
+        state.reason =
+            serde_json::to_string(config).map_err(|e| BackendError::other(e.to_string()))?;
+        self.set_state(&state).await
+    }
+
+    /// A counter that changes when stored data may have been changed by another writer (it
+    /// may also change on this engine's own writes); the engine reloads everything when it
+    /// moves. `None` when the backend has no other writers to report.
+    fn watch(&self) -> Option<watch::Receiver<u64>> {
+        None
+    }
+
+    /// Called once by [`Engine::start`](crate::Engine::start) before anything is read.
+    async fn startup(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
+
+    /// Called once by [`Engine::shutdown`](crate::Engine::shutdown); flush what is pending.
+    async fn shutdown(&self) -> Result<(), BackendError> {
+        Ok(())
+    }
+}
+
+/// A backend operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// Reading or writing a file failed.
+    #[error("cannot {action} state file {}: {source}", path.display())]
+    Io {
+        /// What was being done (`read`, `write`, ...).
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Stored data could not be decoded; nothing was overwritten.
+    #[error("{location} holds invalid data: {message}")]
+    Corrupt {
+        /// The file or key that holds the data.
+        location: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The storage service cannot be reached.
+    #[error("backend unavailable: {0}")]
+    Unavailable(String),
+    /// Any other failure.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl BackendError {
+    /// Stored data at `location` could not be decoded.
+    pub fn corrupt(location: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Corrupt {
+            location: location.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Any other failure, with a message.
+    pub fn other(message: impl Into<String>) -> Self {
+        Self::Other(message.into())
+    }
+}
+
+/// Newest-first audit entries matching `query`, from an oldest-first list.
+pub(crate) fn select_audit<'a>(
+    entries: impl DoubleEndedIterator<Item = &'a AuditEntry>,
+    query: &AuditQuery,
+) -> Vec<AuditEntry> {
+    entries
+        .rev()
+        .filter(|e| query.route.as_deref().is_none_or(|r| e.path == r))
+        .take(query.limit)
+        .cloned()
+        .collect()
+}

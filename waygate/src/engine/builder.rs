@@ -1,0 +1,97 @@
+//! Configuring an engine in code, or from the environment and a `.waygate` file.
+
+use super::Engine;
+use crate::backend::{Backend, MemoryBackend};
+use crate::config::{self, BackendKind, ConfigError, Settings};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Builds an [`Engine`]. Explicit settings beat `WAYGATE_*` environment variables, which beat
+/// the `.waygate` file, which beats the defaults (memory backend, env `dev`).
+///
+/// ```
+/// use waygate::{backend::MemoryBackend, Engine};
+///
+/// let engine = Engine::builder()
+///     .backend(MemoryBackend::new())
+///     .env("production")
+///     .build();
+/// assert_eq!(engine.current_env(), "production");
+/// ```
+#[derive(Debug, Default)]
+#[must_use]
+pub struct EngineBuilder {
+    backend: Option<Arc<dyn Backend>>,
+    settings: Settings,
+}
+
+impl EngineBuilder {
+    /// Stores state in `backend`.
+    pub fn backend(self, backend: impl Backend) -> Self {
+        self.shared_backend(Arc::new(backend))
+    }
+
+    /// Stores state in a backend shared with other engines.
+    pub fn shared_backend(mut self, backend: Arc<dyn Backend>) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// The environment `env_only` routes are checked against (default `dev`).
+    pub fn env(mut self, env: impl Into<String>) -> Self {
+        self.settings.env = Some(env.into());
+        self
+    }
+
+    /// Which built-in backend [`build_from_env`](Self::build_from_env) creates.
+    pub fn backend_kind(mut self, kind: BackendKind) -> Self {
+        self.settings.backend = Some(kind);
+        self
+    }
+
+    /// The state file of the file backend (default `waygate-state.json`).
+    pub fn file_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.settings.file_path = Some(path.into());
+        self
+    }
+
+    /// Reads this file instead of looking for `.waygate` from the working directory upwards.
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.settings.config_file = Some(path.into());
+        self
+    }
+
+    /// Builds the engine from the explicit settings only: the given backend (or a new
+    /// [`MemoryBackend`]) and env (or `dev`).
+    pub fn build(self) -> Engine {
+        let backend = self
+            .backend
+            .unwrap_or_else(|| Arc::new(MemoryBackend::new()));
+        let env = self
+            .settings
+            .env
+            .unwrap_or_else(|| config::DEFAULT_ENV.to_owned());
+        Engine::from_parts(backend, env)
+    }
+
+    /// Builds the engine, filling what was not set explicitly from `WAYGATE_BACKEND`,
+    /// `WAYGATE_FILE_PATH`, `WAYGATE_ENV` and the `.waygate` file (the Python original's
+    /// `make_engine`).
+    pub fn build_from_env(self) -> Result<Engine, ConfigError> {
+        let resolved = config::resolve(self.settings, &|name| std::env::var(name).ok())?;
+        let backend = match self.backend {
+            Some(backend) => backend,
+            None => resolved.backend()?,
+        };
+        Ok(Engine::from_parts(backend, resolved.env))
+    }
+}
+
+impl Engine {
+    /// An engine configured by the environment: `WAYGATE_BACKEND` (`memory` | `file`),
+    /// `WAYGATE_FILE_PATH`, `WAYGATE_ENV`, and the `.waygate` file found in the working
+    /// directory or a parent. See [`EngineBuilder::build_from_env`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::builder().build_from_env()
+    }
+}

@@ -1,0 +1,293 @@
+//! Starting and stopping the engine: loading state, seeding declared routes, following the
+//! backend's changes and registering routes first seen by the middleware.
+
+use super::view::attribute_state;
+use super::{Engine, EngineEvent, Inner};
+use crate::model::RouteState;
+use crate::registry::RouteMeta;
+use crate::EngineError;
+use rustc_hash::FxHashSet;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// How long the engine waits before retrying a backend that failed to load.
+const RELOAD_RETRY: Duration = Duration::from_secs(5);
+
+type UnknownRoutes = mpsc::Receiver<(http::Method, String)>;
+
+#[derive(Debug)]
+pub(super) struct Tasks {
+    unknown: Option<UnknownRoutes>,
+    handles: Vec<JoinHandle<()>>,
+    started: bool,
+}
+
+impl Tasks {
+    pub(super) fn new(unknown: UnknownRoutes) -> Self {
+        Self {
+            unknown: Some(unknown),
+            handles: Vec::new(),
+            started: false,
+        }
+    }
+}
+
+impl Engine {
+    /// Loads stored state, seeds every declared route that has none (stored state wins over
+    /// attributes), arms maintenance timers and starts the background tasks that follow the
+    /// backend and register routes first seen by the middleware. Calling it again does nothing.
+    ///
+    /// Until `start` the engine enforces the declared (attribute) states. If the backend
+    /// cannot be read, `start` returns the error but the engine keeps serving the declared
+    /// states and retries in the background, so an app may log the error and carry on.
+    pub async fn start(&self) -> Result<(), EngineError> {
+        let unknown = {
+            let mut tasks = self.inner.tasks.lock().unwrap_or_else(|e| e.into_inner());
+            if tasks.started {
+                return Ok(());
+            }
+            tasks.started = true;
+            tasks.unknown.take()
+        };
+        if let Err(error) = self.inner.backend.startup().await {
+            tracing::error!(%error, "waygate: backend startup failed");
+        }
+        let loaded = self.seed().await;
+        if let Err(error) = &loaded {
+            tracing::error!(%error, "waygate: cannot load route state; serving declared states and retrying");
+        }
+        let weak = Arc::downgrade(&self.inner);
+        let mut handles = vec![tokio::spawn(follow_backend(weak.clone(), loaded.is_ok()))];
+        if let Some(unknown) = unknown {
+            handles.push(tokio::spawn(register_unknown(weak, unknown)));
+        }
+        self.inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .handles
+            .extend(handles);
+        loaded
+    }
+
+    /// Stops the background tasks and timers and lets the backend flush. The engine keeps
+    /// enforcing its last snapshot.
+    pub async fn shutdown(&self) {
+        let handles = std::mem::take(
+            &mut self
+                .inner
+                .tasks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .handles,
+        );
+        for handle in handles {
+            handle.abort();
+        }
+        self.inner.scheduler.cancel_all();
+        if let Err(error) = self.inner.backend.shutdown().await {
+            tracing::error!(%error, "waygate: backend shutdown failed");
+        }
+    }
+
+    fn started(&self) -> bool {
+        self.inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .started
+    }
+
+    /// Loads everything from the backend and writes the declared state of every route that
+    /// has no stored state yet.
+    async fn seed(&self) -> Result<(), EngineError> {
+        let _write = self.inner.write.lock().await;
+        let backend = &self.inner.backend;
+        let mut stored = backend.list_states().await?;
+        let global = backend.global_config().await?;
+        let stored_keys: FxHashSet<String> = stored.iter().map(|s| s.path.clone()).collect();
+        let mut declared: Vec<(String, &'static RouteMeta)> = self
+            .view()
+            .metas
+            .iter()
+            .map(|(k, m)| (k.clone(), *m))
+            .collect();
+        declared.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut seeded = Vec::new();
+        for (key, meta) in declared {
+            let wanted = attribute_state(&key, meta);
+            if stored_keys.contains(&key) {
+                report_divergence(&stored, &wanted);
+                continue;
+            }
+            backend.set_state(&wanted).await?;
+            seeded.push(key);
+            stored.push(wanted);
+        }
+        let mut view = self.view();
+        view.replace_states(stored);
+        view.global = global;
+        view.seeded.extend(seeded);
+        self.publish(&mut view);
+        let states: Vec<RouteState> = view.states.values().cloned().collect();
+        drop(view);
+        self.reschedule(&states);
+        self.emit(EngineEvent::Reloaded);
+        Ok(())
+    }
+
+    /// Replaces the engine's view with the backend's data (another writer changed it).
+    async fn reload(&self) -> Result<(), EngineError> {
+        let _write = self.inner.write.lock().await;
+        let states = self.inner.backend.list_states().await?;
+        let global = self.inner.backend.global_config().await?;
+        let mut view = self.view();
+        view.replace_states(states);
+        view.global = global;
+        self.publish(&mut view);
+        let states: Vec<RouteState> = view.states.values().cloned().collect();
+        drop(view);
+        self.reschedule(&states);
+        self.emit(EngineEvent::Reloaded);
+        Ok(())
+    }
+
+    fn reschedule(&self, states: &[RouteState]) {
+        self.inner.scheduler.cancel_all();
+        for state in states.iter().filter(|s| s.window.is_some()) {
+            self.schedule(state);
+        }
+    }
+
+    /// Records where declared routes are really mounted (full path templates, nest prefixes
+    /// included). A route moved away from its declared path stops being enforced under it.
+    pub(crate) fn register_mounts(&self, mounts: Vec<(String, &'static RouteMeta)>) {
+        let mut phantoms = Vec::new();
+        {
+            let mut view = self.view();
+            for (key, meta) in mounts {
+                if key != meta.key
+                    && view
+                        .metas
+                        .get(meta.key)
+                        .is_some_and(|m| std::ptr::eq(*m, meta))
+                {
+                    view.metas.remove(meta.key);
+                    if view.seeded.remove(meta.key) {
+                        view.states.remove(meta.key);
+                        phantoms.push(meta.key);
+                    }
+                }
+                view.metas.insert(key, meta);
+            }
+            self.publish(&mut view);
+        }
+        if !self.started() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let engine = self.clone();
+        runtime.spawn(async move {
+            for key in phantoms {
+                if let Err(error) = engine.inner.backend.delete_state(key).await {
+                    tracing::warn!(%error, %key, "waygate: could not remove the unmounted route");
+                }
+            }
+            if let Err(error) = engine.seed().await {
+                tracing::error!(%error, "waygate: could not store the mounted routes");
+            }
+        });
+    }
+}
+
+/// Logs when stored state overrides what the attributes now declare.
+fn report_divergence(stored: &[RouteState], wanted: &RouteState) {
+    let Some(stored) = stored.iter().find(|s| s.path == wanted.path) else {
+        return;
+    };
+    if stored.status != wanted.status || stored.allowed_envs != wanted.allowed_envs {
+        tracing::info!(
+            key = %wanted.path,
+            stored = %stored.status,
+            declared = %wanted.status,
+            "waygate: stored state wins over the route's attributes"
+        );
+    }
+}
+
+/// Reloads when the backend reports a change, and retries a failed load.
+async fn follow_backend(engine: Weak<Inner>, mut loaded: bool) {
+    let mut changes = match engine.upgrade() {
+        Some(inner) => inner.backend.watch(),
+        None => return,
+    };
+    loop {
+        match changes.as_mut() {
+            Some(rx) if loaded => {
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+            Some(_) | None if !loaded => tokio::time::sleep(RELOAD_RETRY).await,
+            _ => return,
+        }
+        let Some(inner) = engine.upgrade() else {
+            return;
+        };
+        let engine = Engine { inner };
+        let result = match loaded {
+            true => engine.reload().await,
+            false => engine.seed().await,
+        };
+        match result {
+            Ok(()) if !loaded => {
+                tracing::info!("waygate: route state loaded");
+                loaded = true;
+            }
+            Ok(()) => {}
+            Err(error) if loaded => {
+                tracing::error!(%error, "waygate: cannot reload route state; serving the last snapshot");
+                loaded = false;
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Stores routes the middleware saw without any state, as active.
+async fn register_unknown(engine: Weak<Inner>, mut unknown: UnknownRoutes) {
+    while let Some((method, template)) = unknown.recv().await {
+        let Some(inner) = engine.upgrade() else {
+            return;
+        };
+        let engine = Engine { inner };
+        if engine.snapshot().knows(&method, &template) {
+            continue;
+        }
+        let key = format!("{method}:{template}");
+        let _write = engine.inner.write.lock().await;
+        let state = match engine.inner.backend.get_state(&key).await {
+            Ok(Some(stored)) => stored,
+            Ok(None) => {
+                let state = RouteState::active(&key);
+                if let Err(error) = engine.inner.backend.set_state(&state).await {
+                    tracing::warn!(%error, %key, "waygate: could not store a newly seen route");
+                }
+                state
+            }
+            Err(error) => {
+                tracing::warn!(%error, %key, "waygate: could not read a newly seen route");
+                RouteState::active(&key)
+            }
+        };
+        let mut view = engine.view();
+        view.states.insert(key.clone(), state);
+        engine.publish(&mut view);
+        drop(view);
+        engine.emit(EngineEvent::RouteChanged { key });
+    }
+}

@@ -1,0 +1,208 @@
+//! The engine: owner of every route's state.
+//!
+//! Data flows one way: backend → engine view → immutable [`Snapshot`] → middleware. Mutations
+//! are serialised by one write lock, written to the backend, audited, and then published as a
+//! new snapshot; requests only ever load the snapshot.
+
+mod builder;
+mod lifecycle;
+mod mutate;
+mod resolve;
+mod scheduler;
+mod view;
+
+pub use builder::EngineBuilder;
+
+use crate::backend::Backend;
+use crate::clock::Clock;
+use crate::model::{AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState};
+use crate::registry::RouteMeta;
+use crate::snapshot::Snapshot;
+use crate::EngineError;
+use arc_swap::{ArcSwap, Guard};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{broadcast, mpsc};
+use view::View;
+
+/// The route-state engine. Cheap to clone: clones share one engine.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), waygate::EngineError> {
+/// use waygate::{prelude::*, Actor, RouteStatus};
+///
+/// #[route(GET, "/payments")]
+/// async fn payments() -> &'static str { "[]" }
+///
+/// let engine = Engine::builder().env("production").build();
+/// engine.start().await?;
+/// engine.disable("GET:/payments", "hotfix", Actor::new("alice")).await?;
+/// assert_eq!(engine.state("GET:/payments").unwrap().status, RouteStatus::Disabled);
+/// engine.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Arc<dyn Backend>,
+    env: String,
+    clock: Clock,
+    snapshot: ArcSwap<Snapshot>,
+    view: Mutex<View>,
+    write: tokio::sync::Mutex<()>,
+    events: broadcast::Sender<EngineEvent>,
+    unknown: mpsc::Sender<(http::Method, String)>,
+    tasks: Mutex<lifecycle::Tasks>,
+    scheduler: scheduler::Scheduler,
+}
+
+/// A change the engine applied, from a local mutation or from another writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EngineEvent {
+    /// A route's state changed (or a maintenance window began).
+    RouteChanged {
+        /// The route key.
+        key: String,
+    },
+    /// Global maintenance changed.
+    GlobalChanged,
+    /// Everything was reloaded from the backend.
+    Reloaded,
+}
+
+impl Engine {
+    /// An engine on a fresh [`MemoryBackend`](crate::backend::MemoryBackend), in env `dev`.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Configures an engine.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    fn from_parts(backend: Arc<dyn Backend>, env: String) -> Self {
+        let (unknown, unknown_rx) = mpsc::channel(256);
+        let view = View::from_registry();
+        let inner = Arc::new(Inner {
+            backend,
+            env,
+            clock: Clock::new(),
+            snapshot: ArcSwap::default(),
+            view: Mutex::new(view),
+            write: tokio::sync::Mutex::new(()),
+            events: broadcast::channel(256).0,
+            unknown,
+            tasks: Mutex::new(lifecycle::Tasks::new(unknown_rx)),
+            scheduler: scheduler::Scheduler::default(),
+        });
+        let engine = Self { inner };
+        engine.publish(&mut engine.view());
+        engine
+    }
+
+    /// The environment this engine enforces `env_only` routes for.
+    pub fn current_env(&self) -> &str {
+        &self.inner.env
+    }
+
+    /// The engine's clock: UTC time that follows tokio's clock (paused in tests).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.clock.now()
+    }
+
+    /// The backend the engine stores state in.
+    pub fn backend(&self) -> &Arc<dyn Backend> {
+        &self.inner.backend
+    }
+
+    /// The current snapshot. Cheap: no allocation, no lock. Middleware calls this per request.
+    pub fn snapshot(&self) -> Guard<Arc<Snapshot>> {
+        self.inner.snapshot.load()
+    }
+
+    /// The state of one route, by exact key (`"GET:/payments"`).
+    pub fn state(&self, key: &str) -> Option<RouteState> {
+        self.view().state(key)
+    }
+
+    /// Every route's state, sorted by key (waygate's own sentinel records are hidden).
+    pub fn list_states(&self) -> Vec<RouteState> {
+        self.view().states()
+    }
+
+    /// The global maintenance configuration.
+    pub fn global_maintenance(&self) -> GlobalMaintenanceConfig {
+        self.view().global.clone()
+    }
+
+    /// The routes declared with `#[route]` (and mounted through [`WaygateRouter`](crate::WaygateRouter)),
+    /// by key.
+    pub fn declared_routes(&self) -> Vec<(String, &'static RouteMeta)> {
+        let view = self.view();
+        let mut routes: Vec<_> = view.metas.iter().map(|(k, m)| (k.clone(), *m)).collect();
+        routes.sort_by(|a, b| a.0.cmp(&b.0));
+        routes
+    }
+
+    /// Audit entries, newest first.
+    pub async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, EngineError> {
+        Ok(self.inner.backend.audit_log(query).await?)
+    }
+
+    /// Changes as the engine applies them. Lagging receivers skip ahead (see
+    /// [`broadcast`](tokio::sync::broadcast)).
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Asks the engine to register a route it has no state for (a plain axum route seen for
+    /// the first time), off the request path.
+    pub fn note_unknown_route(&self, method: &http::Method, template: &str) {
+        // Full or closed channel: the route is registered on a later request.
+        let _ = self
+            .inner
+            .unknown
+            .try_send((method.clone(), template.to_owned()));
+    }
+
+    fn view(&self) -> MutexGuard<'_, View> {
+        // Every update of the view is a plain assignment that cannot panic half-way, so a
+        // poisoned lock still guards consistent data.
+        self.inner.view.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Rebuilds and publishes the snapshot from `view`.
+    fn publish(&self, view: &mut View) {
+        view.generation += 1;
+        let snapshot = view.snapshot(&self.inner.env);
+        self.inner.snapshot.store(Arc::new(snapshot));
+    }
+
+    fn emit(&self, event: EngineEvent) {
+        // No receivers is fine.
+        let _ = self.inner.events.send(event);
+    }
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("env", &self.inner.env)
+            .field("backend", &self.inner.backend)
+            .field("generation", &self.snapshot().generation())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,128 @@
+//! The engine's picture of the backend, plus the declared routes, from which snapshots are
+//! built.
+
+use crate::backend::SENTINEL_PREFIX;
+use crate::model::{GlobalMaintenanceConfig, MaintenanceWindow, RouteState, RouteStatus};
+use crate::registry::{registered_routes, InitialStatus, RouteMeta};
+use crate::snapshot::{Snapshot, SnapshotInput};
+use chrono::{TimeZone, Utc};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default)]
+pub(super) struct View {
+    /// States loaded from (or written to) the backend, sentinels excluded.
+    pub(super) states: BTreeMap<String, RouteState>,
+    pub(super) global: GlobalMaintenanceConfig,
+    /// Declared routes by full key.
+    pub(super) metas: FxHashMap<String, &'static RouteMeta>,
+    /// Keys this process wrote from attributes and nobody changed since.
+    pub(super) seeded: FxHashSet<String>,
+    pub(super) generation: u64,
+}
+
+impl View {
+    pub(super) fn from_registry() -> Self {
+        let metas = registered_routes().map(|m| (m.key.to_owned(), m)).collect();
+        Self {
+            metas,
+            ..Self::default()
+        }
+    }
+
+    /// A route's state: stored, else declared.
+    pub(super) fn state(&self, key: &str) -> Option<RouteState> {
+        self.states.get(key).cloned().or_else(|| {
+            self.metas
+                .get(key)
+                .map(|meta| attribute_state(key, meta))
+        })
+    }
+
+    pub(super) fn contains(&self, key: &str) -> bool {
+        self.states.contains_key(key) || self.metas.contains_key(key)
+    }
+
+    /// Every known key, stored or declared.
+    pub(super) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.states
+            .keys()
+            .map(String::as_str)
+            .chain(
+                self.metas
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| !self.states.contains_key(*k)),
+            )
+    }
+
+    /// Every route's state (stored, else declared), sorted by key.
+    pub(super) fn states(&self) -> Vec<RouteState> {
+        let mut all: Vec<RouteState> = self.keys().filter_map(|k| self.state(k)).collect();
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        all
+    }
+
+    pub(super) fn replace_states(&mut self, states: Vec<RouteState>) {
+        self.states = states
+            .into_iter()
+            .filter(|s| !s.path.starts_with(SENTINEL_PREFIX))
+            .map(|s| (s.path.clone(), s))
+            .collect();
+    }
+
+    pub(super) fn snapshot(&self, env: &str) -> Snapshot {
+        let declared: Vec<RouteState> = self
+            .metas
+            .iter()
+            .filter(|(k, _)| !self.states.contains_key(*k))
+            .map(|(k, m)| attribute_state(k, m))
+            .collect();
+        let states: Vec<&RouteState> = self.states.values().chain(declared.iter()).collect();
+        Snapshot::build(SnapshotInput {
+            generation: self.generation,
+            env,
+            states: &states,
+            metas: &self.metas,
+            global: &self.global,
+        })
+    }
+}
+
+/// The state a route's attributes declare.
+pub(super) fn attribute_state(key: &str, meta: &RouteMeta) -> RouteState {
+    let mut state = RouteState::active(key);
+    state.force_active = meta.force_active;
+    match meta.initial {
+        InitialStatus::Active => {}
+        InitialStatus::Maintenance { reason, window } => {
+            state.status = RouteStatus::Maintenance;
+            state.reason = reason.to_owned();
+            state.window = window.and_then(|(start, end)| {
+                Some(MaintenanceWindow::new(
+                    Utc.timestamp_opt(start, 0).single()?,
+                    Utc.timestamp_opt(end, 0).single()?,
+                    reason,
+                ))
+            });
+        }
+        InitialStatus::Disabled { reason } => {
+            state.status = RouteStatus::Disabled;
+            state.reason = reason.to_owned();
+        }
+        InitialStatus::EnvOnly { envs } => {
+            state.status = RouteStatus::EnvGated;
+            state.allowed_envs = envs.iter().map(|e| (*e).to_owned()).collect();
+        }
+        InitialStatus::Deprecated {
+            sunset,
+            use_instead,
+            ..
+        } => {
+            state.status = RouteStatus::Deprecated;
+            state.sunset_date = sunset.map(str::to_owned);
+            state.successor_path = use_instead.map(str::to_owned);
+        }
+    }
+    state
+}

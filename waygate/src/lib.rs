@@ -1,0 +1,59 @@
+#![doc = include_str!("docs/crate.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// Generated code names `::waygate::__private`; this makes that path work inside the crate
+// (its own tests and doc examples).
+#[allow(unused_extern_crates)]
+extern crate self as waygate;
+
+pub mod backend;
+pub mod model;
+pub mod prelude;
+pub mod registry;
+
+mod axum;
+mod clock;
+mod config;
+mod engine;
+mod error;
+mod snapshot;
+
+#[doc(hidden)]
+pub mod __private;
+
+pub use crate::axum::{
+    BlockKind, Blocked, Gate, IntoFactoryResponse, MountGuard, MountGuardLayer, RateLimited, ResponseFuture, Responses,
+    Routes, Waygate, WaygateLayer, WaygateRouter,
+};
+pub use config::{BackendKind, ConfigError};
+pub use engine::{Engine, EngineBuilder, EngineEvent};
+pub use error::EngineError;
+pub use model::{
+    Actor, AuditEntry, AuditQuery, GlobalMaintenanceConfig, MaintenanceWindow, RouteState,
+    RouteStatus,
+};
+pub use snapshot::{Snapshot, Verdict};
+
+#[cfg(feature = "macros")]
+pub use waygate_macros::{
+    deprecated_route, disabled, env_only, force_active, maintenance, rate_limit, route,
+};
+
+/// Mounts handlers declared with `#[route]`: `Router::new().merge(routes![a, b])`.
+///
+/// The router's state type is inferred where the routes are merged, so handlers may take
+/// any `State<S>`. Listing the same method and path twice is a compile error (axum would
+/// panic at startup). Each route gets a guard that refuses requests reaching it under a
+/// path waygate does not know (a plain `axum::Router::nest`); nest with
+/// [`WaygateRouter::nest`] instead.
+#[macro_export]
+macro_rules! routes {
+    ($($handler:path),* $(,)?) => {{
+        const _: () = $crate::__private::assert_unique_keys(&[$(<$handler>::KEY),*]);
+        $crate::Routes::__new()
+            $(.__route(
+                <$handler>::META,
+                $crate::__private::axum::routing::on(<$handler>::METHOD_FILTER, $handler),
+            ))*
+    }};
+}
