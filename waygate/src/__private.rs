@@ -18,7 +18,9 @@ pub const fn assert_unique_keys(keys: &[&str]) {
         let mut j = i + 1;
         while j < keys.len() {
             if str_eq(keys[i], keys[j]) {
-                panic!("routes![..] mounts the same method and path twice; each route may appear once");
+                panic!(
+                    "routes![..] mounts the same method and path twice; each route may appear once"
+                );
             }
             j += 1;
         }

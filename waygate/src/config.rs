@@ -242,7 +242,10 @@ mod tests {
     fn explicit_beats_env_beats_file() {
         let (_dir, settings) = with_file("WAYGATE_ENV=staging\nWAYGATE_BACKEND=file\n");
         let resolved = resolve(settings.clone(), &vars(&[])).unwrap();
-        assert_eq!((resolved.env.as_str(), resolved.backend), ("staging", BackendKind::File));
+        assert_eq!(
+            (resolved.env.as_str(), resolved.backend),
+            ("staging", BackendKind::File)
+        );
 
         let resolved = resolve(settings.clone(), &vars(&[("WAYGATE_ENV", "production")])).unwrap();
         assert_eq!(resolved.env, "production");
@@ -264,8 +267,9 @@ mod tests {
 
     #[test]
     fn comments_blank_lines_and_quotes() {
-        let (_dir, settings) =
-            with_file("# a comment\n\n  WAYGATE_FILE_PATH = \"/tmp/state.json\"  \nWAYGATE_ENV='qa'\n");
+        let (_dir, settings) = with_file(
+            "# a comment\n\n  WAYGATE_FILE_PATH = \"/tmp/state.json\"  \nWAYGATE_ENV='qa'\n",
+        );
         let resolved = resolve(settings, &vars(&[])).unwrap();
         assert_eq!(resolved.file_path, PathBuf::from("/tmp/state.json"));
         assert_eq!(resolved.env, "qa");
@@ -276,7 +280,10 @@ mod tests {
         let (_dir, settings) = with_file("WAYGATE_ENV=dev\nthis is not a setting\n");
         let error = resolve(settings, &vars(&[])).unwrap_err();
         let message = error.to_string();
-        assert!(matches!(error, ConfigError::MalformedLine { line: 2, .. }), "{message}");
+        assert!(
+            matches!(error, ConfigError::MalformedLine { line: 2, .. }),
+            "{message}"
+        );
         assert!(message.contains(".waygate:2") && message.contains("this is not a setting"));
     }
 
@@ -293,7 +300,10 @@ mod tests {
     #[test]
     fn backend_names_are_case_insensitive() {
         assert_eq!("FILE".parse::<BackendKind>().unwrap(), BackendKind::File);
-        assert_eq!(" Memory ".parse::<BackendKind>().unwrap(), BackendKind::Memory);
+        assert_eq!(
+            " Memory ".parse::<BackendKind>().unwrap(),
+            BackendKind::Memory
+        );
     }
 
     #[test]

@@ -22,8 +22,8 @@ mod snapshot;
 pub mod __private;
 
 pub use crate::axum::{
-    BlockKind, Blocked, Gate, IntoFactoryResponse, MountGuard, MountGuardLayer, RateLimited, ResponseFuture, Responses,
-    Routes, Waygate, WaygateLayer, WaygateRouter,
+    BlockKind, Blocked, Gate, IntoFactoryResponse, MountGuard, MountGuardLayer, RateLimited,
+    ResponseFuture, Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
 };
 pub use config::{BackendKind, ConfigError};
 pub use engine::{Engine, EngineBuilder, EngineEvent};

@@ -64,6 +64,16 @@ impl RouteMeta {
     }
 }
 
+impl RouteMeta {
+    /// Whether two declarations are the same handler's. (Declarations are consts, so two
+    /// references to one may have different addresses.)
+    pub fn is_same_route(&self, other: &RouteMeta) -> bool {
+        self.key == other.key
+            && self.handler == other.handler
+            && self.module_path == other.module_path
+    }
+}
+
 impl fmt::Debug for RouteMeta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RouteMeta")

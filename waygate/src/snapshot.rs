@@ -142,12 +142,13 @@ pub struct Block<'a> {
 
 /// Why a request is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BlockKind {
-    /// Route or global maintenance.
+    /// The route (or the whole service) is in maintenance: `503 MAINTENANCE_MODE`.
     Maintenance,
-    /// Disabled route.
+    /// The route is disabled: `503 ROUTE_DISABLED`.
     Disabled,
-    /// Env-gated route outside its environments.
+    /// The route is not served in this environment: `404`.
     EnvGated,
 }
 

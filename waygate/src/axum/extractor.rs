@@ -20,7 +20,7 @@ use std::convert::Infallible;
 /// use waygate::prelude::*;
 ///
 /// #[route(GET, "/v1/users")]
-/// #[deprecated_route(sunset = "Sat, 01 Jan 2027 00:00:00 GMT", use_instead = "/v2/users")]
+/// #[deprecated_route(sunset = "Fri, 01 Jan 2027 00:00:00 GMT", use_instead = "/v2/users")]
 /// async fn v1_users(gate: Gate) -> (Gate, &'static str) {
 ///     (gate, "[]")
 /// }
@@ -50,7 +50,10 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let engine = Engine::from_ref(state);
-        let template = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str);
+        let template = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
         let refusal = {
             let snapshot = engine.snapshot();
             match snapshot.check(&parts.method, template, parts.uri.path(), || engine.now()) {

@@ -71,9 +71,7 @@ impl WaygateLayer {
 
     /// Another path prefix whose requests are never checked (e.g. `/docs`).
     pub fn skip_path(mut self, path: &str) -> Self {
-        Arc::make_mut(&mut self.config)
-            .skip
-            .push(normalise(path));
+        Arc::make_mut(&mut self.config).skip.push(normalise(path));
         self
     }
 

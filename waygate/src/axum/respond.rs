@@ -3,7 +3,7 @@
 
 use super::layer::Responses;
 use super::response::{builtin, BlockKind, Blocked, BoxResponseFuture, RouteResponse};
-use crate::snapshot::{self, Block};
+use crate::snapshot::Block;
 use crate::Engine;
 use axum::response::Response;
 use http::request::Parts;
@@ -47,11 +47,7 @@ pub(crate) fn refuse(
     request: RequestView<'_>,
     defaults: Option<&Responses>,
 ) -> Refusal {
-    let kind = match block.kind {
-        snapshot::BlockKind::Maintenance => BlockKind::Maintenance,
-        snapshot::BlockKind::Disabled => BlockKind::Disabled,
-        snapshot::BlockKind::EnvGated => BlockKind::EnvGated,
-    };
+    let kind = block.kind;
     let route_factory = block
         .rule
         .and_then(|rule| rule.response())
@@ -72,7 +68,12 @@ pub(crate) fn refuse(
     ))
 }
 
-fn blocked(engine: &Engine, kind: BlockKind, block: &Block<'_>, request: &RequestView<'_>) -> Blocked {
+fn blocked(
+    engine: &Engine,
+    kind: BlockKind,
+    block: &Block<'_>,
+    request: &RequestView<'_>,
+) -> Blocked {
     Blocked {
         kind,
         reason: block.reason.to_owned(),

@@ -1,6 +1,7 @@
 //! What a blocked request gets: the built-in JSON bodies (the Python original's, field for
 //! field), and the user's `response = ..` factories.
 
+pub use crate::snapshot::BlockKind;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -8,18 +9,6 @@ use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use serde_json::json;
 use std::future::Future;
 use std::pin::Pin;
-
-/// Why a request was blocked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BlockKind {
-    /// The route (or the whole service) is in maintenance: `503 MAINTENANCE_MODE`.
-    Maintenance,
-    /// The route is disabled: `503 ROUTE_DISABLED`.
-    Disabled,
-    /// The route is not served in this environment: `404`.
-    EnvGated,
-}
 
 /// A blocked request, handed to a `response = ..` factory.
 ///
@@ -95,7 +84,9 @@ pub(crate) fn builtin(
             };
             error["retry_after"] = end.to_rfc3339_opts(SecondsFormat::AutoSi, false).into();
             let mut response = json_response(StatusCode::SERVICE_UNAVAILABLE, error);
-            let seconds = (end - now).num_seconds().max(0);
+            // Whole seconds, rounded up: a client that waits this long finds the route back.
+            let millis = (end - now).num_milliseconds().max(0);
+            let seconds = (millis + 999) / 1000;
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -57,7 +57,10 @@ where
         if config.skips(request.uri().path()) {
             return ResponseFuture::inner(self.inner.call(request));
         }
-        let template = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+        let template = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
         let snapshot = engine.snapshot();
         let verdict = snapshot.check(request.method(), template, request.uri().path(), || {
             engine.now()

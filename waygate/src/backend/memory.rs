@@ -53,9 +53,7 @@ impl Backend for MemoryBackend {
     }
 
     async fn set_state(&self, state: &RouteState) -> Result<(), BackendError> {
-        self.data()
-            .states
-            .insert(state.path.clone(), state.clone());
+        self.data().states.insert(state.path.clone(), state.clone());
         self.changed();
         Ok(())
     }

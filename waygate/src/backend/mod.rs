@@ -67,7 +67,10 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     }
 
     /// Stores the global maintenance configuration.
-    async fn set_global_config(&self, config: &GlobalMaintenanceConfig) -> Result<(), BackendError> {
+    async fn set_global_config(
+        &self,
+        config: &GlobalMaintenanceConfig,
+    ) -> Result<(), BackendError> {
         let mut state = RouteState::active(GLOBAL_KEY);
         state.reason =
             serde_json::to_string(config).map_err(|e| BackendError::other(e.to_string()))?;

@@ -9,7 +9,7 @@ use crate::EngineError;
 use rustc_hash::FxHashSet;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// How long the engine waits before retrying a backend that failed to load.
@@ -54,12 +54,18 @@ impl Engine {
         if let Err(error) = self.inner.backend.startup().await {
             tracing::error!(%error, "waygate: backend startup failed");
         }
+        // Subscribe before loading, so that no change made after the load is missed.
+        let changes = self.inner.backend.watch();
         let loaded = self.seed().await;
         if let Err(error) = &loaded {
             tracing::error!(%error, "waygate: cannot load route state; serving declared states and retrying");
         }
         let weak = Arc::downgrade(&self.inner);
-        let mut handles = vec![tokio::spawn(follow_backend(weak.clone(), loaded.is_ok()))];
+        let mut handles = vec![tokio::spawn(follow_backend(
+            weak.clone(),
+            changes,
+            loaded.is_ok(),
+        ))];
         if let Some(unknown) = unknown {
             handles.push(tokio::spawn(register_unknown(weak, unknown)));
         }
@@ -172,7 +178,7 @@ impl Engine {
                     && view
                         .metas
                         .get(meta.key)
-                        .is_some_and(|m| std::ptr::eq(*m, meta))
+                        .is_some_and(|m| m.is_same_route(meta))
                 {
                     view.metas.remove(meta.key);
                     if view.seeded.remove(meta.key) {
@@ -220,11 +226,11 @@ fn report_divergence(stored: &[RouteState], wanted: &RouteState) {
 }
 
 /// Reloads when the backend reports a change, and retries a failed load.
-async fn follow_backend(engine: Weak<Inner>, mut loaded: bool) {
-    let mut changes = match engine.upgrade() {
-        Some(inner) => inner.backend.watch(),
-        None => return,
-    };
+async fn follow_backend(
+    engine: Weak<Inner>,
+    mut changes: Option<watch::Receiver<u64>>,
+    mut loaded: bool,
+) {
     loop {
         match changes.as_mut() {
             Some(rx) if loaded => {

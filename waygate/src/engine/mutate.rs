@@ -67,7 +67,10 @@ impl Engine {
         actor: impl Into<Actor>,
     ) -> Result<RouteState, EngineError> {
         if window.end <= self.inner.clock.now() {
-            return Err(EngineError::invalid("window", "the window has already ended"));
+            return Err(EngineError::invalid(
+                "window",
+                "the window has already ended",
+            ));
         }
         let reason = window.reason.clone();
         self.set_maintenance(key, &reason, Some(window), actor)

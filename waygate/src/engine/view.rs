@@ -32,11 +32,10 @@ impl View {
 
     /// A route's state: stored, else declared.
     pub(super) fn state(&self, key: &str) -> Option<RouteState> {
-        self.states.get(key).cloned().or_else(|| {
-            self.metas
-                .get(key)
-                .map(|meta| attribute_state(key, meta))
-        })
+        self.states
+            .get(key)
+            .cloned()
+            .or_else(|| self.metas.get(key).map(|meta| attribute_state(key, meta)))
     }
 
     pub(super) fn contains(&self, key: &str) -> bool {
@@ -45,15 +44,12 @@ impl View {
 
     /// Every known key, stored or declared.
     pub(super) fn keys(&self) -> impl Iterator<Item = &str> {
-        self.states
-            .keys()
-            .map(String::as_str)
-            .chain(
-                self.metas
-                    .keys()
-                    .map(String::as_str)
-                    .filter(|k| !self.states.contains_key(*k)),
-            )
+        self.states.keys().map(String::as_str).chain(
+            self.metas
+                .keys()
+                .map(String::as_str)
+                .filter(|k| !self.states.contains_key(*k)),
+        )
     }
 
     /// Every route's state (stored, else declared), sorted by key.

@@ -103,4 +103,15 @@ impl RouteState {
     pub fn key(&self) -> &str {
         &self.path
     }
+
+    /// The status requests see at `now`: a maintenance window that has not started yet, or
+    /// has ended, leaves the route active.
+    pub fn effective_status(&self, now: DateTime<Utc>) -> RouteStatus {
+        match (&self.status, &self.window) {
+            (RouteStatus::Maintenance, Some(window)) if !window.contains(now) => {
+                RouteStatus::Active
+            }
+            (status, _) => *status,
+        }
+    }
 }

@@ -1,0 +1,156 @@
+//! Basic usage: every lifecycle attribute on one app, enforced by [`WaygateLayer`].
+//!
+//! The axum port of the Python original's FastAPI "Basic usage" example.
+//!
+//! ```text
+//! cargo run --example basic                      # http://127.0.0.1:8000, environment "dev"
+//! APP_ENV=production cargo run --example basic   # /debug answers 404
+//! PORT=3000 cargo run --example basic            # another port; PORT=0 picks a free one
+//! RUST_LOG=debug cargo run --example basic       # more logs (on stderr)
+//! ```
+//!
+//! `APP_ENV` is the environment `#[env_only]` routes are checked against; when it is unset,
+//! `WAYGATE_ENV` or a `.waygate` file decide, else `dev`. `WAYGATE_BACKEND=file` (with
+//! `WAYGATE_FILE_PATH`) keeps route state in a JSON file across restarts.
+//!
+//! Expected behaviour:
+//!
+//! | request | response | why |
+//! |---|---|---|
+//! | `GET /health` | `200` `{"status": "ok", "env": "dev"}`, always | `#[force_active]` |
+//! | `GET /payments` | `503` `{"error": {"code": "MAINTENANCE_MODE", ..}}` | `#[maintenance]` |
+//! | `GET /debug` | `200` in `dev`; `404`, empty body, with `APP_ENV=production` | `#[env_only("dev")]` |
+//! | `GET /old-endpoint` | `503` `{"error": {"code": "ROUTE_DISABLED", ..}}` | `#[disabled]` |
+//! | `GET /v1/users` | `200` + `Deprecation: true`, `Sunset: Fri, 01 Jan 2027 00:00:00 GMT`, `Link: </v2/users>; rel="successor-version"` | `#[deprecated_route]` |
+//! | `GET /v2/users` | `200` | no attribute: active |
+//!
+//! ```text
+//! curl -i http://127.0.0.1:8000/health
+//! curl -i http://127.0.0.1:8000/payments
+//! curl -i http://127.0.0.1:8000/debug
+//! curl -i http://127.0.0.1:8000/old-endpoint
+//! curl -i http://127.0.0.1:8000/v1/users
+//! curl -i http://127.0.0.1:8000/v2/users
+//! ```
+//!
+//! Not yet ported: the original's admin dashboard and REST API under `/waygate` (admin / secret).
+
+use axum::extract::State;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::io::Write;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+use waygate::prelude::*;
+
+/// Always 200: a force-active route skips every check.
+#[route(GET, "/health")]
+#[force_active]
+async fn health(State(engine): State<Engine>) -> Json<Value> {
+    Json(json!({"status": "ok", "env": engine.current_env()}))
+}
+
+/// 503 `MAINTENANCE_MODE` until the route is enabled at runtime.
+#[route(GET, "/payments")]
+#[maintenance(reason = "Scheduled database migration — back at 04:00 UTC")]
+async fn get_payments() -> Json<Value> {
+    Json(json!({"payments": []}))
+}
+
+/// 200 in dev; a silent 404 in any other environment.
+#[route(GET, "/debug")]
+#[env_only("dev")]
+async fn debug(State(engine): State<Engine>) -> Json<Value> {
+    Json(json!({"debug": true, "env": engine.current_env()}))
+}
+
+/// 503 `ROUTE_DISABLED`.
+#[route(GET, "/old-endpoint")]
+#[disabled(reason = "Use /v2/endpoint instead")]
+async fn old_endpoint() -> Json<Value> {
+    Json(json!({}))
+}
+
+/// 200, with `Deprecation`, `Sunset` and `Link` headers added by the layer.
+#[route(GET, "/v1/users")]
+#[deprecated_route(sunset = "Fri, 01 Jan 2027 00:00:00 GMT", use_instead = "/v2/users")]
+async fn v1_users() -> Json<Value> {
+    Json(json!({"users": [{"id": 1, "name": "Alice"}]}))
+}
+
+/// The successor of `/v1/users`.
+#[route(GET, "/v2/users")]
+async fn v2_users() -> Json<Value> {
+    Json(json!({"users": [{"id": 1, "name": "Alice"}]}))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+
+    let mut engine = Engine::builder();
+    if let Ok(env) = std::env::var("APP_ENV") {
+        engine = engine.env(env);
+    }
+    let engine = engine.build_from_env()?;
+    engine.start().await?;
+    tracing::info!(env = engine.current_env(), "waygate engine started");
+
+    // The layer goes on after the routes, so that it sees which route each request matched.
+    let app = Router::new()
+        .merge(routes![
+            health,
+            get_payments,
+            debug,
+            old_endpoint,
+            v1_users,
+            v2_users
+        ])
+        .layer(WaygateLayer::new(engine.clone()))
+        .with_state(engine.clone());
+
+    let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    std::io::stdout().flush()?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    engine.shutdown().await;
+    Ok(())
+}
+
+/// `PORT`, or 8000.
+fn port() -> Result<u16, String> {
+    match std::env::var("PORT") {
+        Ok(port) => port
+            .parse()
+            .map_err(|error| format!("PORT={port:?} is not a port number: {error}")),
+        Err(_) => Ok(8000),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c()
+            .await
+            .expect("failed to listen for Ctrl-C");
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("failed to listen for SIGTERM")
+            .recv()
+            .await;
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,6 @@
+use waygate::prelude::*;
+
+#[disabled]
+async fn legacy() {}
+
+fn main() {}

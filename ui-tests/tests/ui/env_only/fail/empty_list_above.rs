@@ -1,0 +1,7 @@
+use waygate::prelude::*;
+
+#[env_only()]
+#[route(GET, "/debug")]
+async fn debug() {}
+
+fn main() {}

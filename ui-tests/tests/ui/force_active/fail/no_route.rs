@@ -1,0 +1,7 @@
+use waygate::prelude::*;
+
+#[force_active]
+#[disabled]
+async fn health() {}
+
+fn main() {}

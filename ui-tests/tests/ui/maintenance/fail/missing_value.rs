@@ -1,0 +1,7 @@
+use waygate::prelude::*;
+
+#[route(GET, "/payments")]
+#[maintenance(reason)]
+async fn payments() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use waygate::prelude::*;
+
+#[maintenance(reason = "DB migration")]
+async fn payments() {}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use waygate::prelude::*;
+
+#[route(GET, "/payments")]
+#[maintenance(reason = 42)]
+async fn payments() {}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use waygate::prelude::*;
+
+#[route(GET, "/search")]
+#[rate_limit("100/minute", exempt_ips = ["127.0.0.1", "10.0.0.300", "localhost"])]
+async fn search() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use waygate::prelude::*;
+
+#[rate_limit("100/minute")]
+async fn search() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use waygate::prelude::*;
+
+#[route(GET, "/items", "/things")]
+async fn items() {}
+
+fn main() {}

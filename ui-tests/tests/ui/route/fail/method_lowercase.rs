@@ -1,0 +1,6 @@
+use waygate::prelude::*;
+
+#[route(get, "/items")]
+async fn items() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use waygate::prelude::*;
+
+#[route(FETCH, "/items")]
+async fn items() {}
+
+fn main() {}

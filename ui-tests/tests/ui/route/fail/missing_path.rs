@@ -1,0 +1,6 @@
+use waygate::prelude::*;
+
+#[route(GET)]
+async fn items() {}
+
+fn main() {}

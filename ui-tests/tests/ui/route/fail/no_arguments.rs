@@ -1,0 +1,6 @@
+use waygate::prelude::*;
+
+#[route]
+async fn items() {}
+
+fn main() {}

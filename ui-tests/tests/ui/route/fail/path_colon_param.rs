@@ -1,0 +1,6 @@
+use waygate::prelude::*;
+
+#[route(GET, "/items/:id")]
+async fn item() {}
+
+fn main() {}

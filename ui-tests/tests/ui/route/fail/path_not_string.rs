@@ -1,0 +1,6 @@
+use waygate::prelude::*;
+
+#[route(GET, items)]
+async fn items() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use waygate::prelude::*;
+
+#[route(GET, "/files/*path")]
+async fn file() {}
+
+fn main() {}

@@ -1,0 +1,229 @@
+//! Attribute macros for [waygate](https://docs.rs/waygate): `#[route]` and the lifecycle
+//! attributes. Use them through the `waygate` crate (`use waygate::prelude::*;`), which
+//! re-exports them; this crate's generated code names the runtime's hidden `__private` module.
+//!
+//! The pipeline follows one file a stage: `parse` (the attribute grammar),
+//! `validate` (what the values mean, and which attributes go together), `expand` (the code).
+//! `relocate` handles lifecycle attributes written above `#[route]`.
+
+mod args;
+mod date;
+mod error;
+mod expand;
+mod item;
+mod kind;
+mod parse;
+mod path;
+mod rate;
+mod relocate;
+mod validate;
+
+use kind::Kind;
+use proc_macro::TokenStream;
+
+/// Declares an axum handler's HTTP method and path, and registers the route with waygate.
+///
+/// ```ignore
+/// use axum::{extract::Path, Router};
+/// use waygate::prelude::*;
+///
+/// #[route(GET, "/items/{id}")]
+/// async fn get_item(Path(id): Path<u32>) -> String {
+///     format!("item {id}")
+/// }
+///
+/// let app: Router = Router::new().merge(routes![get_item]);
+/// assert_eq!(get_item::KEY, "GET:/items/{id}");
+/// ```
+///
+/// - The method is one of `GET`, `POST`, `PUT`, `DELETE`, `PATCH`, `HEAD`, `OPTIONS`, `TRACE`,
+///   `CONNECT`; the path uses axum 0.8's syntax (`/items/{id}`, `/files/{*rest}`).
+/// - The lifecycle attributes ([`macro@maintenance`], [`macro@disabled`],
+///   [`macro@env_only`], [`macro@deprecated_route`], [`macro@force_active`],
+///   [`macro@rate_limit`]) may be written above or below `#[route]`; both orders mean the same.
+///   Below it, they need no import.
+/// - The function stays as written. Next to it, `#[route]` adds a hidden struct of the same name
+///   whose consts (`METHOD`, `PATH`, `KEY`, `METHOD_FILTER`, `META`) `routes![..]` reads, and
+///   submits the route to waygate's registry, which seeds the engine at startup.
+/// - It works on free, non-generic functions only (not on methods).
+///
+/// Every attribute is checked at compile time: unknown keys, wrong value types, methods,
+/// paths, dates, rate strings, IP addresses, and attributes that cannot go together.
+#[proc_macro_attribute]
+pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::route(args.into(), input.into()).into()
+}
+
+/// Starts the route in maintenance: requests get `503 MAINTENANCE_MODE` (or your response).
+///
+/// ```ignore
+/// use waygate::prelude::*;
+///
+/// #[route(GET, "/payments")]
+/// #[maintenance(
+///     reason = "DB migration",
+///     start = "2026-12-01T02:00:00Z",
+///     end = "2026-12-01T04:00:00Z",
+///     response = maintenance_page,
+/// )]
+/// async fn get_payments() -> &'static str { "payments" }
+///
+/// fn maintenance_page(blocked: waygate::Blocked) -> axum::response::Html<String> {
+///     axum::response::Html(format!("<h1>Back soon</h1><p>{}</p>", blocked.reason))
+/// }
+/// ```
+///
+/// All keys are optional; the reason may also be given first without a key
+/// (`#[maintenance("DB migration")]`). With `start` and `end` (RFC 3339 timestamps, both or
+/// neither) the route is active until `start`, in maintenance in `[start, end)`, and active
+/// again after. `response` is a factory — a function or closure, sync or async, taking a
+/// [`Blocked`](https://docs.rs/waygate/latest/waygate/struct.Blocked.html) and returning
+/// anything that implements `IntoResponse`.
+///
+/// A route has one initial status: `#[maintenance]` cannot be combined with
+/// [`macro@disabled`], [`macro@env_only`], [`macro@deprecated_route`] or
+/// [`macro@force_active`]. Needs [`macro@route`] on the same function.
+#[proc_macro_attribute]
+pub fn maintenance(args: TokenStream, input: TokenStream) -> TokenStream {
+    relocate::lifecycle(Kind::Maintenance, args.into(), input.into()).into()
+}
+
+/// Starts the route disabled: requests get `503 ROUTE_DISABLED` (or your response).
+///
+/// ```ignore
+/// use waygate::prelude::*;
+///
+/// #[route(POST, "/v1/orders")]
+/// #[disabled(reason = "use /v2/orders", response = |_blocked: waygate::Blocked| async {
+///     (axum::http::StatusCode::GONE, "use /v2/orders")
+/// })]
+/// async fn create_order_v1() -> &'static str { "created" }
+///
+/// #[route(GET, "/legacy")]
+/// #[disabled]
+/// async fn legacy() -> &'static str { "legacy" }
+/// ```
+///
+/// Keys: `reason` (also accepted first without a key) and `response`, a factory as for
+/// [`macro@maintenance`]. Operators can enable the route at runtime. Cannot be combined with
+/// another status attribute or [`macro@force_active`]; needs [`macro@route`].
+#[proc_macro_attribute]
+pub fn disabled(args: TokenStream, input: TokenStream) -> TokenStream {
+    relocate::lifecycle(Kind::Disabled, args.into(), input.into()).into()
+}
+
+/// Serves the route only in the listed environments; elsewhere it answers `404`, as if it
+/// did not exist (or your response).
+///
+/// ```ignore
+/// use waygate::prelude::*;
+///
+/// #[route(GET, "/debug/state")]
+/// #[env_only("dev", "staging")]
+/// async fn debug_state() -> &'static str { "state" }
+/// ```
+///
+/// Environment names are non-empty strings of ASCII letters, digits, `-`, `_` and `.`; at least
+/// one is required. `response = factory` is optional, as for [`macro@maintenance`]. Cannot be
+/// combined with another status attribute or [`macro@force_active`]; needs [`macro@route`].
+#[proc_macro_attribute]
+pub fn env_only(args: TokenStream, input: TokenStream) -> TokenStream {
+    relocate::lifecycle(Kind::EnvOnly, args.into(), input.into()).into()
+}
+
+/// Exempts the route from every waygate check, including global maintenance; the route cannot
+/// be changed at runtime. For health checks and the like.
+///
+/// ```ignore
+/// use waygate::prelude::*;
+///
+/// #[route(GET, "/health")]
+/// #[force_active]
+/// async fn health() -> &'static str { "ok" }
+/// ```
+///
+/// Takes no arguments. Cannot be combined with any other lifecycle attribute, including
+/// [`macro@rate_limit`]; needs [`macro@route`].
+#[proc_macro_attribute]
+pub fn force_active(args: TokenStream, input: TokenStream) -> TokenStream {
+    relocate::lifecycle(Kind::ForceActive, args.into(), input.into()).into()
+}
+
+/// Marks the route deprecated: it keeps serving, and responses carry `Deprecation`, `Sunset`
+/// and `Link: <..>; rel="successor-version"` headers.
+///
+/// ```ignore
+/// use waygate::prelude::*;
+///
+/// #[route(GET, "/v1/users")]
+/// #[deprecated_route(
+///     sunset = "Fri, 01 Jan 2027 00:00:00 GMT",
+///     use_instead = "/v2/users",
+///     since = "2026-06-01T00:00:00Z",
+/// )]
+/// async fn v1_users() -> &'static str { "users" }
+/// ```
+///
+/// All keys are optional. `sunset` is an HTTP-date in IMF-fixdate form; `use_instead` the
+/// successor's path or absolute URL; `since` (for `Deprecation: @<unix seconds>`) an RFC 3339
+/// timestamp or an HTTP-date. Cannot be combined with another status attribute or
+/// [`macro@force_active`]; needs [`macro@route`].
+#[proc_macro_attribute]
+pub fn deprecated_route(args: TokenStream, input: TokenStream) -> TokenStream {
+    relocate::lifecycle(Kind::DeprecatedRoute, args.into(), input.into()).into()
+}
+
+/// Limits how often the route may be called; over the limit, requests get `429` (or your
+/// response).
+///
+/// ```ignore
+/// use waygate::prelude::*;
+///
+/// #[route(GET, "/search")]
+/// #[rate_limit("100/minute", algorithm = token_bucket, burst = 20, exempt_ips = ["10.0.0.0/8"])]
+/// async fn search() -> &'static str { "results" }
+///
+/// #[route(GET, "/reports")]
+/// #[rate_limit(
+///     { free = "10/minute", pro = "100/minute", enterprise = "unlimited" },
+///     exempt_roles = ["admin"],
+///     on_missing_key = block,
+/// )]
+/// async fn reports() -> &'static str { "reports" }
+///
+/// #[route(POST, "/upload")]
+/// #[rate_limit("5 per 2 hours", key = custom(tenant), response = too_many)]
+/// async fn upload() -> &'static str { "uploaded" }
+///
+/// fn tenant(parts: &axum::http::request::Parts) -> Option<String> {
+///     parts.headers.get("x-tenant")?.to_str().ok().map(str::to_owned)
+/// }
+///
+/// async fn too_many(limited: waygate::RateLimited) -> (axum::http::StatusCode, String) {
+///     (axum::http::StatusCode::TOO_MANY_REQUESTS, format!("retry in {}s", limited.retry_after_seconds))
+/// }
+/// ```
+///
+/// The first argument is the limit: a rate string — `<amount>/<period>` or
+/// `<amount> per <period>` with an optional multiple (`"100/minute"`, `"10 per second"`,
+/// `"5/2 hours"`), periods `second`, `minute`, `hour`, `day`, `month`, `year` (or plural),
+/// case-insensitive — or `"unlimited"`, or a table of per-tier limits. Then, all optional:
+///
+/// | key | values | default |
+/// |---|---|---|
+/// | `algorithm` | `fixed_window`, `sliding_window`, `moving_window`, `token_bucket` | the limiter's default |
+/// | `key` | `ip`, `user`, `api_key`, `global`, `custom(path::to::fn)` | `ip`; `user` with tiers |
+/// | `burst` | extra requests on top of the limit | `0` |
+/// | `exempt_ips` | IPv4/IPv6 addresses and CIDR blocks | none |
+/// | `exempt_roles` | role names | none |
+/// | `on_missing_key` | `exempt`, `fallback_ip`, `block` | per key strategy |
+/// | `response` | a factory taking a [`RateLimited`](https://docs.rs/waygate/latest/waygate/struct.RateLimited.html) | the built-in `429` |
+///
+/// A `custom` key function has the signature
+/// `fn(&axum::http::request::Parts) -> Option<String>`
+/// (`None`: the key is missing). Combines with the status attributes, not with
+/// [`macro@force_active`]; needs [`macro@route`].
+#[proc_macro_attribute]
+pub fn rate_limit(args: TokenStream, input: TokenStream) -> TokenStream {
+    relocate::lifecycle(Kind::RateLimit, args.into(), input.into()).into()
+}

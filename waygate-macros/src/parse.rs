@@ -1,0 +1,519 @@
+//! The grammar of `#[route]` and of each lifecycle attribute. Parsing checks shape only (which
+//! keys, which value types, which options); `validate` checks what the values mean.
+
+use crate::args::{self, parse_list, spanned_value, unexpected, Arg};
+use crate::date::{HTTP_DATE_EXAMPLE, RFC3339_EXAMPLE};
+use crate::kind::Kind;
+use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::token::{Brace, Paren};
+use syn::{
+    braced, parenthesized, Attribute, Error, Expr, Ident, LitStr, Meta, Path, Result, Token,
+};
+
+const USAGE: &str = "`#[route(METHOD, \"/path\")]`, e.g. `#[route(GET, \"/items/{id}\")]`";
+const REASON: &str = "\"DB migration\"";
+
+const ALGORITHMS: &[&str] = &[
+    "fixed_window",
+    "sliding_window",
+    "moving_window",
+    "token_bucket",
+];
+const KEY_STRATEGIES: &[&str] = &["ip", "user", "api_key", "global", "custom(path::to::fn)"];
+const ON_MISSING_KEY: &[&str] = &["exempt", "fallback_ip", "block"];
+const IPS: &str = "\"127.0.0.1\", \"10.0.0.0/8\"";
+
+/// `#[route(METHOD, "/path")]`.
+pub(crate) struct RouteArgs {
+    pub(crate) method: Ident,
+    pub(crate) path: LitStr,
+}
+
+impl Parse for RouteArgs {
+    fn parse(input: ParseStream<'_>) -> Result<Self> {
+        let method = method(input)?;
+        let path = route_path(input, &method)?;
+        input.parse::<Option<Token![,]>>()?;
+        if !input.is_empty() {
+            let message =
+                format!("unexpected argument; `#[route]` takes a method and a path: {USAGE}");
+            return Err(spanned_value(input, &message));
+        }
+        Ok(Self { method, path })
+    }
+}
+
+/// The method, and the comma after it.
+fn method(input: ParseStream<'_>) -> Result<Ident> {
+    if input.is_empty() {
+        let message = format!("`#[route]` needs a method and a path: {USAGE}");
+        return Err(Error::new(Span::call_site(), message));
+    }
+    if input.peek(LitStr) {
+        return Err(path_without_method(input));
+    }
+    if !input.peek(Ident::peek_any) {
+        let message = format!("expected an HTTP method such as `GET`: {USAGE}");
+        return Err(spanned_value(input, &message));
+    }
+    let method = input.call(Ident::parse_any)?;
+    if !input.is_empty() {
+        input.parse::<Token![,]>()?;
+    }
+    Ok(method)
+}
+
+fn route_path(input: ParseStream<'_>, method: &Ident) -> Result<LitStr> {
+    if input.is_empty() {
+        let message =
+            format!("missing path after `{method}`: write `#[route({method}, \"/path\")]`");
+        return Err(Error::new_spanned(method, message));
+    }
+    if !input.peek(LitStr) {
+        let message = format!("the path is a string literal: {USAGE}");
+        return Err(spanned_value(input, &message));
+    }
+    input.parse()
+}
+
+/// `#[route("/x")]` or `#[route("GET", "/x")]`.
+fn path_without_method(input: ParseStream<'_>) -> Error {
+    let first = match input.parse::<LitStr>() {
+        Ok(first) => first,
+        Err(error) => return error,
+    };
+    let message = if input.peek(Token![,]) && input.peek2(LitStr) {
+        format!(
+            "the HTTP method is a bare identifier: write `{}` without quotes",
+            first.value()
+        )
+    } else {
+        format!(
+            "missing HTTP method before the path: write `#[route(GET, \"{}\")]`",
+            first.value()
+        )
+    };
+    Error::new_spanned(first, message)
+}
+
+/// A lifecycle attribute as written.
+pub(crate) struct Lifecycle {
+    pub(crate) kind: Kind,
+    /// The attribute's path, where errors about the whole attribute point.
+    pub(crate) path: Path,
+    pub(crate) args: Args,
+}
+
+pub(crate) enum Args {
+    Maintenance(Blocking),
+    Disabled(Blocking),
+    EnvOnly(EnvOnly),
+    DeprecatedRoute(Deprecated),
+    RateLimit(Box<RateLimit>),
+    ForceActive,
+}
+
+/// `#[maintenance(..)]` and `#[disabled(..)]` (which takes `reason` and `response` only).
+#[derive(Default)]
+pub(crate) struct Blocking {
+    pub(crate) reason: Option<LitStr>,
+    pub(crate) start: Option<Keyed>,
+    pub(crate) end: Option<Keyed>,
+    pub(crate) response: Option<Expr>,
+}
+
+/// A string value with its key, for errors that point at the key.
+pub(crate) struct Keyed {
+    pub(crate) key: Ident,
+    pub(crate) value: LitStr,
+}
+
+#[derive(Default)]
+pub(crate) struct EnvOnly {
+    pub(crate) envs: Vec<LitStr>,
+    pub(crate) response: Option<Expr>,
+}
+
+#[derive(Default)]
+pub(crate) struct Deprecated {
+    pub(crate) sunset: Option<LitStr>,
+    pub(crate) use_instead: Option<LitStr>,
+    pub(crate) since: Option<LitStr>,
+}
+
+#[derive(Default)]
+pub(crate) struct RateLimit {
+    pub(crate) limit: Option<Limit>,
+    pub(crate) algorithm: Option<Ident>,
+    pub(crate) key: Option<KeyStrategy>,
+    pub(crate) burst: Option<u32>,
+    pub(crate) exempt_ips: Vec<LitStr>,
+    pub(crate) exempt_roles: Vec<LitStr>,
+    pub(crate) on_missing_key: Option<Ident>,
+    pub(crate) response: Option<Expr>,
+}
+
+pub(crate) enum Limit {
+    Single(LitStr),
+    Tiers {
+        brace: Brace,
+        tiers: Vec<(Ident, LitStr)>,
+    },
+}
+
+/// `key = ..` of `#[rate_limit]`.
+pub(crate) enum KeyStrategy {
+    Ip,
+    User,
+    ApiKey,
+    Global,
+    Custom(Path),
+}
+
+/// Parses one of our lifecycle attributes.
+pub(crate) fn lifecycle(kind: Kind, attr: &Attribute) -> Result<Lifecycle> {
+    let parser = |input: ParseStream<'_>| arguments(kind, input);
+    let args = match &attr.meta {
+        Meta::Path(_) => parser.parse2(TokenStream::new())?,
+        Meta::List(list) => list.parse_args_with(parser)?,
+        Meta::NameValue(meta) => {
+            let message = format!(
+                "`#[{0} = ..]` is not supported; write `#[{0}(..)]`",
+                kind.name()
+            );
+            return Err(Error::new_spanned(meta, message));
+        }
+    };
+    let path = attr.path().clone();
+    Ok(Lifecycle { kind, path, args })
+}
+
+fn arguments(kind: Kind, input: ParseStream<'_>) -> Result<Args> {
+    Ok(match kind {
+        Kind::Maintenance => Args::Maintenance(blocking(kind, input)?),
+        Kind::Disabled => Args::Disabled(blocking(kind, input)?),
+        Kind::EnvOnly => Args::EnvOnly(env_only(input)?),
+        Kind::DeprecatedRoute => Args::DeprecatedRoute(deprecated(input)?),
+        Kind::RateLimit => Args::RateLimit(Box::new(rate_limit(input)?)),
+        Kind::ForceActive => {
+            parse_list(input, kind, |input, _| Err(unexpected(kind, input)))?;
+            Args::ForceActive
+        }
+    })
+}
+
+fn blocking(kind: Kind, input: ParseStream<'_>) -> Result<Blocking> {
+    let mut args = Blocking::default();
+    parse_list(input, kind, |input, arg| {
+        let key = match arg {
+            Arg::Positional(0) if input.peek(LitStr) => {
+                args.reason = Some(input.parse()?);
+                return Ok(());
+            }
+            Arg::Positional(_) => return Err(unexpected(kind, input)),
+            Arg::Named(key) => key,
+        };
+        match key.to_string().as_str() {
+            "reason" if args.reason.is_some() => {
+                let message = "duplicate `reason`: the first argument already gave it";
+                return Err(Error::new_spanned(key, message));
+            }
+            "reason" => args.reason = Some(args::string(input, key, REASON)?),
+            "start" => args.start = Some(keyed(input, key)?),
+            "end" => args.end = Some(keyed(input, key)?),
+            _ => args.response = Some(args::factory(input, key)?),
+        }
+        Ok(())
+    })?;
+    Ok(args)
+}
+
+fn keyed(input: ParseStream<'_>, key: &Ident) -> Result<Keyed> {
+    let value = args::string(input, key, RFC3339_EXAMPLE)?;
+    Ok(Keyed {
+        key: key.clone(),
+        value,
+    })
+}
+
+fn env_only(input: ParseStream<'_>) -> Result<EnvOnly> {
+    let mut args = EnvOnly::default();
+    parse_list(input, Kind::EnvOnly, |input, arg| {
+        match arg {
+            Arg::Positional(_) if input.peek(LitStr) => args.envs.push(input.parse()?),
+            Arg::Positional(_) => {
+                let message = "environment names are string literals, e.g. \
+                    `#[env_only(\"dev\", \"staging\")]`";
+                return Err(spanned_value(input, message));
+            }
+            Arg::Named(key) => args.response = Some(args::factory(input, key)?),
+        }
+        Ok(())
+    })?;
+    Ok(args)
+}
+
+fn deprecated(input: ParseStream<'_>) -> Result<Deprecated> {
+    let mut args = Deprecated::default();
+    parse_list(input, Kind::DeprecatedRoute, |input, arg| {
+        let Arg::Named(key) = arg else {
+            return Err(unexpected(Kind::DeprecatedRoute, input));
+        };
+        match key.to_string().as_str() {
+            "sunset" => args.sunset = Some(args::string(input, key, HTTP_DATE_EXAMPLE)?),
+            "use_instead" => args.use_instead = Some(args::string(input, key, "\"/v2/users\"")?),
+            _ => args.since = Some(args::string(input, key, RFC3339_EXAMPLE)?),
+        }
+        Ok(())
+    })?;
+    Ok(args)
+}
+
+fn rate_limit(input: ParseStream<'_>) -> Result<RateLimit> {
+    let mut args = RateLimit::default();
+    parse_list(input, Kind::RateLimit, |input, arg| {
+        let key = match arg {
+            Arg::Positional(0) => {
+                args.limit = Some(limit(input)?);
+                return Ok(());
+            }
+            Arg::Positional(_) => return Err(unexpected(Kind::RateLimit, input)),
+            Arg::Named(key) => key,
+        };
+        rate_limit_value(&mut args, key, input)
+    })?;
+    Ok(args)
+}
+
+fn rate_limit_value(args: &mut RateLimit, key: &Ident, input: ParseStream<'_>) -> Result<()> {
+    match key.to_string().as_str() {
+        "algorithm" => args.algorithm = Some(args::choice(input, "algorithm", ALGORITHMS)?),
+        "key" => args.key = Some(key_strategy(input)?),
+        "burst" => args.burst = Some(args::integer(input, key)?),
+        "exempt_ips" => args.exempt_ips = args::strings(input, key, IPS)?,
+        "exempt_roles" => args.exempt_roles = args::strings(input, key, "\"admin\"")?,
+        "on_missing_key" => {
+            let what = "`on_missing_key` behaviour";
+            args.on_missing_key = Some(args::choice(input, what, ON_MISSING_KEY)?);
+        }
+        _ => args.response = Some(args::factory(input, key)?),
+    }
+    Ok(())
+}
+
+/// The first argument of `#[rate_limit]`: `"100/minute"` or `{ free = "10/minute", .. }`.
+fn limit(input: ParseStream<'_>) -> Result<Limit> {
+    if input.peek(LitStr) {
+        return input.parse().map(Limit::Single);
+    }
+    if !input.peek(Brace) {
+        let message = "the first argument of `#[rate_limit]` is the limit: a string such as \
+            \"100/minute\" or a tier table such as `{ free = \"10/minute\", pro = \"100/minute\" }`";
+        return Err(spanned_value(input, message));
+    }
+    let content;
+    let brace = braced!(content in input);
+    let mut tiers = Vec::new();
+    while !content.is_empty() {
+        tiers.push(tier(&content)?);
+        if !content.is_empty() {
+            content.parse::<Token![,]>()?;
+        }
+    }
+    Ok(Limit::Tiers { brace, tiers })
+}
+
+/// `free = "10/minute"` in a tier table.
+fn tier(input: ParseStream<'_>) -> Result<(Ident, LitStr)> {
+    if !input.peek(Ident::peek_any) {
+        let message = "tier names are identifiers, e.g. `{ free = \"10/minute\" }`";
+        return Err(spanned_value(input, message));
+    }
+    let name = input.call(Ident::parse_any)?;
+    input.parse::<Token![=]>()?;
+    if !input.peek(LitStr) {
+        let message = format!("the limit of tier `{name}` is a string such as \"10/minute\"");
+        return Err(spanned_value(input, &message));
+    }
+    Ok((name, input.parse()?))
+}
+
+/// `ip`, `user`, `api_key`, `global` or `custom(path::to::fn)`.
+fn key_strategy(input: ParseStream<'_>) -> Result<KeyStrategy> {
+    if input.peek(Ident) && input.fork().parse::<Ident>()? == "custom" {
+        let custom: Ident = input.parse()?;
+        if !input.peek(Paren) {
+            let message = "`custom` needs the key function: `key = custom(path::to::fn)`";
+            return Err(Error::new_spanned(custom, message));
+        }
+        let content;
+        parenthesized!(content in input);
+        let path = content.parse()?;
+        if !content.is_empty() {
+            return Err(content.error("expected the key function's path: `custom(path::to::fn)`"));
+        }
+        return Ok(KeyStrategy::Custom(path));
+    }
+    let strategy = args::choice(input, "key strategy", KEY_STRATEGIES)?;
+    Ok(match strategy.to_string().as_str() {
+        "ip" => KeyStrategy::Ip,
+        "user" => KeyStrategy::User,
+        "api_key" => KeyStrategy::ApiKey,
+        _ => KeyStrategy::Global,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::ToTokens;
+    use syn::parse_quote;
+
+    fn route(source: &str) -> std::result::Result<(String, String), String> {
+        let args: RouteArgs = syn::parse_str(source).map_err(|e| e.to_string())?;
+        Ok((args.method.to_string(), args.path.value()))
+    }
+
+    fn parsed(kind: Kind, attr: Attribute) -> std::result::Result<Args, String> {
+        lifecycle(kind, &attr)
+            .map(|l| l.args)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn route_arguments() {
+        assert_eq!(route(r#"GET, "/a""#), Ok(("GET".into(), "/a".into())));
+        assert_eq!(route(r#"get, "/a","#), Ok(("get".into(), "/a".into())));
+        let error = |source| route(source).unwrap_err();
+        assert!(error("").starts_with("`#[route]` needs a method and a path"));
+        assert_eq!(
+            error(r#""/a""#),
+            "missing HTTP method before the path: write `#[route(GET, \"/a\")]`"
+        );
+        assert_eq!(
+            error(r#""GET", "/a""#),
+            "the HTTP method is a bare identifier: write `GET` without quotes"
+        );
+        assert_eq!(
+            error("GET"),
+            "missing path after `GET`: write `#[route(GET, \"/path\")]`"
+        );
+        assert_eq!(error("GET,"), error("GET"));
+        assert!(error("GET, a").starts_with("the path is a string literal"));
+        assert!(error(r#"GET, "/a", "/b""#).starts_with("unexpected argument"));
+        assert!(error("1, \"/a\"").starts_with("expected an HTTP method"));
+    }
+
+    #[test]
+    fn blocking_attributes() {
+        let Ok(Args::Maintenance(args)) = parsed(
+            Kind::Maintenance,
+            parse_quote!(#[maintenance("why", start = "a", end = "b", response = |b| page(b))]),
+        ) else {
+            panic!("expected maintenance");
+        };
+        assert_eq!(args.reason.unwrap().value(), "why");
+        assert_eq!(args.start.unwrap().key, "start");
+        assert_eq!(args.end.unwrap().value.value(), "b");
+        assert!(args.response.is_some());
+
+        let bare = parsed(Kind::Disabled, parse_quote!(#[disabled]));
+        assert!(matches!(
+            bare,
+            Ok(Args::Disabled(Blocking { reason: None, .. }))
+        ));
+        assert_eq!(
+            parsed(Kind::Disabled, parse_quote!(#[disabled(end = "x")]))
+                .err()
+                .unwrap(),
+            "unknown key `end`; expected one of `reason`, `response`"
+        );
+        assert_eq!(
+            parsed(Kind::Disabled, parse_quote!(#[disabled = "x"]))
+                .err()
+                .unwrap(),
+            "`#[disabled = ..]` is not supported; write `#[disabled(..)]`"
+        );
+    }
+
+    #[test]
+    fn env_only_and_deprecated() {
+        let Ok(Args::EnvOnly(args)) = parsed(
+            Kind::EnvOnly,
+            parse_quote!(#[env_only("dev", "qa", response = f)]),
+        ) else {
+            panic!("expected env_only");
+        };
+        assert_eq!(args.envs.len(), 2);
+        assert!(parsed(Kind::EnvOnly, parse_quote!(#[env_only(dev)])).is_err());
+
+        let Ok(Args::DeprecatedRoute(args)) = parsed(
+            Kind::DeprecatedRoute,
+            parse_quote!(#[deprecated_route(sunset = "s", use_instead = "u", since = "n")]),
+        ) else {
+            panic!("expected deprecated_route");
+        };
+        assert_eq!(args.sunset.unwrap().value(), "s");
+        assert_eq!(args.use_instead.unwrap().value(), "u");
+        assert_eq!(args.since.unwrap().value(), "n");
+    }
+
+    #[test]
+    fn rate_limit_arguments() {
+        let Ok(Args::RateLimit(args)) = parsed(
+            Kind::RateLimit,
+            parse_quote!(#[rate_limit(
+                { free = "1/second", pro = "2/second", },
+                algorithm = token_bucket,
+                key = custom(crate::keys::tenant),
+                burst = 3,
+                exempt_ips = ["::1"],
+                exempt_roles = ["admin"],
+                on_missing_key = block,
+                response = f,
+            )]),
+        ) else {
+            panic!("expected rate_limit");
+        };
+        let Some(Limit::Tiers { tiers, .. }) = &args.limit else {
+            panic!("expected tiers");
+        };
+        assert_eq!(tiers.len(), 2);
+        assert_eq!(args.algorithm.unwrap(), "token_bucket");
+        let Some(KeyStrategy::Custom(path)) = &args.key else {
+            panic!("expected a custom key");
+        };
+        assert_eq!(
+            path.to_token_stream().to_string(),
+            "crate :: keys :: tenant"
+        );
+        assert_eq!(args.burst, Some(3));
+        assert_eq!(args.exempt_ips.len(), 1);
+        assert_eq!(args.exempt_roles.len(), 1);
+        assert_eq!(args.on_missing_key.unwrap(), "block");
+        assert!(args.response.is_some());
+    }
+
+    #[test]
+    fn rate_limit_errors() {
+        let error = |attr| parsed(Kind::RateLimit, attr).err().unwrap();
+        assert!(error(parse_quote!(#[rate_limit(key = ip, "1/second")]))
+            .starts_with("unexpected argument"));
+        assert!(error(parse_quote!(#[rate_limit(limit = "1/second")]))
+            .contains("the limit comes first"));
+        assert_eq!(
+            error(parse_quote!(#[rate_limit("1/second", key = custom)])),
+            "`custom` needs the key function: `key = custom(path::to::fn)`"
+        );
+        assert_eq!(
+            error(parse_quote!(#[rate_limit("1/second", key = custom(a, b))])),
+            "expected the key function's path: `custom(path::to::fn)`"
+        );
+        assert_eq!(
+            error(parse_quote!(#[rate_limit({ "free" = "1/second" })])),
+            "tier names are identifiers, e.g. `{ free = \"10/minute\" }`"
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! The layer allocates nothing on an allowed request to an active route: the same request
+//! through axum with a do-nothing layer and through axum with `WaygateLayer` makes the same
+//! number of heap allocations. (The baseline needs a layer of the same shape: `Router::layer`
+//! itself boxes every route's service and future, whatever the layer does.)
+
+use axum::body::Body;
+use axum::Router;
+use http::{Request, StatusCode};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use std::alloc::System;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tower::{Layer, Service, ServiceExt};
+use waygate::prelude::*;
+
+// Counts every allocation of the process; this file holds a single test on a
+// current-thread runtime, so the counts are this request's.
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// A layer that does nothing but carry shared state, as every real middleware does.
+#[derive(Clone, Default)]
+struct PassThroughLayer(Arc<()>);
+
+#[derive(Clone)]
+struct PassThrough<S>(S, Arc<()>);
+
+impl<S> Layer<S> for PassThroughLayer {
+    type Service = PassThrough<S>;
+
+    fn layer(&self, inner: S) -> PassThrough<S> {
+        PassThrough(inner, self.0.clone())
+    }
+}
+
+impl<S: Service<Request<B>>, B> Service<Request<B>> for PassThrough<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> S::Future {
+        self.0.call(request)
+    }
+}
+
+#[route(GET, "/items/{id}")]
+async fn item() -> &'static str {
+    "item"
+}
+
+#[route(GET, "/health")]
+async fn health() -> &'static str {
+    "ok"
+}
+
+/// Allocations made while `app` serves one `GET uri` (request built beforehand).
+async fn allocations(app: &Router, uri: &str) -> u64 {
+    let app = app.clone();
+    let request = Request::get(uri).body(Body::empty()).unwrap();
+    let region = Region::new(GLOBAL);
+    let response = app.oneshot(request).await.unwrap();
+    let stats = region.change();
+    assert_eq!(response.status(), StatusCode::OK);
+    drop(response);
+    (stats.allocations + stats.reallocations) as u64
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_allowed_request_costs_no_allocation() {
+    let engine = Engine::new();
+    engine.start().await.unwrap();
+    let bare: Router = Router::new()
+        .merge(routes![item, health])
+        .layer(PassThroughLayer::default());
+    let layered = Router::new()
+        .merge(routes![item, health])
+        .layer(WaygateLayer::new(engine.clone()));
+
+    assert!(engine.snapshot().knows(&http::Method::GET, "/items/{id}"));
+    for uri in ["/health", "/items/42"] {
+        // Warm both paths once (lazy statics, thread-locals).
+        allocations(&bare, uri).await;
+        allocations(&layered, uri).await;
+        let bare_count = allocations(&bare, uri).await;
+        let layered_count = allocations(&layered, uri).await;
+        assert_eq!(
+            layered_count,
+            bare_count,
+            "{uri}: the layer added {} allocation(s)",
+            layered_count as i64 - bare_count as i64
+        );
+    }
+}
