@@ -139,4 +139,3 @@ mod harness {
     criterion_group!(benches, per_request, state_load);
 }
 criterion_main!(harness::benches);
-criterion_main!(benches);

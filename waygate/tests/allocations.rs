@@ -23,7 +23,7 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 struct PassThroughLayer(Arc<()>);
 
 #[derive(Clone)]
-struct PassThrough<S>(S, Arc<()>);
+struct PassThrough<S>(S, #[allow(dead_code)] Arc<()>);
 
 impl<S> Layer<S> for PassThroughLayer {
     type Service = PassThrough<S>;
