@@ -29,12 +29,14 @@ use tower_layer::Layer;
 /// [`admin_path`](Self::admin_path).
 #[derive(Clone)]
 pub struct WaygateLayer {
-    pub(crate) engine: Engine,
-    pub(crate) config: Arc<LayerConfig>,
+    /// One shared allocation, so that the per-request clone of the service is a single
+    /// reference-count increment.
+    pub(crate) shared: Arc<LayerConfig>,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct LayerConfig {
+    pub(crate) engine: Engine,
     skip: Vec<String>,
     pub(crate) responses: Responses,
 }
@@ -53,8 +55,8 @@ impl WaygateLayer {
     /// A layer enforcing `engine`'s state.
     pub fn new(engine: Engine) -> Self {
         Self {
-            engine,
-            config: Arc::new(LayerConfig {
+            shared: Arc::new(LayerConfig {
+                engine,
                 skip: vec!["/waygate".to_owned()],
                 responses: Responses::default(),
             }),
@@ -64,26 +66,26 @@ impl WaygateLayer {
     /// Where the admin API and dashboard are mounted (default `/waygate`); requests under it
     /// are never blocked.
     pub fn admin_path(mut self, path: &str) -> Self {
-        let config = Arc::make_mut(&mut self.config);
+        let config = Arc::make_mut(&mut self.shared);
         config.skip[0] = normalise(path);
         self
     }
 
     /// Another path prefix whose requests are never checked (e.g. `/docs`).
     pub fn skip_path(mut self, path: &str) -> Self {
-        Arc::make_mut(&mut self.config).skip.push(normalise(path));
+        Arc::make_mut(&mut self.shared).skip.push(normalise(path));
         self
     }
 
     /// Default responses for blocked requests of routes without their own `response = ..`.
     pub fn responses(mut self, responses: Responses) -> Self {
-        Arc::make_mut(&mut self.config).responses = responses;
+        Arc::make_mut(&mut self.shared).responses = responses;
         self
     }
 
     /// The engine this layer enforces.
     pub fn engine(&self) -> &Engine {
-        &self.engine
+        &self.shared.engine
     }
 }
 
@@ -106,9 +108,9 @@ impl<S> Layer<S> for WaygateLayer {
 impl fmt::Debug for WaygateLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaygateLayer")
-            .field("engine", &self.engine)
-            .field("skip", &self.config.skip)
-            .field("responses", &self.config.responses)
+            .field("engine", &self.shared.engine)
+            .field("skip", &self.shared.skip)
+            .field("responses", &self.shared.responses)
             .finish()
     }
 }

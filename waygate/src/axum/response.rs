@@ -6,7 +6,6 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use serde_json::json;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -73,17 +72,20 @@ pub(crate) fn builtin(
 ) -> Response {
     match kind {
         BlockKind::Maintenance => {
-            let mut error = json!({
-                "code": "MAINTENANCE_MODE",
-                "message": "This endpoint is temporarily unavailable",
-                "reason": reason,
-                "path": path,
-            });
+            let mut body = ErrorBody::new(
+                "MAINTENANCE_MODE",
+                "This endpoint is temporarily unavailable",
+                reason,
+                path,
+            );
             let Some(end) = retry_after else {
-                return json_response(StatusCode::SERVICE_UNAVAILABLE, error);
+                return body.into_response(StatusCode::SERVICE_UNAVAILABLE);
             };
-            error["retry_after"] = end.to_rfc3339_opts(SecondsFormat::AutoSi, false).into();
-            let mut response = json_response(StatusCode::SERVICE_UNAVAILABLE, error);
+            body.field(
+                "retry_after",
+                &end.to_rfc3339_opts(SecondsFormat::AutoSi, false),
+            );
+            let mut response = body.into_response(StatusCode::SERVICE_UNAVAILABLE);
             // Whole seconds, rounded up: a client that waits this long finds the route back.
             let millis = (end - now).num_milliseconds().max(0);
             let seconds = (millis + 999) / 1000;
@@ -92,28 +94,55 @@ pub(crate) fn builtin(
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             response
         }
-        BlockKind::Disabled => json_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({
-                "code": "ROUTE_DISABLED",
-                "message": "This endpoint has been disabled",
-                "reason": reason,
-                "path": path,
-            }),
-        ),
+        BlockKind::Disabled => ErrorBody::new(
+            "ROUTE_DISABLED",
+            "This endpoint has been disabled",
+            reason,
+            path,
+        )
+        .into_response(StatusCode::SERVICE_UNAVAILABLE),
         BlockKind::EnvGated => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-fn json_response(status: StatusCode, error: serde_json::Value) -> Response {
-    let body = serde_json::to_vec(&json!({ "error": error })).unwrap_or_default();
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+/// `{"error": {"code": .., "message": .., "reason": .., "path": .., ...}}`, written
+/// directly: a blocked request costs one buffer, not a JSON tree.
+struct ErrorBody(Vec<u8>);
+
+impl ErrorBody {
+    fn new(code: &str, message: &str, reason: &str, path: &str) -> Self {
+        let mut body = Self(Vec::with_capacity(128 + reason.len() + path.len()));
+        body.0.extend_from_slice(b"{\"error\":{");
+        body.0.extend_from_slice(b"\"code\":");
+        body.string(code);
+        body.field("message", message);
+        body.field("reason", reason);
+        body.field("path", path);
+        body
+    }
+
+    fn field(&mut self, name: &str, value: &str) {
+        self.0.push(b',');
+        self.string(name);
+        self.0.push(b':');
+        self.string(value);
+    }
+
+    fn string(&mut self, value: &str) {
+        // Writing a `&str` into a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut self.0, value);
+    }
+
+    fn into_response(mut self, status: StatusCode) -> Response {
+        self.0.extend_from_slice(b"}}");
+        let mut response = Response::new(Body::from(self.0));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+    }
 }
 
 /// A boxed response future, as factories produce.

@@ -53,7 +53,8 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let WaygateLayer { engine, config } = &self.layer;
+        let config = &*self.layer.shared;
+        let engine = &config.engine;
         if config.skips(request.uri().path()) {
             return ResponseFuture::inner(self.inner.call(request));
         }
