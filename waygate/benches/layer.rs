@@ -74,7 +74,7 @@ fn per_request(c: &mut Criterion) {
         .build()
         .unwrap();
     let bare = router();
-    let noop = router().layer(tower::layer::util::MapRequestLayer::new(
+    let noop = router().layer(tower::util::MapRequestLayer::new(
         |request: Request<Body>| request,
     ));
     let engine = Engine::new();
