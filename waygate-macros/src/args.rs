@@ -1,7 +1,7 @@
 //! The `key = value, ..` argument grammar the lifecycle attributes share, and its value parsers.
 //! Every error names the attribute or key and shows the expected form.
 
-use crate::error::one_of;
+use crate::error::{did_you_mean, one_of};
 use crate::kind::Kind;
 use quote::ToTokens;
 use syn::ext::IdentExt;
@@ -51,12 +51,18 @@ impl Keys {
 }
 
 fn unknown_key(kind: Kind, key: &Ident) -> Error {
-    let mut message = match kind.keys() {
+    let keys = kind.keys();
+    let suggestion = did_you_mean(&key.to_string(), keys);
+    let mut message = match keys {
         [] => return no_arguments(kind, key),
-        [only] => format!("unknown key `{key}`; expected `{only}`"),
-        keys => format!("unknown key `{key}`; expected one of {}", one_of(keys)),
+        [only] => format!("unknown key `{key}`; {suggestion}expected `{only}`"),
+        keys => format!(
+            "unknown key `{key}`; {suggestion}expected one of {}",
+            one_of(keys)
+        ),
     };
-    if let Some(positional) = kind.positional() {
+    // A near miss is a typo; otherwise the user may have meant the positional argument.
+    if let (Some(positional), true) = (kind.positional(), suggestion.is_empty()) {
         message = format!("{message} ({positional})");
     }
     Error::new_spanned(key, message)
@@ -133,12 +139,51 @@ pub(crate) fn string(input: ParseStream<'_>, key: &Ident, example: &str) -> Resu
     Err(spanned_value(input, &message))
 }
 
+/// What a `response = ..` factory is called with, for examples in errors.
+#[derive(Clone, Copy)]
+pub(crate) struct Factory {
+    /// The argument's type, as users write it.
+    pub(crate) argument: &'static str,
+    /// A function name for examples.
+    pub(crate) example: &'static str,
+}
+
+impl Factory {
+    /// The factories of the blocking attributes.
+    pub(crate) const BLOCKED: Self = Self {
+        argument: "waygate::Blocked",
+        example: "maintenance_page",
+    };
+    /// The factory of `#[rate_limit]`.
+    pub(crate) const RATE_LIMITED: Self = Self {
+        argument: "waygate::RateLimited",
+        example: "too_many",
+    };
+}
+
 /// `response = factory`: a path or a closure (anything callable; rustc checks the signature).
-pub(crate) fn factory(input: ParseStream<'_>, key: &Ident) -> Result<Expr> {
+pub(crate) fn factory(input: ParseStream<'_>, key: &Ident, factory: Factory) -> Result<Expr> {
+    let Factory { argument, example } = factory;
     match input.parse()? {
+        // A fixed body: the closure that returns it is the fix.
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) => {
+            let text = text.to_token_stream();
+            let message = format!(
+                "`{key}` takes a factory, not a response: to answer with this text, write \
+                 `{key} = |_: {argument}| {text}`, or name a function that takes a `{argument}`, \
+                 e.g. `{key} = {example}`"
+            );
+            Err(Error::new_spanned(text, message))
+        }
         Expr::Lit(lit) => Err(Error::new_spanned(
             lit,
-            format!("`{key}` takes a factory function or closure, e.g. `{key} = maintenance_page`"),
+            format!(
+                "`{key}` takes a factory function or closure that takes a `{argument}`, \
+                 e.g. `{key} = {example}`"
+            ),
         )),
         expr => Ok(expr),
     }
@@ -147,6 +192,13 @@ pub(crate) fn factory(input: ParseStream<'_>, key: &Ident) -> Result<Expr> {
 /// `key = ["a", "b"]`.
 pub(crate) fn strings(input: ParseStream<'_>, key: &Ident, example: &str) -> Result<Vec<LitStr>> {
     let message = format!("`{key}` takes a list of string literals, e.g. `{key} = [{example}]`");
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        let one = lit.to_token_stream();
+        let message =
+            format!("`{key}` takes a list, even of one entry: write `{key} = [{one}]` in brackets");
+        return Err(Error::new_spanned(lit, message));
+    }
     if !input.peek(syn::token::Bracket) {
         return Err(spanned_value(input, &message));
     }
@@ -160,6 +212,14 @@ pub(crate) fn strings(input: ParseStream<'_>, key: &Ident, example: &str) -> Res
                 lit: syn::Lit::Str(lit),
                 ..
             }) => Ok(lit),
+            // `[admin]`: the quotes are missing.
+            Expr::Path(path) if path.path.get_ident().is_some() => {
+                let name = path.to_token_stream();
+                let message = format!(
+                    "the entries of `{key}` are string literals: write `\"{name}\"` in quotes"
+                );
+                Err(Error::new_spanned(path, message))
+            }
             other => Err(Error::new_spanned(other, &message)),
         })
         .collect()
@@ -170,36 +230,55 @@ pub(crate) fn choice(input: ParseStream<'_>, what: &str, options: &[&str]) -> Re
     let expected = format!("expected one of {}", one_of(options));
     if input.peek(LitStr) {
         let lit: LitStr = input.parse()?;
-        let message = format!("{what} is a bare identifier, not a string: {expected}");
+        let value = lit.value();
+        let message = if options.contains(&value.as_str()) {
+            format!("{what} is a bare identifier, not a string: write `{value}` without quotes")
+        } else {
+            format!("{what} is a bare identifier, not a string: {expected}")
+        };
         return Err(Error::new_spanned(lit, message));
     }
     if !input.peek(Ident::peek_any) {
         return Err(spanned_value(input, &format!("{expected} for {what}")));
     }
     let ident = input.call(Ident::parse_any)?;
-    if options.contains(&ident.to_string().as_str()) {
+    let name = ident.to_string();
+    if options.contains(&name.as_str()) {
         Ok(ident)
     } else {
-        let message = format!("unknown {what} `{ident}`; {expected}");
+        let suggestion = did_you_mean(&name, options);
+        let message = format!("unknown {what} `{ident}`; {suggestion}{expected}");
         Err(Error::new_spanned(ident, message))
     }
 }
 
 /// `key = 10`, an integer that fits in `u32`.
 pub(crate) fn integer(input: ParseStream<'_>, key: &Ident) -> Result<u32> {
-    let message = format!(
+    let range = format!(
         "`{key}` takes a whole number from 0 to {}, e.g. `{key} = 10`",
         u32::MAX
     );
-    if !input.peek(LitInt) {
+    if input.peek(Token![-]) && input.peek2(LitInt) {
+        let message = format!("`{key}` cannot be negative: {range}");
         return Err(spanned_value(input, &message));
     }
-    let lit: LitInt = input.parse()?;
-    if !lit.suffix().is_empty() {
-        return Err(Error::new_spanned(lit, message));
+    if !input.peek(LitInt) {
+        return Err(spanned_value(input, &range));
     }
-    lit.base10_parse()
-        .map_err(|_| Error::new_spanned(lit, message))
+    let lit: LitInt = input.parse()?;
+    let value = lit.base10_parse::<u32>();
+    match (lit.suffix(), value) {
+        ("", Ok(value)) => Ok(value),
+        ("", Err(_)) => {
+            let message = format!("`{key}` is too large: {range}");
+            Err(Error::new_spanned(lit, message))
+        }
+        (suffix, Ok(value)) => {
+            let message = format!("write `{key} = {value}`, without the `{suffix}` suffix");
+            Err(Error::new_spanned(lit, message))
+        }
+        (_, Err(_)) => Err(Error::new_spanned(lit, range)),
+    }
 }
 
 #[cfg(test)]
@@ -260,7 +339,8 @@ mod tests {
     fn refuses_unknown_repeated_and_valueless_keys() {
         assert_eq!(
             list(r#"reson = "x""#).unwrap_err(),
-            "unknown key `reson`; expected one of `reason`, `start`, `end`, `response`"
+            "unknown key `reson`; did you mean `reason`? expected one of `reason`, `start`, \
+             `end`, `response`"
         );
         assert_eq!(
             list(r#"reason = "x", reason = "y""#).unwrap_err(),
@@ -313,15 +393,92 @@ mod tests {
         assert!(run("1.5", |i| integer(i, &key())).is_err());
         assert!(run("5u8", |i| integer(i, &key())).is_err());
         assert!(run("99999999999", |i| integer(i, &key())).is_err());
+        let range = "`k` takes a whole number from 0 to 4294967295, e.g. `k = 10`";
+        let integer_error = |source| error(run(source, |i| integer(i, &key())));
+        assert_eq!(integer_error("1.5"), range);
+        assert_eq!(integer_error("\"10\""), range);
+        assert_eq!(
+            integer_error("-1"),
+            format!("`k` cannot be negative: {range}")
+        );
+        assert_eq!(
+            integer_error("4294967296"),
+            format!("`k` is too large: {range}")
+        );
+        assert_eq!(run("4294967295", |i| integer(i, &key())).unwrap(), u32::MAX);
+        assert_eq!(
+            integer_error("0x10u8"),
+            "write `k = 16`, without the `u8` suffix"
+        );
+        assert_eq!(integer_error("5000000000u64"), range);
     }
 
     #[test]
     fn factories() {
-        assert!(run("page", |i| factory(i, &key())).is_ok());
-        assert!(run("|b| async move { page(b) }", |i| factory(i, &key())).is_ok());
+        let blocked = |source| run(source, |i| factory(i, &key(), Factory::BLOCKED));
+        assert!(blocked("page").is_ok());
+        assert!(blocked("|b| async move { page(b) }").is_ok());
         assert_eq!(
-            error(run("\"text\"", |i| factory(i, &key()))),
-            "`k` takes a factory function or closure, e.g. `k = maintenance_page`"
+            error(blocked("\"text\"")),
+            "`k` takes a factory, not a response: to answer with this text, write \
+             `k = |_: waygate::Blocked| \"text\"`, or name a function that takes a \
+             `waygate::Blocked`, e.g. `k = maintenance_page`"
+        );
+        let limited = |source| run(source, |i| factory(i, &key(), Factory::RATE_LIMITED));
+        assert_eq!(
+            error(limited("429")),
+            "`k` takes a factory function or closure that takes a `waygate::RateLimited`, \
+             e.g. `k = too_many`"
+        );
+        assert!(error(limited("\"slow down\""))
+            .contains("write `k = |_: waygate::RateLimited| \"slow down\"`"));
+    }
+
+    #[test]
+    fn lists_say_how_to_write_them() {
+        let roles = |source| run(source, |i| strings(i, &key(), "\"admin\""));
+        assert_eq!(
+            error(roles("\"admin\"")),
+            "`k` takes a list, even of one entry: write `k = [\"admin\"]` in brackets"
+        );
+        assert_eq!(
+            error(roles("[\"ops\", admin]")),
+            "the entries of `k` are string literals: write `\"admin\"` in quotes"
+        );
+        assert_eq!(
+            error(roles("[1]")),
+            "`k` takes a list of string literals, e.g. `k = [\"admin\"]`"
+        );
+        assert_eq!(
+            error(roles("admin")),
+            "`k` takes a list of string literals, e.g. `k = [\"admin\"]`"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_near_miss() {
+        let unknown = |kind, source| {
+            run(source, |input: ParseStream<'_>| {
+                parse_list(input, kind, |_, _| Ok(()))
+            })
+            .unwrap_err()
+        };
+        assert_eq!(
+            unknown(Kind::RateLimit, "algoritm = token_bucket"),
+            "unknown key `algoritm`; did you mean `algorithm`? expected one of `algorithm`, \
+             `key`, `burst`, `exempt_ips`, `exempt_roles`, `on_missing_key`, `response`"
+        );
+        assert!(unknown(Kind::RateLimit, "rate = \"1/second\"").ends_with(
+            "(the limit comes first: `#[rate_limit(\"100/minute\", ..)]` or \
+                 `#[rate_limit({ free = \"10/minute\", pro = \"100/minute\" }, ..)]`)"
+        ));
+        assert_eq!(
+            unknown(Kind::Disabled, "reson = \"x\""),
+            "unknown key `reson`; did you mean `reason`? expected one of `reason`, `response`"
+        );
+        assert_eq!(
+            unknown(Kind::EnvOnly, "respone = f"),
+            "unknown key `respone`; did you mean `response`? expected `response`"
         );
     }
 
@@ -334,12 +491,25 @@ mod tests {
             "unknown algorithm `c`; expected one of `a`, `b`"
         );
         assert_eq!(
-            pick("\"a\"").unwrap_err(),
+            pick("\"c\"").unwrap_err(),
             "algorithm is a bare identifier, not a string: expected one of `a`, `b`"
+        );
+        assert_eq!(
+            pick("\"a\"").unwrap_err(),
+            "algorithm is a bare identifier, not a string: write `a` without quotes"
         );
         assert_eq!(
             pick("1").unwrap_err(),
             "expected one of `a`, `b` for algorithm"
+        );
+        let behaviour = |source| run(source, |i| choice(i, "`k` behaviour", &["exempt", "block"]));
+        assert_eq!(
+            behaviour("\"block\"").unwrap_err(),
+            "`k` behaviour is a bare identifier, not a string: write `block` without quotes"
+        );
+        assert_eq!(
+            behaviour("blok").unwrap_err(),
+            "unknown `k` behaviour `blok`; did you mean `block`? expected one of `exempt`, `block`"
         );
     }
 }

@@ -42,6 +42,62 @@ pub(crate) fn one_of(options: &[&str]) -> String {
     quoted.join(", ")
 }
 
+/// The option `word` most likely stands for: the one closest in spelling (a typo, a letter
+/// too many or too few, two letters swapped), else the only one it begins. `None` when no
+/// option is close or two are equally close.
+pub(crate) fn closest<'a>(word: &str, options: &[&'a str]) -> Option<&'a str> {
+    let word = word.to_ascii_lowercase();
+    let tolerance = if word.chars().count() <= 3 { 1 } else { 2 };
+    let mut best: Option<(usize, &str)> = None;
+    let mut tied = false;
+    for &option in options {
+        let distance = distance(&word, option);
+        if distance > tolerance || distance >= option.len() {
+            continue;
+        }
+        match best {
+            Some((least, _)) if distance > least => {}
+            Some((least, _)) if distance == least => tied = true,
+            _ => (best, tied) = (Some((distance, option)), false),
+        }
+    }
+    if let Some((_, option)) = best {
+        return (!tied).then_some(option);
+    }
+    let mut prefixed = options
+        .iter()
+        .filter(|option| word.len() >= 3 && option.starts_with(word.as_str()));
+    match (prefixed.next(), prefixed.next()) {
+        (Some(option), None) => Some(option),
+        _ => None,
+    }
+}
+
+/// `` did you mean `x`? `` when `word` looks like one of `options`, else nothing.
+pub(crate) fn did_you_mean(word: &str, options: &[&str]) -> String {
+    closest(word, options).map_or_else(String::new, |option| format!("did you mean `{option}`? "))
+}
+
+/// Edits (insertions, deletions, substitutions, swaps of neighbours) from `a` to `b`.
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut rows = vec![(0..=b.len()).collect::<Vec<usize>>()];
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            row[j] = (rows[i - 1][j] + 1)
+                .min(row[j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(rows[i - 2][j - 2] + 1);
+            }
+        }
+        rows.push(row);
+    }
+    rows[a.len()][b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +106,39 @@ mod tests {
     #[test]
     fn lists_options() {
         assert_eq!(one_of(&["a", "b"]), "`a`, `b`");
+    }
+
+    #[test]
+    fn suggests_the_closest_option() {
+        let keys = [
+            "algorithm",
+            "key",
+            "burst",
+            "exempt_ips",
+            "exempt_roles",
+            "response",
+        ];
+        assert_eq!(closest("algoritm", &keys), Some("algorithm"));
+        assert_eq!(closest("Burts", &keys), Some("burst"));
+        assert_eq!(closest("keys", &keys), Some("key"));
+        assert_eq!(closest("algo", &keys), Some("algorithm"), "a prefix");
+        assert_eq!(closest("exempt", &keys), None, "two options begin with it");
+        assert_eq!(closest("exempt_ip", &keys), Some("exempt_ips"));
+        assert_eq!(closest("limit", &keys), None);
+        assert_eq!(closest("x", &["ip"]), None);
+        assert_eq!(closest("minit", &["minute", "month"]), Some("minute"));
+        assert_eq!(
+            closest("dya", &["day", "year"]),
+            Some("day"),
+            "a swap is one edit"
+        );
+        assert_eq!(closest("leaky_bucket", &["token_bucket"]), None);
+        assert_eq!(closest("ab", &["ac", "ad"]), None, "a tie");
+        assert_eq!(
+            did_you_mean("reson", &["reason"]),
+            "did you mean `reason`? "
+        );
+        assert_eq!(did_you_mean("zzz", &["reason"]), "");
     }
 
     #[test]

@@ -168,7 +168,7 @@ fn registration(func: &ItemFn, wg: &TokenStream) -> TokenStream {
     let cfgs = cfgs(func);
     quote! {
         #(#cfgs)*
-        #wg::__private::inventory::submit! { #wg::__private::Registration(#name::META) }
+        #wg::__private::submit_route! { #name::META }
     }
 }
 
@@ -342,7 +342,7 @@ mod tests {
                     ::core::option::Option::Some(&Self::__WAYGATE_RESPONSE),
                 );
             }
-            ::waygate::__private::inventory::submit! { ::waygate::__private::Registration(get_item::META) }
+            ::waygate::__private::submit_route! { get_item::META }
         };
         assert_eq!(route(args, input).to_string(), expected.to_string());
     }

@@ -1,10 +1,11 @@
 //! The grammar of `#[route]` and of each lifecycle attribute. Parsing checks shape only (which
 //! keys, which value types, which options); `validate` checks what the values mean.
 
-use crate::args::{self, parse_list, spanned_value, unexpected, Arg};
+use crate::args::{self, parse_list, spanned_value, unexpected, Arg, Factory};
 use crate::date::{HTTP_DATE_EXAMPLE, RFC3339_EXAMPLE};
 use crate::kind::Kind;
 use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::token::{Brace, Paren};
@@ -223,7 +224,7 @@ fn blocking(kind: Kind, input: ParseStream<'_>) -> Result<Blocking> {
             "reason" => args.reason = Some(args::string(input, key, REASON)?),
             "start" => args.start = Some(keyed(input, key)?),
             "end" => args.end = Some(keyed(input, key)?),
-            _ => args.response = Some(args::factory(input, key)?),
+            _ => args.response = Some(args::factory(input, key, Factory::BLOCKED)?),
         }
         Ok(())
     })?;
@@ -248,7 +249,9 @@ fn env_only(input: ParseStream<'_>) -> Result<EnvOnly> {
                     `#[env_only(\"dev\", \"staging\")]`";
                 return Err(spanned_value(input, message));
             }
-            Arg::Named(key) => args.response = Some(args::factory(input, key)?),
+            Arg::Named(key) => {
+                args.response = Some(args::factory(input, key, Factory::BLOCKED)?);
+            }
         }
         Ok(())
     })?;
@@ -279,6 +282,9 @@ fn rate_limit(input: ParseStream<'_>) -> Result<RateLimit> {
                 args.limit = Some(limit(input)?);
                 return Ok(());
             }
+            Arg::Positional(_) if input.peek(LitStr) || input.peek(Brace) => {
+                return Err(second_limit(args.limit.as_ref(), input));
+            }
             Arg::Positional(_) => return Err(unexpected(Kind::RateLimit, input)),
             Arg::Named(key) => key,
         };
@@ -298,7 +304,7 @@ fn rate_limit_value(args: &mut RateLimit, key: &Ident, input: ParseStream<'_>) -
             let what = "`on_missing_key` behaviour";
             args.on_missing_key = Some(args::choice(input, what, ON_MISSING_KEY)?);
         }
-        _ => args.response = Some(args::factory(input, key)?),
+        _ => args.response = Some(args::factory(input, key, Factory::RATE_LIMITED)?),
     }
     Ok(())
 }
@@ -325,19 +331,123 @@ fn limit(input: ParseStream<'_>) -> Result<Limit> {
     Ok(Limit::Tiers { brace, tiers })
 }
 
+/// A second limit after the first: `#[rate_limit("1/second", "2/second")]`, or a rate and a
+/// tier table. The error sits on the second one and shows the single limit to write instead.
+fn second_limit(first: Option<&Limit>, input: ParseStream<'_>) -> Error {
+    let second = match limit(input) {
+        Ok(second) => second,
+        Err(error) => return error,
+    };
+    let (message, span) = match (first, &second) {
+        // `#[rate_limit(key = ip, "1/second")]`: the first argument was an option.
+        (None, second) => {
+            let (limit, span) = match second {
+                Limit::Single(rate) => (rate.to_token_stream().to_string(), rate.span()),
+                Limit::Tiers { brace, .. } => ("{ .. }".to_owned(), brace.span.join()),
+            };
+            let message = format!(
+                "the limit comes first: move it before the options, \
+                 `#[rate_limit({limit}, ..)]`"
+            );
+            (message, span)
+        }
+        (Some(Limit::Single(first)), Limit::Single(second)) => {
+            let (first, other) = (first.to_token_stream(), second.to_token_stream());
+            let message = format!(
+                "`#[rate_limit]` takes one limit, and a route has one rate: remove {other}; \
+                 for a different rate per plan, write a tier table such as \
+                 `{{ free = {first}, pro = {other} }}`"
+            );
+            (message, second.span())
+        }
+        (Some(Limit::Tiers { .. }), Limit::Tiers { brace, .. }) => {
+            let message = "`#[rate_limit]` takes one tier table: merge the two into one \
+                `{ .. }`, each tier listed once";
+            (message.to_owned(), brace.span.join())
+        }
+        (Some(first), second) => {
+            let (rate, tiers, span) = match (first, second) {
+                (Limit::Single(rate), Limit::Tiers { tiers, brace }) => {
+                    (rate, tiers, brace.span.join())
+                }
+                (Limit::Tiers { tiers, .. }, Limit::Single(rate)) => (rate, tiers, rate.span()),
+                _ => unreachable!("the arms above take two rates and two tables"),
+            };
+            let message = format!(
+                "the limit is a rate or a tier table, not both: move the rate into the table as \
+                 its first tier, which requests without a known plan get: `{}`",
+                with_first_tier(rate, tiers)
+            );
+            (message, span)
+        }
+    };
+    Error::new(span, message)
+}
+
+/// `{ free = "10/minute", pro = "100/minute" }`: `tiers` with `rate` first, under a name the
+/// table does not use yet.
+fn with_first_tier(rate: &LitStr, tiers: &[(Ident, LitStr)]) -> String {
+    let name = ["free", "default", "basic"]
+        .into_iter()
+        .find(|name| tiers.iter().all(|(tier, _)| tier != name))
+        .unwrap_or("base");
+    let rate = rate.to_token_stream();
+    let tiers = tiers
+        .iter()
+        .map(|(tier, limit)| format!(", {tier} = {}", limit.to_token_stream()));
+    format!("{{ {name} = {rate}{} }}", tiers.collect::<String>())
+}
+
 /// `free = "10/minute"` in a tier table.
 fn tier(input: ParseStream<'_>) -> Result<(Ident, LitStr)> {
+    if input.peek(LitStr) {
+        return Err(quoted_tier_name(&input.parse()?));
+    }
     if !input.peek(Ident::peek_any) {
         let message = "tier names are identifiers, e.g. `{ free = \"10/minute\" }`";
         return Err(spanned_value(input, message));
     }
     let name = input.call(Ident::parse_any)?;
+    if !input.peek(Token![=]) || input.peek(Token![==]) {
+        let message =
+            format!("expected `=` after tier `{name}`: a tier is written `{name} = \"10/minute\"`");
+        return Err(if input.is_empty() {
+            Error::new_spanned(name, message)
+        } else {
+            input.error(message)
+        });
+    }
     input.parse::<Token![=]>()?;
     if !input.peek(LitStr) {
+        // `{ free = "10/minute", key = user }`: an option written inside the table.
+        if Kind::RateLimit.keys().contains(&name.to_string().as_str()) {
+            let message = format!(
+                "`{name}` is an option of `#[rate_limit]`, not a tier: close the tier table \
+                 before it, `#[rate_limit({{ free = \"10/minute\" }}, {name} = ..)]`"
+            );
+            return Err(Error::new_spanned(name, message));
+        }
         let message = format!("the limit of tier `{name}` is a string such as \"10/minute\"");
         return Err(spanned_value(input, &message));
     }
     Ok((name, input.parse()?))
+}
+
+/// `{ "free" = .. }` or `{ "free": .. }`, as in a JSON or Python dictionary.
+fn quoted_tier_name(lit: &LitStr) -> Error {
+    let name = lit.value();
+    let message = if Ident::parse_any.parse_str(&name).is_ok() {
+        format!(
+            "tier names are identifiers, not strings: write `{name} = \"10/minute\"`, \
+             without quotes"
+        )
+    } else {
+        format!(
+            "tier names are identifiers, and \"{name}\" is not one: use letters, digits and \
+             `_`, e.g. `{{ free = \"10/minute\", pro_plan = \"100/minute\" }}`"
+        )
+    };
+    Error::new_spanned(lit, message)
 }
 
 /// `ip`, `user`, `api_key`, `global` or `custom(path::to::fn)`.
@@ -349,8 +459,29 @@ fn key_strategy(input: ParseStream<'_>) -> Result<KeyStrategy> {
             return Err(Error::new_spanned(custom, message));
         }
         let content;
-        parenthesized!(content in input);
-        let path = content.parse()?;
+        let paren = parenthesized!(content in input);
+        if content.is_empty() {
+            let message = "`custom()` needs the key function's path: \
+                `key = custom(path::to::fn)`, naming a \
+                `fn(&axum::http::request::Parts) -> Option<String>`";
+            return Err(Error::new(paren.span.join(), message));
+        }
+        if content.peek(LitStr) {
+            let lit: LitStr = content.parse()?;
+            let name = lit.value();
+            let message = if content.is_empty() && Path::parse_mod_style.parse_str(&name).is_ok() {
+                format!("the key function is a path, not a string: write `custom({name})`")
+            } else {
+                "the key function is a path, not a string: `custom(path::to::fn)`".to_owned()
+            };
+            return Err(Error::new_spanned(lit, message));
+        }
+        let path = content.parse::<Path>().map_err(|_| {
+            let message = "`custom(..)` takes the key function's path, e.g. \
+                `custom(path::to::fn)`; write the key as a \
+                `fn(&axum::http::request::Parts) -> Option<String>` and name it here";
+            spanned_value(&content, message)
+        })?;
         if !content.is_empty() {
             return Err(content.error("expected the key function's path: `custom(path::to::fn)`"));
         }
@@ -499,8 +630,11 @@ mod tests {
     #[test]
     fn rate_limit_errors() {
         let error = |attr| parsed(Kind::RateLimit, attr).err().unwrap();
-        assert!(error(parse_quote!(#[rate_limit(key = ip, "1/second")]))
-            .starts_with("unexpected argument"));
+        assert_eq!(
+            error(parse_quote!(#[rate_limit(key = ip, "1/second")])),
+            "the limit comes first: move it before the options, `#[rate_limit(\"1/second\", ..)]`"
+        );
+        assert!(error(parse_quote!(#[rate_limit(key = ip, 5)])).starts_with("unexpected argument"));
         assert!(error(parse_quote!(#[rate_limit(limit = "1/second")]))
             .contains("the limit comes first"));
         assert_eq!(
@@ -512,8 +646,100 @@ mod tests {
             "expected the key function's path: `custom(path::to::fn)`"
         );
         assert_eq!(
-            error(parse_quote!(#[rate_limit({ "free" = "1/second" })])),
+            error(parse_quote!(#[rate_limit({ 1 = "1/second" })])),
             "tier names are identifiers, e.g. `{ free = \"10/minute\" }`"
+        );
+    }
+
+    #[test]
+    fn tier_table_errors() {
+        let error = |attr| parsed(Kind::RateLimit, attr).err().unwrap();
+        assert_eq!(
+            error(parse_quote!(#[rate_limit({ "free" = "1/second" })])),
+            "tier names are identifiers, not strings: write `free = \"10/minute\"`, without quotes"
+        );
+        assert!(
+            error(parse_quote!(#[rate_limit({ "pro plan": "1/second" })]))
+                .starts_with("tier names are identifiers, and \"pro plan\" is not one")
+        );
+        assert_eq!(
+            error(parse_quote!(#[rate_limit({ free: "1/second" })])),
+            "expected `=` after tier `free`: a tier is written `free = \"10/minute\"`"
+        );
+        assert_eq!(
+            error(parse_quote!(#[rate_limit({ free })])),
+            "expected `=` after tier `free`: a tier is written `free = \"10/minute\"`"
+        );
+        assert_eq!(
+            error(parse_quote!(#[rate_limit({ free = "1/second", key = user })])),
+            "`key` is an option of `#[rate_limit]`, not a tier: close the tier table before it, \
+             `#[rate_limit({ free = \"10/minute\" }, key = ..)]`"
+        );
+        // A tier may be named like an option; only a value that is not a rate gives it away.
+        let Ok(Args::RateLimit(args)) = parsed(
+            Kind::RateLimit,
+            parse_quote!(#[rate_limit({ key = "1/second" })]),
+        ) else {
+            panic!("expected rate_limit");
+        };
+        assert!(matches!(args.limit, Some(Limit::Tiers { ref tiers, .. }) if tiers[0].0 == "key"));
+        assert!(error(parse_quote!(#[rate_limit({ free = 10 })]))
+            .starts_with("the limit of tier `free` is a string"));
+    }
+
+    #[test]
+    fn one_limit_only() {
+        let error = |attr| parsed(Kind::RateLimit, attr).err().unwrap();
+        assert_eq!(
+            error(parse_quote!(#[rate_limit("1/second", "2/second")])),
+            "`#[rate_limit]` takes one limit, and a route has one rate: remove \"2/second\"; \
+             for a different rate per plan, write a tier table such as \
+             `{ free = \"1/second\", pro = \"2/second\" }`"
+        );
+        let mixed = error(parse_quote!(#[rate_limit("10/minute", { pro = "100/minute" })]));
+        assert!(
+            mixed.starts_with("the limit is a rate or a tier table, not both"),
+            "{mixed}"
+        );
+        assert!(mixed.ends_with("`{ free = \"10/minute\", pro = \"100/minute\" }`"));
+        assert!(
+            error(parse_quote!(#[rate_limit("1/day", { free = "2/day", default = "3/day" })]))
+                .ends_with("`{ basic = \"1/day\", free = \"2/day\", default = \"3/day\" }`")
+        );
+        assert_eq!(
+            error(parse_quote!(#[rate_limit({ pro = "100/minute" }, "10/minute", key = ip)])),
+            mixed
+        );
+        assert!(
+            error(parse_quote!(#[rate_limit({ a = "1/day" }, { b = "1/day" })]))
+                .starts_with("`#[rate_limit]` takes one tier table")
+        );
+        // The second limit is parsed, so its own errors come first.
+        assert!(
+            error(parse_quote!(#[rate_limit("1/day", { "b" = "1/day" })]))
+                .starts_with("tier names are identifiers")
+        );
+    }
+
+    #[test]
+    fn custom_key_errors() {
+        let error = |attr| parsed(Kind::RateLimit, attr).err().unwrap();
+        assert!(
+            error(parse_quote!(#[rate_limit("1/second", key = custom())])).starts_with(
+                "`custom()` needs the key function's path: `key = custom(path::to::fn)`"
+            )
+        );
+        assert_eq!(
+            error(parse_quote!(#[rate_limit("1/second", key = custom("keys::tenant"))])),
+            "the key function is a path, not a string: write `custom(keys::tenant)`"
+        );
+        assert_eq!(
+            error(parse_quote!(#[rate_limit("1/second", key = custom("a b"))])),
+            "the key function is a path, not a string: `custom(path::to::fn)`"
+        );
+        assert!(
+            error(parse_quote!(#[rate_limit("1/second", key = custom(|p| None))]))
+                .starts_with("`custom(..)` takes the key function's path")
         );
     }
 }

@@ -407,7 +407,7 @@ fn rate_string(lit: &LitStr) -> Result<String> {
     match rate::check(&value) {
         Ok(()) => Ok(value.trim().to_owned()),
         Err(problem) => {
-            let message = format!("invalid rate \"{value}\": {problem}; {}", rate::GRAMMAR);
+            let message = format!("invalid rate \"{value}\": {problem}");
             Err(Error::new_spanned(lit, message))
         }
     }
@@ -608,6 +608,31 @@ mod tests {
             errors(parse_quote!(#[rate_limit("1/s", exempt_roles = [""])]))[1]
                 .starts_with("empty role")
         );
+    }
+
+    #[test]
+    fn rate_errors_name_the_rate_to_write() {
+        let errors = |attribute| messages(route(&get(), vec![attr(Kind::RateLimit, attribute)]));
+        assert_eq!(
+            errors(parse_quote!(#[rate_limit("10/fortnight")])),
+            ["invalid rate \"10/fortnight\": unknown period `fortnight`; write \"10/14 days\""]
+        );
+        assert_eq!(
+            errors(parse_quote!(#[rate_limit({ free = "per minute" })])),
+            [
+                "invalid rate \"per minute\": it must start with the number of requests; \
+              write \"1 per minute\""
+            ]
+        );
+        // The runtime could not use it: the period overflows its seconds counter.
+        assert_eq!(
+            errors(parse_quote!(#[rate_limit("10/99999999999999999 years")])),
+            [
+                "invalid rate \"10/99999999999999999 years\": the period is too long: the most \
+              is 593066617596 years"
+            ]
+        );
+        assert!(errors(parse_quote!(#[rate_limit("10/forever")]))[0].ends_with(rate::GRAMMAR));
     }
 
     #[test]

@@ -51,7 +51,10 @@ async fn register_all(engine: &Engine, layered: &Router) {
         if missing.is_empty() {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "routes not registered");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "routes not registered"
+        );
         for i in missing {
             let response = layered.clone().oneshot(request(i)).await.unwrap();
             assert_eq!(response.status(), StatusCode::OK);

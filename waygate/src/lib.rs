@@ -9,6 +9,7 @@ extern crate self as waygate;
 pub mod backend;
 pub mod model;
 pub mod prelude;
+pub mod rate_limit;
 pub mod registry;
 
 mod axum;
@@ -16,6 +17,7 @@ mod clock;
 mod config;
 mod engine;
 mod error;
+mod limiter;
 mod snapshot;
 
 #[doc(hidden)]
@@ -26,11 +28,12 @@ pub use crate::axum::{
     ResponseFuture, Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
 };
 pub use config::{BackendKind, ConfigError};
-pub use engine::{Engine, EngineBuilder, EngineEvent};
+pub use engine::{Engine, EngineBuilder, EngineEvent, PolicyChange};
 pub use error::EngineError;
+pub use limiter::Identity;
 pub use model::{
-    Actor, AuditEntry, AuditQuery, GlobalMaintenanceConfig, MaintenanceWindow, RouteState,
-    RouteStatus,
+    Actor, AuditEntry, AuditQuery, GlobalMaintenanceConfig, HitQuery, MaintenanceWindow,
+    RouteState, RouteStatus,
 };
 pub use snapshot::{Snapshot, Verdict};
 

@@ -1,7 +1,12 @@
 //! The link-time route registry: what `#[route]` and its lifecycle attributes declare.
 //!
-//! Every annotated handler submits one [`RouteMeta`] at link time (through `inventory`); the
-//! engine reads them when it is built, so no route scanning happens at startup.
+//! Every annotated handler submits one [`RouteMeta`] at link time; the engine reads them when
+//! it is built, so no route scanning happens at startup.
+//!
+//! **Registries:** by default routes are collected with `inventory`, which runs one small
+//! constructor per route before `main`. With the `linkme` cargo feature they are placed in a
+//! `linkme` distributed slice by the linker instead, and no code runs before `main`. The API
+//! is the same either way; you never depend on either crate yourself.
 //!
 //! **Linker caveat:** a route lives in the registry only if its code is linked into the binary.
 //! Routes in a library crate that the binary never names (no `use`, no call) are dropped by the
@@ -180,6 +185,9 @@ pub enum LimitMeta {
     Tiers(&'static [(&'static str, &'static str)]),
 }
 
+/// A `key = custom(..)` function: the rate-limit key of a request, `None` when it has none.
+pub type KeyFn = fn(&http::request::Parts) -> Option<String>;
+
 /// How a `#[rate_limit]` groups requests into counters.
 #[derive(Clone, Copy)]
 #[non_exhaustive]
@@ -193,7 +201,7 @@ pub enum KeyMeta {
     /// One counter for everyone.
     Global,
     /// Per the value a function derives from the request (`None` = key missing).
-    Custom(fn(&http::request::Parts) -> Option<String>),
+    Custom(KeyFn),
 }
 
 impl fmt::Debug for KeyMeta {
@@ -208,14 +216,55 @@ impl fmt::Debug for KeyMeta {
     }
 }
 
-/// What the macros submit to the registry.
+/// What the macros submit to the `inventory` registry.
+#[cfg(not(feature = "linkme"))]
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Registration(pub &'static RouteMeta);
 
+#[cfg(not(feature = "linkme"))]
 inventory::collect!(Registration);
+
+/// The `linkme` registry: one element per `#[route]`, placed by the linker.
+///
+/// Named for the crate: the linker section is named after the slice, and two slices of one
+/// name in a binary would collide.
+#[cfg(feature = "linkme")]
+#[doc(hidden)]
+#[linkme::distributed_slice]
+pub static WAYGATE_ROUTES: [&'static RouteMeta];
+
+/// Registers one route: what `#[route]` expands to, as `__private::submit_route! { META }`.
+/// The runtime owns it so the macro crate need not know which registry is compiled in.
+#[cfg(not(feature = "linkme"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __waygate_submit_route {
+    ($meta:expr) => {
+        $crate::__private::inventory::submit! { $crate::__private::Registration($meta) }
+    };
+}
+
+/// Registers one route: what `#[route]` expands to, as `__private::submit_route! { META }`.
+/// The runtime owns it so the macro crate need not know which registry is compiled in.
+#[cfg(feature = "linkme")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __waygate_submit_route {
+    ($meta:expr) => {
+        const _: () = {
+            #[$crate::__private::linkme::distributed_slice($crate::__private::WAYGATE_ROUTES)]
+            #[linkme(crate = $crate::__private::linkme)]
+            static ROUTE: &'static $crate::__private::RouteMeta = $meta;
+        };
+    };
+}
 
 /// Every route registered by `#[route]` in this binary, in no particular order.
 pub fn registered_routes() -> impl Iterator<Item = &'static RouteMeta> {
-    inventory::iter::<Registration>.into_iter().map(|r| r.0)
+    #[cfg(not(feature = "linkme"))]
+    let routes = inventory::iter::<Registration>.into_iter().map(|r| r.0);
+    #[cfg(feature = "linkme")]
+    let routes = WAYGATE_ROUTES.iter().copied();
+    routes
 }

@@ -4,6 +4,8 @@
 //! once per request (`ArcSwap`) and does one hash lookup by path template, with no allocation
 //! and no lock.
 
+use crate::engine::Limits;
+use crate::limiter::Limiter;
 use crate::model::{GlobalMaintenanceConfig, RouteState, RouteStatus};
 use crate::registry::{InitialStatus, RouteMeta};
 use chrono::{DateTime, TimeZone, Utc};
@@ -51,6 +53,7 @@ pub struct Snapshot {
     generation: u64,
     routes: FxHashMap<Box<str>, PathRules>,
     global: Option<GlobalBlock>,
+    global_limit: Option<GlobalLimit>,
 }
 
 #[derive(Debug, Default)]
@@ -62,10 +65,21 @@ struct PathRules {
 #[derive(Debug)]
 struct GlobalBlock {
     reason: Box<str>,
-    /// Exempt paths with a bit per method slot; bit `METHODS.len()` = every method.
-    exempt: FxHashMap<Box<str>, u16>,
+    exempt: PathSet,
     include_force_active: bool,
 }
+
+/// The global rate limit, with the routes it spares.
+#[derive(Debug)]
+struct GlobalLimit {
+    limiter: Arc<Limiter>,
+    exempt: PathSet,
+}
+
+/// Paths given as `"/path"` (every method) or `"METHOD:/path"`: a bit per method slot, bit
+/// `METHODS.len()` for every method.
+#[derive(Debug, Default)]
+struct PathSet(FxHashMap<Box<str>, u16>);
 
 const ALL_METHODS_BIT: u16 = 1 << METHODS.len();
 
@@ -76,6 +90,8 @@ pub struct Rule {
     force_active: bool,
     action: Action,
     response: Option<&'static (dyn Any + Send + Sync)>,
+    limiter: Option<Arc<Limiter>>,
+    service_limiter: Option<Arc<Limiter>>,
 }
 
 #[derive(Debug)]
@@ -114,15 +130,24 @@ pub enum Verdict<'a> {
     Block(Block<'a>),
 }
 
+/// Whose limit a limiter enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LimitScope {
+    /// The global or the service's limit.
+    Shared,
+    /// The route's own limit (the one `X-RateLimit-*` headers describe).
+    Route,
+}
+
 /// How a request is served.
 #[derive(Debug)]
 pub enum Pass<'a> {
     /// No state is known for the route (it should be registered).
     Unknown,
-    /// Served as is.
-    Plain,
-    /// Served with the rule's deprecation headers.
-    Deprecated(&'a Arc<Rule>),
+    /// A force-active route: served as is, nothing else applies.
+    ForceActive,
+    /// Served under the rule: its rate limits apply, and its deprecation headers if any.
+    Route(&'a Arc<Rule>),
 }
 
 /// A refused request, before it is turned into a response.
@@ -209,7 +234,7 @@ impl Snapshot {
         let rule = template.and_then(|t| self.rule(method, t));
         if let Some(global) = &self.global {
             let force_active = rule.is_some_and(|r| r.force_active);
-            let exempt = global.exempts(method, template.unwrap_or(path));
+            let exempt = global.exempt.contains(method, template.unwrap_or(path));
             if !exempt && (!force_active || global.include_force_active) {
                 return Verdict::Block(Block {
                     kind: BlockKind::Maintenance,
@@ -224,7 +249,7 @@ impl Snapshot {
             return Verdict::Pass(Pass::Unknown);
         };
         if rule.force_active {
-            return Verdict::Pass(Pass::Plain);
+            return Verdict::Pass(Pass::ForceActive);
         }
         let block = |kind, reason, retry_after, allowed_envs| {
             Verdict::Block(Block {
@@ -236,15 +261,14 @@ impl Snapshot {
             })
         };
         match &rule.action {
-            Action::Allow => Verdict::Pass(Pass::Plain),
-            Action::Deprecated(_) => Verdict::Pass(Pass::Deprecated(rule)),
+            Action::Allow | Action::Deprecated(_) => Verdict::Pass(Pass::Route(rule)),
             Action::Maintenance { reason, window } => match window {
                 Some((start, end)) => {
                     let now = now();
                     if *start <= now && now < *end {
                         block(BlockKind::Maintenance, reason, Some(*end), &[])
                     } else {
-                        Verdict::Pass(Pass::Plain)
+                        Verdict::Pass(Pass::Route(rule))
                     }
                 }
                 None => block(BlockKind::Maintenance, reason, None, &[]),
@@ -255,9 +279,46 @@ impl Snapshot {
     }
 }
 
-impl GlobalBlock {
-    fn exempts(&self, method: &Method, path: &str) -> bool {
-        let Some(bits) = self.exempt.get(path) else {
+impl Snapshot {
+    /// The rate limiters a request served under `rule` passes, in the Python original's
+    /// order: global (unless the route is exempt), the route's service, the route.
+    pub(crate) fn limiters<'a>(
+        &'a self,
+        rule: &'a Rule,
+        method: &Method,
+        template: &str,
+    ) -> impl Iterator<Item = (LimitScope, &'a Arc<Limiter>)> {
+        let global = self
+            .global_limit
+            .as_ref()
+            .filter(|g| !g.exempt.contains(method, template))
+            .map(|g| &g.limiter);
+        let shared = global.into_iter().chain(rule.service_limiter.as_ref());
+        shared
+            .map(|l| (LimitScope::Shared, l))
+            .chain(rule.limiter.as_ref().map(|l| (LimitScope::Route, l)))
+    }
+
+    /// Whether any rate limit applies to anything.
+    pub(crate) fn has_limits(&self, rule: &Rule) -> bool {
+        self.global_limit.is_some() || rule.limiter.is_some() || rule.service_limiter.is_some()
+    }
+}
+
+impl PathSet {
+    fn new(entries: &[String]) -> Self {
+        let mut set: FxHashMap<Box<str>, u16> = FxHashMap::default();
+        for entry in entries {
+            match parse_key(entry) {
+                Some((Some(i), path)) => *set.entry(path.into()).or_default() |= 1 << i,
+                _ => *set.entry(entry.as_str().into()).or_default() |= ALL_METHODS_BIT,
+            }
+        }
+        Self(set)
+    }
+
+    fn contains(&self, method: &Method, path: &str) -> bool {
+        let Some(bits) = self.0.get(path) else {
             return false;
         };
         if bits & ALL_METHODS_BIT != 0 {
@@ -279,6 +340,7 @@ pub(crate) struct SnapshotInput<'a> {
     pub(crate) states: &'a [&'a RouteState],
     pub(crate) metas: &'a FxHashMap<String, &'static RouteMeta>,
     pub(crate) global: &'a GlobalMaintenanceConfig,
+    pub(crate) limits: &'a Limits,
 }
 
 impl Snapshot {
@@ -289,7 +351,15 @@ impl Snapshot {
                 continue;
             };
             let meta = input.metas.get(state.path.as_str()).copied();
-            let rule = Arc::new(Rule::from_state(state, meta, input.env));
+            let mut rule = Rule::from_state(state, meta, input.env);
+            rule.limiter = input.limits.routes.get(state.path.as_str()).cloned();
+            rule.service_limiter = state
+                .service
+                .as_ref()
+                .and_then(|service| input.limits.services.get(service))
+                .filter(|limiter| limiter.global_exemptions().is_some())
+                .cloned();
+            let rule = Arc::new(rule);
             let rules = routes.entry(template.into()).or_default();
             match slot {
                 Some(i) => rules.by_method[i] = Some(rule),
@@ -300,22 +370,22 @@ impl Snapshot {
             generation: input.generation,
             routes,
             global: input.global.enabled.then(|| GlobalBlock::new(input.global)),
+            global_limit: input.limits.global.as_ref().and_then(|limiter| {
+                let exempt = limiter.global_exemptions()?;
+                Some(GlobalLimit {
+                    limiter: limiter.clone(),
+                    exempt: PathSet::new(exempt),
+                })
+            }),
         }
     }
 }
 
 impl GlobalBlock {
     fn new(config: &GlobalMaintenanceConfig) -> Self {
-        let mut exempt: FxHashMap<Box<str>, u16> = FxHashMap::default();
-        for entry in &config.exempt_paths {
-            match parse_key(entry) {
-                Some((Some(i), path)) => *exempt.entry(path.into()).or_default() |= 1 << i,
-                _ => *exempt.entry(entry.as_str().into()).or_default() |= ALL_METHODS_BIT,
-            }
-        }
         Self {
             reason: config.reason.as_str().into(),
-            exempt,
+            exempt: PathSet::new(&config.exempt_paths),
             include_force_active: config.include_force_active,
         }
     }
@@ -343,6 +413,8 @@ impl Rule {
             force_active: state.force_active || meta.is_some_and(|m| m.force_active),
             action,
             response: meta.and_then(|m| m.response),
+            limiter: None,
+            service_limiter: None,
         }
     }
 }

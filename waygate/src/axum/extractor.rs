@@ -1,3 +1,4 @@
+use super::limit::{enforce, LimitHeaders, LimitsEnforced};
 use super::respond::{refuse, RequestView};
 use crate::snapshot::{DeprecationHeaders, Pass, Verdict};
 use crate::Engine;
@@ -13,7 +14,9 @@ use std::convert::Infallible;
 /// the built-in JSON).
 ///
 /// The engine comes from the router state (`Engine: FromRef<S>`). Return the gate from the
-/// handler to add the `Deprecation`/`Sunset`/`Link` headers of a deprecated route.
+/// handler to add the `Deprecation`/`Sunset`/`Link` headers of a deprecated route and the
+/// `X-RateLimit-*` headers of a rate-limited one. The gate applies the route's rate limit
+/// with the same counters as the layer.
 ///
 /// ```
 /// use axum::{routing::get, Router};
@@ -32,6 +35,7 @@ use std::convert::Infallible;
 #[must_use]
 pub struct Gate {
     deprecation: Option<DeprecationHeaders>,
+    limits: Option<LimitHeaders>,
 }
 
 impl Gate {
@@ -57,17 +61,32 @@ where
         let refusal = {
             let snapshot = engine.snapshot();
             match snapshot.check(&parts.method, template, parts.uri.path(), || engine.now()) {
-                Verdict::Pass(Pass::Deprecated(rule)) => {
-                    return Ok(Self {
-                        deprecation: rule.deprecation().cloned(),
-                    })
-                }
-                Verdict::Pass(Pass::Plain) => return Ok(Self::default()),
+                Verdict::Pass(Pass::ForceActive) => return Ok(Self::default()),
                 Verdict::Pass(Pass::Unknown) => {
                     if let Some(template) = template {
                         engine.note_unknown_route(&parts.method, template);
                     }
                     return Ok(Self::default());
+                }
+                Verdict::Pass(Pass::Route(rule))
+                    if parts.extensions.get::<LimitsEnforced>().is_some() =>
+                {
+                    return Ok(Self {
+                        deprecation: rule.deprecation().cloned(),
+                        limits: None,
+                    })
+                }
+                Verdict::Pass(Pass::Route(rule)) => {
+                    let template = template.unwrap_or_default();
+                    match enforce(&engine, &snapshot, rule, parts, template, None) {
+                        Ok(limits) => {
+                            return Ok(Self {
+                                deprecation: rule.deprecation().cloned(),
+                                limits,
+                            })
+                        }
+                        Err(refusal) => refusal,
+                    }
                 }
                 Verdict::Block(block) => refuse(&engine, &block, RequestView::from(&*parts), None),
             }
@@ -80,6 +99,9 @@ impl IntoResponseParts for Gate {
     type Error = Infallible;
 
     fn into_response_parts(self, mut parts: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        if let Some(limits) = &self.limits {
+            limits.apply(parts.headers_mut());
+        }
         if let Some(headers) = self.deprecation {
             let map = parts.headers_mut();
             map.insert("deprecation", headers.deprecation);

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use super::limit::LimitHeaders;
 use super::BoxResponseFuture;
 
 pin_project! {
@@ -21,7 +22,7 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<F> {
-        Inner { #[pin] future: F, deprecated: Option<Arc<Rule>> },
+        Inner { #[pin] future: F, deprecated: Option<Arc<Rule>>, limits: Option<LimitHeaders> },
         Ready { response: Option<Response> },
         Factory { future: BoxResponseFuture },
     }
@@ -29,12 +30,21 @@ pin_project! {
 
 impl<F> ResponseFuture<F> {
     pub(crate) fn inner(future: F) -> Self {
-        Self::deprecated(future, None)
+        Self::served(future, None, None)
     }
 
-    pub(crate) fn deprecated(future: F, deprecated: Option<Arc<Rule>>) -> Self {
+    /// The inner service's response, with the route's deprecation and rate-limit headers.
+    pub(crate) fn served(
+        future: F,
+        deprecated: Option<Arc<Rule>>,
+        limits: Option<LimitHeaders>,
+    ) -> Self {
         Self {
-            kind: Kind::Inner { future, deprecated },
+            kind: Kind::Inner {
+                future,
+                deprecated,
+                limits,
+            },
         }
     }
 
@@ -61,8 +71,15 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
-            KindProj::Inner { future, deprecated } => {
+            KindProj::Inner {
+                future,
+                deprecated,
+                limits,
+            } => {
                 let mut response = ready!(future.poll(cx))?;
+                if let Some(limits) = limits.take() {
+                    limits.apply(response.headers_mut());
+                }
                 if let Some(headers) = deprecated.take().as_deref().and_then(Rule::deprecation) {
                     let map = response.headers_mut();
                     map.insert("deprecation", headers.deprecation.clone());

@@ -1,4 +1,4 @@
-use super::response::{BlockKind, Blocked, BoxResponseFuture, IntoFactoryResponse};
+use super::response::{BlockKind, Blocked, BoxResponseFuture, IntoFactoryResponse, RateLimited};
 use super::Waygate;
 use crate::Engine;
 use std::fmt;
@@ -133,7 +133,10 @@ pub struct Responses {
     maintenance: Option<Factory>,
     disabled: Option<Factory>,
     env_gated: Option<Factory>,
+    rate_limited: Option<RateLimitFactory>,
 }
+
+type RateLimitFactory = Arc<dyn Fn(RateLimited) -> BoxResponseFuture + Send + Sync>;
 
 impl Responses {
     /// No defaults: the built-in responses.
@@ -171,6 +174,21 @@ impl Responses {
         self
     }
 
+    /// The response for requests over a rate limit (default: the built-in `429`); sync or
+    /// async.
+    pub fn rate_limited<F, R, M>(mut self, factory: F) -> Self
+    where
+        F: Fn(RateLimited) -> R + Send + Sync + 'static,
+        R: IntoFactoryResponse<M>,
+    {
+        self.rate_limited = Some(Arc::new(move |limited| factory(limited).into_future()));
+        self
+    }
+
+    pub(crate) fn rate_limited_factory(&self) -> Option<&RateLimitFactory> {
+        self.rate_limited.as_ref()
+    }
+
     pub(crate) fn get(&self, kind: BlockKind) -> Option<&Factory> {
         match kind {
             BlockKind::Maintenance => self.maintenance.as_ref(),
@@ -194,6 +212,7 @@ impl fmt::Debug for Responses {
             .field("maintenance", &self.maintenance.is_some())
             .field("disabled", &self.disabled.is_some())
             .field("env_gated", &self.env_gated.is_some())
+            .field("rate_limited", &self.rate_limited.is_some())
             .finish()
     }
 }

@@ -4,6 +4,7 @@
 mod extractor;
 mod future;
 mod layer;
+mod limit;
 mod mount;
 mod respond;
 mod response;

@@ -75,9 +75,9 @@ pub(crate) fn builtin(
             let mut body = ErrorBody::new(
                 "MAINTENANCE_MODE",
                 "This endpoint is temporarily unavailable",
-                reason,
-                path,
             );
+            body.field("reason", reason);
+            body.field("path", path);
             let Some(end) = retry_after else {
                 return body.into_response(StatusCode::SERVICE_UNAVAILABLE);
             };
@@ -94,34 +94,38 @@ pub(crate) fn builtin(
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             response
         }
-        BlockKind::Disabled => ErrorBody::new(
-            "ROUTE_DISABLED",
-            "This endpoint has been disabled",
-            reason,
-            path,
-        )
-        .into_response(StatusCode::SERVICE_UNAVAILABLE),
+        BlockKind::Disabled => {
+            let mut body = ErrorBody::new("ROUTE_DISABLED", "This endpoint has been disabled");
+            body.field("reason", reason);
+            body.field("path", path);
+            body.into_response(StatusCode::SERVICE_UNAVAILABLE)
+        }
         BlockKind::EnvGated => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
 /// `{"error": {"code": .., "message": .., "reason": .., "path": .., ...}}`, written
 /// directly: a blocked request costs one buffer, not a JSON tree.
-struct ErrorBody(Vec<u8>);
+pub(crate) struct ErrorBody(Vec<u8>);
 
 impl ErrorBody {
-    fn new(code: &str, message: &str, reason: &str, path: &str) -> Self {
-        let mut body = Self(Vec::with_capacity(128 + reason.len() + path.len()));
+    pub(crate) fn new(code: &str, message: &str) -> Self {
+        let mut body = Self(Vec::with_capacity(192));
         body.0.extend_from_slice(b"{\"error\":{");
         body.0.extend_from_slice(b"\"code\":");
         body.string(code);
         body.field("message", message);
-        body.field("reason", reason);
-        body.field("path", path);
         body
     }
 
-    fn field(&mut self, name: &str, value: &str) {
+    pub(crate) fn number(&mut self, name: &str, value: u64) {
+        self.0.push(b',');
+        self.string(name);
+        self.0.push(b':');
+        self.0.extend_from_slice(value.to_string().as_bytes());
+    }
+
+    pub(crate) fn field(&mut self, name: &str, value: &str) {
         self.0.push(b',');
         self.string(name);
         self.0.push(b':');
@@ -133,7 +137,7 @@ impl ErrorBody {
         let _ = serde_json::to_writer(&mut self.0, value);
     }
 
-    fn into_response(mut self, status: StatusCode) -> Response {
+    pub(crate) fn into_response(mut self, status: StatusCode) -> Response {
         self.0.extend_from_slice(b"}}");
         let mut response = Response::new(Body::from(self.0));
         *response.status_mut() = status;
@@ -202,7 +206,22 @@ where
     factory(arg).into_future()
 }
 
-/// A request refused by a rate limit, handed to a `#[rate_limit(response = ..)]` factory.
+/// A request refused by a rate limit, handed to a `#[rate_limit(response = ..)]` factory
+/// (or a [`Responses::rate_limited`](crate::Responses::rate_limited) default).
+///
+/// ```
+/// use axum::{http::StatusCode, response::IntoResponse, Json};
+/// use waygate::RateLimited;
+///
+/// fn my_429(limited: RateLimited) -> impl IntoResponse {
+///     let retry = limited.retry_after_seconds.to_string();
+///     (
+///         StatusCode::TOO_MANY_REQUESTS,
+///         [("retry-after", retry)],
+///         Json(serde_json::json!({"ok": false, "retry_after": limited.retry_after_seconds})),
+///     )
+/// }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RateLimited {

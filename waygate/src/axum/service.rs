@@ -1,5 +1,6 @@
 use super::future::ResponseFuture;
 use super::layer::WaygateLayer;
+use super::limit::{enforce, LimitsEnforced};
 use super::respond::{refuse, Refusal, RequestView};
 use crate::snapshot::{Pass, Verdict};
 use axum::extract::MatchedPath;
@@ -67,16 +68,38 @@ where
             engine.now()
         });
         match verdict {
-            Verdict::Pass(Pass::Plain) => ResponseFuture::inner(self.inner.call(request)),
-            Verdict::Pass(Pass::Deprecated(rule)) => {
-                let rule = rule.clone();
-                ResponseFuture::deprecated(self.inner.call(request), Some(rule))
-            }
+            Verdict::Pass(Pass::ForceActive) => ResponseFuture::inner(self.inner.call(request)),
             Verdict::Pass(Pass::Unknown) => {
                 if let Some(template) = template {
                     engine.note_unknown_route(request.method(), template);
                 }
                 ResponseFuture::inner(self.inner.call(request))
+            }
+            Verdict::Pass(Pass::Route(rule)) => {
+                let deprecated = rule.deprecation().is_some().then(|| rule.clone());
+                if !snapshot.has_limits(rule) {
+                    return ResponseFuture::served(self.inner.call(request), deprecated, None);
+                }
+                let matched = request.extensions().get::<MatchedPath>().cloned();
+                let template = matched.as_ref().map_or("", MatchedPath::as_str);
+                let (mut parts, body) = request.into_parts();
+                match enforce(
+                    engine,
+                    &snapshot,
+                    rule,
+                    &parts,
+                    template,
+                    Some(&config.responses),
+                ) {
+                    Ok(limits) => {
+                        // A `Gate` in the handler must not count the request again.
+                        parts.extensions.insert(LimitsEnforced);
+                        let request = Request::from_parts(parts, body);
+                        ResponseFuture::served(self.inner.call(request), deprecated, limits)
+                    }
+                    Err(Refusal::Ready(response)) => ResponseFuture::ready(response),
+                    Err(Refusal::Pending(future)) => ResponseFuture::factory(future),
+                }
             }
             Verdict::Block(block) => {
                 let view = RequestView {

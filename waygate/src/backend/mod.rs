@@ -17,14 +17,26 @@ mod memory;
 pub use file::FileBackend;
 pub use memory::MemoryBackend;
 
-use crate::model::{AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState};
+use crate::model::{AuditEntry, AuditQuery, GlobalMaintenanceConfig, HitQuery, RouteState};
+use crate::rate_limit::{GlobalRateLimitPolicy, RateLimitHit, RateLimitPolicy};
 use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
 use tokio::sync::watch;
 
 /// The key under which global maintenance is stored.
 pub const GLOBAL_KEY: &str = "__waygate:global__";
+
+/// The key under which the global rate-limit policy is stored.
+pub const GLOBAL_RL_KEY: &str = "__waygate:global_rl__";
+
+/// Per-route rate-limit policies are stored under this prefix + `METHOD:path` + `__`.
+pub const ROUTE_RL_PREFIX: &str = "__waygate:rl:";
+
+/// Per-service rate-limit policies are stored under this prefix + the service + `__`.
+pub const SERVICE_RL_PREFIX: &str = "__waygate:svc_rl:";
 
 /// Keys starting with this prefix are waygate's own records, hidden from route listings.
 pub const SENTINEL_PREFIX: &str = "__waygate:";
@@ -75,6 +87,103 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
         state.reason =
             serde_json::to_string(config).map_err(|e| BackendError::other(e.to_string()))?;
         self.set_state(&state).await
+    }
+
+    /// Per-route rate-limit policies (stored as `__waygate:rl:{METHOD}:{path}__` sentinels by
+    /// default).
+    async fn rate_limit_policies(&self) -> Result<Vec<RateLimitPolicy>, BackendError> {
+        let mut policies = Vec::new();
+        for state in self.list_states().await? {
+            if state.path.starts_with(ROUTE_RL_PREFIX) {
+                policies.push(decode_sentinel(&state)?);
+            }
+        }
+        Ok(policies)
+    }
+
+    /// Stores a per-route rate-limit policy, replacing the route's previous one.
+    async fn set_rate_limit_policy(&self, policy: &RateLimitPolicy) -> Result<(), BackendError> {
+        let key = route_rl_key(&policy.method, &policy.path);
+        self.set_state(&encode_sentinel(&key, None, policy)?).await
+    }
+
+    /// Removes the rate-limit policy of `METHOD:path`; removing a missing one is not an error.
+    async fn delete_rate_limit_policy(&self, method: &str, path: &str) -> Result<(), BackendError> {
+        self.delete_state(&route_rl_key(method, path)).await
+    }
+
+    /// The global rate-limit policy (the `__waygate:global_rl__` sentinel).
+    async fn global_rate_limit_policy(
+        &self,
+    ) -> Result<Option<GlobalRateLimitPolicy>, BackendError> {
+        match self.get_state(GLOBAL_RL_KEY).await? {
+            Some(state) => decode_sentinel(&state).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores (`Some`) or removes (`None`) the global rate-limit policy.
+    async fn set_global_rate_limit_policy(
+        &self,
+        policy: Option<&GlobalRateLimitPolicy>,
+    ) -> Result<(), BackendError> {
+        match policy {
+            Some(policy) => {
+                self.set_state(&encode_sentinel(GLOBAL_RL_KEY, None, policy)?)
+                    .await
+            }
+            None => self.delete_state(GLOBAL_RL_KEY).await,
+        }
+    }
+
+    /// Every service's rate-limit policy (`__waygate:svc_rl:{service}__` sentinels).
+    async fn service_rate_limit_policies(
+        &self,
+    ) -> Result<Vec<(String, GlobalRateLimitPolicy)>, BackendError> {
+        let mut policies = Vec::new();
+        for state in self.list_states().await? {
+            if let Some(service) = state
+                .path
+                .strip_prefix(SERVICE_RL_PREFIX)
+                .and_then(|rest| rest.strip_suffix("__"))
+            {
+                policies.push((service.to_owned(), decode_sentinel(&state)?));
+            }
+        }
+        Ok(policies)
+    }
+
+    /// Stores (`Some`) or removes (`None`) one service's rate-limit policy.
+    async fn set_service_rate_limit_policy(
+        &self,
+        service: &str,
+        policy: Option<&GlobalRateLimitPolicy>,
+    ) -> Result<(), BackendError> {
+        let key = format!("{SERVICE_RL_PREFIX}{service}__");
+        match policy {
+            Some(policy) => {
+                self.set_state(&encode_sentinel(&key, Some(service), policy)?)
+                    .await
+            }
+            None => self.delete_state(&key).await,
+        }
+    }
+
+    /// Records a blocked request in a log shared with other engines. The default keeps
+    /// nothing: each engine then keeps its own bounded log in memory.
+    async fn write_rate_limit_hit(&self, hit: &RateLimitHit) -> Result<(), BackendError> {
+        let _ = hit;
+        Ok(())
+    }
+
+    /// The shared log of blocked requests, newest first, or `None` when this backend keeps
+    /// none (the default).
+    async fn rate_limit_hits(
+        &self,
+        query: &HitQuery,
+    ) -> Result<Option<Vec<RateLimitHit>>, BackendError> {
+        let _ = query;
+        Ok(None)
     }
 
     /// A counter that changes when stored data may have been changed by another writer (it
@@ -152,4 +261,26 @@ pub(crate) fn select_audit<'a>(
         .take(query.limit)
         .cloned()
         .collect()
+}
+
+fn route_rl_key(method: &str, path: &str) -> String {
+    format!("{ROUTE_RL_PREFIX}{}:{path}__", method.to_ascii_uppercase())
+}
+
+/// A sentinel state carrying `value` as JSON in its `reason`, as the Python original stores
+/// its configuration records.
+fn encode_sentinel<T: Serialize>(
+    key: &str,
+    service: Option<&str>,
+    value: &T,
+) -> Result<RouteState, BackendError> {
+    let mut state = RouteState::active(key);
+    state.service = service.map(str::to_owned);
+    state.reason = serde_json::to_string(value).map_err(|e| BackendError::other(e.to_string()))?;
+    Ok(state)
+}
+
+fn decode_sentinel<T: DeserializeOwned>(state: &RouteState) -> Result<T, BackendError> {
+    serde_json::from_str(&state.reason)
+        .map_err(|e| BackendError::corrupt(&state.path, e.to_string()))
 }

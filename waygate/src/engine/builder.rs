@@ -3,6 +3,7 @@
 use super::Engine;
 use crate::backend::{Backend, MemoryBackend};
 use crate::config::{self, BackendKind, ConfigError, Settings};
+use crate::rate_limit::IpNetList;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use std::sync::Arc;
 pub struct EngineBuilder {
     backend: Option<Arc<dyn Backend>>,
     settings: Settings,
+    trusted_proxies: IpNetList,
 }
 
 impl EngineBuilder {
@@ -40,6 +42,14 @@ impl EngineBuilder {
     /// The environment `env_only` routes are checked against (default `dev`).
     pub fn env(mut self, env: impl Into<String>) -> Self {
         self.settings.env = Some(env.into());
+        self
+    }
+
+    /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` header is trusted to name the client
+    /// for rate limiting. From any other peer the header is ignored: the peer address is the
+    /// client.
+    pub fn trusted_proxies(mut self, proxies: IpNetList) -> Self {
+        self.trusted_proxies = proxies;
         self
     }
 
@@ -71,7 +81,7 @@ impl EngineBuilder {
             .settings
             .env
             .unwrap_or_else(|| config::DEFAULT_ENV.to_owned());
-        Engine::from_parts(backend, env)
+        Engine::from_parts(backend, env, self.trusted_proxies)
     }
 
     /// Builds the engine, filling what was not set explicitly from `WAYGATE_BACKEND`,
@@ -83,7 +93,11 @@ impl EngineBuilder {
             Some(backend) => backend,
             None => resolved.backend()?,
         };
-        Ok(Engine::from_parts(backend, resolved.env))
+        Ok(Engine::from_parts(
+            backend,
+            resolved.env,
+            self.trusted_proxies,
+        ))
     }
 }
 

@@ -4,9 +4,10 @@
 use super::view::attribute_state;
 use super::{Engine, EngineEvent, Inner};
 use crate::model::RouteState;
+use crate::rate_limit::RateLimitHit;
 use crate::registry::RouteMeta;
 use crate::EngineError;
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -20,14 +21,16 @@ type UnknownRoutes = mpsc::Receiver<(http::Method, String)>;
 #[derive(Debug)]
 pub(super) struct Tasks {
     unknown: Option<UnknownRoutes>,
+    hits: Option<mpsc::Receiver<RateLimitHit>>,
     handles: Vec<JoinHandle<()>>,
     started: bool,
 }
 
 impl Tasks {
-    pub(super) fn new(unknown: UnknownRoutes) -> Self {
+    pub(super) fn new(unknown: UnknownRoutes, hits: mpsc::Receiver<RateLimitHit>) -> Self {
         Self {
             unknown: Some(unknown),
+            hits: Some(hits),
             handles: Vec::new(),
             started: false,
         }
@@ -43,13 +46,13 @@ impl Engine {
     /// cannot be read, `start` returns the error but the engine keeps serving the declared
     /// states and retries in the background, so an app may log the error and carry on.
     pub async fn start(&self) -> Result<(), EngineError> {
-        let unknown = {
+        let (unknown, hits) = {
             let mut tasks = self.inner.tasks.lock().unwrap_or_else(|e| e.into_inner());
             if tasks.started {
                 return Ok(());
             }
             tasks.started = true;
-            tasks.unknown.take()
+            (tasks.unknown.take(), tasks.hits.take())
         };
         if let Err(error) = self.inner.backend.startup().await {
             tracing::error!(%error, "waygate: backend startup failed");
@@ -67,7 +70,10 @@ impl Engine {
             loaded.is_ok(),
         ))];
         if let Some(unknown) = unknown {
-            handles.push(tokio::spawn(register_unknown(weak, unknown)));
+            handles.push(tokio::spawn(register_unknown(weak.clone(), unknown)));
+        }
+        if let Some(hits) = hits {
+            handles.push(tokio::spawn(super::limits::write_hits(weak, hits)));
         }
         self.inner
             .tasks
@@ -113,33 +119,40 @@ impl Engine {
         let backend = &self.inner.backend;
         let mut stored = backend.list_states().await?;
         let global = backend.global_config().await?;
-        let stored_keys: FxHashSet<String> = stored.iter().map(|s| s.path.clone()).collect();
-        let mut declared: Vec<(String, &'static RouteMeta)> = self
-            .view()
-            .metas
-            .iter()
-            .map(|(k, m)| (k.clone(), *m))
-            .collect();
-        declared.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut seeded = Vec::new();
-        for (key, meta) in declared {
-            let wanted = attribute_state(&key, meta);
-            if stored_keys.contains(&key) {
-                report_divergence(&stored, &wanted);
-                continue;
-            }
+        let missing: Vec<RouteState> = {
+            let stored_by_key: FxHashMap<&str, &RouteState> =
+                stored.iter().map(|s| (s.path.as_str(), s)).collect();
+            let view = self.view();
+            let mut declared: Vec<(&String, &&'static RouteMeta)> = view.metas.iter().collect();
+            declared.sort_by(|a, b| a.0.cmp(b.0));
+            declared
+                .into_iter()
+                .map(|(key, meta)| attribute_state(key, meta))
+                .filter(|wanted| match stored_by_key.get(wanted.path.as_str()) {
+                    Some(stored) => {
+                        report_divergence(stored, wanted);
+                        false
+                    }
+                    None => true,
+                })
+                .collect()
+        };
+        let mut seeded = Vec::with_capacity(missing.len());
+        for wanted in missing {
             backend.set_state(&wanted).await?;
-            seeded.push(key);
+            seeded.push(wanted.path.clone());
             stored.push(wanted);
         }
+        let policies = self.stored_policies().await?;
         let mut view = self.view();
         view.replace_states(stored);
         view.global = global;
         view.seeded.extend(seeded);
+        view.apply_policies(policies);
         self.publish(&mut view);
-        let states: Vec<RouteState> = view.states.values().cloned().collect();
+        let windows = windowed(&view);
         drop(view);
-        self.reschedule(&states);
+        self.reschedule(&windows);
         self.emit(EngineEvent::Reloaded);
         Ok(())
     }
@@ -149,20 +162,22 @@ impl Engine {
         let _write = self.inner.write.lock().await;
         let states = self.inner.backend.list_states().await?;
         let global = self.inner.backend.global_config().await?;
+        let policies = self.stored_policies().await?;
         let mut view = self.view();
         view.replace_states(states);
         view.global = global;
+        view.apply_policies(policies);
         self.publish(&mut view);
-        let states: Vec<RouteState> = view.states.values().cloned().collect();
+        let windows = windowed(&view);
         drop(view);
-        self.reschedule(&states);
+        self.reschedule(&windows);
         self.emit(EngineEvent::Reloaded);
         Ok(())
     }
 
-    fn reschedule(&self, states: &[RouteState]) {
+    fn reschedule(&self, windowed: &[RouteState]) {
         self.inner.scheduler.cancel_all();
-        for state in states.iter().filter(|s| s.window.is_some()) {
+        for state in windowed {
             self.schedule(state);
         }
     }
@@ -186,6 +201,7 @@ impl Engine {
                         phantoms.push(meta.key);
                     }
                 }
+                view.limits.remount(&key, meta);
                 view.metas.insert(key, meta);
             }
             self.publish(&mut view);
@@ -210,11 +226,17 @@ impl Engine {
     }
 }
 
+/// The states that have a maintenance window (the scheduler's work).
+fn windowed(view: &super::view::View) -> Vec<RouteState> {
+    view.states
+        .values()
+        .filter(|s| s.window.is_some())
+        .cloned()
+        .collect()
+}
+
 /// Logs when stored state overrides what the attributes now declare.
-fn report_divergence(stored: &[RouteState], wanted: &RouteState) {
-    let Some(stored) = stored.iter().find(|s| s.path == wanted.path) else {
-        return;
-    };
+fn report_divergence(stored: &RouteState, wanted: &RouteState) {
     if stored.status != wanted.status || stored.allowed_envs != wanted.allowed_envs {
         tracing::info!(
             key = %wanted.path,

@@ -6,16 +6,20 @@
 
 mod builder;
 mod lifecycle;
+mod limits;
 mod mutate;
 mod resolve;
 mod scheduler;
 mod view;
 
 pub use builder::EngineBuilder;
+pub(crate) use limits::Limits;
+pub use limits::PolicyChange;
 
 use crate::backend::Backend;
 use crate::clock::Clock;
 use crate::model::{AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState};
+use crate::rate_limit::{IpNetList, RateLimitHit};
 use crate::registry::RouteMeta;
 use crate::snapshot::Snapshot;
 use crate::EngineError;
@@ -59,6 +63,9 @@ struct Inner {
     unknown: mpsc::Sender<(http::Method, String)>,
     tasks: Mutex<lifecycle::Tasks>,
     scheduler: scheduler::Scheduler,
+    hits: limits::HitLog,
+    hit_tx: mpsc::Sender<RateLimitHit>,
+    trusted_proxies: IpNetList,
 }
 
 /// A change the engine applied, from a local mutation or from another writer.
@@ -87,8 +94,9 @@ impl Engine {
         EngineBuilder::default()
     }
 
-    fn from_parts(backend: Arc<dyn Backend>, env: String) -> Self {
+    fn from_parts(backend: Arc<dyn Backend>, env: String, trusted_proxies: IpNetList) -> Self {
         let (unknown, unknown_rx) = mpsc::channel(256);
+        let (hit_tx, hit_rx) = mpsc::channel(1024);
         let view = View::from_registry();
         let inner = Arc::new(Inner {
             backend,
@@ -99,8 +107,11 @@ impl Engine {
             write: tokio::sync::Mutex::new(()),
             events: broadcast::channel(256).0,
             unknown,
-            tasks: Mutex::new(lifecycle::Tasks::new(unknown_rx)),
+            tasks: Mutex::new(lifecycle::Tasks::new(unknown_rx, hit_rx)),
             scheduler: scheduler::Scheduler::default(),
+            hits: limits::HitLog::default(),
+            hit_tx,
+            trusted_proxies,
         });
         let engine = Self { inner };
         engine.publish(&mut engine.view());
@@ -115,6 +126,11 @@ impl Engine {
     /// The engine's clock: UTC time that follows tokio's clock (paused in tests).
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.inner.clock.now()
+    }
+
+    /// The proxies whose `X-Forwarded-For` is trusted to name the client.
+    pub fn trusted_proxies(&self) -> &IpNetList {
+        &self.inner.trusted_proxies
     }
 
     /// The backend the engine stores state in.

@@ -244,7 +244,13 @@ impl Engine {
         Ok(next)
     }
 
-    fn audit_entry(&self, path: &str, action: &str, actor: &Actor, reason: String) -> AuditEntry {
+    pub(super) fn audit_entry(
+        &self,
+        path: &str,
+        action: &str,
+        actor: &Actor,
+        reason: String,
+    ) -> AuditEntry {
         AuditEntry {
             id: uuid::Uuid::new_v4().to_string(),
             timestamp: self.inner.clock.now(),
@@ -261,7 +267,7 @@ impl Engine {
 
     /// Writes an audit entry. The change it records is already stored, so a failure is
     /// logged rather than reported as a failed mutation.
-    async fn audit(&self, entry: AuditEntry) {
+    pub(super) async fn audit(&self, entry: AuditEntry) {
         if let Err(error) = self.inner.backend.write_audit(&entry).await {
             tracing::error!(%error, path = %entry.path, action = %entry.action, "waygate: audit entry not written");
         }

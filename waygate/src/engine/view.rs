@@ -1,6 +1,7 @@
 //! The engine's picture of the backend, plus the declared routes, from which snapshots are
 //! built.
 
+use super::limits::Limits;
 use crate::backend::SENTINEL_PREFIX;
 use crate::model::{GlobalMaintenanceConfig, MaintenanceWindow, RouteState, RouteStatus};
 use crate::registry::{registered_routes, InitialStatus, RouteMeta};
@@ -18,14 +19,18 @@ pub(super) struct View {
     pub(super) metas: FxHashMap<String, &'static RouteMeta>,
     /// Keys this process wrote from attributes and nobody changed since.
     pub(super) seeded: FxHashSet<String>,
+    /// Compiled rate-limit policies.
+    pub(super) limits: Limits,
     pub(super) generation: u64,
 }
 
 impl View {
     pub(super) fn from_registry() -> Self {
         let metas = registered_routes().map(|m| (m.key.to_owned(), m)).collect();
+        let limits = Limits::declared(&metas);
         Self {
             metas,
+            limits,
             ..Self::default()
         }
     }
@@ -81,6 +86,7 @@ impl View {
             states: &states,
             metas: &self.metas,
             global: &self.global,
+            limits: &self.limits,
         })
     }
 }

@@ -109,3 +109,35 @@ impl AuditQuery {
         self
     }
 }
+
+/// Which blocked requests to read from the rate-limit hit log: newest first, optionally for
+/// one route, at most `limit`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HitQuery {
+    /// Only hits whose `path` is exactly this route template.
+    pub route: Option<String>,
+    /// The most hits to return.
+    pub limit: usize,
+}
+
+impl Default for HitQuery {
+    fn default() -> Self {
+        Self {
+            route: None,
+            limit: 100,
+        }
+    }
+}
+
+impl HitQuery {
+    /// The newest `limit` hits of every route.
+    pub fn latest(limit: usize) -> Self {
+        Self { route: None, limit }
+    }
+
+    /// Restricts the query to one route template.
+    pub fn route(mut self, path: impl Into<String>) -> Self {
+        self.route = Some(path.into());
+        self
+    }
+}

@@ -7,7 +7,7 @@ mod global;
 mod state;
 mod status;
 
-pub use audit::{Actor, AuditEntry, AuditQuery};
+pub use audit::{Actor, AuditEntry, AuditQuery, HitQuery};
 pub use global::GlobalMaintenanceConfig;
 pub use state::{MaintenanceWindow, RouteState};
 pub use status::RouteStatus;

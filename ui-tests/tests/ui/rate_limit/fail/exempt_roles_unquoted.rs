@@ -1,0 +1,7 @@
+use waygate::prelude::*;
+
+#[route(GET, "/search")]
+#[rate_limit("100/minute", exempt_roles = ["ops", admin])]
+async fn search() {}
+
+fn main() {}

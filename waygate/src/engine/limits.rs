@@ -1,0 +1,615 @@
+//! Rate-limit policies: declared by `#[rate_limit]`, overridden at runtime, persisted in the
+//! backend (stored policies win over attributes on restart), audited, and compiled into
+//! limiters that the snapshot hands to requests.
+
+use super::resolve::resolve;
+use super::{Engine, EngineEvent};
+use crate::limiter::{key_meta, Limiter, PolicyView};
+use crate::model::{Actor, HitQuery};
+use crate::rate_limit::{
+    Algorithm, GlobalRateLimitPolicy, KeyStrategy, Limit, OnMissingKey, RateLimitHit,
+    RateLimitPolicy, RateLimitTier,
+};
+use crate::registry::{LimitMeta, RouteMeta};
+use crate::EngineError;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// How many blocked requests the engine remembers when the backend keeps no shared log.
+pub(crate) const HIT_LOG_CAPACITY: usize = 10_000;
+
+/// The audit path of global rate-limit changes.
+const GLOBAL_RL_AUDIT_PATH: &str = "__global_rl__";
+
+/// Every compiled limiter, by what it limits.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Limits {
+    /// Per route, by `METHOD:template`.
+    pub(crate) routes: FxHashMap<String, Arc<Limiter>>,
+    pub(crate) global: Option<Arc<Limiter>>,
+    pub(crate) services: FxHashMap<String, Arc<Limiter>>,
+    /// Route keys whose policy was deleted at runtime: their declared policy stays off until
+    /// the process restarts, as in the Python original.
+    pub(crate) deleted: FxHashSet<String>,
+}
+
+impl Limits {
+    /// The limiters the declared routes' attributes ask for.
+    pub(crate) fn declared(metas: &FxHashMap<String, &'static RouteMeta>) -> Self {
+        let mut limits = Self::default();
+        for (key, meta) in metas {
+            match declared_limiter(key, meta) {
+                Some(Ok(limiter)) => {
+                    limits.routes.insert(key.clone(), Arc::new(limiter));
+                }
+                Some(Err(error)) => {
+                    tracing::error!(%error, %key, "waygate: the route's rate limit cannot be used");
+                }
+                None => {}
+            }
+        }
+        limits
+    }
+
+    /// Rebuilds the policies: declared ones, then stored ones over them (stored wins),
+    /// minus the ones deleted at runtime. Limiters whose policy did not change are kept, with
+    /// their counters.
+    pub(crate) fn apply_stored(
+        &mut self,
+        metas: &FxHashMap<String, &'static RouteMeta>,
+        routes: Vec<RateLimitPolicy>,
+        global: Option<GlobalRateLimitPolicy>,
+        services: Vec<(String, GlobalRateLimitPolicy)>,
+    ) {
+        let mut wanted: FxHashMap<String, RateLimitPolicy> = metas
+            .iter()
+            .filter_map(|(key, meta)| Some((key.clone(), declared_policy(key, meta)?)))
+            .collect();
+        for policy in routes {
+            wanted.insert(policy_key(&policy.method, &policy.path), policy);
+        }
+        let mut compiled = FxHashMap::default();
+        for (key, policy) in wanted {
+            if self.deleted.contains(&key) {
+                continue;
+            }
+            let view = PolicyView::Route(policy);
+            if let Some(current) = self.routes.get(&key).filter(|l| l.policy == view) {
+                compiled.insert(key, current.clone());
+                continue;
+            }
+            let PolicyView::Route(policy) = view else {
+                continue;
+            };
+            match route_limiter(policy, metas.get(&key).copied()) {
+                Ok(limiter) => {
+                    compiled.insert(key, Arc::new(limiter));
+                }
+                Err(error) => {
+                    tracing::error!(%error, %key, "waygate: stored rate limit cannot be used");
+                }
+            }
+        }
+        self.routes = compiled;
+        self.global = keep_or_compile(self.global.take(), global);
+        let mut services_compiled = FxHashMap::default();
+        for (service, policy) in services {
+            if let Some(limiter) = keep_or_compile(self.services.remove(&service), Some(policy)) {
+                services_compiled.insert(service, limiter);
+            }
+        }
+        self.services = services_compiled;
+    }
+
+    /// Moves a declared route's limiter to the key it is mounted under.
+    pub(crate) fn remount(&mut self, key: &str, meta: &'static RouteMeta) {
+        if key == meta.key || self.routes.contains_key(key) {
+            return;
+        }
+        self.routes.remove(meta.key);
+        match declared_limiter(key, meta) {
+            Some(Ok(limiter)) => {
+                self.routes.insert(key.to_owned(), Arc::new(limiter));
+            }
+            Some(Err(error)) => {
+                tracing::error!(%error, %key, "waygate: the route's rate limit cannot be used");
+            }
+            None => {}
+        }
+    }
+}
+
+fn keep_or_compile(
+    current: Option<Arc<Limiter>>,
+    wanted: Option<GlobalRateLimitPolicy>,
+) -> Option<Arc<Limiter>> {
+    let wanted = wanted?;
+    if let Some(current) = current.filter(|c| c.policy == PolicyView::Shared(wanted.clone())) {
+        return Some(current);
+    }
+    match Limiter::shared(wanted) {
+        Ok(limiter) => Some(Arc::new(limiter)),
+        Err(error) => {
+            tracing::error!(%error, "waygate: stored rate limit cannot be used");
+            None
+        }
+    }
+}
+
+/// The policy a route's `#[rate_limit]` declares, keyed by its full `METHOD:template`.
+pub(crate) fn declared_policy(key: &str, meta: &RouteMeta) -> Option<RateLimitPolicy> {
+    let declared = meta.rate_limit.as_ref()?;
+    let (method, path) = key.split_once(':')?;
+    let (limit, tiers) = match declared.limit {
+        LimitMeta::Single(limit) => (limit.to_owned(), Vec::new()),
+        LimitMeta::Tiers(tiers) => (
+            tiers.first().map(|t| t.1).unwrap_or_default().to_owned(),
+            tiers
+                .iter()
+                .map(|(name, limit)| RateLimitTier {
+                    name: (*name).to_owned(),
+                    limit: (*limit).to_owned(),
+                })
+                .collect(),
+        ),
+    };
+    let (key_strategy, _) = key_meta(declared.key);
+    Some(RateLimitPolicy {
+        path: path.to_owned(),
+        method: method.to_owned(),
+        limit,
+        algorithm: declared
+            .algorithm
+            .and_then(|a| serde_json::from_value(a.into()).ok())
+            .unwrap_or_default(),
+        key_strategy,
+        on_missing_key: declared
+            .on_missing_key
+            .and_then(|o| serde_json::from_value::<OnMissingKey>(o.into()).ok()),
+        burst: declared.burst,
+        tiers,
+        tier_resolver: "plan".to_owned(),
+        exempt_ips: declared
+            .exempt_ips
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        exempt_roles: declared
+            .exempt_roles
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+    })
+}
+
+fn declared_limiter(key: &str, meta: &RouteMeta) -> Option<Result<Limiter, EngineError>> {
+    declared_policy(key, meta).map(|policy| route_limiter(policy, Some(meta)))
+}
+
+/// Compiles a per-route policy with what only code can give it: the custom key function
+/// and the `429` factory of the route's attribute.
+fn route_limiter(
+    policy: RateLimitPolicy,
+    meta: Option<&RouteMeta>,
+) -> Result<Limiter, EngineError> {
+    let declared = meta.and_then(|m| m.rate_limit.as_ref());
+    let key_fn = declared.and_then(|d| key_meta(d.key).1);
+    let response = declared.and_then(|d| d.response);
+    Limiter::route(policy, key_fn, response)
+}
+
+/// A change to a per-route policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PolicyChange {
+    /// The algorithm; `None` keeps the current one (or the default, `sliding_window`).
+    pub algorithm: Option<Algorithm>,
+    /// The key strategy; `None` keeps the current one (or `ip`).
+    pub key_strategy: Option<KeyStrategy>,
+    /// Extra capacity; `None` keeps the current one (or 0).
+    pub burst: Option<u32>,
+}
+
+impl PolicyChange {
+    /// Keeps everything but the limit.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the algorithm.
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = Some(algorithm);
+        self
+    }
+
+    /// Sets the key strategy.
+    pub fn key_strategy(mut self, key_strategy: KeyStrategy) -> Self {
+        self.key_strategy = Some(key_strategy);
+        self
+    }
+
+    /// Sets the burst.
+    pub fn burst(mut self, burst: u32) -> Self {
+        self.burst = Some(burst);
+        self
+    }
+}
+
+impl Engine {
+    /// Sets (or updates) the rate limit of a route (`"GET:/items/{id}"`, or a bare path with
+    /// a single method). An update keeps what the change does not mention — tiers,
+    /// exemptions, a custom key — and starts fresh counters.
+    pub async fn set_rate_limit_policy(
+        &self,
+        key: &str,
+        limit: &str,
+        change: PolicyChange,
+        actor: impl Into<Actor>,
+    ) -> Result<RateLimitPolicy, EngineError> {
+        Limit::parse(limit).map_err(|e| EngineError::invalid("limit", e.to_string()))?;
+        let actor = actor.into();
+        let _write = self.inner.write.lock().await;
+        let (key, current, meta) = {
+            let view = self.view();
+            let key = resolve(&view, key)?;
+            let current = view.limits.routes.get(&key).and_then(|l| match &l.policy {
+                PolicyView::Route(policy) => Some(policy.clone()),
+                PolicyView::Shared(_) => None,
+            });
+            (key.clone(), current, view.metas.get(&key).copied())
+        };
+        let (method, path) = method_and_path(&key)?;
+        let updated = current.is_some();
+        let mut policy = current.unwrap_or_else(|| new_policy(method, path, limit));
+        policy.limit = limit.trim().to_owned();
+        policy.tiers.clear();
+        if let Some(algorithm) = change.algorithm {
+            policy.algorithm = algorithm;
+        }
+        if let Some(key_strategy) = change.key_strategy {
+            policy.key_strategy = key_strategy;
+        }
+        if let Some(burst) = change.burst {
+            policy.burst = burst;
+        }
+        let limiter = Arc::new(route_limiter(policy.clone(), meta)?);
+        self.inner.backend.set_rate_limit_policy(&policy).await?;
+        let action = if updated {
+            "rl_policy_updated"
+        } else {
+            "rl_policy_set"
+        };
+        let reason = format!(
+            "{} \u{b7} {} \u{b7} {}",
+            policy.limit,
+            serde_plain(&policy.algorithm),
+            serde_plain(&policy.key_strategy)
+        );
+        self.audit(self.audit_entry(&key, action, &actor, reason))
+            .await;
+        {
+            let mut view = self.view();
+            view.limits.deleted.remove(&key);
+            view.limits.routes.insert(key.clone(), limiter);
+            self.publish(&mut view);
+        }
+        self.emit(EngineEvent::RouteChanged { key });
+        Ok(policy)
+    }
+
+    /// Removes a route's rate limit (a declared one comes back on the next restart, as in the
+    /// Python original). Removing a missing one is not an error.
+    pub async fn delete_rate_limit_policy(
+        &self,
+        key: &str,
+        actor: impl Into<Actor>,
+    ) -> Result<(), EngineError> {
+        let actor = actor.into();
+        let _write = self.inner.write.lock().await;
+        let key = resolve(&self.view(), key)?;
+        let (method, path) = method_and_path(&key)?;
+        self.inner
+            .backend
+            .delete_rate_limit_policy(method, path)
+            .await?;
+        self.audit(self.audit_entry(&key, "rl_policy_deleted", &actor, String::new()))
+            .await;
+        {
+            let mut view = self.view();
+            view.limits.routes.remove(&key);
+            view.limits.deleted.insert(key.clone());
+            self.publish(&mut view);
+        }
+        self.emit(EngineEvent::RouteChanged { key });
+        Ok(())
+    }
+
+    /// Clears the counters of exactly one route's policy.
+    pub async fn reset_rate_limit(
+        &self,
+        key: &str,
+        actor: impl Into<Actor>,
+    ) -> Result<(), EngineError> {
+        let actor = actor.into();
+        let key = self.resolve(key)?;
+        let limiter = self.view().limits.routes.get(&key).cloned();
+        let Some(limiter) = limiter else {
+            return Err(EngineError::NotFound { key });
+        };
+        limiter.reset();
+        self.audit(self.audit_entry(&key, "rl_reset", &actor, String::new()))
+            .await;
+        Ok(())
+    }
+
+    /// Every per-route policy in force, sorted by route.
+    pub fn rate_limit_policies(&self) -> Vec<RateLimitPolicy> {
+        let view = self.view();
+        let mut policies: Vec<RateLimitPolicy> = view
+            .limits
+            .routes
+            .values()
+            .filter_map(|l| match &l.policy {
+                PolicyView::Route(policy) => Some(policy.clone()),
+                PolicyView::Shared(_) => None,
+            })
+            .collect();
+        policies.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
+        policies
+    }
+
+    /// The global rate-limit policy, if any.
+    pub fn global_rate_limit(&self) -> Option<GlobalRateLimitPolicy> {
+        self.view()
+            .limits
+            .global
+            .as_ref()
+            .and_then(|l| shared_policy(l))
+    }
+
+    /// Sets the global rate limit: every route, except `exempt_routes`, shares it.
+    pub async fn set_global_rate_limit(
+        &self,
+        policy: GlobalRateLimitPolicy,
+        actor: impl Into<Actor>,
+    ) -> Result<GlobalRateLimitPolicy, EngineError> {
+        let actor = actor.into();
+        let limiter = Arc::new(Limiter::shared(policy.clone())?);
+        let _write = self.inner.write.lock().await;
+        self.inner
+            .backend
+            .set_global_rate_limit_policy(Some(&policy))
+            .await?;
+        let updated = self.view().limits.global.is_some();
+        let action = if updated {
+            "global_rl_updated"
+        } else {
+            "global_rl_set"
+        };
+        let reason = format!(
+            "{} \u{b7} {} \u{b7} {}",
+            policy.limit,
+            serde_plain(&policy.algorithm),
+            serde_plain(&policy.key_strategy)
+        );
+        self.audit(self.audit_entry(GLOBAL_RL_AUDIT_PATH, action, &actor, reason))
+            .await;
+        self.replace_global_limiter(Some(limiter));
+        Ok(policy)
+    }
+
+    /// Turns the global rate limit on or off without forgetting it. Does nothing (and
+    /// audits nothing) when there is no policy or it is already in that state.
+    pub async fn set_global_rate_limit_enabled(
+        &self,
+        enabled: bool,
+        actor: impl Into<Actor>,
+    ) -> Result<Option<GlobalRateLimitPolicy>, EngineError> {
+        let actor = actor.into();
+        let _write = self.inner.write.lock().await;
+        let Some(current) = self.view().limits.global.clone() else {
+            return Ok(None);
+        };
+        let Some(mut policy) = shared_policy(&current) else {
+            return Ok(None);
+        };
+        if policy.enabled == enabled {
+            return Ok(Some(policy));
+        }
+        policy.enabled = enabled;
+        self.inner
+            .backend
+            .set_global_rate_limit_policy(Some(&policy))
+            .await?;
+        let action = if enabled {
+            "global_rl_enabled"
+        } else {
+            "global_rl_disabled"
+        };
+        self.audit(self.audit_entry(GLOBAL_RL_AUDIT_PATH, action, &actor, String::new()))
+            .await;
+        // A fresh limiter: its counters start over.
+        let limiter = Arc::new(Limiter::shared(policy.clone())?);
+        self.replace_global_limiter(Some(limiter));
+        Ok(Some(policy))
+    }
+
+    /// Removes the global rate limit.
+    pub async fn delete_global_rate_limit(
+        &self,
+        actor: impl Into<Actor>,
+    ) -> Result<(), EngineError> {
+        let actor = actor.into();
+        let _write = self.inner.write.lock().await;
+        self.inner
+            .backend
+            .set_global_rate_limit_policy(None)
+            .await?;
+        self.audit(self.audit_entry(
+            GLOBAL_RL_AUDIT_PATH,
+            "global_rl_deleted",
+            &actor,
+            String::new(),
+        ))
+        .await;
+        self.replace_global_limiter(None);
+        Ok(())
+    }
+
+    /// Clears the global rate limit's counters.
+    pub async fn reset_global_rate_limit(
+        &self,
+        actor: impl Into<Actor>,
+    ) -> Result<(), EngineError> {
+        let actor = actor.into();
+        let limiter = self.view().limits.global.clone();
+        if let Some(limiter) = limiter {
+            limiter.reset();
+            self.audit(self.audit_entry(
+                GLOBAL_RL_AUDIT_PATH,
+                "global_rl_reset",
+                &actor,
+                String::new(),
+            ))
+            .await;
+        }
+        Ok(())
+    }
+
+    fn replace_global_limiter(&self, limiter: Option<Arc<Limiter>>) {
+        let mut view = self.view();
+        view.limits.global = limiter;
+        self.publish(&mut view);
+        drop(view);
+        self.emit(EngineEvent::GlobalChanged);
+    }
+
+    /// Blocked requests, newest first: from the backend's shared log when it keeps one,
+    /// else from this engine's own bounded log.
+    pub async fn rate_limit_hits(
+        &self,
+        query: &HitQuery,
+    ) -> Result<Vec<RateLimitHit>, EngineError> {
+        if let Some(hits) = self.inner.backend.rate_limit_hits(query).await? {
+            return Ok(hits);
+        }
+        let log = self.inner.hits.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(log
+            .iter()
+            .rev()
+            .filter(|h| query.route.as_deref().is_none_or(|r| h.path == r))
+            .take(query.limit)
+            .cloned()
+            .collect())
+    }
+
+    /// Records a blocked request (in memory now; in the backend off the request path).
+    pub(crate) fn record_hit(&self, hit: RateLimitHit) {
+        {
+            let mut log = self.inner.hits.lock().unwrap_or_else(|e| e.into_inner());
+            if log.len() == HIT_LOG_CAPACITY {
+                log.pop_front();
+            }
+            log.push_back(hit.clone());
+        }
+        // A full queue drops the shared copy; the local log has it.
+        let _ = self.inner.hit_tx.try_send(hit);
+    }
+
+    /// Reads every stored policy.
+    pub(super) async fn stored_policies(&self) -> Result<StoredPolicies, EngineError> {
+        let backend = &self.inner.backend;
+        Ok(StoredPolicies {
+            routes: backend.rate_limit_policies().await?,
+            global: backend.global_rate_limit_policy().await?,
+            services: backend.service_rate_limit_policies().await?,
+        })
+    }
+}
+
+/// The policies a backend holds.
+#[derive(Debug)]
+pub(super) struct StoredPolicies {
+    routes: Vec<RateLimitPolicy>,
+    global: Option<GlobalRateLimitPolicy>,
+    services: Vec<(String, GlobalRateLimitPolicy)>,
+}
+
+impl super::view::View {
+    /// Puts stored policies over the declared ones (stored wins).
+    pub(super) fn apply_policies(&mut self, stored: StoredPolicies) {
+        let metas = self.metas.clone();
+        self.limits
+            .apply_stored(&metas, stored.routes, stored.global, stored.services);
+    }
+}
+
+/// Writes hits to the backend's shared log, off the request path.
+pub(super) async fn write_hits(
+    engine: std::sync::Weak<super::Inner>,
+    mut hits: tokio::sync::mpsc::Receiver<RateLimitHit>,
+) {
+    while let Some(hit) = hits.recv().await {
+        let Some(inner) = engine.upgrade() else {
+            return;
+        };
+        if let Err(error) = inner.backend.write_rate_limit_hit(&hit).await {
+            tracing::warn!(%error, "waygate: blocked request not written to the shared log");
+        }
+    }
+}
+
+fn shared_policy(limiter: &Limiter) -> Option<GlobalRateLimitPolicy> {
+    match &limiter.policy {
+        PolicyView::Shared(policy) => Some(policy.clone()),
+        PolicyView::Route(_) => None,
+    }
+}
+
+/// An enum's wire name (`fixed_window`).
+fn serde_plain<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// The bounded in-memory hit log.
+pub(crate) type HitLog = std::sync::Mutex<VecDeque<RateLimitHit>>;
+
+/// The route key a policy applies to: `METHOD:/path`, or the bare `/path` for `ALL`.
+pub(crate) fn policy_key(method: &str, path: &str) -> String {
+    match method {
+        "ALL" => path.to_owned(),
+        method => format!("{method}:{path}"),
+    }
+}
+
+/// `("GET", "/x")` for `GET:/x`, `("ALL", "/x")` for `/x`.
+fn method_and_path(key: &str) -> Result<(&str, &str), EngineError> {
+    match key.split_once(':') {
+        _ if key.starts_with('/') => Ok(("ALL", key)),
+        Some((method, path)) if path.starts_with('/') => Ok((method, path)),
+        _ => Err(EngineError::invalid(
+            "route",
+            format!("`{key}` is not a route key"),
+        )),
+    }
+}
+
+fn new_policy(method: &str, path: &str, limit: &str) -> RateLimitPolicy {
+    RateLimitPolicy {
+        path: path.to_owned(),
+        method: method.to_owned(),
+        limit: limit.to_owned(),
+        algorithm: Algorithm::default(),
+        key_strategy: KeyStrategy::default(),
+        on_missing_key: None,
+        burst: 0,
+        tiers: Vec::new(),
+        tier_resolver: "plan".to_owned(),
+        exempt_ips: Vec::new(),
+        exempt_roles: Vec::new(),
+    }
+}

@@ -1,0 +1,325 @@
+//! Applying rate-limit policies to a request: exemptions, tiers, keys, then the policy's
+//! counters. Framework-agnostic: adapters describe the request as [`RequestFacts`].
+
+use crate::rate_limit::{
+    Algorithm, CounterKey, Decision, GlobalRateLimitPolicy, IpNetList, KeyStrategy, Limit,
+    MemoryStore, OnMissingKey, RateLimitPolicy,
+};
+use crate::registry::{KeyFn, KeyMeta};
+use std::any::Any;
+use std::fmt;
+use std::net::IpAddr;
+use tokio::time::Instant;
+
+/// Who is making a request, as the app's own authentication sees it.
+///
+/// Insert it into the request extensions from your auth middleware; the rate limiter reads
+/// it for the `user` key strategy, for tiers (`plan`) and for `exempt_roles`.
+///
+/// ```
+/// use axum::{extract::Request, middleware::Next, response::Response};
+/// use waygate::Identity;
+///
+/// async fn authenticate(mut request: Request, next: Next) -> Response {
+///     let user = request.headers().get("x-user-id").and_then(|v| v.to_str().ok());
+///     if let Some(user) = user.map(str::to_owned) {
+///         request.extensions_mut().insert(Identity::user(user).plan("pro"));
+///     }
+///     next.run(request).await
+/// }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Identity {
+    /// The authenticated user (key strategy `user`).
+    pub user_id: Option<String>,
+    /// The user's plan, matched against a policy's tier names.
+    pub plan: Option<String>,
+    /// The user's roles, matched against a policy's `exempt_roles`.
+    pub roles: Vec<String>,
+}
+
+impl Identity {
+    /// An authenticated user.
+    pub fn user(id: impl Into<String>) -> Self {
+        Self {
+            user_id: Some(id.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the plan (tier name).
+    pub fn plan(mut self, plan: impl Into<String>) -> Self {
+        self.plan = Some(plan.into());
+        self
+    }
+
+    /// Sets the roles.
+    pub fn roles<I, R>(mut self, roles: I) -> Self
+    where
+        I: IntoIterator<Item = R>,
+        R: Into<String>,
+    {
+        self.roles = roles.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// What the limiter needs to know about a request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestFacts<'a> {
+    /// The client address (after trusted-proxy resolution).
+    pub(crate) client_ip: Option<IpAddr>,
+    pub(crate) identity: Option<&'a Identity>,
+    pub(crate) api_key: Option<&'a str>,
+    /// What the policy's custom key function returned, when it has one.
+    pub(crate) custom_key: Option<&'a str>,
+}
+
+/// One compiled policy: its tiers' counters, exemptions and key strategy.
+pub(crate) struct Limiter {
+    /// The policy as stored and shown (`path` is a template, `__global__` or a service
+    /// namespace; `method` is a method or `ALL`).
+    pub(crate) policy: PolicyView,
+    tiers: Vec<Tier>,
+    key: KeyStrategy,
+    custom_key: Option<KeyFn>,
+    on_missing: OnMissingKey,
+    exempt_ips: IpNetList,
+    exempt_roles: Box<[String]>,
+    pub(crate) response: Option<&'static (dyn Any + Send + Sync)>,
+}
+
+/// The stored form of the policy a limiter was built from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum PolicyView {
+    Route(RateLimitPolicy),
+    Shared(GlobalRateLimitPolicy),
+}
+
+struct Tier {
+    name: Option<Box<str>>,
+    text: Box<str>,
+    /// `None` for `unlimited`.
+    store: Option<MemoryStore>,
+}
+
+/// What a limiter decided.
+#[derive(Debug)]
+pub(crate) enum Outcome<'a> {
+    /// Not counted: an exempt IP or role, or a missing key with `on_missing_key = exempt`.
+    Exempt,
+    /// The tier is unlimited.
+    Unlimited,
+    /// Counted and allowed.
+    Allowed { limit: &'a str, decision: Decision },
+    /// Refused.
+    Blocked(Blocked<'a>),
+}
+
+/// A refused request, before it becomes a `429`.
+#[derive(Debug)]
+pub(crate) struct Blocked<'a> {
+    pub(crate) limit: &'a str,
+    pub(crate) tier: Option<&'a str>,
+    /// The counter's key (`waygate:ratelimit:{METHOD}:{path}:{key}`), empty when the key
+    /// was missing.
+    pub(crate) key: String,
+    pub(crate) decision: Decision,
+}
+
+impl Limiter {
+    /// Compiles a per-route policy; `key_fn` and `response` come from the route's attribute.
+    pub(crate) fn route(
+        policy: RateLimitPolicy,
+        key_fn: Option<KeyFn>,
+        response: Option<&'static (dyn Any + Send + Sync)>,
+    ) -> Result<Self, crate::EngineError> {
+        let tiers = compile_tiers(&policy.limit, &policy.tiers, policy.algorithm, policy.burst)?;
+        Ok(Self {
+            key: policy.key_strategy,
+            custom_key: key_fn,
+            on_missing: policy
+                .on_missing_key
+                .unwrap_or_else(|| policy.key_strategy.default_on_missing()),
+            exempt_ips: parse_ips(&policy.exempt_ips)?,
+            exempt_roles: policy.exempt_roles.clone().into_boxed_slice(),
+            tiers,
+            response,
+            policy: PolicyView::Route(policy),
+        })
+    }
+
+    /// Compiles a global or per-service policy.
+    pub(crate) fn shared(policy: GlobalRateLimitPolicy) -> Result<Self, crate::EngineError> {
+        let tiers = compile_tiers(&policy.limit, &[], policy.algorithm, policy.burst)?;
+        Ok(Self {
+            key: policy.key_strategy,
+            custom_key: None,
+            on_missing: policy
+                .on_missing_key
+                .unwrap_or_else(|| policy.key_strategy.default_on_missing()),
+            exempt_ips: IpNetList::default(),
+            exempt_roles: Box::default(),
+            tiers,
+            response: None,
+            policy: PolicyView::Shared(policy),
+        })
+    }
+
+    /// The routes spared by an enabled global or service policy; `None` when the policy is
+    /// a route's, or is disabled.
+    pub(crate) fn global_exemptions(&self) -> Option<&[String]> {
+        match &self.policy {
+            PolicyView::Shared(policy) if policy.enabled => Some(&policy.exempt_routes),
+            _ => None,
+        }
+    }
+
+    /// The function that derives the key from the request, for `key = custom(..)`.
+    pub(crate) fn custom_key_fn(&self) -> Option<KeyFn> {
+        self.custom_key
+    }
+
+    /// Counts one request of `(method, path)` and decides.
+    pub(crate) fn check(&self, facts: &RequestFacts<'_>, now: Instant) -> Outcome<'_> {
+        let roles = facts.identity.map_or(&[][..], |i| &i.roles[..]);
+        let exempt_ip = facts
+            .client_ip
+            .is_some_and(|ip| self.exempt_ips.contains(ip));
+        if exempt_ip || roles.iter().any(|r| self.exempt_roles.contains(r)) {
+            return Outcome::Exempt;
+        }
+        let tier = self.tier(facts.identity.and_then(|i| i.plan.as_deref()));
+        let Some(store) = &tier.store else {
+            return Outcome::Unlimited;
+        };
+        let key = match self.key(facts) {
+            Some(key) => key,
+            None => match self.on_missing {
+                OnMissingKey::Exempt => return Outcome::Exempt,
+                OnMissingKey::FallbackIp => ip_key(facts),
+                OnMissingKey::Block => {
+                    return Outcome::Blocked(Blocked {
+                        limit: &tier.text,
+                        tier: tier.name.as_deref(),
+                        key: String::new(),
+                        decision: Decision::refused_now(),
+                    })
+                }
+            },
+        };
+        let decision = store.check(key, now);
+        if decision.allowed {
+            return Outcome::Allowed {
+                limit: &tier.text,
+                decision,
+            };
+        }
+        Outcome::Blocked(Blocked {
+            limit: &tier.text,
+            tier: tier.name.as_deref(),
+            key: self.namespaced(key),
+            decision,
+        })
+    }
+
+    /// Clears every counter of the policy.
+    pub(crate) fn reset(&self) {
+        for store in self.tiers.iter().filter_map(|t| t.store.as_ref()) {
+            store.reset();
+        }
+    }
+
+    fn tier(&self, plan: Option<&str>) -> &Tier {
+        let named =
+            plan.and_then(|plan| self.tiers.iter().find(|t| t.name.as_deref() == Some(plan)));
+        // An unknown (or absent) plan gets the first tier.
+        named.unwrap_or(&self.tiers[0])
+    }
+
+    fn key<'a>(&self, facts: &RequestFacts<'a>) -> Option<CounterKey<'a>> {
+        match self.key {
+            KeyStrategy::Ip => Some(ip_key(facts)),
+            KeyStrategy::User => facts
+                .identity
+                .and_then(|i| i.user_id.as_deref())
+                .map(CounterKey::Text),
+            KeyStrategy::ApiKey => facts.api_key.map(CounterKey::Text),
+            KeyStrategy::Global => Some(CounterKey::Global),
+            KeyStrategy::Custom => facts.custom_key.map(CounterKey::Text),
+        }
+    }
+
+    fn namespaced(&self, key: CounterKey<'_>) -> String {
+        let (method, path) = match &self.policy {
+            PolicyView::Route(policy) => (policy.method.as_str(), policy.path.as_str()),
+            PolicyView::Shared(_) => ("ALL", "__global__"),
+        };
+        let raw = match key {
+            CounterKey::Ip(ip) => ip.to_string(),
+            CounterKey::Text(text) => text.to_owned(),
+            CounterKey::Global => "global".to_owned(),
+        };
+        format!("waygate:ratelimit:{method}:{path}:{raw}")
+    }
+}
+
+fn ip_key<'a>(facts: &RequestFacts<'a>) -> CounterKey<'a> {
+    match facts.client_ip {
+        Some(ip) => CounterKey::Ip(ip),
+        None => CounterKey::Text("unknown"),
+    }
+}
+
+fn compile_tiers(
+    limit: &str,
+    tiers: &[crate::rate_limit::RateLimitTier],
+    algorithm: Algorithm,
+    burst: u32,
+) -> Result<Vec<Tier>, crate::EngineError> {
+    let tier = |name: Option<&str>, text: &str| -> Result<Tier, crate::EngineError> {
+        let store = match Limit::parse(text)
+            .map_err(|e| crate::EngineError::invalid("limit", e.to_string()))?
+        {
+            Limit::Unlimited => None,
+            Limit::Limited(rate) => Some(MemoryStore::new(algorithm, rate, burst)),
+        };
+        Ok(Tier {
+            name: name.map(Into::into),
+            text: text.trim().into(),
+            store,
+        })
+    };
+    if tiers.is_empty() {
+        return Ok(vec![tier(None, limit)?]);
+    }
+    tiers
+        .iter()
+        .map(|t| tier(Some(&t.name), &t.limit))
+        .collect()
+}
+
+fn parse_ips(entries: &[String]) -> Result<IpNetList, crate::EngineError> {
+    IpNetList::parse(entries).map_err(|e| crate::EngineError::invalid("exempt_ips", e.to_string()))
+}
+
+impl fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Limiter")
+            .field("policy", &self.policy)
+            .field("tiers", &self.tiers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The key strategy a declared `#[rate_limit]` names, and its custom function.
+pub(crate) fn key_meta(key: KeyMeta) -> (KeyStrategy, Option<KeyFn>) {
+    match key {
+        KeyMeta::Ip => (KeyStrategy::Ip, None),
+        KeyMeta::User => (KeyStrategy::User, None),
+        KeyMeta::ApiKey => (KeyStrategy::ApiKey, None),
+        KeyMeta::Global => (KeyStrategy::Global, None),
+        KeyMeta::Custom(f) => (KeyStrategy::Custom, Some(f)),
+    }
+}

@@ -1,0 +1,760 @@
+//! In-memory counters of one policy, sharded by key.
+
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::net::IpAddr;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use foldhash::fast::RandomState;
+use hashbrown::HashTable;
+use tokio::time::Instant;
+
+use super::fixed::FixedWindow;
+use super::gcra::Gcra;
+use super::moving::MovingWindow;
+use super::sliding::SlidingWindow;
+use super::{Algorithm, Rate};
+
+/// Shards per store: two threads on different keys meet on one lock 1 time in 64.
+const SHARDS: usize = 64;
+/// A shard is picked by these hash bits: neither the low bits the table indexes buckets with
+/// nor the top 7 it keeps as tags.
+const SHARD_SHIFT: u32 = 40;
+/// Shards smaller than this are never shrunk (nor swept before they grow).
+const MIN_CAPACITY: usize = 16;
+
+/// What a counter is kept under: the client IP, a text key (user id, API key, URL, ...), or
+/// one counter for everyone.
+///
+/// Looking a key up does not allocate; the text is copied once, when the key is first counted.
+/// An IPv4-mapped IPv6 address (`::ffff:10.1.2.3`) is the same key as the IPv4 address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CounterKey<'a> {
+    /// A client IP address.
+    Ip(IpAddr),
+    /// Any text: a user id, an API key, a URL path, a custom key.
+    Text(&'a str),
+    /// The one counter of the store.
+    Global,
+}
+
+impl From<IpAddr> for CounterKey<'_> {
+    fn from(ip: IpAddr) -> Self {
+        Self::Ip(ip)
+    }
+}
+
+impl<'a> From<&'a str> for CounterKey<'a> {
+    fn from(text: &'a str) -> Self {
+        Self::Text(text)
+    }
+}
+
+/// A key as stored: 24 bytes, the text boxed without spare capacity.
+#[derive(Debug)]
+enum OwnedKey {
+    Ip4([u8; 4]),
+    Ip6([u8; 16]),
+    Text(Box<str>),
+    Global,
+}
+
+/// A key as compared and hashed; `OwnedKey` and `CounterKey` both reduce to it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyRef<'a> {
+    Ip4([u8; 4]),
+    Ip6([u8; 16]),
+    Text(&'a str),
+    Global,
+}
+
+impl<'a> From<CounterKey<'a>> for KeyRef<'a> {
+    fn from(key: CounterKey<'a>) -> Self {
+        match key {
+            CounterKey::Ip(ip) => match ip.to_canonical() {
+                IpAddr::V4(v4) => Self::Ip4(v4.octets()),
+                IpAddr::V6(v6) => Self::Ip6(v6.octets()),
+            },
+            CounterKey::Text(text) => Self::Text(text),
+            CounterKey::Global => Self::Global,
+        }
+    }
+}
+
+impl OwnedKey {
+    fn as_ref(&self) -> KeyRef<'_> {
+        match self {
+            Self::Ip4(b) => KeyRef::Ip4(*b),
+            Self::Ip6(b) => KeyRef::Ip6(*b),
+            Self::Text(text) => KeyRef::Text(text),
+            Self::Global => KeyRef::Global,
+        }
+    }
+
+    fn new(key: KeyRef<'_>) -> Self {
+        match key {
+            KeyRef::Ip4(b) => Self::Ip4(b),
+            KeyRef::Ip6(b) => Self::Ip6(b),
+            KeyRef::Text(text) => Self::Text(Box::from(text)),
+            KeyRef::Global => Self::Global,
+        }
+    }
+}
+
+fn hash_key(hasher: &RandomState, key: KeyRef<'_>) -> u64 {
+    let mut h = hasher.build_hasher();
+    match key {
+        KeyRef::Ip4(b) => h.write_u32(u32::from_ne_bytes(b)),
+        KeyRef::Ip6(b) => h.write_u128(u128::from_ne_bytes(b)),
+        KeyRef::Text(text) => h.write(text.as_bytes()),
+        KeyRef::Global => h.write_u8(0),
+    }
+    h.finish()
+}
+
+/// The outcome of one request against a counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Decision {
+    /// Whether the request may go through.
+    pub allowed: bool,
+    /// The capacity: the rate's amount plus the burst.
+    pub limit: u64,
+    /// How many more requests would be allowed right now.
+    pub remaining: u64,
+    /// Until one more request becomes available (`remaining` grows): the end of a fixed
+    /// window, the moment the oldest request leaves a moving window or the weighted count of a
+    /// sliding window drops, the next token of a token bucket. Zero when nothing is counted.
+    /// `X-RateLimit-Reset` is now plus this.
+    pub reset_after: Duration,
+    /// Zero when allowed; otherwise the time until a request would be allowed.
+    pub retry_after: Duration,
+}
+
+impl Decision {
+    /// `allowed`, `limit` and `remaining` as given; times in nanoseconds.
+    pub(super) fn new(
+        allowed: bool,
+        limit: u64,
+        remaining: u64,
+        reset_after: u64,
+        retry_after: u64,
+    ) -> Self {
+        Self {
+            allowed,
+            limit,
+            remaining,
+            reset_after: Duration::from_nanos(reset_after),
+            retry_after: if allowed {
+                Duration::ZERO
+            } else {
+                Duration::from_nanos(retry_after)
+            },
+        }
+    }
+
+    /// A refusal with nothing counted and nothing to wait for: limit, remaining, reset and
+    /// retry all zero. What `on_missing_key = block` answers.
+    pub fn refused_now() -> Self {
+        Self::new(false, 0, 0, 0, 0)
+    }
+
+    /// Whole seconds of [`retry_after`](Self::retry_after), truncated (so 0 for a wait under a
+    /// second), as the Python original's `retry_after_seconds` and `Retry-After` header.
+    pub fn retry_after_seconds(&self) -> u64 {
+        self.retry_after.as_secs()
+    }
+}
+
+/// Counting parameters shared by every key of a store; times in nanoseconds.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Params {
+    /// `amount + burst`, at least 1.
+    pub(super) capacity: u64,
+    /// The period, at least 1.
+    pub(super) window: u64,
+    /// The token bucket's emission interval, `window / amount`, at least 1.
+    pub(super) interval: u64,
+}
+
+/// One algorithm's state for one key.
+pub(super) trait Counter: Send + Sized {
+    /// The state of a key nothing was counted for yet.
+    fn new() -> Self;
+    /// Decides one request and records it as the algorithm does.
+    fn check(&mut self, now: u64, p: &Params) -> Decision;
+    /// What `check` would decide (with `remaining` as it is now), recording nothing.
+    fn peek(&self, now: u64, p: &Params) -> Decision;
+    /// Whether the state is as good as `new()` at `now` and later.
+    fn is_expired(&self, now: u64, p: &Params) -> bool;
+    /// Drops what has expired inside a live state and gives spare memory back (after a sweep).
+    fn compact(&mut self, _now: u64, _p: &Params) {}
+}
+
+/// Padding against false sharing between neighbouring shards' locks.
+#[repr(align(128))]
+#[derive(Debug, Default)]
+struct CacheAligned<T>(T);
+
+struct Shard<C> {
+    table: HashTable<(OwnedKey, C)>,
+}
+
+impl<C: Counter> Shard<C> {
+    /// Drops expired counters and shrinks the table when most of it is empty; returns how
+    /// many were dropped.
+    fn sweep(&mut self, now: u64, p: &Params, hasher: &RandomState) -> usize {
+        let before = self.table.len();
+        self.table.retain(|(_, counter)| {
+            if counter.is_expired(now, p) {
+                false
+            } else {
+                counter.compact(now, p);
+                true
+            }
+        });
+        let len = self.table.len();
+        if len == 0 {
+            self.table = HashTable::new();
+        } else if self.table.capacity() > MIN_CAPACITY.max(len * 4) {
+            self.table
+                .shrink_to(len * 2, |(key, _)| hash_key(hasher, key.as_ref()));
+        }
+        before - len
+    }
+}
+
+/// The shards of one algorithm's counters.
+struct Shards<C> {
+    shards: Box<[CacheAligned<Mutex<Shard<C>>>]>,
+}
+
+impl<C: Counter> Shards<C> {
+    fn new() -> Self {
+        Self {
+            shards: (0..SHARDS)
+                .map(|_| {
+                    CacheAligned(Mutex::new(Shard {
+                        table: HashTable::new(),
+                    }))
+                })
+                .collect(),
+        }
+    }
+
+    fn lock(&self, hash: u64) -> MutexGuard<'_, Shard<C>> {
+        // `SHARDS` is a power of two; the mask keeps the index in bounds.
+        let index = (hash >> SHARD_SHIFT) as usize & (SHARDS - 1);
+        lock(&self.shards[index].0)
+    }
+
+    fn check(&self, key: KeyRef<'_>, now: u64, p: &Params, hasher: &RandomState) -> Decision {
+        let hash = hash_key(hasher, key);
+        let mut shard = self.lock(hash);
+        if let Some((_, counter)) = shard.table.find_mut(hash, |(k, _)| k.as_ref() == key) {
+            return counter.check(now, p);
+        }
+        let mut counter = C::new();
+        let decision = counter.check(now, p);
+        // Amortised eviction: before the table grows, drop what has expired; a sweep costs a
+        // pass over the table and happens at most once per (capacity - len) inserts.
+        let capacity = shard.table.capacity();
+        if shard.table.len() >= capacity && capacity >= MIN_CAPACITY {
+            shard.sweep(now, p, hasher);
+            // Little expired: grow now, so the next sweep is at least `len` inserts away.
+            let len = shard.table.len();
+            if len > capacity / 2 {
+                shard
+                    .table
+                    .reserve(len, |(k, _)| hash_key(hasher, k.as_ref()));
+            }
+        }
+        shard
+            .table
+            .insert_unique(hash, (OwnedKey::new(key), counter), |(k, _)| {
+                hash_key(hasher, k.as_ref())
+            });
+        decision
+    }
+
+    fn peek(&self, key: KeyRef<'_>, now: u64, p: &Params, hasher: &RandomState) -> Decision {
+        let hash = hash_key(hasher, key);
+        let shard = self.lock(hash);
+        match shard.table.find(hash, |(k, _)| k.as_ref() == key) {
+            Some((_, counter)) => counter.peek(now, p),
+            None => C::new().peek(now, p),
+        }
+    }
+
+    fn reset_key(&self, key: KeyRef<'_>, hasher: &RandomState) -> bool {
+        let hash = hash_key(hasher, key);
+        let mut shard = self.lock(hash);
+        match shard.table.find_entry(hash, |(k, _)| k.as_ref() == key) {
+            Ok(entry) => {
+                entry.remove();
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn reset(&self) {
+        for shard in self.shards.iter() {
+            lock(&shard.0).table = HashTable::new();
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.shards.iter().map(|s| lock(&s.0).table.len()).sum()
+    }
+
+    fn evict_expired(&self, now: u64, p: &Params, hasher: &RandomState) -> usize {
+        self.shards
+            .iter()
+            .map(|s| lock(&s.0).sweep(now, p, hasher))
+            .sum()
+    }
+}
+
+/// A poisoned shard holds counters only; they are still consistent enough to use.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+enum Inner {
+    Fixed(Shards<FixedWindow>),
+    Sliding(Shards<SlidingWindow>),
+    Moving(Shards<MovingWindow>),
+    Gcra(Shards<Gcra>),
+}
+
+/// Calls the same method on whichever algorithm's shards the store holds.
+macro_rules! dispatch {
+    ($inner:expr, $shards:ident => $body:expr) => {
+        match $inner {
+            Inner::Fixed($shards) => $body,
+            Inner::Sliding($shards) => $body,
+            Inner::Moving($shards) => $body,
+            Inner::Gcra($shards) => $body,
+        }
+    };
+}
+
+/// The counters of one rate-limit policy, in memory.
+///
+/// Every algorithm lets `amount + burst` requests through at once ([`capacity`](Self::capacity)).
+/// How they are counted, as the Python `limits` package counts them (Python waygate's counting
+/// library; see [`Algorithm`]):
+///
+/// - **fixed window**: a window of `period` opens at a key's first request (it is not aligned to
+///   the clock); every request counts, refused ones too (without moving the window), and a
+///   request is allowed while the count, itself included, is at most the capacity.
+/// - **sliding window**: windows of `period` aligned to the store's epoch (the instant the store
+///   was created, or the one given to [`with_epoch`](Self::with_epoch)); the previous window's
+///   count is weighted by the share of it still within the last `period`. A request is allowed
+///   when `floor(weighted) + 1 <= capacity`; refused requests are not counted.
+/// - **moving window**: the time of every allowed request is kept; a request is allowed when
+///   fewer than `capacity` were allowed in the last `period` (a request leaves the window
+///   exactly `period` after it came). Refused requests leave no trace. Memory grows with the
+///   capacity (8 bytes a request).
+/// - **token bucket** (GCRA): one token back every `period / amount`, at most `capacity`
+///   tokens; refused requests change nothing.
+///
+/// Methods take `&self`; the store is shared between threads as it is (behind an `Arc`). Keys
+/// are spread over 64 shards, each behind its own lock. Counters that have expired are dropped
+/// by [`evict_expired`](Self::evict_expired) and, amortised, whenever a shard would otherwise
+/// grow; the memory is given back.
+///
+/// ```
+/// use std::time::Duration;
+/// use tokio::time::Instant;
+/// use waygate::rate_limit::{Algorithm, CounterKey, MemoryStore, Rate};
+///
+/// let store = MemoryStore::new(Algorithm::FixedWindow, Rate::parse("2/minute").unwrap(), 1);
+/// let ip = CounterKey::Ip("10.0.0.1".parse().unwrap());
+/// let now = Instant::now();
+/// assert!(store.check(ip, now).allowed);
+/// assert!(store.check(ip, now).allowed);
+/// let third = store.check(ip, now); // the burst
+/// assert_eq!((third.allowed, third.remaining), (true, 0));
+/// let refused = store.check(ip, now + Duration::from_secs(15));
+/// assert!(!refused.allowed);
+/// assert_eq!(refused.retry_after_seconds(), 45);
+/// ```
+pub struct MemoryStore {
+    inner: Inner,
+    params: Params,
+    hasher: RandomState,
+    epoch: Instant,
+    algorithm: Algorithm,
+    rate: Rate,
+    burst: u32,
+}
+
+impl MemoryStore {
+    /// Counters for `rate` plus `burst` counted with `algorithm`; the epoch of clock-aligned
+    /// windows is now (tokio's clock, so a paused test clock applies).
+    pub fn new(algorithm: Algorithm, rate: Rate, burst: u32) -> Self {
+        Self::with_epoch(algorithm, rate, burst, Instant::now())
+    }
+
+    /// As [`new`](Self::new), with sliding windows aligned to `epoch` instead of now.
+    ///
+    /// Instants before the epoch count as the epoch.
+    pub fn with_epoch(algorithm: Algorithm, rate: Rate, burst: u32, epoch: Instant) -> Self {
+        let window = u64::try_from(rate.period().as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let amount = rate.amount().max(1);
+        let params = Params {
+            capacity: amount.saturating_add(u64::from(burst)),
+            window,
+            interval: (window / amount).max(1),
+        };
+        let inner = match algorithm {
+            Algorithm::FixedWindow => Inner::Fixed(Shards::new()),
+            Algorithm::SlidingWindow => Inner::Sliding(Shards::new()),
+            Algorithm::MovingWindow => Inner::Moving(Shards::new()),
+            Algorithm::TokenBucket => Inner::Gcra(Shards::new()),
+        };
+        Self {
+            inner,
+            params,
+            hasher: RandomState::default(),
+            epoch,
+            algorithm,
+            rate,
+            burst,
+        }
+    }
+
+    /// Counts one request for `key` at `now` and decides it.
+    pub fn check(&self, key: CounterKey<'_>, now: Instant) -> Decision {
+        let now = self.nanos(now);
+        dispatch!(&self.inner, s => s.check(key.into(), now, &self.params, &self.hasher))
+    }
+
+    /// What [`check`](Self::check) would decide for `key` at `now`, without counting anything;
+    /// `remaining` is the count before the request. For headers on requests that are not
+    /// counted (exempt ones) or for statistics.
+    pub fn peek(&self, key: CounterKey<'_>, now: Instant) -> Decision {
+        let now = self.nanos(now);
+        dispatch!(&self.inner, s => s.peek(key.into(), now, &self.params, &self.hasher))
+    }
+
+    /// Forgets every counter (and gives the memory back).
+    pub fn reset(&self) {
+        dispatch!(&self.inner, s => s.reset());
+    }
+
+    /// Forgets the counter of `key`; returns whether there was one.
+    pub fn reset_key(&self, key: CounterKey<'_>) -> bool {
+        dispatch!(&self.inner, s => s.reset_key(key.into(), &self.hasher))
+    }
+
+    /// The number of keys with a counter, expired ones not yet evicted included.
+    pub fn len(&self) -> usize {
+        dispatch!(&self.inner, s => s.len())
+    }
+
+    /// Whether no key has a counter.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops every counter that has expired at `now` and gives spare memory back; returns how
+    /// many were dropped. Run it now and then (e.g. every period) when keys come and go.
+    pub fn evict_expired(&self, now: Instant) -> usize {
+        let now = self.nanos(now);
+        dispatch!(&self.inner, s => s.evict_expired(now, &self.params, &self.hasher))
+    }
+
+    /// The algorithm counting requests.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The rate.
+    pub fn rate(&self) -> &Rate {
+        &self.rate
+    }
+
+    /// The burst on top of the rate.
+    pub fn burst(&self) -> u32 {
+        self.burst
+    }
+
+    /// Requests allowed at once: the rate's amount plus the burst.
+    pub fn capacity(&self) -> u64 {
+        self.params.capacity
+    }
+
+    /// The instant clock-aligned windows are aligned to.
+    pub fn epoch(&self) -> Instant {
+        self.epoch
+    }
+
+    fn nanos(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("algorithm", &self.algorithm)
+            .field("rate", &self.rate)
+            .field("burst", &self.burst)
+            .field("epoch", &self.epoch)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    pub(crate) fn store(algorithm: Algorithm, rate: &str, burst: u32) -> (MemoryStore, Instant) {
+        let epoch = Instant::now();
+        let rate = Rate::parse(rate).unwrap();
+        (
+            MemoryStore::with_epoch(algorithm, rate, burst, epoch),
+            epoch,
+        )
+    }
+
+    const ALL: [Algorithm; 4] = [
+        Algorithm::FixedWindow,
+        Algorithm::SlidingWindow,
+        Algorithm::MovingWindow,
+        Algorithm::TokenBucket,
+    ];
+
+    fn ip(text: &str) -> CounterKey<'static> {
+        CounterKey::Ip(text.parse().unwrap())
+    }
+
+    #[test]
+    fn store_is_send_and_sync_and_keys_are_small() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<MemoryStore>();
+        assert_eq!(std::mem::size_of::<OwnedKey>(), 24);
+        assert!(std::mem::size_of::<(OwnedKey, FixedWindow)>() <= 40);
+        assert!(std::mem::size_of::<(OwnedKey, Gcra)>() <= 32);
+    }
+
+    #[test]
+    fn capacity_is_amount_plus_burst_for_every_algorithm() {
+        for algorithm in ALL {
+            let (store, t0) = store(algorithm, "3/minute", 2);
+            assert_eq!(store.capacity(), 5);
+            let key = ip("10.0.0.1");
+            for n in 1..=5 {
+                let d = store.check(key, t0);
+                assert!(d.allowed, "{algorithm:?}: request {n}");
+                assert_eq!(d.limit, 5);
+                assert_eq!(d.remaining, 5 - n, "{algorithm:?}: request {n}");
+                assert_eq!(d.retry_after, Duration::ZERO);
+            }
+            let d = store.check(key, t0);
+            assert!(!d.allowed, "{algorithm:?}: sixth request");
+            assert_eq!(d.remaining, 0);
+            assert!(d.retry_after > Duration::ZERO, "{algorithm:?}");
+        }
+    }
+
+    #[test]
+    fn keys_are_independent() {
+        for algorithm in ALL {
+            let (store, t0) = store(algorithm, "1/minute", 0);
+            assert!(store.check(ip("10.0.0.1"), t0).allowed);
+            assert!(!store.check(ip("10.0.0.1"), t0).allowed);
+            assert!(store.check(ip("10.0.0.2"), t0).allowed);
+            assert!(store.check(ip("::1"), t0).allowed);
+            assert!(store.check(CounterKey::Text("10.0.0.1"), t0).allowed);
+            assert!(store.check(CounterKey::Text("alice"), t0).allowed);
+            assert!(!store.check(CounterKey::Text("alice"), t0).allowed);
+            assert!(store.check(CounterKey::Global, t0).allowed);
+            assert!(!store.check(CounterKey::Global, t0).allowed);
+            assert_eq!(store.len(), 6, "{algorithm:?}");
+        }
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_share_the_ipv4_counter() {
+        let (store, t0) = store(Algorithm::FixedWindow, "1/minute", 0);
+        assert!(store.check(ip("10.0.0.1"), t0).allowed);
+        assert!(!store.check(ip("::ffff:10.0.0.1"), t0).allowed);
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn reset_key_and_reset_forget_counters() {
+        for algorithm in ALL {
+            let (store, t0) = store(algorithm, "1/hour", 0);
+            let (a, b) = (CounterKey::Text("a"), CounterKey::Text("b"));
+            assert!(store.check(a, t0).allowed);
+            assert!(store.check(b, t0).allowed);
+            assert!(!store.check(a, t0).allowed);
+            assert!(store.reset_key(a));
+            assert!(!store.reset_key(a));
+            assert!(store.check(a, t0).allowed, "{algorithm:?}");
+            assert!(!store.check(b, t0).allowed, "{algorithm:?}");
+            store.reset();
+            assert!(store.is_empty());
+            assert!(store.check(a, t0).allowed);
+            assert!(store.check(b, t0).allowed);
+        }
+    }
+
+    #[test]
+    fn peek_records_nothing() {
+        for algorithm in ALL {
+            let (store, t0) = store(algorithm, "2/minute", 0);
+            let key = ip("10.0.0.1");
+            let fresh = store.peek(key, t0);
+            assert!(fresh.allowed);
+            assert_eq!((fresh.limit, fresh.remaining), (2, 2));
+            assert_eq!(fresh.reset_after, Duration::ZERO);
+            assert!(store.is_empty());
+            store.check(key, t0);
+            let d = store.peek(key, t0);
+            assert_eq!((d.allowed, d.remaining), (true, 1), "{algorithm:?}");
+            assert_eq!(store.peek(key, t0), d);
+            store.check(key, t0);
+            let full = store.peek(key, t0);
+            assert_eq!((full.allowed, full.remaining), (false, 0), "{algorithm:?}");
+            assert!(full.retry_after > Duration::ZERO);
+            // Peeking a refused key did not count it (the fixed window counts refused checks).
+            assert_eq!(store.peek(key, t0), full);
+        }
+    }
+
+    #[test]
+    fn eviction_drops_expired_counters_and_gives_memory_back() {
+        for algorithm in ALL {
+            let (store, t0) = store(algorithm, "1/second", 0);
+            for i in 0..10_000u32 {
+                store.check(CounterKey::Ip(IpAddr::from(i.to_be_bytes())), t0);
+            }
+            assert_eq!(store.len(), 10_000);
+            assert_eq!(store.evict_expired(t0), 0);
+            assert_eq!(store.len(), 10_000);
+            // Sliding counters live for two windows, the others for one.
+            let later = t0 + Duration::from_secs(3);
+            assert_eq!(store.evict_expired(later), 10_000, "{algorithm:?}");
+            assert_eq!(store.len(), 0);
+            let Inner::Fixed(shards) = &store.inner else {
+                continue;
+            };
+            for shard in shards.shards.iter() {
+                assert_eq!(lock(&shard.0).table.capacity(), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_flood_of_distinct_keys_stays_bounded_without_explicit_eviction() {
+        for algorithm in ALL {
+            let (store, t0) = store(algorithm, "1/second", 0);
+            // 200 new keys every 10 ms: about 20,000 alive (40,000 for sliding windows) at
+            // any time, 200,000 in all.
+            for step in 0..1_000u32 {
+                let now = t0 + Duration::from_millis(u64::from(step) * 10);
+                for i in 0..200u32 {
+                    let n = step * 200 + i;
+                    store.check(CounterKey::Ip(IpAddr::from(n.to_be_bytes())), now);
+                }
+            }
+            let tracked = store.len();
+            assert!(tracked < 100_000, "{algorithm:?}: {tracked} keys tracked");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn new_uses_tokio_clock_as_epoch() {
+        let store = MemoryStore::new(
+            Algorithm::SlidingWindow,
+            Rate::parse("1/second").unwrap(),
+            0,
+        );
+        assert_eq!(store.epoch(), Instant::now());
+        assert!(store.check(CounterKey::Global, Instant::now()).allowed);
+        assert!(!store.check(CounterKey::Global, Instant::now()).allowed);
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert!(store.check(CounterKey::Global, Instant::now()).allowed);
+        assert_eq!(store.algorithm(), Algorithm::SlidingWindow);
+        assert_eq!(store.rate().as_str(), "1/second");
+        assert_eq!(store.burst(), 0);
+        assert!(format!("{store:?}").starts_with("MemoryStore"));
+    }
+
+    #[test]
+    fn instants_before_the_epoch_count_as_the_epoch() {
+        let t0 = Instant::now();
+        let epoch = t0 + Duration::from_secs(10);
+        let store = MemoryStore::with_epoch(
+            Algorithm::TokenBucket,
+            Rate::parse("1/second").unwrap(),
+            0,
+            epoch,
+        );
+        assert!(store.check(CounterKey::Global, t0).allowed);
+        assert!(!store.check(CounterKey::Global, epoch).allowed);
+    }
+
+    #[test]
+    fn huge_rates_do_not_panic() {
+        for algorithm in ALL {
+            for rate in [
+                "18446744073709551615/second",
+                "1/500000000 years",
+                "18446744073709551615/500000000 years",
+            ] {
+                let (store, t0) = store(algorithm, rate, u32::MAX);
+                let far = t0 + Duration::from_secs(1 << 40);
+                for now in [t0, far, t0] {
+                    let d = store.check(CounterKey::Global, now);
+                    let _ = store.peek(CounterKey::Global, now);
+                    assert!(d.remaining <= d.limit);
+                }
+                store.evict_expired(far);
+            }
+        }
+    }
+
+    #[test]
+    fn concurrent_checks_count_every_request_once() {
+        for algorithm in ALL {
+            let (store, t0) = store(algorithm, "1000/hour", 0);
+            let allowed = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..4)
+                    .map(|_| {
+                        s.spawn(|| {
+                            (0..500)
+                                .filter(|_| store.check(CounterKey::Global, t0).allowed)
+                                .count()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap())
+                    .sum::<usize>()
+            });
+            assert_eq!(allowed, 1000, "{algorithm:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_seconds_truncates() {
+        let d = Decision::new(false, 1, 0, 1_999_999_999, 1_999_999_999);
+        assert_eq!(d.retry_after_seconds(), 1);
+        let d = Decision::new(false, 1, 0, 999_999_999, 999_999_999);
+        assert_eq!(d.retry_after_seconds(), 0);
+        let d = Decision::new(true, 1, 0, 5_000_000_000, 5_000_000_000);
+        assert_eq!(d.retry_after, Duration::ZERO);
+        assert_eq!(d.reset_after, Duration::from_secs(5));
+    }
+}
