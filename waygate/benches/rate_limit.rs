@@ -3,9 +3,10 @@
 //!
 //! `cargo bench -p waygate --bench rate_limit`
 //!
-//! Each of our checks reads tokio's clock (`Instant::now()`), as the middleware does; governor
-//! reads its own (quanta) clock inside `check_key`. The `clock/..` benchmarks show what the
-//! clock reads alone cost.
+//! Each benchmark runs twice: with a clock read per check (ours `tokio::time::Instant::now()`,
+//! governor its default quanta clock, read inside `check_key`), and without (`.., no clock`:
+//! ours one instant per batch, governor a `FakeRelativeClock`), which compares the limiters
+//! alone. The `clock/..` benchmarks show what the clock reads cost.
 //!
 //! - `allowed/1 key`, `allowed/100k keys`: a rate nothing reaches (10^9/second), keys cycled.
 //!   The moving window records every allowed request, so its store is cleared outside the
@@ -25,6 +26,10 @@ use std::sync::Barrier;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
+use governor::clock::FakeRelativeClock;
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
 use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use tokio::time::Instant;
@@ -55,23 +60,60 @@ fn store(algorithm: Algorithm, rate: &str) -> MemoryStore {
     MemoryStore::new(algorithm, Rate::parse(rate).unwrap(), 0)
 }
 
+type FakeGovernor =
+    RateLimiter<IpAddr, DashMapStateStore<IpAddr>, FakeRelativeClock, NoOpMiddleware<Nanos>>;
+
+/// A keyed governor on a clock that only moves when told.
+fn fake_governor(quota: Quota, clock: &FakeRelativeClock) -> FakeGovernor {
+    RateLimiter::new(quota, DashMapStateStore::default(), clock.clone())
+}
+
 const HUGE: &str = "1000000000/second";
 
 fn huge_quota() -> Quota {
     Quota::per_second(NonZeroU32::new(1_000_000_000).unwrap())
 }
 
-/// Checks `iters` times cycling over `keys`; clears a moving window's store every `chunk`
-/// checks, outside the timed part.
-fn timed_checks(store: &MemoryStore, keys: &[IpAddr], iters: u64, chunk: u64) -> Duration {
+/// Where a check's `now` comes from.
+#[derive(Clone, Copy, PartialEq)]
+enum Clock {
+    /// Read per check: ours `tokio::time::Instant::now()`, governor its default quanta clock.
+    PerCheck,
+    /// Not read: ours one instant per batch, governor a `FakeRelativeClock`.
+    Fixed,
+}
+
+impl Clock {
+    fn label(self) -> &'static str {
+        match self {
+            Self::PerCheck => "",
+            Self::Fixed => ", no clock",
+        }
+    }
+}
+
+/// Checks `iters` times cycling over `keys`; with `clear_every`, clears a moving window's store
+/// every so many checks, outside the timed part.
+fn timed_checks(
+    store: &MemoryStore,
+    keys: &[IpAddr],
+    iters: u64,
+    clear_every: Option<u64>,
+    clock: Clock,
+) -> Duration {
     let mut total = Duration::ZERO;
     let mut done = 0;
     let mut k = 0;
     while done < iters {
-        let n = chunk.min(iters - done);
+        let n = clear_every.unwrap_or(u64::MAX).min(iters - done);
+        let fixed = Instant::now();
         let start = std::time::Instant::now();
         for _ in 0..n {
-            black_box(store.check(CounterKey::Ip(keys[k]), Instant::now()));
+            let now = match clock {
+                Clock::PerCheck => Instant::now(),
+                Clock::Fixed => fixed,
+            };
+            black_box(store.check(CounterKey::Ip(keys[k]), now));
             k += 1;
             if k == keys.len() {
                 k = 0;
@@ -79,51 +121,76 @@ fn timed_checks(store: &MemoryStore, keys: &[IpAddr], iters: u64, chunk: u64) ->
         }
         total += start.elapsed();
         done += n;
-        if store.algorithm() == Algorithm::MovingWindow {
+        if clear_every.is_some() && store.algorithm() == Algorithm::MovingWindow {
             store.reset();
         }
     }
     total
 }
 
-fn bench_keys(c: &mut Criterion, name: &str, n: u32, chunk: u64) {
+/// Times `iters` calls of `check` cycling over `keys`.
+fn timed_governor(keys: &[IpAddr], iters: u64, check: impl Fn(&IpAddr) -> bool) -> Duration {
+    let mut k = 0;
+    let start = std::time::Instant::now();
+    for _ in 0..iters {
+        black_box(check(&keys[k]));
+        k += 1;
+        if k == keys.len() {
+            k = 0;
+        }
+    }
+    start.elapsed()
+}
+
+fn bench_keys(c: &mut Criterion, name: &str, n: u32, chunk: u64, clock: Clock) {
     let keys = keys(n);
-    let mut group = c.benchmark_group(name);
+    let mut group = c.benchmark_group(format!("{name}{}", clock.label()));
     for (algorithm, label) in ALGORITHMS {
         let store = store(algorithm, HUGE);
         group.bench_function(BenchmarkId::from_parameter(label), |b| {
-            b.iter_custom(|iters| timed_checks(&store, &keys, iters, chunk));
+            b.iter_custom(|iters| timed_checks(&store, &keys, iters, Some(chunk), clock));
         });
     }
-    let governor = RateLimiter::keyed(huge_quota());
-    group.bench_function(BenchmarkId::from_parameter("governor"), |b| {
-        let mut k = 0;
-        b.iter(|| {
-            let r = governor.check_key(&keys[k]);
-            k += 1;
-            if k == keys.len() {
-                k = 0;
-            }
-            black_box(r.is_ok())
-        });
+    group.bench_function(BenchmarkId::from_parameter("governor"), |b| match clock {
+        Clock::PerCheck => {
+            let governor = RateLimiter::keyed(huge_quota());
+            b.iter_custom(|iters| timed_governor(&keys, iters, |k| governor.check_key(k).is_ok()));
+        }
+        Clock::Fixed => {
+            let fake = FakeRelativeClock::default();
+            let governor = fake_governor(huge_quota(), &fake);
+            b.iter_custom(|iters| {
+                // Refill between batches, as the real clock would.
+                fake.advance(Duration::from_secs(1));
+                timed_governor(&keys, iters, |k| governor.check_key(k).is_ok())
+            });
+        }
     });
     group.finish();
 }
 
-fn bench_refused(c: &mut Criterion) {
+fn bench_refused(c: &mut Criterion, clock: Clock) {
     let key = ip(1);
-    let mut group = c.benchmark_group("refused/1 key");
+    let mut group = c.benchmark_group(format!("refused/1 key{}", clock.label()));
     for (algorithm, label) in ALGORITHMS {
         let store = store(algorithm, "1/hour");
         store.check(CounterKey::Ip(key), Instant::now());
         group.bench_function(BenchmarkId::from_parameter(label), |b| {
-            b.iter(|| black_box(store.check(CounterKey::Ip(key), Instant::now())));
+            b.iter_custom(|iters| timed_checks(&store, &[key], iters, None, clock));
         });
     }
-    let governor = RateLimiter::keyed(Quota::per_hour(NonZeroU32::new(1).unwrap()));
-    let _ = governor.check_key(&key);
-    group.bench_function(BenchmarkId::from_parameter("governor"), |b| {
-        b.iter(|| black_box(governor.check_key(&key).is_ok()));
+    let quota = Quota::per_hour(NonZeroU32::new(1).unwrap());
+    group.bench_function(BenchmarkId::from_parameter("governor"), |b| match clock {
+        Clock::PerCheck => {
+            let governor = RateLimiter::keyed(quota);
+            let _ = governor.check_key(&key);
+            b.iter_custom(|iters| timed_governor(&[key], iters, |k| governor.check_key(k).is_ok()));
+        }
+        Clock::Fixed => {
+            let governor = fake_governor(quota, &FakeRelativeClock::default());
+            let _ = governor.check_key(&key);
+            b.iter_custom(|iters| timed_governor(&[key], iters, |k| governor.check_key(k).is_ok()));
+        }
     });
     group.finish();
 }
@@ -264,13 +331,15 @@ fn memory_report() {
 fn main() {
     memory_report();
     let mut c = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
         .configure_from_args();
     bench_clock(&mut c);
-    bench_keys(&mut c, "allowed/1 key", 1, 100_000);
-    bench_keys(&mut c, "allowed/100k keys", MANY, 1_000_000);
-    bench_refused(&mut c);
+    for clock in [Clock::PerCheck, Clock::Fixed] {
+        bench_keys(&mut c, "allowed/1 key", 1, 100_000, clock);
+        bench_keys(&mut c, "allowed/100k keys", MANY, 1_000_000, clock);
+        bench_refused(&mut c, clock);
+    }
     bench_contended(&mut c);
     c.final_summary();
 }

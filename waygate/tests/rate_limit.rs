@@ -637,3 +637,77 @@ async fn the_gate_shares_the_layers_counter() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn service_policy_limits_the_routes_of_that_service() {
+    let backend: std::sync::Arc<dyn waygate::backend::Backend> =
+        std::sync::Arc::new(waygate::backend::MemoryBackend::new());
+    let mut state = waygate::RouteState::active("GET:/search");
+    state.service = Some("pay".into());
+    backend.set_state(&state).await.unwrap();
+    let engine = Engine::builder().shared_backend(backend).build();
+    engine.start().await.unwrap();
+    let app = app(&engine);
+
+    let policy = waygate::rate_limit::GlobalRateLimitPolicy::new("1/minute");
+    engine
+        .set_service_rate_limit("pay", policy, "ops")
+        .await
+        .unwrap();
+    assert_eq!(engine.service_rate_limit("pay").unwrap().limit, "1/minute");
+    assert_eq!(statuses(&app, 2, || call("/search")).await, [200, 429]);
+    assert_eq!(
+        statuses(&app, 2, || call("/posts")).await,
+        [200, 200],
+        "other services untouched"
+    );
+
+    engine
+        .set_service_rate_limit_enabled("pay", false, "ops")
+        .await
+        .unwrap();
+    assert_eq!(call("/search").send(&app).await.status, StatusCode::OK);
+    engine
+        .delete_service_rate_limit("pay", "ops")
+        .await
+        .unwrap();
+    assert!(engine.service_rate_limit("pay").is_none());
+    let log = engine
+        .audit_log(&waygate::AuditQuery::latest(5).route("__waygate:svc_rl:pay__"))
+        .await
+        .unwrap();
+    let actions: Vec<_> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["svc_rl_deleted", "svc_rl_disabled", "svc_rl_set"]);
+}
+
+#[cfg(feature = "file")]
+#[tokio::test]
+async fn policies_survive_a_restart_on_the_file_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.json");
+    let open = || waygate::backend::FileBackend::open(&path).unwrap();
+    let first = Engine::builder().backend(open()).build();
+    first.start().await.unwrap();
+    first
+        .set_rate_limit_policy("GET:/posts", "7/hour", PolicyChange::new().burst(2), "ops")
+        .await
+        .unwrap();
+    let mut global = waygate::rate_limit::GlobalRateLimitPolicy::new("100/minute");
+    global.exempt_routes = vec!["/search".into()];
+    first
+        .set_global_rate_limit(global.clone(), "ops")
+        .await
+        .unwrap();
+    first.shutdown().await;
+
+    let second = Engine::builder().backend(open()).build();
+    second.start().await.unwrap();
+    let posts = second
+        .rate_limit_policies()
+        .into_iter()
+        .find(|p| p.path == "/posts")
+        .unwrap();
+    assert_eq!((posts.limit.as_str(), posts.burst), ("7/hour", 2));
+    assert_eq!(second.global_rate_limit(), Some(global));
+    second.shutdown().await;
+}

@@ -19,8 +19,56 @@ use std::sync::Arc;
 /// How many blocked requests the engine remembers when the backend keeps no shared log.
 pub(crate) const HIT_LOG_CAPACITY: usize = 10_000;
 
-/// The audit path of global rate-limit changes.
-const GLOBAL_RL_AUDIT_PATH: &str = "__global_rl__";
+/// What a shared (non-route) rate limit covers.
+#[derive(Debug, Clone)]
+enum Scope {
+    /// Every route.
+    Global,
+    /// Every route of one service.
+    Service(String),
+}
+
+impl Scope {
+    fn limiter(&self, limits: &Limits) -> Option<Arc<Limiter>> {
+        match self {
+            Self::Global => limits.global.clone(),
+            Self::Service(service) => limits.services.get(service).cloned(),
+        }
+    }
+
+    /// The audit path, as the Python original writes it.
+    fn audit_path(&self) -> String {
+        match self {
+            Self::Global => "__global_rl__".to_owned(),
+            Self::Service(service) => format!("__waygate:svc_rl:{service}__"),
+        }
+    }
+
+    /// `global_rl_set`, `svc_rl_reset`, ...
+    fn action(&self, what: &str) -> String {
+        match self {
+            Self::Global => format!("global_rl_{what}"),
+            Self::Service(_) => format!("svc_rl_{what}"),
+        }
+    }
+
+    async fn store(
+        &self,
+        engine: &Engine,
+        policy: Option<&GlobalRateLimitPolicy>,
+    ) -> Result<(), EngineError> {
+        let backend = &engine.inner.backend;
+        match self {
+            Self::Global => backend.set_global_rate_limit_policy(policy).await?,
+            Self::Service(service) => {
+                backend
+                    .set_service_rate_limit_policy(service, policy)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Every compiled limiter, by what it limits.
 #[derive(Debug, Default, Clone)]
@@ -361,11 +409,7 @@ impl Engine {
 
     /// The global rate-limit policy, if any.
     pub fn global_rate_limit(&self) -> Option<GlobalRateLimitPolicy> {
-        self.view()
-            .limits
-            .global
-            .as_ref()
-            .and_then(|l| shared_policy(l))
+        self.shared_limit(&Scope::Global)
     }
 
     /// Sets the global rate limit: every route, except `exempt_routes`, shares it.
@@ -374,29 +418,8 @@ impl Engine {
         policy: GlobalRateLimitPolicy,
         actor: impl Into<Actor>,
     ) -> Result<GlobalRateLimitPolicy, EngineError> {
-        let actor = actor.into();
-        let limiter = Arc::new(Limiter::shared(policy.clone())?);
-        let _write = self.inner.write.lock().await;
-        self.inner
-            .backend
-            .set_global_rate_limit_policy(Some(&policy))
-            .await?;
-        let updated = self.view().limits.global.is_some();
-        let action = if updated {
-            "global_rl_updated"
-        } else {
-            "global_rl_set"
-        };
-        let reason = format!(
-            "{} \u{b7} {} \u{b7} {}",
-            policy.limit,
-            serde_plain(&policy.algorithm),
-            serde_plain(&policy.key_strategy)
-        );
-        self.audit(self.audit_entry(GLOBAL_RL_AUDIT_PATH, action, &actor, reason))
-            .await;
-        self.replace_global_limiter(Some(limiter));
-        Ok(policy)
+        self.set_shared_limit(Scope::Global, policy, actor.into())
+            .await
     }
 
     /// Turns the global rate limit on or off without forgetting it. Does nothing (and
@@ -406,33 +429,8 @@ impl Engine {
         enabled: bool,
         actor: impl Into<Actor>,
     ) -> Result<Option<GlobalRateLimitPolicy>, EngineError> {
-        let actor = actor.into();
-        let _write = self.inner.write.lock().await;
-        let Some(current) = self.view().limits.global.clone() else {
-            return Ok(None);
-        };
-        let Some(mut policy) = shared_policy(&current) else {
-            return Ok(None);
-        };
-        if policy.enabled == enabled {
-            return Ok(Some(policy));
-        }
-        policy.enabled = enabled;
-        self.inner
-            .backend
-            .set_global_rate_limit_policy(Some(&policy))
-            .await?;
-        let action = if enabled {
-            "global_rl_enabled"
-        } else {
-            "global_rl_disabled"
-        };
-        self.audit(self.audit_entry(GLOBAL_RL_AUDIT_PATH, action, &actor, String::new()))
-            .await;
-        // A fresh limiter: its counters start over.
-        let limiter = Arc::new(Limiter::shared(policy.clone())?);
-        self.replace_global_limiter(Some(limiter));
-        Ok(Some(policy))
+        self.set_shared_limit_enabled(Scope::Global, enabled, actor.into())
+            .await
     }
 
     /// Removes the global rate limit.
@@ -440,21 +438,7 @@ impl Engine {
         &self,
         actor: impl Into<Actor>,
     ) -> Result<(), EngineError> {
-        let actor = actor.into();
-        let _write = self.inner.write.lock().await;
-        self.inner
-            .backend
-            .set_global_rate_limit_policy(None)
-            .await?;
-        self.audit(self.audit_entry(
-            GLOBAL_RL_AUDIT_PATH,
-            "global_rl_deleted",
-            &actor,
-            String::new(),
-        ))
-        .await;
-        self.replace_global_limiter(None);
-        Ok(())
+        self.delete_shared_limit(Scope::Global, actor.into()).await
     }
 
     /// Clears the global rate limit's counters.
@@ -462,24 +446,145 @@ impl Engine {
         &self,
         actor: impl Into<Actor>,
     ) -> Result<(), EngineError> {
-        let actor = actor.into();
-        let limiter = self.view().limits.global.clone();
+        self.reset_shared_limit(Scope::Global, actor.into()).await
+    }
+
+    /// The rate-limit policy of a service's routes (server mode), if any.
+    pub fn service_rate_limit(&self, service: &str) -> Option<GlobalRateLimitPolicy> {
+        self.shared_limit(&Scope::Service(service.to_owned()))
+    }
+
+    /// Sets the rate limit shared by every route of `service` (routes registered with that
+    /// service, in server mode).
+    pub async fn set_service_rate_limit(
+        &self,
+        service: &str,
+        policy: GlobalRateLimitPolicy,
+        actor: impl Into<Actor>,
+    ) -> Result<GlobalRateLimitPolicy, EngineError> {
+        self.set_shared_limit(Scope::Service(service.to_owned()), policy, actor.into())
+            .await
+    }
+
+    /// Turns a service's rate limit on or off without forgetting it.
+    pub async fn set_service_rate_limit_enabled(
+        &self,
+        service: &str,
+        enabled: bool,
+        actor: impl Into<Actor>,
+    ) -> Result<Option<GlobalRateLimitPolicy>, EngineError> {
+        self.set_shared_limit_enabled(Scope::Service(service.to_owned()), enabled, actor.into())
+            .await
+    }
+
+    /// Removes a service's rate limit.
+    pub async fn delete_service_rate_limit(
+        &self,
+        service: &str,
+        actor: impl Into<Actor>,
+    ) -> Result<(), EngineError> {
+        self.delete_shared_limit(Scope::Service(service.to_owned()), actor.into())
+            .await
+    }
+
+    /// Clears a service's rate-limit counters.
+    pub async fn reset_service_rate_limit(
+        &self,
+        service: &str,
+        actor: impl Into<Actor>,
+    ) -> Result<(), EngineError> {
+        self.reset_shared_limit(Scope::Service(service.to_owned()), actor.into())
+            .await
+    }
+
+    fn shared_limit(&self, scope: &Scope) -> Option<GlobalRateLimitPolicy> {
+        scope
+            .limiter(&self.view().limits)
+            .and_then(|l| shared_policy(&l))
+    }
+
+    async fn set_shared_limit(
+        &self,
+        scope: Scope,
+        policy: GlobalRateLimitPolicy,
+        actor: Actor,
+    ) -> Result<GlobalRateLimitPolicy, EngineError> {
+        let limiter = Arc::new(Limiter::shared(policy.clone())?);
+        let _write = self.inner.write.lock().await;
+        scope.store(self, Some(&policy)).await?;
+        let updated = scope.limiter(&self.view().limits).is_some();
+        let reason = format!(
+            "{} \u{b7} {} \u{b7} {}",
+            policy.limit,
+            serde_plain(&policy.algorithm),
+            serde_plain(&policy.key_strategy)
+        );
+        let action = scope.action(if updated { "updated" } else { "set" });
+        self.audit(self.audit_entry(&scope.audit_path(), &action, &actor, reason))
+            .await;
+        self.replace_shared_limiter(&scope, Some(limiter));
+        Ok(policy)
+    }
+
+    async fn set_shared_limit_enabled(
+        &self,
+        scope: Scope,
+        enabled: bool,
+        actor: Actor,
+    ) -> Result<Option<GlobalRateLimitPolicy>, EngineError> {
+        let _write = self.inner.write.lock().await;
+        let Some(mut policy) = scope
+            .limiter(&self.view().limits)
+            .and_then(|l| shared_policy(&l))
+        else {
+            return Ok(None);
+        };
+        if policy.enabled == enabled {
+            return Ok(Some(policy));
+        }
+        policy.enabled = enabled;
+        scope.store(self, Some(&policy)).await?;
+        let action = scope.action(if enabled { "enabled" } else { "disabled" });
+        self.audit(self.audit_entry(&scope.audit_path(), &action, &actor, String::new()))
+            .await;
+        // A fresh limiter: its counters start over.
+        let limiter = Arc::new(Limiter::shared(policy.clone())?);
+        self.replace_shared_limiter(&scope, Some(limiter));
+        Ok(Some(policy))
+    }
+
+    async fn delete_shared_limit(&self, scope: Scope, actor: Actor) -> Result<(), EngineError> {
+        let _write = self.inner.write.lock().await;
+        scope.store(self, None).await?;
+        let action = scope.action("deleted");
+        self.audit(self.audit_entry(&scope.audit_path(), &action, &actor, String::new()))
+            .await;
+        self.replace_shared_limiter(&scope, None);
+        Ok(())
+    }
+
+    async fn reset_shared_limit(&self, scope: Scope, actor: Actor) -> Result<(), EngineError> {
+        let limiter = scope.limiter(&self.view().limits);
         if let Some(limiter) = limiter {
             limiter.reset();
-            self.audit(self.audit_entry(
-                GLOBAL_RL_AUDIT_PATH,
-                "global_rl_reset",
-                &actor,
-                String::new(),
-            ))
-            .await;
+            let action = scope.action("reset");
+            self.audit(self.audit_entry(&scope.audit_path(), &action, &actor, String::new()))
+                .await;
         }
         Ok(())
     }
 
-    fn replace_global_limiter(&self, limiter: Option<Arc<Limiter>>) {
+    fn replace_shared_limiter(&self, scope: &Scope, limiter: Option<Arc<Limiter>>) {
         let mut view = self.view();
-        view.limits.global = limiter;
+        match (scope, limiter) {
+            (Scope::Global, limiter) => view.limits.global = limiter,
+            (Scope::Service(service), Some(limiter)) => {
+                view.limits.services.insert(service.clone(), limiter);
+            }
+            (Scope::Service(service), None) => {
+                view.limits.services.remove(service);
+            }
+        }
         self.publish(&mut view);
         drop(view);
         self.emit(EngineEvent::GlobalChanged);
