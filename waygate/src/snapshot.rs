@@ -92,6 +92,8 @@ pub struct Rule {
     response: Option<&'static (dyn Any + Send + Sync)>,
     limiter: Option<Arc<Limiter>>,
     service_limiter: Option<Arc<Limiter>>,
+    /// The maintenance of the route's service, when it is on.
+    service_block: Option<Arc<GlobalBlock>>,
 }
 
 #[derive(Debug)]
@@ -232,13 +234,14 @@ impl Snapshot {
         now: impl FnOnce() -> DateTime<Utc>,
     ) -> Verdict<'a> {
         let rule = template.and_then(|t| self.rule(method, t));
-        if let Some(global) = &self.global {
-            let force_active = rule.is_some_and(|r| r.force_active);
-            let exempt = global.exempt.contains(method, template.unwrap_or(path));
-            if !exempt && (!force_active || global.include_force_active) {
+        let force_active = rule.is_some_and(|r| r.force_active);
+        let checked_path = template.unwrap_or(path);
+        let service = rule.and_then(|r| r.service_block.as_deref());
+        for block in self.global.iter().chain(service) {
+            if block.blocks(method, checked_path, force_active) {
                 return Verdict::Block(Block {
                     kind: BlockKind::Maintenance,
-                    reason: &global.reason,
+                    reason: &block.reason,
                     retry_after: None,
                     allowed_envs: &[],
                     rule: rule.map(|r| &**r),
@@ -341,10 +344,17 @@ pub(crate) struct SnapshotInput<'a> {
     pub(crate) metas: &'a FxHashMap<String, &'static RouteMeta>,
     pub(crate) global: &'a GlobalMaintenanceConfig,
     pub(crate) limits: &'a Limits,
+    pub(crate) services: &'a FxHashMap<String, GlobalMaintenanceConfig>,
 }
 
 impl Snapshot {
     pub(crate) fn build(input: SnapshotInput<'_>) -> Self {
+        let service_blocks: FxHashMap<&str, Arc<GlobalBlock>> = input
+            .services
+            .iter()
+            .filter(|(_, config)| config.enabled)
+            .map(|(service, config)| (service.as_str(), Arc::new(GlobalBlock::new(config))))
+            .collect();
         let mut routes: FxHashMap<Box<str>, PathRules> = FxHashMap::default();
         for state in input.states {
             let Some((slot, template)) = parse_key(&state.path) else {
@@ -353,6 +363,10 @@ impl Snapshot {
             let meta = input.metas.get(state.path.as_str()).copied();
             let mut rule = Rule::from_state(state, meta, input.env);
             rule.limiter = input.limits.routes.get(state.path.as_str()).cloned();
+            rule.service_block = state
+                .service
+                .as_deref()
+                .and_then(|service| service_blocks.get(service).cloned());
             rule.service_limiter = state
                 .service
                 .as_ref()
@@ -382,6 +396,11 @@ impl Snapshot {
 }
 
 impl GlobalBlock {
+    /// Whether this maintenance blocks the request.
+    fn blocks(&self, method: &Method, path: &str, force_active: bool) -> bool {
+        !self.exempt.contains(method, path) && (!force_active || self.include_force_active)
+    }
+
     fn new(config: &GlobalMaintenanceConfig) -> Self {
         Self {
             reason: config.reason.as_str().into(),
@@ -415,6 +434,7 @@ impl Rule {
             response: meta.and_then(|m| m.response),
             limiter: None,
             service_limiter: None,
+            service_block: None,
         }
     }
 }

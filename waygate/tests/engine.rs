@@ -356,3 +356,26 @@ async fn a_backend_that_is_down_fails_open() {
     );
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn token_revocations_are_shared_through_the_backend() {
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::new());
+    let a = Engine::builder().shared_backend(backend.clone()).build();
+    let b = Engine::builder().shared_backend(backend).build();
+    a.start().await.unwrap();
+    b.start().await.unwrap();
+    let mut events = b.subscribe();
+    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+    a.revoke_token("0123456789abcdef", expires).await.unwrap();
+    assert!(a.is_token_revoked("0123456789abcdef"));
+    assert!(!a.is_token_revoked("fedcba9876543210"));
+    while !b.is_token_revoked("0123456789abcdef") {
+        events.recv().await.unwrap();
+    }
+    assert!(
+        b.list_states()
+            .iter()
+            .all(|s| !s.path.starts_with("__waygate:")),
+        "revocations are not routes"
+    );
+}

@@ -173,3 +173,46 @@ async fn is_persisted_as_a_hidden_sentinel_and_audited() {
     restarted.start().await.unwrap();
     assert!(!restarted.global_maintenance().enabled);
 }
+
+#[tokio::test]
+async fn service_maintenance_blocks_that_services_routes_only() {
+    let backend: Arc<dyn Backend> = Arc::new(MemoryBackend::new());
+    let mut state = waygate::RouteState::active("GET:/payments");
+    state.service = Some("pay".into());
+    backend.set_state(&state).await.unwrap();
+    let engine = Engine::builder().shared_backend(backend.clone()).build();
+    engine.start().await.unwrap();
+    let app = app(&engine);
+
+    engine
+        .enable_service_maintenance("pay", "pay upgrade", vec![], false, "ops")
+        .await
+        .unwrap();
+    let reply = get(&app, "/payments").await;
+    assert_eq!(reply.code(), "MAINTENANCE_MODE");
+    assert_eq!(reply.json()["error"]["reason"], "pay upgrade");
+    assert_eq!(get(&app, "/orders").await.status, StatusCode::OK);
+    assert!(engine.service_maintenance("pay").enabled);
+
+    let other = Engine::builder().shared_backend(backend).build();
+    other.start().await.unwrap();
+    assert!(
+        other.service_maintenance("pay").enabled,
+        "stored for every engine"
+    );
+
+    engine
+        .disable_service_maintenance("pay", "ops")
+        .await
+        .unwrap();
+    assert_eq!(get(&app, "/payments").await.status, StatusCode::OK);
+    let log = engine
+        .audit_log(&AuditQuery::latest(2).route("__waygate:svc_global:pay__"))
+        .await
+        .unwrap();
+    let actions: Vec<_> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["service_maintenance_off", "service_maintenance_on"]
+    );
+}

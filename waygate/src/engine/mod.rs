@@ -10,6 +10,7 @@ mod limits;
 mod mutate;
 mod resolve;
 mod scheduler;
+mod services;
 mod view;
 
 pub use builder::EngineBuilder;

@@ -18,9 +18,19 @@ impl Engine {
         key: &str,
         actor: impl Into<Actor>,
     ) -> Result<RouteState, EngineError> {
+        self.enable_with_reason(key, "", actor).await
+    }
+
+    /// [`enable`](Self::enable), recording why in the state and the audit log.
+    pub async fn enable_with_reason(
+        &self,
+        key: &str,
+        reason: &str,
+        actor: impl Into<Actor>,
+    ) -> Result<RouteState, EngineError> {
         self.change_route(key, actor.into(), "enable", |state| {
-            set_status(state, RouteStatus::Active, "", None);
-            Ok(String::new())
+            set_status(state, RouteStatus::Active, reason, None);
+            Ok(reason.to_owned())
         })
         .await
     }

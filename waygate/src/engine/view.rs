@@ -2,6 +2,7 @@
 //! built.
 
 use super::limits::Limits;
+use super::services::Records;
 use crate::backend::SENTINEL_PREFIX;
 use crate::model::{GlobalMaintenanceConfig, MaintenanceWindow, RouteState, RouteStatus};
 use crate::registry::{registered_routes, InitialStatus, RouteMeta};
@@ -21,6 +22,8 @@ pub(super) struct View {
     pub(super) seeded: FxHashSet<String>,
     /// Compiled rate-limit policies.
     pub(super) limits: Limits,
+    /// Service maintenance and token revocations.
+    pub(super) records: Records,
     pub(super) generation: u64,
 }
 
@@ -65,6 +68,7 @@ impl View {
     }
 
     pub(super) fn replace_states(&mut self, states: Vec<RouteState>) {
+        self.records = Records::from_states(&states);
         self.states = states
             .into_iter()
             .filter(|s| !s.path.starts_with(SENTINEL_PREFIX))
@@ -87,6 +91,7 @@ impl View {
             metas: &self.metas,
             global: &self.global,
             limits: &self.limits,
+            services: &self.records.services,
         })
     }
 }
