@@ -250,17 +250,27 @@ impl BackendError {
     }
 }
 
+/// Newest-first entries matching `query` (by their route), from an oldest-first list: the
+/// audit log and the hit log share it.
+pub(crate) fn select_newest<'a, T: Clone + 'a>(
+    entries: impl DoubleEndedIterator<Item = &'a T>,
+    query: &AuditQuery,
+    route_of: impl Fn(&T) -> &str,
+) -> Vec<T> {
+    entries
+        .rev()
+        .filter(|e| query.route.as_deref().is_none_or(|r| route_of(e) == r))
+        .take(query.limit)
+        .cloned()
+        .collect()
+}
+
 /// Newest-first audit entries matching `query`, from an oldest-first list.
 pub(crate) fn select_audit<'a>(
     entries: impl DoubleEndedIterator<Item = &'a AuditEntry>,
     query: &AuditQuery,
 ) -> Vec<AuditEntry> {
-    entries
-        .rev()
-        .filter(|e| query.route.as_deref().is_none_or(|r| e.path == r))
-        .take(query.limit)
-        .cloned()
-        .collect()
+    select_newest(entries, query, |e| &e.path)
 }
 
 fn route_rl_key(method: &str, path: &str) -> String {

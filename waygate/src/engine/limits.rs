@@ -328,12 +328,7 @@ impl Engine {
         } else {
             "rl_policy_set"
         };
-        let reason = format!(
-            "{} \u{b7} {} \u{b7} {}",
-            policy.limit,
-            serde_plain(&policy.algorithm),
-            serde_plain(&policy.key_strategy)
-        );
+        let reason = policy_reason(&policy.limit, &policy.algorithm, &policy.key_strategy);
         self.audit(self.audit_entry(&key, action, &actor, reason))
             .await;
         {
@@ -513,12 +508,7 @@ impl Engine {
         let _write = self.inner.write.lock().await;
         scope.store(self, Some(&policy)).await?;
         let updated = scope.limiter(&self.view().limits).is_some();
-        let reason = format!(
-            "{} \u{b7} {} \u{b7} {}",
-            policy.limit,
-            serde_plain(&policy.algorithm),
-            serde_plain(&policy.key_strategy)
-        );
+        let reason = policy_reason(&policy.limit, &policy.algorithm, &policy.key_strategy);
         let action = scope.action(if updated { "updated" } else { "set" });
         self.audit(self.audit_entry(&scope.audit_path(), &action, &actor, reason))
             .await;
@@ -600,13 +590,9 @@ impl Engine {
             return Ok(hits);
         }
         let log = self.inner.hits.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(log
-            .iter()
-            .rev()
-            .filter(|h| query.route.as_deref().is_none_or(|r| h.path == r))
-            .take(query.limit)
-            .cloned()
-            .collect())
+        Ok(crate::backend::select_newest(log.iter(), query, |h| {
+            &h.path
+        }))
     }
 
     /// Records a blocked request (in memory now; in the backend off the request path).
@@ -670,6 +656,16 @@ fn shared_policy(limiter: &Limiter) -> Option<GlobalRateLimitPolicy> {
         PolicyView::Shared(policy) => Some(policy.clone()),
         PolicyView::Route(_) => None,
     }
+}
+
+/// The audit reason of a policy change, as the Python original writes it:
+/// `"2/minute · fixed_window · ip"`.
+fn policy_reason(limit: &str, algorithm: &Algorithm, key_strategy: &KeyStrategy) -> String {
+    format!(
+        "{limit} \u{b7} {} \u{b7} {}",
+        serde_plain(algorithm),
+        serde_plain(key_strategy)
+    )
 }
 
 /// An enum's wire name (`fixed_window`).

@@ -79,7 +79,8 @@ fn system() -> String {
     "system".to_owned()
 }
 
-/// Which audit entries to read: newest first, optionally for one route, at most `limit`.
+/// Which log entries to read — audit entries, or blocked requests ([`HitQuery`]) — newest
+/// first, optionally for one route, at most `limit`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditQuery {
     /// Only entries whose `path` is exactly this key.
@@ -111,33 +112,5 @@ impl AuditQuery {
 }
 
 /// Which blocked requests to read from the rate-limit hit log: newest first, optionally for
-/// one route, at most `limit`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HitQuery {
-    /// Only hits whose `path` is exactly this route template.
-    pub route: Option<String>,
-    /// The most hits to return.
-    pub limit: usize,
-}
-
-impl Default for HitQuery {
-    fn default() -> Self {
-        Self {
-            route: None,
-            limit: 100,
-        }
-    }
-}
-
-impl HitQuery {
-    /// The newest `limit` hits of every route.
-    pub fn latest(limit: usize) -> Self {
-        Self { route: None, limit }
-    }
-
-    /// Restricts the query to one route template.
-    pub fn route(mut self, path: impl Into<String>) -> Self {
-        self.route = Some(path.into());
-        self
-    }
-}
+/// one route template (`route`), at most `limit`. The same shape as an audit query.
+pub type HitQuery = AuditQuery;
