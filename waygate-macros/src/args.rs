@@ -254,12 +254,10 @@ pub(crate) fn choice(input: ParseStream<'_>, what: &str, options: &[&str]) -> Re
 
 /// `key = 10`, an integer that fits in `u32`.
 pub(crate) fn integer(input: ParseStream<'_>, key: &Ident) -> Result<u32> {
-    let range = format!(
-        "`{key}` takes a whole number from 0 to {}, e.g. `{key} = 10`",
-        u32::MAX
-    );
+    let whole = format!("a whole number from 0 to {}, e.g. `{key} = 10`", u32::MAX);
+    let range = format!("`{key}` takes {whole}");
     if input.peek(Token![-]) && input.peek2(LitInt) {
-        let message = format!("`{key}` cannot be negative: {range}");
+        let message = format!("`{key}` cannot be negative: it takes {whole}");
         return Err(spanned_value(input, &message));
     }
     if !input.peek(LitInt) {
@@ -270,7 +268,7 @@ pub(crate) fn integer(input: ParseStream<'_>, key: &Ident) -> Result<u32> {
     match (lit.suffix(), value) {
         ("", Ok(value)) => Ok(value),
         ("", Err(_)) => {
-            let message = format!("`{key}` is too large: {range}");
+            let message = format!("`{key}` is too large: it takes {whole}");
             Err(Error::new_spanned(lit, message))
         }
         (suffix, Ok(value)) => {
@@ -399,11 +397,11 @@ mod tests {
         assert_eq!(integer_error("\"10\""), range);
         assert_eq!(
             integer_error("-1"),
-            format!("`k` cannot be negative: {range}")
+            "`k` cannot be negative: it takes a whole number from 0 to 4294967295, e.g. `k = 10`"
         );
         assert_eq!(
             integer_error("4294967296"),
-            format!("`k` is too large: {range}")
+            "`k` is too large: it takes a whole number from 0 to 4294967295, e.g. `k = 10`"
         );
         assert_eq!(run("4294967295", |i| integer(i, &key())).unwrap(), u32::MAX);
         assert_eq!(

@@ -401,7 +401,12 @@ fn with_first_tier(rate: &LitStr, tiers: &[(Ident, LitStr)]) -> String {
 /// `free = "10/minute"` in a tier table.
 fn tier(input: ParseStream<'_>) -> Result<(Ident, LitStr)> {
     if input.peek(LitStr) {
-        return Err(quoted_tier_name(&input.parse()?));
+        let name: LitStr = input.parse()?;
+        // The rate after `=` or `:`, to show the tier as it should be written.
+        let after = input.fork();
+        let separated = after.parse::<Token![=]>().is_ok() || after.parse::<Token![:]>().is_ok();
+        let rate = separated.then(|| after.parse::<LitStr>().ok()).flatten();
+        return Err(quoted_tier_name(&name, rate.as_ref()));
     }
     if !input.peek(Ident::peek_any) {
         let message = "tier names are identifiers, e.g. `{ free = \"10/minute\" }`";
@@ -421,9 +426,18 @@ fn tier(input: ParseStream<'_>) -> Result<(Ident, LitStr)> {
     if !input.peek(LitStr) {
         // `{ free = "10/minute", key = user }`: an option written inside the table.
         if Kind::RateLimit.keys().contains(&name.to_string().as_str()) {
+            // The value as written when it is one word (`user`), else `..`.
+            let fork = input.fork();
+            let value = match (
+                fork.call(Ident::parse_any),
+                fork.is_empty() || fork.peek(Token![,]),
+            ) {
+                (Ok(value), true) => value.to_string(),
+                _ => "..".to_owned(),
+            };
             let message = format!(
                 "`{name}` is an option of `#[rate_limit]`, not a tier: close the tier table \
-                 before it, `#[rate_limit({{ free = \"10/minute\" }}, {name} = ..)]`"
+                 before it, `#[rate_limit({{ free = \"10/minute\" }}, {name} = {value})]`"
             );
             return Err(Error::new_spanned(name, message));
         }
@@ -434,13 +448,14 @@ fn tier(input: ParseStream<'_>) -> Result<(Ident, LitStr)> {
 }
 
 /// `{ "free" = .. }` or `{ "free": .. }`, as in a JSON or Python dictionary.
-fn quoted_tier_name(lit: &LitStr) -> Error {
+fn quoted_tier_name(lit: &LitStr, rate: Option<&LitStr>) -> Error {
     let name = lit.value();
     let message = if Ident::parse_any.parse_str(&name).is_ok() {
-        format!(
-            "tier names are identifiers, not strings: write `{name} = \"10/minute\"`, \
-             without quotes"
-        )
+        let rate = rate.map_or_else(
+            || "\"10/minute\"".to_owned(),
+            |rate| rate.to_token_stream().to_string(),
+        );
+        format!("tier names are identifiers, not strings: write `{name} = {rate}`, without quotes")
     } else {
         format!(
             "tier names are identifiers, and \"{name}\" is not one: use letters, digits and \
@@ -656,6 +671,14 @@ mod tests {
         let error = |attr| parsed(Kind::RateLimit, attr).err().unwrap();
         assert_eq!(
             error(parse_quote!(#[rate_limit({ "free" = "1/second" })])),
+            "tier names are identifiers, not strings: write `free = \"1/second\"`, without quotes"
+        );
+        assert_eq!(
+            error(parse_quote!(#[rate_limit({ "free": "2/second" })])),
+            "tier names are identifiers, not strings: write `free = \"2/second\"`, without quotes"
+        );
+        assert_eq!(
+            error(parse_quote!(#[rate_limit({ "free" })])),
             "tier names are identifiers, not strings: write `free = \"10/minute\"`, without quotes"
         );
         assert!(
@@ -673,7 +696,11 @@ mod tests {
         assert_eq!(
             error(parse_quote!(#[rate_limit({ free = "1/second", key = user })])),
             "`key` is an option of `#[rate_limit]`, not a tier: close the tier table before it, \
-             `#[rate_limit({ free = \"10/minute\" }, key = ..)]`"
+             `#[rate_limit({ free = \"10/minute\" }, key = user)]`"
+        );
+        assert!(
+            error(parse_quote!(#[rate_limit({ free = "1/second", key = custom(f) })]))
+                .ends_with("`#[rate_limit({ free = \"10/minute\" }, key = ..)]`")
         );
         // A tier may be named like an option; only a value that is not a rate gives it away.
         let Ok(Args::RateLimit(args)) = parsed(

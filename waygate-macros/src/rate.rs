@@ -1,7 +1,7 @@
 //! The rate-string grammar of `#[rate_limit]`, as the Python `limits` library reads it:
 //! case-insensitive `<amount> ("/" | "per") [<multiples>] <granularity>` with optional whitespace
-//! anywhere, or `unlimited`. It accepts what the runtime's `Rate::parse` accepts, so a rate
-//! that compiles is a rate the runtime can use.
+//! anywhere, or `unlimited`. It refuses what the runtime's `Rate::parse` refuses, including a
+//! period too long for its `u64` count of seconds, so a rate that compiles is one it can use.
 
 /// What a valid rate looks like, for error messages.
 pub(crate) const GRAMMAR: &str = "a rate is `<amount>/<period>` or `<amount> per <period>` \
@@ -141,7 +141,7 @@ fn parse(rate: &str) -> Result<(), Invalid> {
         _ => {}
     }
     let Some((unit, seconds)) = unit(word) else {
-        return Err(unknown_period(word, multiples.flatten(), rate));
+        return Err(unknown_period(word, multiples, rate));
     };
     // `Some(None)`: a multiple too large for a `u64`.
     let fits = match multiples {
@@ -174,12 +174,21 @@ fn unit(word: &str) -> Option<(&'static str, u64)> {
     PERIODS.into_iter().find(|(name, _)| *name == singular)
 }
 
-/// The error for a period that is not one: the rate meant, when it is clear.
-fn unknown_period(word: &str, multiples: Option<u64>, rate: impl Fn(&str) -> String) -> Invalid {
+/// The error for a period that is not one: the rate meant, when it is clear. `multiples` as
+/// [`number`] read it.
+fn unknown_period(
+    word: &str,
+    multiples: Option<Option<u64>>,
+    rate: impl Fn(&str) -> String,
+) -> Invalid {
     let problem = format!("unknown period `{word}`");
+    let Some(multiples) = multiples.unwrap_or(Some(1)) else {
+        // Too large anyway: no rate to suggest.
+        return Invalid::new(problem, Hint::Grammar);
+    };
     let singular = word.strip_suffix('s').unwrap_or(word);
     if let Some((_, days)) = IN_DAYS.iter().find(|(name, _)| *name == singular) {
-        return match days.checked_mul(multiples.unwrap_or(1)) {
+        return match days.checked_mul(multiples) {
             Some(days) => Invalid::write(problem, rate(&format!("{days} days"))),
             None => Invalid::new(problem, Hint::Grammar),
         };
@@ -190,12 +199,11 @@ fn unknown_period(word: &str, multiples: Option<u64>, rate: impl Fn(&str) -> Str
         .find(|(short, _)| *short == singular)
         .map(|(_, name)| *name)
         .or_else(|| crate::error::closest(singular, &names));
-    match (meant, multiples) {
-        (Some(name), None) => Invalid::write(problem, rate(name)),
-        (Some(name), Some(multiples)) => {
-            Invalid::write(problem, rate(&format!("{multiples} {name}s")))
-        }
-        (None, _) => Invalid::new(problem, Hint::Grammar),
+    match meant {
+        Some(name) if word == singular && multiples == 1 => Invalid::write(problem, rate(name)),
+        Some(name) if multiples == 1 => Invalid::write(problem, rate(&format!("{name}s"))),
+        Some(name) => Invalid::write(problem, rate(&format!("{multiples} {name}s"))),
+        None => Invalid::new(problem, Hint::Grammar),
     }
 }
 
@@ -272,7 +280,8 @@ mod tests {
         assert_eq!(fix("100/MINIT"), "100/minute");
         assert_eq!(fix("5/2 hourz"), "5/2 hours");
         assert_eq!(fix("10/min"), "10/minute");
-        assert_eq!(fix("10/secs"), "10/second");
+        assert_eq!(fix("10/secs"), "10/seconds");
+        assert_eq!(fix("10/2 mins"), "10/2 minutes");
         assert_eq!(fix("10/hr"), "10/hour");
         assert_eq!(fix("10 per d"), "10 per day");
         assert_eq!(fix("per minute"), "1 per minute");
@@ -288,6 +297,8 @@ mod tests {
             "10 minit",
             "5/0 fortnights",
             "10/m",
+            "1/99999999999999999999 hourz",
+            "1/9999999999999999999 weeks",
         ] {
             assert_eq!(parse(rate).unwrap_err().hint, Hint::Grammar, "{rate}");
         }
