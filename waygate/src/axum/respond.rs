@@ -64,7 +64,7 @@ pub(crate) fn refuse(
         block.reason,
         request.uri.path(),
         block.retry_after,
-        engine.now(),
+        || engine.now(),
     ))
 }
 

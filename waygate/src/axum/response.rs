@@ -57,7 +57,7 @@ impl Blocked {
             &self.reason,
             &self.path,
             self.retry_after,
-            Utc::now(),
+            Utc::now,
         )
     }
 }
@@ -68,7 +68,7 @@ pub(crate) fn builtin(
     reason: &str,
     path: &str,
     retry_after: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
+    now: impl FnOnce() -> DateTime<Utc>,
 ) -> Response {
     match kind {
         BlockKind::Maintenance => {
@@ -87,7 +87,7 @@ pub(crate) fn builtin(
             );
             let mut response = body.into_response(StatusCode::SERVICE_UNAVAILABLE);
             // Whole seconds, rounded up: a client that waits this long finds the route back.
-            let millis = (end - now).num_milliseconds().max(0);
+            let millis = (end - now()).num_milliseconds().max(0);
             let seconds = (millis + 999) / 1000;
             response
                 .headers_mut()
