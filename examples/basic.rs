@@ -33,7 +33,20 @@
 //! curl -i http://127.0.0.1:8000/v2/users
 //! ```
 //!
-//! Not yet ported: the original's admin dashboard and REST API under `/waygate` (admin / secret).
+//! The admin REST API is nested at `/waygate` (user `admin`, password `secret`), as in the
+//! original; the Python `waygate` CLI drives it unchanged
+//! (`pip install "waygate[cli,admin,flags]"`: its 0.2 release imports all three on start):
+//!
+//! ```text
+//! waygate config set-url http://127.0.0.1:8000/waygate
+//! waygate login admin                              # password: secret
+//! waygate status
+//! waygate enable GET:/payments                    # GET /payments: 200
+//! waygate disable GET:/payments --reason "hotfix"  # 503 ROUTE_DISABLED
+//! waygate log
+//! ```
+//!
+//! Not yet ported: the original's admin dashboard.
 
 use axum::extract::State;
 use axum::{Json, Router};
@@ -41,6 +54,7 @@ use serde_json::{json, Value};
 use std::io::Write;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
+use waygate::admin::{Auth, WaygateAdmin};
 use waygate::prelude::*;
 
 /// Always 200: a force-active route skips every check.
@@ -99,7 +113,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     engine.start().await?;
     tracing::info!(env = engine.current_env(), "waygate engine started");
 
-    // The layer goes on after the routes, so that it sees which route each request matched.
+    // The admin REST API (and the CLI's server URL): http://127.0.0.1:8000/waygate. Set a
+    // stable `.secret_key(..)` in production, so that tokens survive a restart and work on
+    // every instance; without one, a random key is drawn at startup.
+    let admin = WaygateAdmin::new(engine.clone()).auth(Auth::single("admin", "secret"));
+
+    // The layer goes on after the routes, so that it sees which route each request matched;
+    // it lets requests under `/waygate` through untouched.
     let app = Router::new()
         .merge(routes![
             health,
@@ -109,6 +129,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             v1_users,
             v2_users
         ])
+        .nest("/waygate", admin.into_router())
         .layer(WaygateLayer::new(engine.clone()))
         .with_state(engine.clone());
 

@@ -41,7 +41,10 @@
 //! curl -i http://127.0.0.1:8000/health
 //! ```
 //!
-//! Not yet ported: the original's admin dashboard and REST API under `/waygate` (admin / secret).
+//! The admin REST API is nested at `/waygate` (user `admin`, password `secret`), as in the
+//! original: `waygate config set-url http://127.0.0.1:8000/waygate`, `waygate login admin`,
+//! then e.g. `waygate enable GET:/payments` with the Python `waygate` CLI. Not yet ported: the
+//! original's admin dashboard.
 
 use axum::http::{header, StatusCode};
 use axum::response::Html;
@@ -50,6 +53,7 @@ use serde_json::{json, Value};
 use std::io::Write;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
+use waygate::admin::{Auth, WaygateAdmin};
 use waygate::prelude::*;
 use waygate::{Blocked, Responses};
 
@@ -223,6 +227,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             get_inventory,
             get_reports
         ])
+        // The admin REST API; the layer lets requests under `/waygate` through.
+        .nest(
+            "/waygate",
+            WaygateAdmin::new(engine.clone())
+                .auth(Auth::single("admin", "secret"))
+                .into_router(),
+        )
         .layer(WaygateLayer::new(engine.clone()).responses(responses));
 
     let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;

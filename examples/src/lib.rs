@@ -8,6 +8,7 @@
 //! | `scheduled_maintenance` | a maintenance window that starts and ends by itself |
 //! | `global_maintenance` | one switch that blocks every route, with exemptions |
 //! | `custom_responses` | HTML pages, a redirect and plain text instead of the built-in JSON |
+//! | `rate_limiting` | per-IP, per-user, per-API-key, global and tiered limits, window algorithms, burst, exempt IPs and a custom `429` |
 //!
 //! Run one from the repository root with `cargo run --example basic`; each file's header lists
 //! its endpoints, the expected responses and the environment variables it reads.

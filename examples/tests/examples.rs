@@ -1,8 +1,9 @@
 //! Starts each example's real binary on loopback and checks, row by row, the behaviour table
 //! in its header, over HTTP.
 //!
-//! The client is a few lines of HTTP/1.1 over `std::net::TcpStream` (GET only,
-//! `Connection: close`), so the tests need no HTTP client crate and no async runtime.
+//! The client is a few lines of HTTP/1.1 over `std::net::TcpStream` (GET, or any method with
+//! a JSON body for the admin API; optional extra headers; `Connection: close`), so the tests
+//! need no HTTP client crate and no async runtime.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{json, Value};
@@ -83,6 +84,101 @@ fn check_basic(app: &Example, env: &str) {
     );
 
     check_users(app);
+    check_admin(app);
+}
+
+/// The admin REST API under `/waygate`, as the Python CLI uses it: log in, list the routes,
+/// disable a route (it answers 503), enable it (200).
+fn check_admin(app: &Example) {
+    let unauthorized = app.send("GET", "/waygate/api/routes", &[], None);
+    assert_eq!(unauthorized.status, 401, "{unauthorized:?}");
+    assert_eq!(
+        unauthorized.json(),
+        json!({"error": "Authentication required. Use POST /api/auth/login to obtain a token."})
+    );
+    let wrong = app.send(
+        "POST",
+        "/waygate/api/auth/login",
+        &[],
+        Some(r#"{"username": "admin", "password": "wrong"}"#),
+    );
+    assert_eq!(wrong.status, 401, "{wrong:?}");
+
+    let login = app.send(
+        "POST",
+        "/waygate/api/auth/login",
+        &[],
+        Some(r#"{"username": "admin", "password": "secret"}"#),
+    );
+    assert_eq!(login.status, 200, "{login:?}");
+    assert_eq!(login.json()["username"], "admin");
+    let token = login.json()["token"].as_str().unwrap().to_owned();
+    let auth = [
+        ("X-Waygate-Token", token.as_str()),
+        ("X-Waygate-Platform", "cli"),
+    ];
+
+    let routes = app.send("GET", "/waygate/api/routes", &auth, None);
+    assert_eq!(routes.status, 200, "{routes:?}");
+    let keys: Vec<String> = routes
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap().to_owned())
+        .collect();
+    for key in [
+        "GET:/health",
+        "GET:/payments",
+        "GET:/debug",
+        "GET:/old-endpoint",
+        "GET:/v1/users",
+        "GET:/v2/users",
+    ] {
+        assert!(keys.iter().any(|k| k == key), "{key} in {keys:?}");
+    }
+
+    // `b64u("GET:/payments")`, as the CLI puts a route key in a URL.
+    let payments = "/waygate/api/routes/R0VUOi9wYXltZW50cw";
+    let disabled = app.send(
+        "POST",
+        &format!("{payments}/disable"),
+        &auth,
+        Some(r#"{"reason": "hotfix"}"#),
+    );
+    assert_eq!(disabled.status, 200, "{disabled:?}");
+    assert_eq!(disabled.json()["status"], "disabled");
+    let blocked = app.expect("/payments", 503);
+    assert_eq!(blocked.code(), "ROUTE_DISABLED");
+    assert_eq!(blocked.json()["error"]["reason"], "hotfix");
+
+    let enabled = app.send(
+        "POST",
+        &format!("{payments}/enable"),
+        &auth,
+        Some(r#"{"reason": ""}"#),
+    );
+    assert_eq!(enabled.status, 200, "{enabled:?}");
+    assert_eq!(enabled.json()["status"], "active");
+    assert_eq!(app.expect("/payments", 200).json(), json!({"payments": []}));
+
+    let audit = app.send("GET", "/waygate/api/audit?limit=2", &auth, None);
+    assert_eq!(audit.status, 200, "{audit:?}");
+    let audit = audit.json();
+    let actions: Vec<(&str, &str, &str)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let field = |name: &str| e[name].as_str().unwrap();
+            (field("action"), field("actor"), field("platform"))
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [("enable", "admin", "cli"), ("disable", "admin", "cli")],
+        "newest first, by the token's user"
+    );
 }
 
 /// `/v1/users` is served with the deprecation headers, `/v2/users` without.
@@ -404,6 +500,304 @@ fn custom_responses_per_route_then_layer_default() {
         json!({"operational": true, "message": "Some services are under maintenance."})
     );
     assert_eq!(app.expect("/health", 200).json(), json!({"status": "ok"}));
+
+    // The admin API is mounted, with its own JSON errors (no custom page).
+    let unauthorized = app.send("GET", "/waygate/api/routes", &[], None);
+    assert_eq!(unauthorized.status, 401, "{unauthorized:?}");
+    let login = app.send(
+        "POST",
+        "/waygate/api/auth/login",
+        &[],
+        Some(r#"{"username": "admin", "password": "secret"}"#),
+    );
+    assert_eq!(login.status, 200, "{login:?}");
+    app.stop();
+}
+
+// ---------------------------------------------------------------------------------------------
+// rate_limiting
+// ---------------------------------------------------------------------------------------------
+
+// Every request of these tests comes from 127.0.0.1, so all the per-IP routes count one
+// client. Each route has its own counters, and each check below touches its route only, so
+// the checks do not interfere; the tests finish long before any one-minute window ends.
+
+#[test]
+fn rate_limiting_over_loopback() {
+    let app = Example::start("rate_limiting", &[]);
+
+    let health = app.expect("/health", 200);
+    assert_eq!(health.json(), json!({"status": "ok"}));
+    assert_eq!(health.header("x-ratelimit-limit"), None, "no limit");
+
+    check_ip_limit_headers(&app);
+    check_fixed_window_429(&app);
+    for (path, algorithm) in [("/sliding", "sliding_window"), ("/moving", "moving_window")] {
+        let first = app.expect(path, 200);
+        assert_eq!(first.json(), json!({"algorithm": algorithm}));
+        assert_eq!(first.header("x-ratelimit-remaining"), Some("4"));
+        assert_eq!(
+            app.statuses(path, &[], 5),
+            [200, 200, 200, 200, 429],
+            "{path}"
+        );
+    }
+
+    // Burst: capacity 5 + 3.
+    let first = app.expect("/burst", 200);
+    assert_eq!(first.json(), json!({"base": "5/minute", "burst": 3}));
+    assert_eq!(first.header("x-ratelimit-limit"), Some("5/minute"));
+    assert_eq!(first.header("x-ratelimit-remaining"), Some("7"));
+    assert_eq!(
+        app.statuses("/burst", &[], 8),
+        [200, 200, 200, 200, 200, 200, 200, 429],
+        "8 requests in all, then 429"
+    );
+
+    // Global: one counter, whoever asks.
+    for user in ["u1", "u2", "u3", "u4", "u5"] {
+        let reply = app.expect_with("/search", &[("x-user-id", user)], 200);
+        assert_eq!(reply.json(), json!({"results": []}));
+    }
+    let shared = app.expect_with("/search", &[("x-user-id", "u6")], 429);
+    assert_eq!(shared.code(), "RATE_LIMIT_EXCEEDED");
+    app.expect("/search", 429);
+
+    check_user_keys(&app);
+
+    // API key, then the IP when there is none.
+    for (key, remaining) in [("k1", "49"), ("k1", "48"), ("k2", "49")] {
+        let reply = app.expect_with("/data", &[("x-api-key", key)], 200);
+        assert_eq!(reply.json(), json!({"api_key": key, "data": [1, 2, 3]}));
+        assert_eq!(reply.header("x-ratelimit-limit"), Some("50/minute"));
+        assert_eq!(reply.header("x-ratelimit-remaining"), Some(remaining));
+    }
+    let keyless = app.expect("/data", 200);
+    assert_eq!(
+        keyless.json(),
+        json!({"api_key": "none", "data": [1, 2, 3]})
+    );
+    assert_eq!(keyless.header("x-ratelimit-remaining"), Some("49"));
+    let keyless = app.expect("/data", 200);
+    assert_eq!(keyless.header("x-ratelimit-remaining"), Some("48"));
+
+    check_tiers(&app);
+
+    // Exempt IP: 127.0.0.1 is never counted.
+    for _ in 0..15 {
+        let metrics = app.expect("/internal/metrics", 200);
+        assert_eq!(metrics.json(), json!({"metrics": {"requests": 42}}));
+        assert_eq!(metrics.header("x-ratelimit-limit"), None, "not counted");
+    }
+
+    // Maintenance first: more requests than the limit, and never a 429.
+    for _ in 0..21 {
+        let checkout = app.expect("/checkout", 503);
+        assert_eq!(
+            checkout.json(),
+            json!({"error": {
+                "code": "MAINTENANCE_MODE",
+                "message": "This endpoint is temporarily unavailable",
+                "reason": "Payment processor upgrade — back in 30 minutes",
+                "path": "/checkout",
+            }})
+        );
+    }
+
+    // The route's own 429.
+    for _ in 0..10 {
+        assert_eq!(app.expect("/posts", 200).json(), json!({"posts": []}));
+    }
+    let custom = app.expect("/posts", 429);
+    assert_eq!(custom.header("content-type"), Some("application/json"));
+    let retry = custom.json()["retry_after"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no retry_after: {custom:?}"));
+    assert!((1..=60).contains(&retry), "{custom:?}");
+    assert_eq!(custom.json(), json!({"ok": false, "retry_after": retry}));
+    assert_eq!(
+        custom.header("retry-after"),
+        Some(retry.to_string().as_str())
+    );
+    app.stop();
+}
+
+/// `/public/posts`: the `X-RateLimit-*` countdown, the `429`, and a forged
+/// `X-Forwarded-For` that changes nothing (no proxy is trusted).
+fn check_ip_limit_headers(app: &Example) {
+    let before = Utc::now().timestamp();
+    let first = app.expect("/public/posts", 200);
+    assert_eq!(first.json(), json!({"posts": ["hello", "world"]}));
+    assert_eq!(first.header("x-ratelimit-limit"), Some("10/minute"));
+    assert_eq!(first.header("x-ratelimit-remaining"), Some("9"));
+    let reset: i64 = first
+        .header("x-ratelimit-reset")
+        .expect("X-RateLimit-Reset")
+        .parse()
+        .expect("X-RateLimit-Reset is Unix seconds");
+    assert!(
+        (before..=Utc::now().timestamp() + 61).contains(&reset),
+        "X-RateLimit-Reset: {reset}, now {before}"
+    );
+    for remaining in (0..9).rev() {
+        let reply = app.expect("/public/posts", 200);
+        let header = reply.header("x-ratelimit-remaining");
+        assert_eq!(header, Some(remaining.to_string().as_str()), "{reply:?}");
+    }
+    let blocked = app.expect("/public/posts", 429);
+    assert_eq!(blocked.code(), "RATE_LIMIT_EXCEEDED");
+    assert_eq!(blocked.json()["error"]["limit"], "10/minute");
+    let forged = [("x-forwarded-for", "203.0.113.9")];
+    let spoofed = app.expect_with("/public/posts", &forged, 429);
+    assert_eq!(spoofed.code(), "RATE_LIMIT_EXCEEDED");
+}
+
+/// `/fixed`: five allowed, then the built-in `429`, field by field.
+fn check_fixed_window_429(app: &Example) {
+    assert_eq!(app.statuses("/fixed", &[], 5), [200; 5]);
+    let asked = Utc::now();
+    let blocked = app.expect("/fixed", 429);
+    assert_eq!(blocked.header("content-type"), Some("application/json"));
+    let body = blocked.json();
+    let error = &body["error"];
+    let mut fields: Vec<_> = error
+        .as_object()
+        .unwrap_or_else(|| panic!("no error object: {blocked:?}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "code",
+            "limit",
+            "message",
+            "path",
+            "reset_at",
+            "retry_after_seconds"
+        ]
+    );
+    assert_eq!(error["code"], "RATE_LIMIT_EXCEEDED");
+    assert_eq!(error["message"], "Too many requests");
+    assert_eq!(error["limit"], "5/minute");
+    assert_eq!(error["path"], "/fixed");
+    let retry = error["retry_after_seconds"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("retry_after_seconds is not a number: {blocked:?}"));
+    assert!((1..=60).contains(&retry), "retry_after_seconds: {retry}");
+    // The window opened at the first request, just before `asked`.
+    let reset_at = timestamp(&error["reset_at"]);
+    assert!(
+        reset_at > asked && reset_at <= asked + TimeDelta::seconds(60) + CLOCK_SLACK,
+        "reset_at {reset_at}, asked at {asked}"
+    );
+    assert_eq!(
+        blocked.header("retry-after"),
+        Some(retry.to_string().as_str())
+    );
+    assert_eq!(blocked.header("x-ratelimit-limit"), Some("5/minute"));
+    assert_eq!(blocked.header("x-ratelimit-remaining"), Some("0"));
+    assert_eq!(
+        blocked.header("x-ratelimit-reset"),
+        Some(reset_at.timestamp().to_string().as_str())
+    );
+}
+
+/// `/users/*`: a counter per user, and the three ways to treat an anonymous request.
+fn check_user_keys(app: &Example) {
+    let alice = [("x-user-id", "alice")];
+    let bob = [("x-user-id", "bob")];
+
+    // Anonymous: exempt, never counted.
+    for _ in 0..3 {
+        let anonymous = app.expect("/users/me", 200);
+        assert_eq!(anonymous.json(), json!({"user_id": "anonymous"}));
+        assert_eq!(anonymous.header("x-ratelimit-limit"), None, "not counted");
+    }
+    for (user, remaining) in [(&alice, "99"), (&bob, "99"), (&alice, "98")] {
+        let reply = app.expect_with("/users/me", user, 200);
+        assert_eq!(reply.json(), json!({"user_id": user[0].1}));
+        assert_eq!(reply.header("x-ratelimit-limit"), Some("100/minute"));
+        assert_eq!(reply.header("x-ratelimit-remaining"), Some(remaining));
+    }
+
+    // Anonymous: blocked.
+    let strict = app.expect("/users/strict", 429);
+    assert_eq!(strict.code(), "RATE_LIMIT_EXCEEDED");
+    assert_eq!(strict.json()["error"]["retry_after_seconds"], 0);
+    assert_eq!(strict.header("retry-after"), Some("0"));
+    let allowed = app.expect_with("/users/strict", &alice, 200);
+    assert_eq!(allowed.json(), json!({"user_id": "alice"}));
+    assert_eq!(allowed.header("x-ratelimit-remaining"), Some("99"));
+
+    // Anonymous: counted per IP.
+    for remaining in ["99", "98"] {
+        let anonymous = app.expect("/users/fallback", 200);
+        assert_eq!(anonymous.json(), json!({"user_id": "anonymous"}));
+        assert_eq!(anonymous.header("x-ratelimit-remaining"), Some(remaining));
+    }
+    let user = app.expect_with("/users/fallback", &alice, 200);
+    assert_eq!(user.header("x-ratelimit-remaining"), Some("99"));
+}
+
+/// `/reports`: a counter per user, its size set by the user's plan.
+fn check_tiers(app: &Example) {
+    let anonymous = app.expect("/reports", 200);
+    assert_eq!(anonymous.json(), json!({"plan": "free", "reports": []}));
+    assert_eq!(anonymous.header("x-ratelimit-limit"), None, "not counted");
+
+    let free = [("x-user-id", "f1"), ("x-plan", "free")];
+    let first = app.expect_with("/reports", &free, 200);
+    assert_eq!(first.json(), json!({"plan": "free", "reports": []}));
+    assert_eq!(first.header("x-ratelimit-limit"), Some("10/minute"));
+    assert_eq!(app.statuses("/reports", &free, 9), [200; 9]);
+    let blocked = app.expect_with("/reports", &free, 429);
+    assert_eq!(blocked.code(), "RATE_LIMIT_EXCEEDED");
+    assert_eq!(blocked.json()["error"]["limit"], "10/minute");
+
+    // Another free user has a counter of their own; no plan means free.
+    let other = app.expect_with("/reports", &[("x-user-id", "f2"), ("x-plan", "free")], 200);
+    assert_eq!(other.header("x-ratelimit-remaining"), Some("9"));
+    let no_plan = app.expect_with("/reports", &[("x-user-id", "n1")], 200);
+    assert_eq!(no_plan.header("x-ratelimit-limit"), Some("10/minute"));
+
+    let pro = [("x-user-id", "p1"), ("x-plan", "pro")];
+    assert_eq!(app.statuses("/reports", &pro, 14), [200; 14]);
+    let fifteenth = app.expect_with("/reports", &pro, 200);
+    assert_eq!(fifteenth.json(), json!({"plan": "pro", "reports": []}));
+    assert_eq!(fifteenth.header("x-ratelimit-limit"), Some("100/minute"));
+    assert_eq!(fifteenth.header("x-ratelimit-remaining"), Some("85"));
+
+    let enterprise = [("x-user-id", "e1"), ("x-plan", "enterprise")];
+    assert_eq!(app.statuses("/reports", &enterprise, 14), [200; 14]);
+    let fifteenth = app.expect_with("/reports", &enterprise, 200);
+    assert_eq!(
+        fifteenth.json(),
+        json!({"plan": "enterprise", "reports": []})
+    );
+    assert_eq!(fifteenth.header("x-ratelimit-limit"), Some("unlimited"));
+}
+
+#[test]
+fn rate_limiting_behind_a_trusted_proxy() {
+    // The test client plays the proxy: `X-Forwarded-For` names the client.
+    let app = Example::start("rate_limiting", &[("TRUSTED_PROXIES", "127.0.0.1")]);
+    let client = [("x-forwarded-for", "203.0.113.1")];
+    assert_eq!(app.statuses("/public/posts", &client, 10), [200; 10]);
+    app.expect_with("/public/posts", &client, 429);
+    let other = [("x-forwarded-for", "203.0.113.2")];
+    let reply = app.expect_with("/public/posts", &other, 200);
+    assert_eq!(reply.header("x-ratelimit-remaining"), Some("9"));
+    // Without the header, the proxy itself is the client.
+    let direct = app.expect("/public/posts", 200);
+    assert_eq!(direct.header("x-ratelimit-remaining"), Some("9"));
+
+    // Exemptions apply to the client, not the proxy in front of it.
+    assert_eq!(app.statuses("/internal/metrics", &client, 10), [200; 10]);
+    app.expect_with("/internal/metrics", &client, 429);
+    let internal = [("x-forwarded-for", "10.1.2.3")];
+    assert_eq!(app.statuses("/internal/metrics", &internal, 12), [200; 12]);
     app.stop();
 }
 
@@ -425,7 +819,8 @@ struct Example {
 
 impl Example {
     /// Starts the example on an ephemeral port, with `env` on top of a clean environment
-    /// (no `APP_ENV`, `WAYGATE_*` or `SCHEDULE_*` from the caller; memory backend).
+    /// (no `APP_ENV`, `WAYGATE_*`, `SCHEDULE_*` or `TRUSTED_PROXIES` from the caller; memory
+    /// backend).
     fn start(name: &'static str, env: &[(&str, &str)]) -> Self {
         let binary = examples_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
         let mut command = Command::new(&binary);
@@ -435,6 +830,7 @@ impl Example {
             "WAYGATE_FILE_PATH",
             "SCHEDULE_DELAY_SECS",
             "SCHEDULE_DURATION_SECS",
+            "TRUSTED_PROXIES",
         ] {
             command.env_remove(var);
         }
@@ -495,14 +891,41 @@ impl Example {
 
     /// `GET path`.
     fn get(&self, path: &str) -> Reply {
-        get(self.addr, path)
+        get(self.addr, path, &[])
     }
 
     /// `GET path`, which must answer `status`.
     fn expect(&self, path: &str, status: u16) -> Reply {
-        let reply = self.get(path);
-        assert_eq!(reply.status, status, "{} GET {path}: {reply:?}", self.name);
+        self.expect_with(path, &[], status)
+    }
+
+    /// `GET path` with extra request headers, which must answer `status`.
+    fn expect_with(&self, path: &str, headers: &[(&str, &str)], status: u16) -> Reply {
+        let reply = get(self.addr, path, headers);
+        assert_eq!(
+            reply.status, status,
+            "{} GET {path} {headers:?}: {reply:?}",
+            self.name
+        );
         reply
+    }
+
+    /// `method path` with `headers` and a JSON `body`.
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Reply {
+        send(self.addr, method, path, headers, body)
+    }
+
+    /// The statuses of `n` requests `GET path` with `headers`, one after the other.
+    fn statuses(&self, path: &str, headers: &[(&str, &str)], n: usize) -> Vec<u16> {
+        (0..n)
+            .map(|_| get(self.addr, path, headers).status)
+            .collect()
     }
 
     /// `GET path` until `done(reply)`, a few times a second, failing at `deadline`.
@@ -650,17 +1073,20 @@ impl std::fmt::Debug for Reply {
     }
 }
 
-/// `GET path` on a fresh connection.
-fn get(addr: SocketAddr, path: &str) -> Reply {
+/// `GET path` with extra `headers`, on a fresh connection.
+fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply {
     let mut stream = TcpStream::connect_timeout(&addr, REQUEST_TIMEOUT)
         .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
     stream.set_read_timeout(Some(REQUEST_TIMEOUT)).unwrap();
     stream.set_write_timeout(Some(REQUEST_TIMEOUT)).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap_or_else(|e| panic!("send GET {path}: {e}"));
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .unwrap_or_else(|e| panic!("send GET {path}: {e}"));
     let mut raw = Vec::new();
     stream
         .read_to_end(&mut raw)
@@ -668,6 +1094,44 @@ fn get(addr: SocketAddr, path: &str) -> Reply {
     parse(&raw).unwrap_or_else(|e| {
         panic!(
             "GET {path}: malformed reply ({e}): {:?}",
+            String::from_utf8_lossy(&raw)
+        )
+    })
+}
+
+/// `method path` with extra `headers` and a JSON `body`, on a fresh connection.
+fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Reply {
+    let mut stream = TcpStream::connect_timeout(&addr, REQUEST_TIMEOUT)
+        .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+    stream.set_read_timeout(Some(REQUEST_TIMEOUT)).unwrap();
+    stream.set_write_timeout(Some(REQUEST_TIMEOUT)).unwrap();
+    let body = body.unwrap_or_default();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream
+        .write_all(request.as_bytes())
+        .unwrap_or_else(|e| panic!("send {method} {path}: {e}"));
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .unwrap_or_else(|e| panic!("read the reply to {method} {path}: {e}"));
+    parse(&raw).unwrap_or_else(|e| {
+        panic!(
+            "{method} {path}: malformed reply ({e}): {:?}",
             String::from_utf8_lossy(&raw)
         )
     })

@@ -214,27 +214,44 @@ fn two_threads(iters: u64, check: &(dyn Fn() + Sync)) -> Duration {
     })
 }
 
-fn bench_contended(c: &mut Criterion) {
+fn bench_contended(c: &mut Criterion, clock: Clock) {
     let key = ip(1);
-    let mut group = c.benchmark_group("contended/2 threads");
+    let mut group = c.benchmark_group(format!("contended/2 threads{}", clock.label()));
     for (algorithm, label) in ALGORITHMS {
         let store = store(algorithm, HUGE);
         group.bench_function(BenchmarkId::from_parameter(label), |b| {
             b.iter_custom(|iters| {
                 store.reset();
+                let fixed = Instant::now();
                 two_threads(iters, &|| {
-                    black_box(store.check(CounterKey::Ip(key), Instant::now()));
+                    let now = match clock {
+                        Clock::PerCheck => Instant::now(),
+                        Clock::Fixed => fixed,
+                    };
+                    black_box(store.check(CounterKey::Ip(key), now));
                 })
             });
         });
     }
-    let governor = RateLimiter::keyed(huge_quota());
-    group.bench_function(BenchmarkId::from_parameter("governor"), |b| {
-        b.iter_custom(|iters| {
-            two_threads(iters, &|| {
-                black_box(governor.check_key(&key).is_ok());
-            })
-        });
+    group.bench_function(BenchmarkId::from_parameter("governor"), |b| match clock {
+        Clock::PerCheck => {
+            let governor = RateLimiter::keyed(huge_quota());
+            b.iter_custom(|iters| {
+                two_threads(iters, &|| {
+                    black_box(governor.check_key(&key).is_ok());
+                })
+            });
+        }
+        Clock::Fixed => {
+            let fake = FakeRelativeClock::default();
+            let governor = fake_governor(huge_quota(), &fake);
+            b.iter_custom(|iters| {
+                fake.advance(Duration::from_secs(1));
+                two_threads(iters, &|| {
+                    black_box(governor.check_key(&key).is_ok());
+                })
+            });
+        }
     });
     group.finish();
 }
@@ -296,9 +313,9 @@ fn memory_report() {
 
     eprintln!();
     eprintln!(
-        "memory after a flood: {FLOOD} distinct keys at 1/second, one check each, 1 µs apart \
-         (synthetic clock); eviction only amortised inside check, then evict_expired 2 s after \
-         the last"
+        "memory after a flood: {FLOOD} distinct keys at 1/second, one check each, 10 µs apart \
+         (synthetic clock, 10 s in all); eviction only amortised inside check, then \
+         evict_expired 2 s after the last"
     );
     eprintln!(
         "{:<16} {:>12} {:>16} {:>12} {:>16} {:>12} {:>8}",
@@ -308,12 +325,12 @@ fn memory_report() {
         let (store, before) = retained(|| store(algorithm, "1/second"));
         let ((), flood) = retained(|| {
             for i in 0..FLOOD {
-                let now = t0 + Duration::from_micros(u64::from(i));
+                let now = t0 + Duration::from_micros(10 * u64::from(i));
                 store.check(CounterKey::Ip(ip(i)), now);
             }
         });
         let tracked = store.len();
-        let end = t0 + Duration::from_micros(u64::from(FLOOD)) + Duration::from_secs(2);
+        let end = t0 + Duration::from_micros(10 * u64::from(FLOOD)) + Duration::from_secs(2);
         let ((), evicted) = retained(|| {
             store.evict_expired(end);
         });
@@ -339,7 +356,7 @@ fn main() {
         bench_keys(&mut c, "allowed/1 key", 1, 100_000, clock);
         bench_keys(&mut c, "allowed/100k keys", MANY, 1_000_000, clock);
         bench_refused(&mut c, clock);
+        bench_contended(&mut c, clock);
     }
-    bench_contended(&mut c);
     c.final_summary();
 }

@@ -6,6 +6,9 @@
 #[allow(unused_extern_crates)]
 extern crate self as waygate;
 
+#[cfg(feature = "admin")]
+#[cfg_attr(docsrs, doc(cfg(feature = "admin")))]
+pub mod admin;
 pub mod backend;
 pub mod model;
 pub mod prelude;

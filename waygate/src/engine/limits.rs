@@ -58,15 +58,11 @@ impl Scope {
         policy: Option<&GlobalRateLimitPolicy>,
     ) -> Result<(), EngineError> {
         let backend = &engine.inner.backend;
-        match self {
-            Self::Global => backend.set_global_rate_limit_policy(policy).await?,
-            Self::Service(service) => {
-                backend
-                    .set_service_rate_limit_policy(service, policy)
-                    .await?
-            }
-        }
-        Ok(())
+        let stored = match self {
+            Self::Global => backend.set_global_rate_limit_policy(policy).await,
+            Self::Service(service) => backend.set_service_rate_limit_policy(service, policy).await,
+        };
+        Ok(stored?)
     }
 }
 

@@ -9,7 +9,22 @@ pub(super) struct FixedWindow {
     expires: u64,
 }
 
+/// The counter after a check; `count == 0` for a key with nothing counted.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Outcome {
+    allowed: bool,
+    count: u64,
+    expires: u64,
+}
+
 impl Counter for FixedWindow {
+    type Time = u64;
+    type Outcome = Outcome;
+
+    fn time(now: u64, _p: &Params) -> u64 {
+        now
+    }
+
     fn new() -> Self {
         Self {
             count: 0,
@@ -17,32 +32,39 @@ impl Counter for FixedWindow {
         }
     }
 
-    fn check(&mut self, now: u64, p: &Params) -> Decision {
+    fn check(&mut self, now: u64, p: &Params) -> Outcome {
         if now >= self.expires {
             self.count = 0;
             self.expires = now.saturating_add(p.window);
         }
         // Every request counts, refused ones too; the window does not move.
         self.count = self.count.saturating_add(1);
-        let reset = self.expires.saturating_sub(now).min(p.window);
-        Decision::new(
-            self.count <= p.capacity,
-            p.capacity,
-            p.capacity.saturating_sub(self.count),
-            reset,
-            reset,
-        )
+        Outcome {
+            allowed: self.count <= p.capacity,
+            count: self.count,
+            expires: self.expires,
+        }
     }
 
-    fn peek(&self, now: u64, p: &Params) -> Decision {
-        if now >= self.expires {
-            return Decision::new(true, p.capacity, p.capacity, 0, 0);
+    fn peek(&self, now: u64, p: &Params) -> Outcome {
+        let count = if now >= self.expires { 0 } else { self.count };
+        Outcome {
+            allowed: count < p.capacity,
+            count,
+            expires: self.expires,
         }
-        let reset = self.expires.saturating_sub(now).min(p.window);
+    }
+
+    fn decide(o: Outcome, now: u64, p: &Params) -> Decision {
+        let reset = if o.count == 0 {
+            0
+        } else {
+            o.expires.saturating_sub(now).min(p.window)
+        };
         Decision::new(
-            self.count < p.capacity,
+            o.allowed,
             p.capacity,
-            p.capacity.saturating_sub(self.count),
+            p.capacity.saturating_sub(o.count),
             reset,
             reset,
         )

@@ -8,49 +8,61 @@ pub(super) struct Gcra {
     tat: u64,
 }
 
-/// Decides a request that leaves the bucket owing `debt` (nanoseconds of emission intervals)
-/// against the tolerance `limit = capacity × interval`.
-fn decision(allowed: bool, debt: u64, p: &Params) -> Decision {
-    let limit = p.capacity.saturating_mul(p.interval);
-    let remaining = limit.saturating_sub(debt) / p.interval;
-    // The next token is back when the debt falls to `limit - (remaining + 1) × interval`.
-    let reset = if debt == 0 {
-        0
-    } else {
-        debt.saturating_add(remaining.saturating_add(1).saturating_mul(p.interval))
-            .saturating_sub(limit)
-    };
-    Decision::new(allowed, p.capacity, remaining, reset, reset)
+/// Whether the request fits, and the debt it leaves: how far `tat` is ahead of now.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Outcome {
+    allowed: bool,
+    debt: u64,
 }
 
 impl Gcra {
-    /// The debt at `now`, and whether one more request fits in the tolerance.
-    fn debt(&self, now: u64, p: &Params) -> (u64, bool) {
+    /// The debt at `now`, and whether one more request fits in the tolerance
+    /// `capacity × interval`.
+    fn debt(&self, now: u64, p: &Params) -> Outcome {
         let debt = self.tat.max(now) - now;
-        let fits = debt.saturating_add(p.interval) <= p.capacity.saturating_mul(p.interval);
-        (debt, fits)
+        let allowed = debt.saturating_add(p.interval) <= p.capacity.saturating_mul(p.interval);
+        Outcome { allowed, debt }
     }
 }
 
 impl Counter for Gcra {
+    type Time = u64;
+    type Outcome = Outcome;
+
+    fn time(now: u64, _p: &Params) -> u64 {
+        now
+    }
+
     fn new() -> Self {
         Self { tat: 0 }
     }
 
-    fn check(&mut self, now: u64, p: &Params) -> Decision {
-        let (debt, allowed) = self.debt(now, p);
-        if !allowed {
-            // A refused request takes no token.
-            return decision(false, debt, p);
+    fn check(&mut self, now: u64, p: &Params) -> Outcome {
+        let mut o = self.debt(now, p);
+        // A refused request takes no token.
+        if o.allowed {
+            o.debt = o.debt.saturating_add(p.interval);
+            self.tat = now.saturating_add(o.debt);
         }
-        let debt = debt.saturating_add(p.interval);
-        self.tat = now.saturating_add(debt);
-        decision(true, debt, p)
+        o
     }
 
-    fn peek(&self, now: u64, p: &Params) -> Decision {
-        let (debt, allowed) = self.debt(now, p);
-        decision(allowed, debt, p)
+    fn peek(&self, now: u64, p: &Params) -> Outcome {
+        self.debt(now, p)
+    }
+
+    fn decide(o: Outcome, _now: u64, p: &Params) -> Decision {
+        let limit = p.capacity.saturating_mul(p.interval);
+        let remaining = limit.saturating_sub(o.debt) / p.interval;
+        // The next token is back when the debt falls to `limit - (remaining + 1) × interval`.
+        let reset = if o.debt == 0 {
+            0
+        } else {
+            o.debt
+                .saturating_add(remaining.saturating_add(1).saturating_mul(p.interval))
+                .saturating_sub(limit)
+        };
+        Decision::new(o.allowed, p.capacity, remaining, reset, reset)
     }
 
     fn is_expired(&self, now: u64, _p: &Params) -> bool {

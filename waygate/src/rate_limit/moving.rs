@@ -10,6 +10,16 @@ pub(super) struct MovingWindow {
     hits: VecDeque<u64>,
 }
 
+/// How many requests are in the window and when the oldest (and the one whose leaving
+/// would let a refused request through) leave, in nanoseconds from now.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Outcome {
+    allowed: bool,
+    live: u64,
+    reset: u64,
+    retry: u64,
+}
+
 impl MovingWindow {
     /// The index of the first request still in the window at `now`: one at `t` leaves at
     /// `t + W`.
@@ -18,8 +28,8 @@ impl MovingWindow {
             .partition_point(|&t| t.saturating_add(p.window) <= now)
     }
 
-    /// The decision for `live` requests in the window, the oldest at index `first`.
-    fn decision(&self, allowed: bool, first: usize, now: u64, p: &Params) -> Decision {
+    /// The outcome for the requests from index `first` on.
+    fn outcome(&self, allowed: bool, first: usize, now: u64, p: &Params) -> Outcome {
         let live = self.hits.len() - first;
         let leaves = |i: usize| {
             self.hits
@@ -32,24 +42,30 @@ impl MovingWindow {
             .ok()
             .and_then(|c| live.checked_sub(c))
             .map_or(reset, |over| leaves(first + over));
-        Decision::new(
+        Outcome {
             allowed,
-            p.capacity,
-            p.capacity.saturating_sub(live as u64),
+            live: live as u64,
             reset,
             retry,
-        )
+        }
     }
 }
 
 impl Counter for MovingWindow {
+    type Time = u64;
+    type Outcome = Outcome;
+
+    fn time(now: u64, _p: &Params) -> u64 {
+        now
+    }
+
     fn new() -> Self {
         Self {
             hits: VecDeque::new(),
         }
     }
 
-    fn check(&mut self, now: u64, p: &Params) -> Decision {
+    fn check(&mut self, now: u64, p: &Params) -> Outcome {
         // Keep the log ordered when an earlier instant arrives late.
         let now = self.hits.back().map_or(now, |&last| now.max(last));
         while self
@@ -63,13 +79,23 @@ impl Counter for MovingWindow {
         if allowed {
             self.hits.push_back(now);
         }
-        self.decision(allowed, 0, now, p)
+        self.outcome(allowed, 0, now, p)
     }
 
-    fn peek(&self, now: u64, p: &Params) -> Decision {
+    fn peek(&self, now: u64, p: &Params) -> Outcome {
         let first = self.first_live(now, p);
         let allowed = ((self.hits.len() - first) as u64) < p.capacity;
-        self.decision(allowed, first, now, p)
+        self.outcome(allowed, first, now, p)
+    }
+
+    fn decide(o: Outcome, _now: u64, p: &Params) -> Decision {
+        Decision::new(
+            o.allowed,
+            p.capacity,
+            p.capacity.saturating_sub(o.live),
+            o.reset,
+            o.retry,
+        )
     }
 
     fn is_expired(&self, now: u64, p: &Params) -> bool {

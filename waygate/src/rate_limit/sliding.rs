@@ -3,27 +3,33 @@
 use super::store::{Counter, Decision, Params};
 
 /// Counts of window number `window` (`cur`) and of the one before it (`prev`); windows are
-/// numbered from the store's epoch.
+/// numbered from the store's epoch. The counts never exceed the capacity, which the store
+/// caps at `u32::MAX` for this algorithm: 16 bytes a key.
 #[derive(Debug)]
 pub(super) struct SlidingWindow {
     window: u64,
-    prev: u64,
-    cur: u64,
+    prev: u32,
+    cur: u32,
 }
 
-/// The counters as seen at one instant.
-struct View {
+/// An instant as a window number and the time since that window opened.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Time {
     window: u64,
+    elapsed: u64,
+}
+
+/// The counters as seen at one instant, after the request was counted if it was allowed.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct View {
+    allowed: bool,
     /// Time since the window opened.
     elapsed: u64,
     prev: u64,
     cur: u64,
-    /// `floor(prev × (W − elapsed) / W)`: the previous window weighted by how much of it is
-    /// still within the last period.
-    share: u64,
 }
 
-/// `a × b / c` without overflow; `c > 0`, and the result at most `a` or `b`.
+/// `a × b / c` without overflow, `c > 0`; the result fits when `b <= c`.
 fn mul_div(a: u64, b: u64, c: u64) -> u64 {
     match a.checked_mul(b) {
         Some(product) => product / c,
@@ -32,24 +38,32 @@ fn mul_div(a: u64, b: u64, c: u64) -> u64 {
 }
 
 impl View {
-    fn new(window: u64, elapsed: u64, prev: u64, cur: u64, p: &Params) -> Self {
-        let share = if prev == 0 {
-            0
-        } else {
-            mul_div(prev, p.window - elapsed, p.window)
-        };
+    /// Whether one more request fits: `floor(prev × (W − elapsed) / W) + cur < capacity`,
+    /// decided without dividing (this runs under the shard's lock).
+    #[inline]
+    fn new(elapsed: u64, prev: u64, cur: u64, p: &Params) -> Self {
+        let allowed = cur < p.capacity
+            && u128::from(prev) * u128::from(p.window - elapsed)
+                < u128::from(p.capacity - cur) * u128::from(p.window);
         Self {
-            window,
+            allowed,
             elapsed,
             prev,
             cur,
-            share,
         }
     }
 
-    /// `floor(prev × (W − elapsed) / W + cur)`.
-    fn weighted(&self) -> u64 {
-        self.cur.saturating_add(self.share)
+    /// `floor(prev × (W − elapsed) / W)`: the previous window weighted by how much of it is
+    /// still within the last period.
+    fn share(&self, p: &Params) -> u64 {
+        if self.prev == 0 {
+            return 0;
+        }
+        let left = p.window - self.elapsed;
+        match self.prev.checked_mul(left) {
+            Some(product) => p.divide(product).0,
+            None => mul_div(self.prev, left, p.window),
+        }
     }
 
     /// Until the weighted count drops by one (0 when it is 0).
@@ -57,11 +71,11 @@ impl View {
     /// The Python `limits` package reports the earlier of the previous window's next drop and
     /// the end of the current window; at the latter the count does not drop (the current
     /// window becomes the previous one at full weight), so this reports the actual drop.
-    fn next_drop(&self, p: &Params) -> u64 {
+    fn next_drop(&self, share: u64, p: &Params) -> u64 {
         let left = p.window - self.elapsed;
-        if self.share > 0 {
+        if share > 0 {
             // The first instant `e` at which `prev × (W − e) < share × W`.
-            let at = mul_div(self.prev - self.share, p.window, self.prev).saturating_add(1);
+            let at = mul_div(self.prev - share, p.window, self.prev).saturating_add(1);
             return if at < p.window {
                 at - self.elapsed
             } else {
@@ -75,38 +89,36 @@ impl View {
         // The current window rolls over at full weight and starts fading just after.
         left.saturating_add(1)
     }
-
-    fn decision(&self, allowed: bool, p: &Params) -> Decision {
-        let reset = self.next_drop(p);
-        Decision::new(
-            allowed,
-            p.capacity,
-            p.capacity.saturating_sub(self.weighted()),
-            reset,
-            reset,
-        )
-    }
 }
 
 impl SlidingWindow {
-    fn view(&self, now: u64, p: &Params) -> View {
-        let window = now / p.window;
-        let elapsed = now % p.window;
-        if window < self.window {
+    /// The counters at `t`, rolled over to its window, and whether a request fits.
+    #[inline]
+    fn view(&self, t: Time, p: &Params) -> (u64, View) {
+        let (prev, cur) = (u64::from(self.prev), u64::from(self.cur));
+        if t.window < self.window {
             // An instant read before another thread's, arriving after it: the stored window's
             // start.
-            View::new(self.window, 0, self.prev, self.cur, p)
-        } else if window == self.window {
-            View::new(window, elapsed, self.prev, self.cur, p)
-        } else if window - self.window == 1 {
-            View::new(window, elapsed, self.cur, 0, p)
+            (self.window, View::new(0, prev, cur, p))
+        } else if t.window == self.window {
+            (t.window, View::new(t.elapsed, prev, cur, p))
+        } else if t.window - self.window == 1 {
+            (t.window, View::new(t.elapsed, cur, 0, p))
         } else {
-            View::new(window, elapsed, 0, 0, p)
+            (t.window, View::new(t.elapsed, 0, 0, p))
         }
     }
 }
 
 impl Counter for SlidingWindow {
+    type Time = Time;
+    type Outcome = View;
+
+    fn time(now: u64, p: &Params) -> Time {
+        let (window, elapsed) = p.divide(now);
+        Time { window, elapsed }
+    }
+
     fn new() -> Self {
         Self {
             window: 0,
@@ -115,26 +127,37 @@ impl Counter for SlidingWindow {
         }
     }
 
-    fn check(&mut self, now: u64, p: &Params) -> Decision {
-        let mut view = self.view(now, p);
-        let allowed = view.weighted() < p.capacity;
-        if allowed {
+    fn check(&mut self, t: Time, p: &Params) -> View {
+        let (window, mut view) = self.view(t, p);
+        if view.allowed {
             // Only allowed requests count.
-            view.cur = view.cur.saturating_add(1);
+            view.cur += 1;
         }
-        self.window = view.window;
-        self.prev = view.prev;
-        self.cur = view.cur;
-        view.decision(allowed, p)
+        // Both counts are at most the capacity, itself at most `u32::MAX`.
+        self.window = window;
+        self.prev = u32::try_from(view.prev).unwrap_or(u32::MAX);
+        self.cur = u32::try_from(view.cur).unwrap_or(u32::MAX);
+        view
     }
 
-    fn peek(&self, now: u64, p: &Params) -> Decision {
-        let view = self.view(now, p);
-        view.decision(view.weighted() < p.capacity, p)
+    fn peek(&self, t: Time, p: &Params) -> View {
+        self.view(t, p).1
+    }
+
+    fn decide(view: View, _t: Time, p: &Params) -> Decision {
+        let share = view.share(p);
+        let reset = view.next_drop(share, p);
+        Decision::new(
+            view.allowed,
+            p.capacity,
+            p.capacity.saturating_sub(view.cur.saturating_add(share)),
+            reset,
+            reset,
+        )
     }
 
     fn is_expired(&self, now: u64, p: &Params) -> bool {
-        match (now / p.window).saturating_sub(self.window) {
+        match p.divide(now).0.saturating_sub(self.window) {
             0 => self.prev == 0 && self.cur == 0,
             1 => self.cur == 0,
             _ => true,

@@ -51,19 +51,11 @@ impl<'a> From<&'a str> for CounterKey<'a> {
     }
 }
 
-/// A key as stored: 24 bytes, the text boxed without spare capacity.
-#[derive(Debug)]
-enum OwnedKey {
-    Ip4([u8; 4]),
-    Ip6([u8; 16]),
-    Text(Box<str>),
-    Global,
-}
-
-/// A key as compared and hashed; `OwnedKey` and `CounterKey` both reduce to it.
+/// A key as compared and hashed. Counters are stored per kind of key, so an IPv4 key costs
+/// 4 bytes and no text is kept for it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum KeyRef<'a> {
-    Ip4([u8; 4]),
+    Ip4(u32),
     Ip6([u8; 16]),
     Text(&'a str),
     Global,
@@ -73,7 +65,7 @@ impl<'a> From<CounterKey<'a>> for KeyRef<'a> {
     fn from(key: CounterKey<'a>) -> Self {
         match key {
             CounterKey::Ip(ip) => match ip.to_canonical() {
-                IpAddr::V4(v4) => Self::Ip4(v4.octets()),
+                IpAddr::V4(v4) => Self::Ip4(u32::from(v4)),
                 IpAddr::V6(v6) => Self::Ip6(v6.octets()),
             },
             CounterKey::Text(text) => Self::Text(text),
@@ -82,35 +74,39 @@ impl<'a> From<CounterKey<'a>> for KeyRef<'a> {
     }
 }
 
-impl OwnedKey {
-    fn as_ref(&self) -> KeyRef<'_> {
-        match self {
-            Self::Ip4(b) => KeyRef::Ip4(*b),
-            Self::Ip6(b) => KeyRef::Ip6(*b),
-            Self::Text(text) => KeyRef::Text(text),
-            Self::Global => KeyRef::Global,
-        }
-    }
-
-    fn new(key: KeyRef<'_>) -> Self {
-        match key {
-            KeyRef::Ip4(b) => Self::Ip4(b),
-            KeyRef::Ip6(b) => Self::Ip6(b),
-            KeyRef::Text(text) => Self::Text(Box::from(text)),
-            KeyRef::Global => Self::Global,
-        }
-    }
-}
-
 fn hash_key(hasher: &RandomState, key: KeyRef<'_>) -> u64 {
     let mut h = hasher.build_hasher();
     match key {
-        KeyRef::Ip4(b) => h.write_u32(u32::from_ne_bytes(b)),
-        KeyRef::Ip6(b) => h.write_u128(u128::from_ne_bytes(b)),
+        KeyRef::Ip4(ip) => h.write_u32(ip),
+        KeyRef::Ip6(ip) => h.write_u128(u128::from_ne_bytes(ip)),
         KeyRef::Text(text) => h.write(text.as_bytes()),
         KeyRef::Global => h.write_u8(0),
     }
     h.finish()
+}
+
+/// A key as stored in its kind's table.
+trait StoredKey: Send {
+    fn key_ref(&self) -> KeyRef<'_>;
+}
+
+impl StoredKey for u32 {
+    fn key_ref(&self) -> KeyRef<'_> {
+        KeyRef::Ip4(*self)
+    }
+}
+
+impl StoredKey for [u8; 16] {
+    fn key_ref(&self) -> KeyRef<'_> {
+        KeyRef::Ip6(*self)
+    }
+}
+
+/// Text keys are boxed without spare capacity.
+impl StoredKey for Box<str> {
+    fn key_ref(&self) -> KeyRef<'_> {
+        KeyRef::Text(self)
+    }
 }
 
 /// The outcome of one request against a counter.
@@ -174,18 +170,47 @@ pub(super) struct Params {
     pub(super) capacity: u64,
     /// The period, at least 1.
     pub(super) window: u64,
+    /// `u64::MAX / window`, to divide by the window with a multiplication.
+    window_inverse: u64,
     /// The token bucket's emission interval, `window / amount`, at least 1.
     pub(super) interval: u64,
 }
 
+impl Params {
+    /// `(x / window, x % window)`, exact, without a division instruction.
+    pub(super) fn divide(&self, x: u64) -> (u64, u64) {
+        // `inverse <= 2^64 / window`, so the estimate is at most the quotient, and it is at
+        // most 2 short (`inverse > 2^64 / window - 2` and `x < 2^64`).
+        let mut q = ((u128::from(x) * u128::from(self.window_inverse)) >> 64) as u64;
+        let mut r = x - q * self.window;
+        while r >= self.window {
+            q += 1;
+            r -= self.window;
+        }
+        (q, r)
+    }
+}
+
 /// One algorithm's state for one key.
+///
+/// A check runs in three steps so that the shard is locked for as short a time as possible:
+/// [`time`](Counter::time) before the lock, [`check`](Counter::check) (or
+/// [`peek`](Counter::peek)) under it, [`decide`](Counter::decide) after it.
 pub(super) trait Counter: Send + Sized {
+    /// What the algorithm needs of the time.
+    type Time: Copy;
+    /// What the decision needs of the state.
+    type Outcome: Copy;
+    /// Prepares `now` (nanoseconds since the epoch).
+    fn time(now: u64, p: &Params) -> Self::Time;
     /// The state of a key nothing was counted for yet.
     fn new() -> Self;
     /// Decides one request and records it as the algorithm does.
-    fn check(&mut self, now: u64, p: &Params) -> Decision;
+    fn check(&mut self, t: Self::Time, p: &Params) -> Self::Outcome;
     /// What `check` would decide (with `remaining` as it is now), recording nothing.
-    fn peek(&self, now: u64, p: &Params) -> Decision;
+    fn peek(&self, t: Self::Time, p: &Params) -> Self::Outcome;
+    /// The decision for an outcome.
+    fn decide(outcome: Self::Outcome, t: Self::Time, p: &Params) -> Decision;
     /// Whether the state is as good as `new()` at `now` and later.
     fn is_expired(&self, now: u64, p: &Params) -> bool;
     /// Drops what has expired inside a live state and gives spare memory back (after a sweep).
@@ -197,49 +222,155 @@ pub(super) trait Counter: Send + Sized {
 #[derive(Debug, Default)]
 struct CacheAligned<T>(T);
 
+/// What a shard operation needs besides the key.
+struct Ctx<'a, C: Counter> {
+    /// Nanoseconds since the epoch.
+    now: u64,
+    time: C::Time,
+    params: &'a Params,
+    hasher: &'a RandomState,
+}
+
+/// The counters of the keys whose hash picks this shard, one table per kind of key.
 struct Shard<C> {
-    table: HashTable<(OwnedKey, C)>,
+    v4: HashTable<(u32, C)>,
+    v6: HashTable<([u8; 16], C)>,
+    text: HashTable<(Box<str>, C)>,
 }
 
 impl<C: Counter> Shard<C> {
-    /// Drops expired counters and shrinks the table when most of it is empty; returns how
-    /// many were dropped.
-    fn sweep(&mut self, now: u64, p: &Params, hasher: &RandomState) -> usize {
-        let before = self.table.len();
-        self.table.retain(|(_, counter)| {
-            if counter.is_expired(now, p) {
-                false
-            } else {
-                counter.compact(now, p);
-                true
-            }
-        });
-        let len = self.table.len();
-        if len == 0 {
-            self.table = HashTable::new();
-        } else if self.table.capacity() > MIN_CAPACITY.max(len * 4) {
-            self.table
-                .shrink_to(len * 2, |(key, _)| hash_key(hasher, key.as_ref()));
+    fn new() -> Self {
+        Self {
+            v4: HashTable::new(),
+            v6: HashTable::new(),
+            text: HashTable::new(),
         }
-        before - len
+    }
+
+    fn check(&mut self, key: KeyRef<'_>, hash: u64, cx: &Ctx<'_, C>) -> C::Outcome {
+        match key {
+            KeyRef::Ip4(ip) => check_in(&mut self.v4, hash, |k| *k == ip, || ip, cx),
+            KeyRef::Ip6(ip) => check_in(&mut self.v6, hash, |k| *k == ip, || ip, cx),
+            KeyRef::Text(text) => check_in(
+                &mut self.text,
+                hash,
+                |k| **k == *text,
+                || Box::from(text),
+                cx,
+            ),
+            // Kept apart, in `Shards::global`.
+            KeyRef::Global => C::new().check(cx.time, cx.params),
+        }
+    }
+
+    fn peek(&self, key: KeyRef<'_>, hash: u64, cx: &Ctx<'_, C>) -> C::Outcome {
+        let counter = match key {
+            KeyRef::Ip4(ip) => self.v4.find(hash, |(k, _)| *k == ip).map(|(_, c)| c),
+            KeyRef::Ip6(ip) => self.v6.find(hash, |(k, _)| *k == ip).map(|(_, c)| c),
+            KeyRef::Text(text) => self.text.find(hash, |(k, _)| **k == *text).map(|(_, c)| c),
+            KeyRef::Global => None,
+        };
+        match counter {
+            Some(counter) => counter.peek(cx.time, cx.params),
+            None => C::new().peek(cx.time, cx.params),
+        }
+    }
+
+    fn remove(&mut self, key: KeyRef<'_>, hash: u64) -> bool {
+        match key {
+            KeyRef::Ip4(ip) => remove_in(&mut self.v4, hash, |k| *k == ip),
+            KeyRef::Ip6(ip) => remove_in(&mut self.v6, hash, |k| *k == ip),
+            KeyRef::Text(text) => remove_in(&mut self.text, hash, |k| **k == *text),
+            KeyRef::Global => false,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.v4.len() + self.v6.len() + self.text.len()
+    }
+
+    /// Drops expired counters and shrinks tables that are mostly empty; returns how many
+    /// were dropped.
+    fn sweep(&mut self, cx: &Ctx<'_, C>) -> usize {
+        sweep(&mut self.v4, cx) + sweep(&mut self.v6, cx) + sweep(&mut self.text, cx)
     }
 }
 
-/// The shards of one algorithm's counters.
+/// Checks the counter of the key `eq` recognises, creating it (with the key `make` gives) if
+/// there is none.
+fn check_in<K: StoredKey, C: Counter>(
+    table: &mut HashTable<(K, C)>,
+    hash: u64,
+    eq: impl Fn(&K) -> bool,
+    make: impl FnOnce() -> K,
+    cx: &Ctx<'_, C>,
+) -> C::Outcome {
+    if let Some((_, counter)) = table.find_mut(hash, |(k, _)| eq(k)) {
+        return counter.check(cx.time, cx.params);
+    }
+    let mut counter = C::new();
+    let outcome = counter.check(cx.time, cx.params);
+    // Amortised eviction: before the table grows, drop what has expired. A sweep costs a pass
+    // over the table; the table is then at most half full, so the next sweep is at least
+    // `capacity / 2` inserts away.
+    let capacity = table.capacity();
+    if table.len() >= capacity && capacity >= MIN_CAPACITY {
+        sweep(table, cx);
+        let len = table.len();
+        if len > capacity / 2 {
+            table.reserve(len, |(k, _)| hash_key(cx.hasher, k.key_ref()));
+        }
+    }
+    table.insert_unique(hash, (make(), counter), |(k, _)| {
+        hash_key(cx.hasher, k.key_ref())
+    });
+    outcome
+}
+
+fn remove_in<K, C>(table: &mut HashTable<(K, C)>, hash: u64, eq: impl Fn(&K) -> bool) -> bool {
+    match table.find_entry(hash, |(k, _)| eq(k)) {
+        Ok(entry) => {
+            entry.remove();
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Drops the expired counters of a table and gives memory back when most of it is empty;
+/// returns how many were dropped.
+fn sweep<K: StoredKey, C: Counter>(table: &mut HashTable<(K, C)>, cx: &Ctx<'_, C>) -> usize {
+    let before = table.len();
+    table.retain(|(_, counter)| {
+        if counter.is_expired(cx.now, cx.params) {
+            false
+        } else {
+            counter.compact(cx.now, cx.params);
+            true
+        }
+    });
+    let len = table.len();
+    if len == 0 {
+        *table = HashTable::new();
+    } else if table.capacity() > MIN_CAPACITY.max(len * 4) {
+        table.shrink_to(len * 2, |(k, _)| hash_key(cx.hasher, k.key_ref()));
+    }
+    before - len
+}
+
+/// The shards of one algorithm's counters, and the one counter of [`CounterKey::Global`].
 struct Shards<C> {
     shards: Box<[CacheAligned<Mutex<Shard<C>>>]>,
+    global: CacheAligned<Mutex<Option<C>>>,
 }
 
 impl<C: Counter> Shards<C> {
     fn new() -> Self {
         Self {
             shards: (0..SHARDS)
-                .map(|_| {
-                    CacheAligned(Mutex::new(Shard {
-                        table: HashTable::new(),
-                    }))
-                })
+                .map(|_| CacheAligned(Mutex::new(Shard::new())))
                 .collect(),
+            global: CacheAligned(Mutex::new(None)),
         }
     }
 
@@ -249,71 +380,78 @@ impl<C: Counter> Shards<C> {
         lock(&self.shards[index].0)
     }
 
+    fn ctx<'a>(now: u64, params: &'a Params, hasher: &'a RandomState) -> Ctx<'a, C> {
+        Ctx {
+            now,
+            time: C::time(now, params),
+            params,
+            hasher,
+        }
+    }
+
     fn check(&self, key: KeyRef<'_>, now: u64, p: &Params, hasher: &RandomState) -> Decision {
-        let hash = hash_key(hasher, key);
-        let mut shard = self.lock(hash);
-        if let Some((_, counter)) = shard.table.find_mut(hash, |(k, _)| k.as_ref() == key) {
-            return counter.check(now, p);
-        }
-        let mut counter = C::new();
-        let decision = counter.check(now, p);
-        // Amortised eviction: before the table grows, drop what has expired; a sweep costs a
-        // pass over the table and happens at most once per (capacity - len) inserts.
-        let capacity = shard.table.capacity();
-        if shard.table.len() >= capacity && capacity >= MIN_CAPACITY {
-            shard.sweep(now, p, hasher);
-            // Little expired: grow now, so the next sweep is at least `len` inserts away.
-            let len = shard.table.len();
-            if len > capacity / 2 {
-                shard
-                    .table
-                    .reserve(len, |(k, _)| hash_key(hasher, k.as_ref()));
-            }
-        }
-        shard
-            .table
-            .insert_unique(hash, (OwnedKey::new(key), counter), |(k, _)| {
-                hash_key(hasher, k.as_ref())
-            });
-        decision
+        let cx = Self::ctx(now, p, hasher);
+        let outcome = if key == KeyRef::Global {
+            let mut global = lock(&self.global.0);
+            global.get_or_insert_with(C::new).check(cx.time, p)
+        } else {
+            let hash = hash_key(hasher, key);
+            self.lock(hash).check(key, hash, &cx)
+        };
+        C::decide(outcome, cx.time, p)
     }
 
     fn peek(&self, key: KeyRef<'_>, now: u64, p: &Params, hasher: &RandomState) -> Decision {
-        let hash = hash_key(hasher, key);
-        let shard = self.lock(hash);
-        match shard.table.find(hash, |(k, _)| k.as_ref() == key) {
-            Some((_, counter)) => counter.peek(now, p),
-            None => C::new().peek(now, p),
-        }
+        let cx = Self::ctx(now, p, hasher);
+        let outcome = if key == KeyRef::Global {
+            match &*lock(&self.global.0) {
+                Some(counter) => counter.peek(cx.time, p),
+                None => C::new().peek(cx.time, p),
+            }
+        } else {
+            let hash = hash_key(hasher, key);
+            self.lock(hash).peek(key, hash, &cx)
+        };
+        C::decide(outcome, cx.time, p)
     }
 
     fn reset_key(&self, key: KeyRef<'_>, hasher: &RandomState) -> bool {
-        let hash = hash_key(hasher, key);
-        let mut shard = self.lock(hash);
-        match shard.table.find_entry(hash, |(k, _)| k.as_ref() == key) {
-            Ok(entry) => {
-                entry.remove();
-                true
-            }
-            Err(_) => false,
+        if key == KeyRef::Global {
+            return lock(&self.global.0).take().is_some();
         }
+        let hash = hash_key(hasher, key);
+        self.lock(hash).remove(key, hash)
     }
 
     fn reset(&self) {
         for shard in self.shards.iter() {
-            lock(&shard.0).table = HashTable::new();
+            *lock(&shard.0) = Shard::new();
         }
+        *lock(&self.global.0) = None;
     }
 
     fn len(&self) -> usize {
-        self.shards.iter().map(|s| lock(&s.0).table.len()).sum()
+        let global = usize::from(lock(&self.global.0).is_some());
+        self.shards.iter().map(|s| lock(&s.0).len()).sum::<usize>() + global
     }
 
     fn evict_expired(&self, now: u64, p: &Params, hasher: &RandomState) -> usize {
-        self.shards
-            .iter()
-            .map(|s| lock(&s.0).sweep(now, p, hasher))
-            .sum()
+        let cx = Self::ctx(now, p, hasher);
+        let mut global = lock(&self.global.0);
+        let expired = match &mut *global {
+            Some(counter) if counter.is_expired(now, p) => true,
+            Some(counter) => {
+                counter.compact(now, p);
+                false
+            }
+            None => false,
+        };
+        if expired {
+            *global = None;
+        }
+        drop(global);
+        let shards: usize = self.shards.iter().map(|s| lock(&s.0).sweep(&cx)).sum();
+        shards + usize::from(expired)
     }
 }
 
@@ -353,7 +491,8 @@ macro_rules! dispatch {
 /// - **sliding window**: windows of `period` aligned to the store's epoch (the instant the store
 ///   was created, or the one given to [`with_epoch`](Self::with_epoch)); the previous window's
 ///   count is weighted by the share of it still within the last `period`. A request is allowed
-///   when `floor(weighted) + 1 <= capacity`; refused requests are not counted.
+///   when `floor(weighted) + 1 <= capacity`; refused requests are not counted. Counts are
+///   32-bit: a capacity above `u32::MAX` acts as `u32::MAX`.
 /// - **moving window**: the time of every allowed request is kept; a request is allowed when
 ///   fewer than `capacity` were allowed in the last `period` (a request leaves the window
 ///   exactly `period` after it came). Refused requests leave no trace. Memory grows with the
@@ -407,9 +546,15 @@ impl MemoryStore {
             .unwrap_or(u64::MAX)
             .max(1);
         let amount = rate.amount().max(1);
+        let mut capacity = amount.saturating_add(u64::from(burst));
+        if algorithm == Algorithm::SlidingWindow {
+            // Its counts are 32-bit.
+            capacity = capacity.min(u64::from(u32::MAX));
+        }
         let params = Params {
-            capacity: amount.saturating_add(u64::from(burst)),
+            capacity,
             window,
+            window_inverse: u64::MAX / window,
             interval: (window / amount).max(1),
         };
         let inner = match algorithm {
@@ -485,7 +630,8 @@ impl MemoryStore {
         self.burst
     }
 
-    /// Requests allowed at once: the rate's amount plus the burst.
+    /// Requests allowed at once: the rate's amount plus the burst (at most `u32::MAX` for a
+    /// sliding window, whose counts are 32-bit).
     pub fn capacity(&self) -> u64 {
         self.params.capacity
     }
@@ -539,9 +685,9 @@ pub(super) mod tests {
     fn store_is_send_and_sync_and_keys_are_small() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<MemoryStore>();
-        assert_eq!(std::mem::size_of::<OwnedKey>(), 24);
-        assert!(std::mem::size_of::<(OwnedKey, FixedWindow)>() <= 40);
-        assert!(std::mem::size_of::<(OwnedKey, Gcra)>() <= 32);
+        assert_eq!(std::mem::size_of::<(u32, FixedWindow)>(), 24);
+        assert_eq!(std::mem::size_of::<(u32, Gcra)>(), 16);
+        assert_eq!(std::mem::size_of::<(u32, SlidingWindow)>(), 24);
     }
 
     #[test]
@@ -649,7 +795,7 @@ pub(super) mod tests {
                 continue;
             };
             for shard in shards.shards.iter() {
-                assert_eq!(lock(&shard.0).table.capacity(), 0);
+                assert_eq!(lock(&shard.0).v4.capacity(), 0);
             }
         }
     }
@@ -725,6 +871,16 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn sliding_window_capacity_is_capped_at_u32_max() {
+        let (fixed, _) = store(Algorithm::FixedWindow, "18446744073709551615/second", 7);
+        let (sliding, t0) = store(Algorithm::SlidingWindow, "18446744073709551615/second", 7);
+        assert_eq!(sliding.capacity(), u64::from(u32::MAX));
+        let d = sliding.check(CounterKey::Global, t0);
+        assert_eq!(d.remaining, u64::from(u32::MAX) - 1);
+        assert_eq!(fixed.capacity(), u64::MAX);
+    }
+
+    #[test]
     fn concurrent_checks_count_every_request_once() {
         for algorithm in ALL {
             let (store, t0) = store(algorithm, "1000/hour", 0);
@@ -744,6 +900,40 @@ pub(super) mod tests {
                     .sum::<usize>()
             });
             assert_eq!(allowed, 1000, "{algorithm:?}");
+        }
+    }
+
+    #[test]
+    fn divide_by_the_window_is_exact() {
+        for window in [
+            1,
+            2,
+            3,
+            7,
+            1_000_000_000,
+            60_000_000_000,
+            u64::MAX / 3,
+            u64::MAX,
+        ] {
+            let p = Params {
+                capacity: 1,
+                window,
+                window_inverse: u64::MAX / window,
+                interval: 1,
+            };
+            for x in [
+                0,
+                1,
+                2,
+                window - 1,
+                window,
+                window.saturating_add(1),
+                12_345_678_901_234,
+                u64::MAX - 1,
+                u64::MAX,
+            ] {
+                assert_eq!(p.divide(x), (x / window, x % window), "{x} / {window}");
+            }
         }
     }
 

@@ -1,0 +1,248 @@
+//! Who is calling, and the parts of a request the handlers read: the route key in the path,
+//! a service name, the query string.
+
+use super::error::ApiError;
+use super::token::{Claims, B64U};
+use super::AdminState;
+use crate::model::Actor;
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use std::collections::HashMap;
+
+/// The header a token is sent in.
+pub(crate) const TOKEN_HEADER: &str = "x-waygate-token";
+/// The cookie a browser session keeps its token in.
+pub(crate) const SESSION_COOKIE: &str = "waygate_session";
+/// Open mode only: who is acting.
+const ACTOR_HEADER: &str = "x-waygate-actor";
+/// Open mode only: where from.
+const PLATFORM_HEADER: &str = "x-waygate-platform";
+
+/// The paths (relative to where the admin is mounted) that need no token: exactly these,
+/// not every path ending like them (the Python original's suffix match let
+/// `/api/flags/login` through).
+pub(crate) const PUBLIC_PATHS: &[&str] = &["/api/auth/login", "/api/auth/logout"];
+
+/// Who is calling: the token's user and platform, or in open mode the `X-Waygate-Actor` and
+/// `X-Waygate-Platform` headers (default `anonymous` on `cli`). Recorded in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Caller {
+    pub(crate) name: String,
+    pub(crate) platform: String,
+}
+
+impl Caller {
+    fn anonymous() -> Self {
+        Self {
+            name: "anonymous".to_owned(),
+            platform: "anonymous".to_owned(),
+        }
+    }
+
+    /// The audit actor.
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::new(self.name.as_str()).platform(self.platform.as_str())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        // Set by `authenticate` on every request it lets through.
+        parts
+            .extensions
+            .get::<Self>()
+            .cloned()
+            .ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// Middleware in front of every admin path: lets the public paths through, and otherwise
+/// needs a valid, unrevoked token (when auth is configured), answering `401` without one.
+pub(crate) async fn authenticate(
+    State(admin): State<AdminState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let caller = if PUBLIC_PATHS.contains(&request.uri().path()) {
+        Caller::anonymous()
+    } else {
+        match admin.caller(request.headers()) {
+            Some(caller) => caller,
+            None => return ApiError::unauthorized().into_response(),
+        }
+    };
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+impl AdminState {
+    /// The caller of a request to a protected path, or `None` to refuse it.
+    fn caller(&self, headers: &HeaderMap) -> Option<Caller> {
+        if self.auth.is_none() {
+            return Some(Caller {
+                name: header(headers, ACTOR_HEADER)
+                    .unwrap_or("anonymous")
+                    .to_owned(),
+                platform: header(headers, PLATFORM_HEADER).unwrap_or("cli").to_owned(),
+            });
+        }
+        let claims = self.verified(headers)?;
+        Some(Caller {
+            name: claims.sub,
+            platform: claims.plat,
+        })
+    }
+
+    /// The claims of the request's token, if auth is configured and the token is valid:
+    /// signed with our key, not expired, not revoked (here or by another instance sharing
+    /// the backend).
+    pub(crate) fn verified(&self, headers: &HeaderMap) -> Option<Claims> {
+        self.auth.as_ref()?;
+        let claims = self.tokens.verify(token(headers)?, self.engine.now())?;
+        (!self.engine.is_token_revoked(&claims.jti)).then_some(claims)
+    }
+}
+
+/// The token a request carries: the `X-Waygate-Token` header (trimmed), else the
+/// `waygate_session` cookie.
+pub(crate) fn token(headers: &HeaderMap) -> Option<&str> {
+    header(headers, TOKEN_HEADER).or_else(|| {
+        headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|cookies| cookies.split(';'))
+            .filter_map(|cookie| cookie.trim().split_once('='))
+            .find(|(name, _)| *name == SESSION_COOKIE)
+            .map(|(_, value)| value.trim().trim_matches('"'))
+            .filter(|value| !value.is_empty())
+    })
+}
+
+/// A header's value as UTF-8 text, trimmed; `None` when absent or empty.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    let value = std::str::from_utf8(headers.get(name)?.as_bytes())
+        .ok()?
+        .trim();
+    (!value.is_empty()).then_some(value)
+}
+
+/// The route key in the URL: `{path_key}` is the unpadded base64url of the key (padded is
+/// accepted too).
+#[derive(Debug)]
+pub(crate) struct PathKey(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("invalid path_key: {}", e.body_text())))?;
+        decode_key(&raw).map(Self)
+    }
+}
+
+/// Decodes a `{path_key}`.
+pub(crate) fn decode_key(raw: &str) -> Result<String, ApiError> {
+    let bytes = B64U.decode(raw).map_err(|e| {
+        ApiError::bad_request(format!(
+            "invalid path_key: not base64url ({e}); encode the route key, e.g. \
+             base64url(\"GET:/payments\") = \"R0VUOi9wYXltZW50cw\""
+        ))
+    })?;
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("invalid path_key: it does not decode to UTF-8 text"))
+}
+
+/// A `{service}` path segment (plain text, not base64).
+#[derive(Debug)]
+pub(crate) struct Service(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Service {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(service) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("invalid service: {}", e.body_text())))?;
+        Ok(Self(service))
+    }
+}
+
+/// The query string's parameters.
+#[derive(Debug)]
+pub(crate) struct Params(HashMap<String, String>);
+
+impl Params {
+    /// A parameter; empty counts as absent.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `limit`: a count, 50 when absent or not a number (as the Python original).
+    pub(crate) fn limit(&self) -> usize {
+        self.get("limit")
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(50)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(params) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| {
+                ApiError::bad_request(format!("invalid query string: {}", e.body_text()))
+            })?;
+        Ok(Self(params))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn path_keys() {
+        assert_eq!(decode_key("R0VUOi9wYXltZW50cw").unwrap(), "GET:/payments");
+        assert_eq!(decode_key("R0VUOi9wYXltZW50cw==").unwrap(), "GET:/payments");
+        // `-` and `_` of the URL-safe alphabet (`/?>` encodes to `Lz8-`).
+        assert_eq!(decode_key("Lz8-").unwrap(), "/?>");
+        assert!(decode_key("not base64!")
+            .unwrap_err()
+            .message()
+            .starts_with("invalid path_key: not base64url"));
+        assert!(decode_key("Lz8+").is_err(), "standard alphabet");
+        assert!(decode_key("_w").unwrap_err().message().contains("UTF-8"));
+    }
+
+    #[test]
+    fn token_from_header_or_cookie() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(token(&headers), None);
+        headers.insert(
+            "cookie",
+            HeaderValue::from_static("a=1; waygate_session=c.s; b=2"),
+        );
+        assert_eq!(token(&headers), Some("c.s"));
+        headers.insert("x-waygate-token", HeaderValue::from_static("  h.s  "));
+        assert_eq!(token(&headers), Some("h.s"), "the header wins, trimmed");
+        headers.insert("x-waygate-token", HeaderValue::from_static(" "));
+        assert_eq!(token(&headers), Some("c.s"), "an empty header is absent");
+        headers.insert("cookie", HeaderValue::from_static("waygate_session_x=1"));
+        assert_eq!(token(&headers), None);
+    }
+}

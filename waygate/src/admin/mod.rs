@@ -1,0 +1,213 @@
+//! The admin REST API: route states, maintenance, audit log and rate limits over HTTP, with
+//! token auth. Wire-compatible with the Python original's `WaygateAdmin`, so its `waygate`
+//! CLI works against it unchanged.
+//!
+//! ```rust,no_run
+//! use axum::Router;
+//! use std::time::Duration;
+//! use waygate::admin::{Auth, WaygateAdmin};
+//! use waygate::prelude::*;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = Engine::from_env()?;
+//! engine.start().await?;
+//!
+//! let admin = WaygateAdmin::new(engine.clone())
+//!     .auth(Auth::single("admin", "secret"))
+//!     .secret_key(std::env::var("WAYGATE_SECRET_KEY")?)
+//!     .token_expiry(Duration::from_secs(8 * 3600));
+//!
+//! let app: Router = Router::new()
+//!     // .merge(routes![..])
+//!     .nest("/waygate", admin.into_router())
+//!     .layer(WaygateLayer::new(engine.clone()));
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Then, with the Python CLI (`pip install "waygate[cli,admin,flags]"`):
+//!
+//! ```text
+//! waygate config set-url http://localhost:8000/waygate
+//! waygate login admin
+//! waygate disable GET:/payments --reason "hotfix"
+//! ```
+//!
+//! # Endpoints
+//!
+//! Paths are relative to where the router is nested. `{path_key}` is the unpadded base64url
+//! of a route key (`GET:/payments` → `R0VUOi9wYXltZW50cw`); padded is accepted.
+//!
+//! | method and path | does |
+//! |---|---|
+//! | `POST api/auth/login` | `{"username", "password", "platform"?}` → `{"token", "username", "expires_at"}` |
+//! | `POST api/auth/logout` | revokes the presented token → `{"ok": true}` |
+//! | `GET api/auth/me` | `{"username", "platform"}` |
+//! | `GET api/routes` | every route's state (`?service=` filters) |
+//! | `GET api/routes/{path_key}` | one route's state; `404` for an unknown key |
+//! | `POST api/routes/{path_key}/enable` · `/disable` · `/maintenance` · `/env` · `/schedule` | change the route; the new state |
+//! | `DELETE api/routes/{path_key}/schedule` | cancels its maintenance window |
+//! | `GET api/audit` | the audit log, newest first (`?route=`, `?service=`, `?limit=` 50) |
+//! | `GET api/global` · `POST api/global/enable` · `/disable` | global maintenance |
+//! | `GET api/services` | the services that registered routes |
+//! | `GET api/services/{service}/maintenance` · `POST ../enable` · `../disable` | one service's maintenance |
+//! | `GET`, `POST api/rate-limits` | per-route rate-limit policies (`POST` answers `201`) |
+//! | `DELETE api/rate-limits/{path_key}` · `DELETE api/rate-limits/{path_key}/reset` | delete a policy (key `METHOD:/path`); clear its counters (`?method=`) |
+//! | `GET api/rate-limits/hits` | blocked requests, newest first (`?route=`, `?limit=`) |
+//! | `GET`, `POST`, `DELETE api/global-rate-limit` · `DELETE ../reset` · `POST ../enable` · `../disable` | the global rate limit |
+//! | `GET`, `POST`, `DELETE api/services/{service}/rate-limit` · `DELETE ../reset` · `POST ../enable` · `../disable` | one service's rate limit |
+//!
+//! Errors are `{"error": "<message>"}`: `400` for malformed input (the message names the
+//! field; nothing is changed), `404` for an unknown route, `409` for a bare path that matches
+//! several routes (with `"ambiguous_matches": [..]`) or a force-active route, `503` when the
+//! backend fails.
+//!
+//! # Auth
+//!
+//! Without [`auth`](WaygateAdmin::auth) every request is let through (open mode: the audit
+//! log records the `X-Waygate-Actor` and `X-Waygate-Platform` headers, default `anonymous`
+//! on `cli`) and login answers `501`. With it, every path but `api/auth/login` and
+//! `api/auth/logout` needs a token — in the `X-Waygate-Token` header or the
+//! `waygate_session` cookie — and answers `401` without a valid one.
+//!
+//! Tokens are the Python original's (HMAC-SHA256 over a base64url JSON payload, key
+//! `"{secret_key}:{credential fingerprint}"`), so instances that share a
+//! [`secret_key`](WaygateAdmin::secret_key) and credentials — in either language — accept
+//! each other's tokens, and changing the credentials invalidates all tokens. Signatures and
+//! passwords are compared in constant time. Logout revokes the token in the engine's
+//! backend, so every instance sharing the backend refuses it.
+
+mod auth;
+mod body;
+mod error;
+mod extract;
+mod routes;
+mod token;
+
+pub use auth::{Auth, AuthBackend};
+
+use crate::Engine;
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use token::Tokens;
+
+/// The default lifetime of `cli` and `dashboard` tokens.
+const TOKEN_EXPIRY: Duration = Duration::from_secs(24 * 3600);
+/// The default lifetime of `sdk` tokens.
+const SDK_TOKEN_EXPIRY: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The admin API, configured; [`into_router`](Self::into_router) makes the axum router to
+/// nest in an app (see the [module docs](self)).
+#[derive(Clone)]
+#[must_use = "call `.into_router()` and nest the router in your app"]
+pub struct WaygateAdmin {
+    engine: Engine,
+    auth: Option<Auth>,
+    secret_key: Option<String>,
+    token_expiry: Duration,
+    sdk_token_expiry: Duration,
+}
+
+impl WaygateAdmin {
+    /// An admin API over `engine`, open to anyone until [`auth`](Self::auth) is set.
+    pub fn new(engine: Engine) -> Self {
+        Self {
+            engine,
+            auth: None,
+            secret_key: None,
+            token_expiry: TOKEN_EXPIRY,
+            sdk_token_expiry: SDK_TOKEN_EXPIRY,
+        }
+    }
+
+    /// Requires a token from a user of `auth` on every path but login and logout.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = Some(auth);
+        self
+    }
+
+    /// The key tokens are signed with. Unset, a random one is drawn for each
+    /// [`into_router`](Self::into_router): tokens then die with the process and are not
+    /// accepted by other instances. Set it (from a secret store) to share tokens.
+    pub fn secret_key(mut self, secret_key: impl Into<String>) -> Self {
+        self.secret_key = Some(secret_key.into());
+        self
+    }
+
+    /// How long `cli` and `dashboard` tokens are valid (default 24 hours).
+    pub fn token_expiry(mut self, expiry: Duration) -> Self {
+        self.token_expiry = expiry;
+        self
+    }
+
+    /// How long `sdk` tokens (service apps logging in with `"platform": "sdk"`) are valid
+    /// (default one year).
+    pub fn sdk_token_expiry(mut self, expiry: Duration) -> Self {
+        self.sdk_token_expiry = expiry;
+        self
+    }
+
+    /// The router serving the API under `api/`, for any app state `S`: nest it where the
+    /// CLI's server URL points (`app.nest("/waygate", admin.into_router())`).
+    ///
+    /// [`WaygateLayer`](crate::WaygateLayer) lets requests under its
+    /// [`admin_path`](crate::WaygateLayer::admin_path) (default `/waygate`) through
+    /// untouched; nest the admin there, or set the layer's admin path to match.
+    pub fn into_router<S>(self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let secret = self
+            .secret_key
+            .unwrap_or_else(|| token::hex(&token::random::<32>()));
+        let fingerprint = match &self.auth {
+            Some(auth) => auth.fingerprint().to_owned(),
+            None => auth::open_fingerprint(),
+        };
+        let state = AdminState(Arc::new(Shared {
+            tokens: Tokens::new(
+                &secret,
+                &fingerprint,
+                self.token_expiry,
+                self.sdk_token_expiry,
+            ),
+            engine: self.engine,
+            auth: self.auth,
+        }));
+        routes::router(state)
+    }
+}
+
+impl std::fmt::Debug for WaygateAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret key.
+        f.debug_struct("WaygateAdmin")
+            .field("engine", &self.engine)
+            .field("auth", &self.auth)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| ".."))
+            .field("token_expiry", &self.token_expiry)
+            .field("sdk_token_expiry", &self.sdk_token_expiry)
+            .finish()
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub(crate) struct AdminState(Arc<Shared>);
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) engine: Engine,
+    pub(crate) auth: Option<Auth>,
+    pub(crate) tokens: Tokens,
+}
+
+impl std::ops::Deref for AdminState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}

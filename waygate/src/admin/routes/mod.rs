@@ -1,0 +1,117 @@
+//! The API's paths, methods and handlers (one module per area).
+
+mod audit;
+mod auth;
+mod maintenance;
+mod rate_limits;
+mod services;
+mod states;
+
+use super::error::ApiError;
+use super::extract::authenticate;
+use super::AdminState;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+/// Every endpoint, behind the auth middleware (which lets only the exact public paths
+/// through without a token, unknown paths included).
+pub(super) fn router<S>(state: AdminState) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/me", get(auth::me))
+        .route("/api/routes", get(states::list))
+        .route("/api/routes/{path_key}", get(states::get))
+        .route("/api/routes/{path_key}/enable", post(states::enable))
+        .route("/api/routes/{path_key}/disable", post(states::disable))
+        .route(
+            "/api/routes/{path_key}/maintenance",
+            post(states::maintenance),
+        )
+        .route("/api/routes/{path_key}/env", post(states::env))
+        .route(
+            "/api/routes/{path_key}/schedule",
+            post(states::schedule).delete(states::cancel_schedule),
+        )
+        .route("/api/audit", get(audit::list))
+        .route("/api/global", get(maintenance::global))
+        .route("/api/global/enable", post(maintenance::enable_global))
+        .route("/api/global/disable", post(maintenance::disable_global))
+        .route("/api/services", get(services::list))
+        .route(
+            "/api/services/{service}/maintenance",
+            get(maintenance::service),
+        )
+        .route(
+            "/api/services/{service}/maintenance/enable",
+            post(maintenance::enable_service),
+        )
+        .route(
+            "/api/services/{service}/maintenance/disable",
+            post(maintenance::disable_service),
+        )
+        .route(
+            "/api/rate-limits",
+            get(rate_limits::list).post(rate_limits::set),
+        )
+        .route("/api/rate-limits/hits", get(rate_limits::hits))
+        .route("/api/rate-limits/{path_key}", delete(rate_limits::delete))
+        .route(
+            "/api/rate-limits/{path_key}/reset",
+            delete(rate_limits::reset),
+        )
+        .route(
+            "/api/global-rate-limit",
+            get(rate_limits::global)
+                .post(rate_limits::set_global)
+                .delete(rate_limits::delete_global),
+        )
+        .route(
+            "/api/global-rate-limit/reset",
+            delete(rate_limits::reset_global),
+        )
+        .route(
+            "/api/global-rate-limit/enable",
+            post(rate_limits::enable_global),
+        )
+        .route(
+            "/api/global-rate-limit/disable",
+            post(rate_limits::disable_global),
+        )
+        .route(
+            "/api/services/{service}/rate-limit",
+            get(rate_limits::service)
+                .post(rate_limits::set_service)
+                .delete(rate_limits::delete_service),
+        )
+        .route(
+            "/api/services/{service}/rate-limit/reset",
+            delete(rate_limits::reset_service),
+        )
+        .route(
+            "/api/services/{service}/rate-limit/enable",
+            post(rate_limits::enable_service),
+        )
+        .route(
+            "/api/services/{service}/rate-limit/disable",
+            post(rate_limits::disable_service),
+        )
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), authenticate))
+        .with_state(state)
+}
+
+/// `404` as JSON, so the CLI shows a message.
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "Not Found")
+}
+
+/// `{"ok": true}`.
+fn ok() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"ok": true}))
+}

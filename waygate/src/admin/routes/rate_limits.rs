@@ -1,0 +1,303 @@
+//! `api/rate-limits/*`, `api/global-rate-limit/*` and `api/services/{service}/rate-limit/*`:
+//! per-route, global and per-service rate limits, and the log of blocked requests.
+
+use super::super::body::JsonObject;
+use super::super::error::ApiError;
+use super::super::extract::{Caller, Params, PathKey, Service};
+use super::super::AdminState;
+use super::ok;
+use crate::model::HitQuery;
+use crate::rate_limit::{
+    Algorithm, GlobalRateLimitPolicy, KeyStrategy, OnMissingKey, RateLimitHit, RateLimitPolicy,
+};
+use crate::{Engine, EngineError, PolicyChange};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+/// The route key a policy of `method` on `path` belongs to: `METHOD:/path`; the bare path
+/// when the method is `ALL`, or when the route is stored under its bare path only (it then
+/// covers every method).
+fn route_key(engine: &Engine, method: &str, path: &str) -> String {
+    let key = format!("{method}:{path}");
+    if method == "ALL" || (engine.state(&key).is_none() && engine.state(path).is_some()) {
+        return path.to_owned();
+    }
+    key
+}
+
+/// `GET api/rate-limits`: every per-route policy in force, sorted by path.
+pub(super) async fn list(State(admin): State<AdminState>) -> Json<Vec<RateLimitPolicy>> {
+    Json(admin.engine.rate_limit_policies())
+}
+
+/// `POST api/rate-limits`, body `{"path", "limit", "method"? (GET), "algorithm"?,
+/// "key_strategy"?, "burst"?}` → `201` with the policy. The Python CLI sends the method
+/// apart from the path, so a path served under several methods is not ambiguous here.
+pub(super) async fn set(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<(StatusCode, Json<RateLimitPolicy>), ApiError> {
+    let body = JsonObject::required(&body)?;
+    let path = body.string("path")?.unwrap_or_default();
+    let limit = body.string("limit")?.unwrap_or_default();
+    if path.is_empty() || limit.is_empty() {
+        return Err(ApiError::bad_request("path and limit are required"));
+    }
+    let method = body
+        .string("method")?
+        .filter(|m| !m.is_empty())
+        .unwrap_or("GET")
+        .to_ascii_uppercase();
+    let mut change = PolicyChange::new();
+    if let Some(algorithm) = body.parsed::<Algorithm>("algorithm")? {
+        change = change.algorithm(algorithm);
+    }
+    if let Some(key_strategy) = body.parsed::<KeyStrategy>("key_strategy")? {
+        change = change.key_strategy(key_strategy);
+    }
+    if let Some(burst) = body.count("burst")? {
+        change = change.burst(burst);
+    }
+    let key = route_key(&admin.engine, &method, path);
+    let policy = admin
+        .engine
+        .set_rate_limit_policy(&key, limit, change, caller.actor())
+        .await?;
+    Ok((StatusCode::CREATED, Json(policy)))
+}
+
+/// `DELETE api/rate-limits/{path_key}`, the key being `METHOD:/path`.
+pub(super) async fn delete(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    PathKey(key): PathKey,
+) -> Result<Json<Value>, ApiError> {
+    let Some((method, path)) = key.split_once(':') else {
+        return Err(ApiError::bad_request("path_key must encode METHOD:path"));
+    };
+    let method = method.to_ascii_uppercase();
+    admin
+        .engine
+        .delete_rate_limit_policy(&route_key(&admin.engine, &method, path), caller.actor())
+        .await?;
+    Ok(Json(json!({"ok": true, "path": path, "method": method})))
+}
+
+/// `DELETE api/rate-limits/{path_key}/reset?method=`, the key being the bare path: clears
+/// the counters of the route's policy for `method`, or without it of every method's
+/// policy on the path.
+pub(super) async fn reset(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    PathKey(path): PathKey,
+    params: Params,
+) -> Result<Json<Value>, ApiError> {
+    let engine = &admin.engine;
+    let key = match params.get("method") {
+        Some(method) => route_key(engine, &method.to_ascii_uppercase(), &path),
+        None => path.clone(),
+    };
+    match engine.reset_rate_limit(&key, caller.actor()).await {
+        Ok(()) => {}
+        Err(EngineError::Ambiguous { matches, .. }) => {
+            let mut reset = 0;
+            let mut last_error = None;
+            for key in matches {
+                match engine.reset_rate_limit(&key, caller.actor()).await {
+                    Ok(()) => reset += 1,
+                    Err(error) => last_error = Some(error),
+                }
+            }
+            if let (0, Some(error)) = (reset, last_error) {
+                return Err(error.into());
+            }
+        }
+        Err(error) => return Err(error.into()),
+    }
+    Ok(Json(json!({"ok": true, "path": path})))
+}
+
+/// `GET api/rate-limits/hits?route=&limit=50`: blocked requests, newest first; `route` is
+/// a route template (`/items/{id}`).
+pub(super) async fn hits(
+    State(admin): State<AdminState>,
+    params: Params,
+) -> Result<Json<Vec<RateLimitHit>>, ApiError> {
+    let mut query = HitQuery::latest(params.limit());
+    if let Some(route) = params.get("route") {
+        query = query.route(route);
+    }
+    Ok(Json(admin.engine.rate_limit_hits(&query).await?))
+}
+
+/// The body of a global or service policy: `{"limit", "algorithm"?, "key_strategy"?,
+/// "on_missing_key"?, "burst"?, "exempt_routes"?}`.
+fn shared_policy(body: &[u8]) -> Result<GlobalRateLimitPolicy, ApiError> {
+    let body = JsonObject::required(body)?;
+    let limit = body.string("limit")?.unwrap_or_default();
+    if limit.is_empty() {
+        return Err(ApiError::bad_request("limit is required"));
+    }
+    let mut policy = GlobalRateLimitPolicy::new(limit);
+    if let Some(algorithm) = body.parsed::<Algorithm>("algorithm")? {
+        policy.algorithm = algorithm;
+    }
+    if let Some(key_strategy) = body.parsed::<KeyStrategy>("key_strategy")? {
+        policy.key_strategy = key_strategy;
+    }
+    policy.on_missing_key = body.parsed::<OnMissingKey>("on_missing_key")?;
+    policy.burst = body.count("burst")?.unwrap_or(0);
+    policy.exempt_routes = body.strings("exempt_routes")?.unwrap_or_default();
+    Ok(policy)
+}
+
+/// `{"enabled", "policy"}`; `{"enabled": false, "policy": null}` without a policy.
+fn shared_view(policy: Option<GlobalRateLimitPolicy>) -> Json<Value> {
+    Json(json!({
+        "enabled": policy.as_ref().is_some_and(|p| p.enabled),
+        "policy": policy,
+    }))
+}
+
+/// `GET api/global-rate-limit`.
+pub(super) async fn global(State(admin): State<AdminState>) -> Json<Value> {
+    shared_view(admin.engine.global_rate_limit())
+}
+
+/// `POST api/global-rate-limit` → `201` with the policy (enabled).
+pub(super) async fn set_global(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<(StatusCode, Json<GlobalRateLimitPolicy>), ApiError> {
+    let policy = shared_policy(&body)?;
+    let policy = admin
+        .engine
+        .set_global_rate_limit(policy, caller.actor())
+        .await?;
+    Ok((StatusCode::CREATED, Json(policy)))
+}
+
+/// `DELETE api/global-rate-limit`.
+pub(super) async fn delete_global(
+    State(admin): State<AdminState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    admin
+        .engine
+        .delete_global_rate_limit(caller.actor())
+        .await?;
+    Ok(ok())
+}
+
+/// `DELETE api/global-rate-limit/reset`: clears the counters.
+pub(super) async fn reset_global(
+    State(admin): State<AdminState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    admin.engine.reset_global_rate_limit(caller.actor()).await?;
+    Ok(ok())
+}
+
+/// `POST api/global-rate-limit/enable`: resumes a paused policy (no-op without one).
+pub(super) async fn enable_global(
+    State(admin): State<AdminState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    admin
+        .engine
+        .set_global_rate_limit_enabled(true, caller.actor())
+        .await?;
+    Ok(ok())
+}
+
+/// `POST api/global-rate-limit/disable`: pauses the policy without forgetting it.
+pub(super) async fn disable_global(
+    State(admin): State<AdminState>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    admin
+        .engine
+        .set_global_rate_limit_enabled(false, caller.actor())
+        .await?;
+    Ok(ok())
+}
+
+/// `GET api/services/{service}/rate-limit`.
+pub(super) async fn service(
+    State(admin): State<AdminState>,
+    Service(service): Service,
+) -> Json<Value> {
+    shared_view(admin.engine.service_rate_limit(&service))
+}
+
+/// `POST api/services/{service}/rate-limit` → `201` with the policy (enabled).
+pub(super) async fn set_service(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    Service(service): Service,
+    body: Bytes,
+) -> Result<(StatusCode, Json<GlobalRateLimitPolicy>), ApiError> {
+    let policy = shared_policy(&body)?;
+    let policy = admin
+        .engine
+        .set_service_rate_limit(&service, policy, caller.actor())
+        .await?;
+    Ok((StatusCode::CREATED, Json(policy)))
+}
+
+/// `DELETE api/services/{service}/rate-limit`.
+pub(super) async fn delete_service(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    Service(service): Service,
+) -> Result<Json<Value>, ApiError> {
+    admin
+        .engine
+        .delete_service_rate_limit(&service, caller.actor())
+        .await?;
+    Ok(ok())
+}
+
+/// `DELETE api/services/{service}/rate-limit/reset`.
+pub(super) async fn reset_service(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    Service(service): Service,
+) -> Result<Json<Value>, ApiError> {
+    admin
+        .engine
+        .reset_service_rate_limit(&service, caller.actor())
+        .await?;
+    Ok(ok())
+}
+
+/// `POST api/services/{service}/rate-limit/enable`.
+pub(super) async fn enable_service(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    Service(service): Service,
+) -> Result<Json<Value>, ApiError> {
+    admin
+        .engine
+        .set_service_rate_limit_enabled(&service, true, caller.actor())
+        .await?;
+    Ok(ok())
+}
+
+/// `POST api/services/{service}/rate-limit/disable`.
+pub(super) async fn disable_service(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    Service(service): Service,
+) -> Result<Json<Value>, ApiError> {
+    admin
+        .engine
+        .set_service_rate_limit_enabled(&service, false, caller.actor())
+        .await?;
+    Ok(ok())
+}
