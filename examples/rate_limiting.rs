@@ -72,14 +72,23 @@
 //! for i in $(seq 11); do curl -s http://127.0.0.1:8000/posts; echo; done       # ends in {"ok":false,..}
 //! ```
 //!
-//! Not yet ported: the original's admin dashboard and REST API under `/waygate` (admin /
-//! secret) with its rate-limit and blocked-request tabs, and the `waygate rl` CLI that talks to
-//! them; both come later. Until then the same runtime changes are engine calls, persisted to
-//! the backend: `engine.set_rate_limit_policy("GET:/public/posts", "20/minute",
-//! PolicyChange::new(), actor)` (`rl set`), `engine.reset_rate_limit(..)` (`rl reset`),
-//! `engine.delete_rate_limit_policy(..)` (`rl delete`), `engine.rate_limit_policies()`
-//! (`rl list`) and `engine.rate_limit_hits(&HitQuery::latest(20))` (`rl hits`). The original's
-//! OpenAPI docs at `/docs` are not ported either.
+//! The admin REST API is nested at `/waygate` (user `admin`, password `secret`), so the Python
+//! `waygate` CLI changes policies at runtime, persisted to the backend:
+//!
+//! ```text
+//! waygate config set-url http://127.0.0.1:8000/waygate
+//! waygate login admin                              # password: secret
+//! waygate rl list
+//! waygate rl set GET:/public/posts 20/minute       # raise the limit live
+//! waygate rl reset GET:/public/posts               # clear its counters
+//! waygate rl hits                                  # blocked requests
+//! waygate rl delete GET:/public/posts
+//! ```
+//!
+//! The same changes are engine calls: `engine.set_rate_limit_policy(..)`,
+//! `engine.reset_rate_limit(..)`, `engine.delete_rate_limit_policy(..)`,
+//! `engine.rate_limit_hits(..)`. The dashboard's rate-limit tabs and the OpenAPI docs at
+//! `/docs` are not ported yet.
 
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -91,6 +100,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
+use waygate::admin::{Auth, WaygateAdmin};
 use waygate::prelude::*;
 use waygate::rate_limit::IpNetList;
 use waygate::{Identity, RateLimited};
@@ -323,6 +333,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     engine.start().await?;
     tracing::info!(env = engine.current_env(), "waygate engine started");
 
+    // The admin REST API under `/waygate` (admin / secret): `waygate rl ...` from the CLI.
+    let admin = WaygateAdmin::new(engine.clone()).auth(Auth::single("admin", "secret"));
+
     // Layers run outside-in from the last one added: `demo_auth` first, so that the
     // `Identity` is in place when `WaygateLayer` applies the limits. Both go on after the
     // routes, so that they see which route each request matched.
@@ -344,6 +357,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             list_posts_custom,
             health
         ])
+        .nest("/waygate", admin.into_router())
         .layer(WaygateLayer::new(engine.clone()))
         .layer(middleware::from_fn(demo_auth));
 
