@@ -280,7 +280,10 @@ fn retained<T>(f: impl FnOnce() -> T) -> (T, i64) {
 fn memory_report() {
     let t0 = Instant::now();
     eprintln!();
-    eprintln!("memory per tracked key: {MANY} distinct IPv4 keys, one check each");
+    eprintln!(
+        "memory per tracked key: {MANY} distinct IPv4 keys, one check each (checks of tracked \
+         keys allocate nothing: asserted)"
+    );
     eprintln!(
         "{:<16} {:>12} {:>16} {:>14}",
         "algorithm", "empty store", "100k keys", "per key"
@@ -293,6 +296,12 @@ fn memory_report() {
             }
         });
         assert_eq!(store.len(), MANY as usize);
+        // Checks of tracked keys allocate nothing.
+        let region = Region::new(GLOBAL);
+        for i in 0..MANY {
+            store.check(CounterKey::Ip(ip(i)), t0);
+        }
+        assert_eq!(region.change().allocations, 0, "{label}: a check allocated");
         eprintln!(
             "{label:<16} {empty:>10} B {bytes:>14} B {:>12.1} B",
             bytes as f64 / f64::from(MANY)

@@ -224,6 +224,15 @@ impl Limiter {
         })
     }
 
+    /// Drops the counters whose windows have expired, giving their memory back.
+    pub(crate) fn evict_expired(&self, now: Instant) -> usize {
+        self.tiers
+            .iter()
+            .filter_map(|t| t.store.as_ref())
+            .map(|store| store.evict_expired(now))
+            .sum()
+    }
+
     /// Clears every counter of the policy.
     pub(crate) fn reset(&self) {
         for store in self.tiers.iter().filter_map(|t| t.store.as_ref()) {

@@ -632,6 +632,38 @@ impl super::view::View {
     }
 }
 
+/// How often expired rate-limit counters are dropped. Checks also sweep the shards they
+/// touch; this returns the memory of keys that never come back.
+const COUNTER_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Drops expired counters of every limiter, periodically.
+pub(super) async fn sweep_counters(engine: std::sync::Weak<super::Inner>) {
+    let mut every = tokio::time::interval(COUNTER_SWEEP_INTERVAL);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let Some(inner) = engine.upgrade() else {
+            return;
+        };
+        let limiters: Vec<Arc<Limiter>> = {
+            let view = inner.view.lock().unwrap_or_else(|e| e.into_inner());
+            let limits = &view.limits;
+            limits
+                .routes
+                .values()
+                .chain(limits.global.iter())
+                .chain(limits.services.values())
+                .cloned()
+                .collect()
+        };
+        let now = tokio::time::Instant::now();
+        let dropped: usize = limiters.iter().map(|l| l.evict_expired(now)).sum();
+        if dropped > 0 {
+            tracing::debug!(dropped, "waygate: expired rate-limit counters dropped");
+        }
+    }
+}
+
 /// Writes hits to the backend's shared log, off the request path.
 pub(super) async fn write_hits(
     engine: std::sync::Weak<super::Inner>,
