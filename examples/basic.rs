@@ -46,7 +46,9 @@
 //! waygate log
 //! ```
 //!
-//! Not yet ported: the original's admin dashboard.
+//! The web dashboard is at <http://127.0.0.1:8000/waygate> (same user): routes with their
+//! status and actions, global maintenance, audit log, rate limits, blocked requests, updated
+//! live.
 
 use axum::extract::State;
 use axum::{Json, Router};

@@ -27,6 +27,26 @@ const PLATFORM_HEADER: &str = "x-waygate-platform";
 /// `/api/flags/login` through).
 pub(crate) const PUBLIC_PATHS: &[&str] = &["/api/auth/login", "/api/auth/logout"];
 
+/// With the dashboard, its login and logout pages and its static files are public too,
+/// exactly these paths.
+#[cfg(feature = "dashboard")]
+pub(crate) const DASHBOARD_PUBLIC_PATHS: &[&str] = &[
+    "/login",
+    "/logout",
+    "/static/htmx.min.js",
+    "/static/waygate.css",
+    "/static/waygate.js",
+];
+
+/// Whether `path` (relative to the admin's mount point) needs no token.
+fn is_public(path: &str) -> bool {
+    #[cfg(feature = "dashboard")]
+    if DASHBOARD_PUBLIC_PATHS.contains(&path) {
+        return true;
+    }
+    PUBLIC_PATHS.contains(&path)
+}
+
 /// Who is calling: the token's user and platform, or in open mode the `X-Waygate-Actor` and
 /// `X-Waygate-Platform` headers (default `anonymous` on `cli`). Recorded in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,22 +83,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 /// Middleware in front of every admin path: lets the public paths through, and otherwise
-/// needs a valid, unrevoked token (when auth is configured), answering `401` without one.
+/// needs a valid, unrevoked token (when auth is configured), answering `401` without one
+/// (API paths) or, with the dashboard, redirecting pages to its login page.
 pub(crate) async fn authenticate(
     State(admin): State<AdminState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let caller = if PUBLIC_PATHS.contains(&request.uri().path()) {
+    let caller = if is_public(request.uri().path()) {
         Caller::anonymous()
     } else {
         match admin.caller(request.headers()) {
             Some(caller) => caller,
+            #[cfg(feature = "dashboard")]
+            None if !is_api(request.uri().path()) => {
+                return super::dashboard::to_login(&request);
+            }
             None => return ApiError::unauthorized().into_response(),
         }
     };
     request.extensions_mut().insert(caller);
     next.run(request).await
+}
+
+/// Whether `path` is under `api/` (answered in JSON) rather than a dashboard page.
+#[cfg(feature = "dashboard")]
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
 }
 
 impl AdminState {

@@ -80,6 +80,8 @@
 
 mod auth;
 mod body;
+#[cfg(feature = "dashboard")]
+mod dashboard;
 mod error;
 mod extract;
 mod routes;

@@ -137,6 +137,24 @@ impl Tokens {
         (claims.exp.is_finite() && now <= claims.exp && !claims.jti.is_empty()).then_some(claims)
     }
 
+    /// The dashboard's CSRF token for a session (the token's `jti`, or a fixed name in open
+    /// mode): lowercase hex HMAC-SHA256 of `"csrf:{session}"` with the signing key, so it
+    /// cannot be made without the secret and dies with the session.
+    #[cfg(feature = "dashboard")]
+    pub(crate) fn csrf(&self, session: &str) -> String {
+        hex(&self.mac(&format!("csrf:{session}")).finalize().into_bytes())
+    }
+
+    /// Whether `presented` is the session's CSRF token (compared in constant time).
+    #[cfg(feature = "dashboard")]
+    pub(crate) fn csrf_ok(&self, session: &str, presented: &str) -> bool {
+        unhex(presented).is_some_and(|tag| {
+            self.mac(&format!("csrf:{session}"))
+                .verify_slice(&tag)
+                .is_ok()
+        })
+    }
+
     fn mac(&self, payload: &str) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(payload.as_bytes());

@@ -21,7 +21,7 @@ pub(super) fn router<S>(state: AdminState) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    Router::new()
+    let api = Router::new()
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
@@ -100,8 +100,11 @@ where
         .route(
             "/api/services/{service}/rate-limit/disable",
             post(rate_limits::disable_service),
-        )
-        .fallback(not_found)
+        );
+    // The dashboard's pages at the root, behind the same auth.
+    #[cfg(feature = "dashboard")]
+    let api = api.merge(super::dashboard::router(state.clone()));
+    api.fallback(not_found)
         .layer(from_fn_with_state(state.clone(), authenticate))
         .with_state(state)
 }

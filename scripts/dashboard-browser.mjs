@@ -1,0 +1,88 @@
+// The dashboard in a real browser (Debian's Chromium, driven by playwright-core): log in,
+// disable GET:/payments from the routes page, see the row change without a reload (SSE), in
+// the acting page and in a second browser context; GET /payments answers 503; screenshots of
+// the routes page under target/. Run by scripts/dashboard-browser, which starts the `basic`
+// example and passes its URL.
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+
+const base = process.argv[2];
+const shots = process.argv[3];
+assert.ok(base && shots, "usage: dashboard-browser.mjs <app url> <screenshot dir>");
+const dashboard = `${base}/waygate`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+});
+
+async function loggedIn(options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, ...options });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("response", (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`); });
+  await page.goto(dashboard);
+  assert.match(page.url(), /\/waygate\/login$/, "a page without a session goes to login");
+  await page.fill("input[name=username]", "admin");
+  await page.fill("input[name=password]", "wrong");
+  await page.click("button[type=submit]");
+  await page.waitForURL(/login\?error=/);
+  assert.ok((await page.textContent(".alert")).includes("Invalid credentials"));
+  await page.fill("input[name=username]", "admin");
+  await page.fill("input[name=password]", "secret");
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${dashboard}`);
+  await page.waitForSelector("#row-GET--payments");
+  await page.waitForSelector(".live.on", { timeout: 10000 }); // the SSE stream is open
+  // Anything that reloads the page drops this marker.
+  await page.evaluate(() => { window.__noReload = true; });
+  return { context, page, errors };
+}
+
+try {
+  const a = await loggedIn();
+  const b = await loggedIn();
+  const badge = "#row-GET--payments .badge";
+  assert.equal((await a.page.textContent(badge)).trim(), "maintenance");
+  assert.equal((await b.page.textContent(badge)).trim(), "maintenance");
+
+  // Disable from page A through the modal.
+  await a.page.click("#row-GET--payments button[data-open^='d-']");
+  const dialog = a.page.locator("dialog#d-GET--payments");
+  await dialog.waitFor({ state: "visible" });
+  await dialog.locator("input[name=reason]").fill("hotfix <b>now</b>");
+  await dialog.locator("button[type=submit]").click();
+
+  for (const [name, side] of [["acting page", a], ["second context", b]]) {
+    await side.page.waitForFunction(
+      (sel) => document.querySelector(sel)?.textContent.trim() === "disabled",
+      badge,
+      { timeout: 5000 },
+    );
+    assert.equal(await side.page.evaluate(() => window.__noReload), true, `${name}: no reload`);
+    const reason = await side.page.textContent("#row-GET--payments td.reason");
+    assert.equal(reason.trim(), "hotfix <b>now</b>", `${name}: the reason shows as text`);
+    assert.deepEqual(side.errors, [], `${name}: no script errors`);
+  }
+
+  const response = await fetch(`${base}/payments`);
+  assert.equal(response.status, 503, "GET /payments after disabling");
+  const body = await response.json();
+  assert.equal(body.error.code, "ROUTE_DISABLED");
+
+  await a.page.mouse.move(0, 0);
+  await a.page.waitForTimeout(1500); // let the row flash fade
+  await a.page.screenshot({ path: `${shots}/dashboard-routes.png`, fullPage: true });
+  const phone = await loggedIn({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+  await phone.page.screenshot({ path: `${shots}/dashboard-routes-phone.png`, fullPage: true });
+  const dark = await loggedIn({ colorScheme: "dark" });
+  await dark.page.screenshot({ path: `${shots}/dashboard-routes-dark.png`, fullPage: true });
+  console.log("dashboard browser test: ok");
+} finally {
+  await browser.close();
+}

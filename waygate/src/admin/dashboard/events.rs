@@ -1,0 +1,108 @@
+//! `GET events?service=`: live updates over SSE (upstream 5.10).
+//!
+//! For every route change the engine applies, `event: waygate:update:{slug}` with the
+//! route's re-rendered row as `data:` lines; global maintenance changes send
+//! `event: waygate:global` with the panel. A reload of everything, or a client too slow to
+//! keep up (the broadcast channel lagged), gets every row again. `: keepalive` comments
+//! every 15 s keep proxies from closing the stream.
+//!
+//! The page side is `static/waygate.js`: a tiny `EventSource` script (chosen over the htmx
+//! SSE extension, one file less to vendor, and it swaps rows by id whatever the row's
+//! markup) that listens for the update of each row shown and replaces that row.
+
+use super::super::extract::Params;
+use super::super::AdminState;
+use super::view::{slug, Global, GlobalFragment, Row, RowFragment};
+use crate::model::RouteState;
+use crate::EngineEvent;
+use askama::Template;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::IntoResponse;
+use futures_util::stream::{self, StreamExt};
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+/// How often a comment is sent when nothing changes.
+const KEEPALIVE: Duration = Duration::from_secs(15);
+
+/// `GET events?service=`.
+pub(super) async fn events(State(admin): State<AdminState>, params: Params) -> impl IntoResponse {
+    let service = params.get("service").map(str::to_owned);
+    let receiver = admin.engine.subscribe();
+    let updates = stream::unfold(
+        (admin, receiver, service),
+        |(admin, mut receiver, service)| async move {
+            let events = loop {
+                let events = match receiver.recv().await {
+                    Ok(EngineEvent::RouteChanged { key }) => admin
+                        .engine
+                        .state(&key)
+                        .into_iter()
+                        .filter_map(|state| row_event(&admin, &state, service.as_deref()))
+                        .collect(),
+                    Ok(EngineEvent::GlobalChanged) => global_event(&admin).into_iter().collect(),
+                    // Everything may have changed, or we missed changes: send every row.
+                    Ok(_) | Err(RecvError::Lagged(_)) => admin
+                        .engine
+                        .list_states()
+                        .iter()
+                        .filter_map(|state| row_event(&admin, state, service.as_deref()))
+                        .chain(global_event(&admin))
+                        .collect(),
+                    // The engine is gone: only keep-alives from now on.
+                    Err(RecvError::Closed) => std::future::pending().await,
+                };
+                if !Vec::is_empty(&events) {
+                    break events;
+                }
+            };
+            Some((
+                stream::iter(events.into_iter().map(Ok::<_, Infallible>)),
+                (admin, receiver, service),
+            ))
+        },
+    )
+    .flatten();
+    (
+        [
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Sse::new(updates).keep_alive(KeepAlive::new().interval(KEEPALIVE).text("keepalive")),
+    )
+}
+
+/// The update of one route's row, unless `service` filters it out.
+fn row_event(admin: &AdminState, state: &RouteState, service: Option<&str>) -> Option<Event> {
+    if service.is_some_and(|service| state.service.as_deref() != Some(service)) {
+        return None;
+    }
+    let slug = slug(state.key());
+    // An event name cannot span lines (no route key has a line break; be sure).
+    if slug.contains(['\n', '\r']) {
+        return None;
+    }
+    let html = RowFragment {
+        row: Row::new(state, admin.engine.now()),
+    }
+    .render()
+    .ok()?;
+    Some(
+        Event::default()
+            .event(format!("waygate:update:{slug}"))
+            .data(html.trim()),
+    )
+}
+
+/// The global maintenance panel.
+fn global_event(admin: &AdminState) -> Option<Event> {
+    let html = GlobalFragment {
+        global: Global::from(admin.engine.global_maintenance()),
+    }
+    .render()
+    .ok()?;
+    Some(Event::default().event("waygate:global").data(html.trim()))
+}

@@ -1,0 +1,333 @@
+//! What the templates show: plain view models built from engine data, and the askama
+//! templates (under `waygate/templates/`). Escaping stays on (the `.html` default): no
+//! user-supplied string is ever marked safe.
+
+use super::super::token::B64U;
+use super::context::Ctx;
+use crate::model::{AuditEntry, GlobalMaintenanceConfig, RouteState, RouteStatus};
+use crate::rate_limit::{RateLimitHit, RateLimitPolicy};
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+
+/// Renders a template into an HTML response (a template error is a `500`, logged without
+/// the data).
+pub(super) fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "dashboard template failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+/// The `{slug}` of a route key in element ids and SSE event names (the Python original's
+/// rule): leading `/` removed, `{` and `}` removed, each of `/ : . _` replaced by `-`; empty
+/// is `root`. `GET:/users/{id}` → `GET--users-id`.
+pub(super) fn slug(key: &str) -> String {
+    let slug: String = key
+        .strip_prefix('/')
+        .unwrap_or(key)
+        .chars()
+        .filter(|c| !matches!(c, '{' | '}'))
+        .map(|c| match c {
+            '/' | ':' | '.' | '_' => '-',
+            c => c,
+        })
+        .collect();
+    if slug.is_empty() {
+        "root".to_owned()
+    } else {
+        slug
+    }
+}
+
+/// A route key as a URL segment: unpadded base64url, as in the API.
+pub(super) fn path_key(key: &str) -> String {
+    B64U.encode(key)
+}
+
+/// `2026-05-01 12:00 UTC`.
+fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// One row of the routes table.
+#[derive(Debug, Clone)]
+pub(super) struct Row {
+    pub(super) key: String,
+    pub(super) slug: String,
+    pub(super) path_key: String,
+    pub(super) method: String,
+    pub(super) path: String,
+    pub(super) service: String,
+    /// The badge's CSS class: the effective status, or `scheduled`.
+    pub(super) status: &'static str,
+    /// The badge's text.
+    pub(super) label: &'static str,
+    pub(super) reason: String,
+    /// The maintenance window, as text; empty without one.
+    pub(super) window: String,
+    /// The allowed environments, comma-separated.
+    pub(super) envs: String,
+    pub(super) force_active: bool,
+}
+
+impl Row {
+    /// The row of `state` as requests see it at `now`.
+    pub(super) fn new(state: &RouteState, now: DateTime<Utc>) -> Self {
+        let key = state.key();
+        // `METHOD:/path`, `service:METHOD:/path`, or a bare path (every method).
+        let (method, path) = match key.find(":/") {
+            Some(at) => {
+                let head = &key[..at];
+                let method = head.rsplit(':').next().unwrap_or(head);
+                (method.to_owned(), key[at + 1..].to_owned())
+            }
+            None => ("ALL".to_owned(), key.to_owned()),
+        };
+        let effective = state.effective_status(now);
+        let (status, label) = match effective {
+            RouteStatus::Active if state.status == RouteStatus::Maintenance => {
+                match &state.window {
+                    Some(window) if window.start > now => ("scheduled", "scheduled"),
+                    _ => ("active", "active"),
+                }
+            }
+            RouteStatus::Active => ("active", "active"),
+            RouteStatus::Maintenance => ("maintenance", "maintenance"),
+            RouteStatus::Disabled => ("disabled", "disabled"),
+            RouteStatus::EnvGated => ("env_gated", "env gated"),
+            RouteStatus::Deprecated => ("deprecated", "deprecated"),
+        };
+        Self {
+            key: key.to_owned(),
+            slug: slug(key),
+            path_key: path_key(key),
+            method,
+            path,
+            service: state.service.clone().unwrap_or_default(),
+            status,
+            label,
+            reason: state.reason.clone(),
+            window: state
+                .window
+                .as_ref()
+                .map(|w| format!("{} → {}", when(w.start), when(w.end)))
+                .unwrap_or_default(),
+            envs: state.allowed_envs.join(", "),
+            force_active: state.force_active,
+        }
+    }
+}
+
+/// The global maintenance panel's data.
+#[derive(Debug, Clone)]
+pub(super) struct Global {
+    pub(super) enabled: bool,
+    pub(super) reason: String,
+    /// One exempt path a line.
+    pub(super) exempt_paths: String,
+    pub(super) include_force_active: bool,
+}
+
+impl From<GlobalMaintenanceConfig> for Global {
+    fn from(config: GlobalMaintenanceConfig) -> Self {
+        Self {
+            enabled: config.enabled,
+            reason: config.reason,
+            exempt_paths: config.exempt_paths.join("\n"),
+            include_force_active: config.include_force_active,
+        }
+    }
+}
+
+/// One audit entry.
+#[derive(Debug, Clone)]
+pub(super) struct AuditRow {
+    pub(super) time: String,
+    pub(super) path: String,
+    pub(super) action: String,
+    pub(super) actor: String,
+    pub(super) platform: String,
+    pub(super) change: String,
+    pub(super) reason: String,
+}
+
+impl From<AuditEntry> for AuditRow {
+    fn from(entry: AuditEntry) -> Self {
+        let status = |s: Option<RouteStatus>| s.map_or("–", RouteStatus::as_str);
+        let change = match (entry.previous_status, entry.new_status) {
+            (None, None) => String::new(),
+            (previous, new) => format!("{} → {}", status(previous), status(new)),
+        };
+        Self {
+            time: entry.timestamp.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            path: entry.path,
+            action: entry.action,
+            actor: entry.actor,
+            platform: entry.platform,
+            change,
+            reason: entry.reason,
+        }
+    }
+}
+
+/// One per-route rate-limit policy.
+#[derive(Debug, Clone)]
+pub(super) struct PolicyRow {
+    pub(super) path: String,
+    pub(super) method: String,
+    pub(super) limit: String,
+    pub(super) algorithm: &'static str,
+    pub(super) key_strategy: &'static str,
+    pub(super) burst: u32,
+    /// `METHOD:/path`, base64url: the actions' URL segment.
+    pub(super) path_key: String,
+    pub(super) slug: String,
+}
+
+impl From<RateLimitPolicy> for PolicyRow {
+    fn from(policy: RateLimitPolicy) -> Self {
+        let key = format!("{}:{}", policy.method, policy.path);
+        Self {
+            path_key: path_key(&key),
+            slug: slug(&key),
+            algorithm: policy.algorithm.as_str(),
+            key_strategy: policy.key_strategy.as_str(),
+            burst: policy.burst,
+            path: policy.path,
+            method: policy.method,
+            limit: policy.limit,
+        }
+    }
+}
+
+/// One blocked request.
+#[derive(Debug, Clone)]
+pub(super) struct HitRow {
+    pub(super) time: String,
+    pub(super) method: String,
+    pub(super) path: String,
+    pub(super) key: String,
+    pub(super) limit: String,
+    pub(super) reset_at: String,
+}
+
+impl From<RateLimitHit> for HitRow {
+    fn from(hit: RateLimitHit) -> Self {
+        Self {
+            time: hit.timestamp.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            method: hit.method,
+            path: hit.path,
+            key: hit.key,
+            limit: hit.limit,
+            reset_at: hit.reset_at.format("%H:%M:%S UTC").to_string(),
+        }
+    }
+}
+
+/// The algorithms and key strategies the policy forms offer.
+pub(super) const ALGORITHMS: &[&str] = &[
+    "sliding_window",
+    "fixed_window",
+    "moving_window",
+    "token_bucket",
+];
+pub(super) const KEY_STRATEGIES: &[&str] = &["ip", "user", "api_key", "global"];
+
+/// `GET login`.
+#[derive(Template)]
+#[template(path = "login.html")]
+pub(super) struct LoginPage {
+    pub(super) ctx: Ctx,
+    pub(super) error: Option<String>,
+}
+
+/// `GET /`.
+#[derive(Template)]
+#[template(path = "routes.html")]
+pub(super) struct RoutesPage {
+    pub(super) ctx: Ctx,
+    pub(super) rows: Vec<Row>,
+    pub(super) global: Global,
+    pub(super) services: Vec<String>,
+    pub(super) service: String,
+    pub(super) page: usize,
+    pub(super) pages: usize,
+    pub(super) total: usize,
+    pub(super) env: String,
+}
+
+/// One route's row: what actions and SSE updates answer.
+#[derive(Template)]
+#[template(path = "row.html")]
+pub(super) struct RowFragment {
+    pub(super) row: Row,
+}
+
+/// The global maintenance panel.
+#[derive(Template)]
+#[template(path = "global.html")]
+pub(super) struct GlobalFragment {
+    pub(super) global: Global,
+}
+
+/// `GET audit`.
+#[derive(Template)]
+#[template(path = "audit.html")]
+pub(super) struct AuditPage {
+    pub(super) ctx: Ctx,
+    pub(super) entries: Vec<AuditRow>,
+}
+
+/// `GET rate-limits`.
+#[derive(Template)]
+#[template(path = "rate_limits.html")]
+pub(super) struct RateLimitsPage {
+    pub(super) ctx: Ctx,
+    pub(super) policies: Vec<PolicyRow>,
+    pub(super) error: String,
+}
+
+/// The policies table: what the rate-limit actions answer.
+#[derive(Template)]
+#[template(path = "rl_table.html")]
+pub(super) struct PoliciesFragment {
+    pub(super) policies: Vec<PolicyRow>,
+    pub(super) error: String,
+}
+
+/// `GET blocked`.
+#[derive(Template)]
+#[template(path = "blocked.html")]
+pub(super) struct BlockedPage {
+    pub(super) ctx: Ctx,
+    pub(super) hits: Vec<HitRow>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("GET:/users/{id}"), "GET--users-id");
+        assert_eq!(slug("GET:/payments"), "GET--payments");
+        assert_eq!(slug("/health"), "health");
+        assert_eq!(slug("/"), "root");
+        assert_eq!(slug("svc:POST:/a_b.json"), "svc-POST--a-b-json");
+    }
+
+    #[test]
+    fn rows_split_keys() {
+        let now = Utc::now();
+        let row = Row::new(&RouteState::active("svc:GET:/a"), now);
+        assert_eq!((row.method.as_str(), row.path.as_str()), ("GET", "/a"));
+        let row = Row::new(&RouteState::active("/b"), now);
+        assert_eq!((row.method.as_str(), row.path.as_str()), ("ALL", "/b"));
+    }
+}
