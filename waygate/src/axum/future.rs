@@ -22,7 +22,9 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<F> {
-        Inner { #[pin] future: F, deprecated: Option<Arc<Rule>>, limits: Option<LimitHeaders> },
+        // Boxed: a rate-limited response allocates its header values anyway, and a small future
+        // keeps every other request cheap to move.
+        Inner { #[pin] future: F, deprecated: Option<Arc<Rule>>, limits: Option<Box<LimitHeaders>> },
         Ready { response: Option<Response> },
         Factory { future: BoxResponseFuture },
     }
@@ -43,7 +45,7 @@ impl<F> ResponseFuture<F> {
             kind: Kind::Inner {
                 future,
                 deprecated,
-                limits,
+                limits: limits.map(Box::new),
             },
         }
     }
