@@ -23,7 +23,7 @@ use proc_macro::TokenStream;
 
 /// Declares an axum handler's HTTP method and path, and registers the route with waygate.
 ///
-/// ```ignore
+/// ```
 /// use axum::{extract::Path, Router};
 /// use waygate::prelude::*;
 ///
@@ -56,7 +56,7 @@ pub fn route(args: TokenStream, input: TokenStream) -> TokenStream {
 
 /// Starts the route in maintenance: requests get `503 MAINTENANCE_MODE` (or your response).
 ///
-/// ```ignore
+/// ```
 /// use waygate::prelude::*;
 ///
 /// #[route(GET, "/payments")]
@@ -90,7 +90,7 @@ pub fn maintenance(args: TokenStream, input: TokenStream) -> TokenStream {
 
 /// Starts the route disabled: requests get `503 ROUTE_DISABLED` (or your response).
 ///
-/// ```ignore
+/// ```
 /// use waygate::prelude::*;
 ///
 /// #[route(POST, "/v1/orders")]
@@ -115,7 +115,7 @@ pub fn disabled(args: TokenStream, input: TokenStream) -> TokenStream {
 /// Serves the route only in the listed environments; elsewhere it answers `404`, as if it
 /// did not exist (or your response).
 ///
-/// ```ignore
+/// ```
 /// use waygate::prelude::*;
 ///
 /// #[route(GET, "/debug/state")]
@@ -134,7 +134,7 @@ pub fn env_only(args: TokenStream, input: TokenStream) -> TokenStream {
 /// Exempts the route from every waygate check, including global maintenance; the route cannot
 /// be changed at runtime. For health checks and the like.
 ///
-/// ```ignore
+/// ```
 /// use waygate::prelude::*;
 ///
 /// #[route(GET, "/health")]
@@ -152,7 +152,7 @@ pub fn force_active(args: TokenStream, input: TokenStream) -> TokenStream {
 /// Marks the route deprecated: it keeps serving, and responses carry `Deprecation`, `Sunset`
 /// and `Link: <..>; rel="successor-version"` headers.
 ///
-/// ```ignore
+/// ```
 /// use waygate::prelude::*;
 ///
 /// #[route(GET, "/v1/users")]
@@ -176,7 +176,7 @@ pub fn deprecated_route(args: TokenStream, input: TokenStream) -> TokenStream {
 /// Limits how often the route may be called; over the limit, requests get `429` (or your
 /// response).
 ///
-/// ```ignore
+/// ```
 /// use waygate::prelude::*;
 ///
 /// #[route(GET, "/search")]
