@@ -129,6 +129,35 @@ mod suite {
         assert_eq!(fx.backend.list_states().await.unwrap(), Vec::new());
     }
 
+    pub(super) async fn list_states_with_prefix(fx: &Fixture) {
+        let b = &*fx.backend;
+        for key in [
+            "/api/a",
+            "/api/b",
+            "/apix",
+            "/other",
+            "__waygate:rl:GET:/x__",
+        ] {
+            b.set_state(&state(key, RouteStatus::Active)).await.unwrap();
+        }
+        let mut keys: Vec<String> = b
+            .list_states_with_prefix("/api/")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.path)
+            .collect();
+        keys.sort();
+        assert_eq!(keys, ["/api/a", "/api/b"]);
+        let records = b.list_states_with_prefix("__waygate:").await.unwrap();
+        assert_eq!(records.len(), 1);
+        assert!(b
+            .list_states_with_prefix("/nothing")
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
     pub(super) async fn list_states(fx: &Fixture) {
         let b = &*fx.backend;
         b.set_state(&state("/api/a", RouteStatus::Active))
@@ -289,6 +318,7 @@ macro_rules! conformance {
                 delete_missing_state_is_a_no_op,
                 list_states_empty,
                 list_states,
+                list_states_with_prefix,
                 write_and_read_audit,
                 audit_log_is_newest_first,
                 audit_log_filters_by_exact_path,

@@ -2,6 +2,7 @@ use super::{select_audit, Backend, BackendError, AUDIT_CAPACITY};
 use crate::model::{AuditEntry, AuditQuery, RouteState};
 use async_trait::async_trait;
 use std::collections::{BTreeMap, VecDeque};
+use std::ops::Bound;
 use std::sync::Mutex;
 use tokio::sync::watch;
 
@@ -68,6 +69,16 @@ impl Backend for MemoryBackend {
 
     async fn list_states(&self) -> Result<Vec<RouteState>, BackendError> {
         Ok(self.data().states.values().cloned().collect())
+    }
+
+    async fn list_states_with_prefix(&self, prefix: &str) -> Result<Vec<RouteState>, BackendError> {
+        let data = self.data();
+        Ok(data
+            .states
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(_, state)| state.clone())
+            .collect())
     }
 
     async fn write_audit(&self, entry: &AuditEntry) -> Result<(), BackendError> {

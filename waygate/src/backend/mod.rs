@@ -89,16 +89,23 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
         self.set_state(&state).await
     }
 
+    /// The stored states whose key starts with `prefix` (waygate's own records). The default
+    /// filters [`list_states`](Self::list_states); override it when the store can look a
+    /// prefix up directly.
+    async fn list_states_with_prefix(&self, prefix: &str) -> Result<Vec<RouteState>, BackendError> {
+        let mut states = self.list_states().await?;
+        states.retain(|s| s.path.starts_with(prefix));
+        Ok(states)
+    }
+
     /// Per-route rate-limit policies (stored as `__waygate:rl:{METHOD}:{path}__` sentinels by
     /// default).
     async fn rate_limit_policies(&self) -> Result<Vec<RateLimitPolicy>, BackendError> {
-        let mut policies = Vec::new();
-        for state in self.list_states().await? {
-            if state.path.starts_with(ROUTE_RL_PREFIX) {
-                policies.push(decode_sentinel(&state)?);
-            }
-        }
-        Ok(policies)
+        self.list_states_with_prefix(ROUTE_RL_PREFIX)
+            .await?
+            .iter()
+            .map(decode_sentinel)
+            .collect()
     }
 
     /// Stores a per-route rate-limit policy, replacing the route's previous one.
@@ -141,7 +148,7 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
         &self,
     ) -> Result<Vec<(String, GlobalRateLimitPolicy)>, BackendError> {
         let mut policies = Vec::new();
-        for state in self.list_states().await? {
+        for state in self.list_states_with_prefix(SERVICE_RL_PREFIX).await? {
             if let Some(service) = state
                 .path
                 .strip_prefix(SERVICE_RL_PREFIX)
