@@ -165,6 +165,10 @@ impl Engine {
         let global = self.inner.backend.global_config().await?;
         let policies = self.stored_policies().await?;
         let mut view = self.view();
+        if view.is_current(&states, &global, &policies) {
+            // Nothing changed: typically this engine's own write, echoed by the backend.
+            return Ok(());
+        }
         view.replace_states(states);
         view.global = global;
         view.apply_policies(policies);

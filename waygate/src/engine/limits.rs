@@ -616,7 +616,7 @@ impl Engine {
 }
 
 /// The policies a backend holds.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct StoredPolicies {
     routes: Vec<RateLimitPolicy>,
     global: Option<GlobalRateLimitPolicy>,
@@ -626,6 +626,7 @@ pub(super) struct StoredPolicies {
 impl super::view::View {
     /// Puts stored policies over the declared ones (stored wins).
     pub(super) fn apply_policies(&mut self, stored: StoredPolicies) {
+        self.loaded_policies = Some(stored.clone());
         let metas = self.metas.clone();
         self.limits
             .apply_stored(&metas, stored.routes, stored.global, stored.services);

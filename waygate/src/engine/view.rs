@@ -1,7 +1,7 @@
 //! The engine's picture of the backend, plus the declared routes, from which snapshots are
 //! built.
 
-use super::limits::Limits;
+use super::limits::{Limits, StoredPolicies};
 use super::services::Records;
 use crate::backend::SENTINEL_PREFIX;
 use crate::model::{GlobalMaintenanceConfig, MaintenanceWindow, RouteState, RouteStatus};
@@ -24,6 +24,10 @@ pub(super) struct View {
     pub(super) limits: Limits,
     /// Service maintenance and token revocations.
     pub(super) records: Records,
+    /// waygate's own records as last loaded, to tell a real change from an echo.
+    loaded_sentinels: Vec<RouteState>,
+    /// The stored policies as last loaded.
+    pub(super) loaded_policies: Option<StoredPolicies>,
     pub(super) generation: u64,
 }
 
@@ -67,8 +71,31 @@ impl View {
         all
     }
 
+    /// Whether freshly loaded data is what the view already holds.
+    pub(super) fn is_current(
+        &self,
+        states: &[RouteState],
+        global: &GlobalMaintenanceConfig,
+        policies: &StoredPolicies,
+    ) -> bool {
+        let (sentinels, routes): (Vec<&RouteState>, Vec<&RouteState>) = states
+            .iter()
+            .partition(|s| s.path.starts_with(SENTINEL_PREFIX));
+        self.global == *global
+            && self.loaded_policies.as_ref() == Some(policies)
+            && sentinels.len() == self.loaded_sentinels.len()
+            && sentinels.iter().all(|s| self.loaded_sentinels.contains(s))
+            && routes.len() == self.states.len()
+            && routes.iter().all(|s| self.states.get(&s.path) == Some(*s))
+    }
+
     pub(super) fn replace_states(&mut self, states: Vec<RouteState>) {
         self.records = Records::from_states(&states);
+        self.loaded_sentinels = states
+            .iter()
+            .filter(|s| s.path.starts_with(SENTINEL_PREFIX))
+            .cloned()
+            .collect();
         self.states = states
             .into_iter()
             .filter(|s| !s.path.starts_with(SENTINEL_PREFIX))
