@@ -122,16 +122,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The layer goes on after the routes, so that it sees which route each request matched;
     // it lets requests under `/waygate` through untouched.
-    let app = Router::new()
-        .merge(routes![
-            health,
-            get_payments,
-            debug,
-            old_endpoint,
-            v1_users,
-            v2_users
-        ])
-        .nest("/waygate", admin.into_router())
+    let app = admin
+        .nest_in(
+            Router::new().merge(routes![
+                health,
+                get_payments,
+                debug,
+                old_endpoint,
+                v1_users,
+                v2_users
+            ]),
+            "/waygate",
+        )
         .layer(WaygateLayer::new(engine.clone()))
         .with_state(engine.clone());
 

@@ -339,25 +339,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Layers run outside-in from the last one added: `demo_auth` first, so that the
     // `Identity` is in place when `WaygateLayer` applies the limits. Both go on after the
     // routes, so that they see which route each request matched.
-    let app = Router::new()
-        .merge(routes![
-            list_posts,
-            fixed_window_route,
-            sliding_window_route,
-            moving_window_route,
-            burst_route,
-            get_current_user,
-            get_user_strict,
-            get_user_fallback,
-            get_data,
-            search,
-            get_reports,
-            internal_metrics,
-            checkout,
-            list_posts_custom,
-            health
-        ])
-        .nest("/waygate", admin.into_router())
+    let app = admin
+        .nest_in(
+            Router::new().merge(routes![
+                list_posts,
+                fixed_window_route,
+                sliding_window_route,
+                moving_window_route,
+                burst_route,
+                get_current_user,
+                get_user_strict,
+                get_user_fallback,
+                get_data,
+                search,
+                get_reports,
+                internal_metrics,
+                checkout,
+                list_posts_custom,
+                health
+            ]),
+            "/waygate",
+        )
         .layer(WaygateLayer::new(engine.clone()))
         .layer(middleware::from_fn(demo_auth));
 

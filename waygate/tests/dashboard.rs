@@ -537,3 +537,24 @@ async fn events_stream_the_changed_row() {
         .skip(1)
         .all(|l| l.starts_with("data:")));
 }
+
+#[tokio::test]
+async fn nest_in_redirects_the_trailing_slash_to_the_dashboard() {
+    use tower::ServiceExt;
+    let app: axum::Router = waygate::admin::WaygateAdmin::new(waygate::Engine::new())
+        .nest_in(axum::Router::new(), "/waygate/");
+    let request = |uri: &str| {
+        http::Request::get(uri)
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let response = app.clone().oneshot(request("/waygate/")).await.unwrap();
+    assert_eq!(response.status(), http::StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(response.headers()["location"], "/waygate");
+    let response = app.oneshot(request("/waygate")).await.unwrap();
+    assert_eq!(
+        response.status(),
+        http::StatusCode::OK,
+        "open mode: the routes page"
+    );
+}

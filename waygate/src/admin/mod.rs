@@ -151,6 +151,32 @@ impl WaygateAdmin {
         self
     }
 
+    /// Nests the admin in `app` at `path` (e.g. `/waygate`), and makes `{path}/` redirect to
+    /// it: axum's `nest` serves the dashboard at `/waygate` only, while the address people
+    /// type (and the Python original printed) is `/waygate/`.
+    ///
+    /// ```
+    /// use waygate::admin::{Auth, WaygateAdmin};
+    /// use waygate::Engine;
+    ///
+    /// let engine = Engine::new();
+    /// let app: axum::Router = WaygateAdmin::new(engine)
+    ///     .auth(Auth::single("admin", "secret"))
+    ///     .nest_in(axum::Router::new(), "/waygate");
+    /// ```
+    pub fn nest_in<S>(self, app: Router<S>, path: &str) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let path = path.trim_end_matches('/').to_owned();
+        let slashed = format!("{path}/");
+        let target = path.clone();
+        app.nest(&path, self.into_router()).route(
+            &slashed,
+            axum::routing::any(move || async move { axum::response::Redirect::permanent(&target) }),
+        )
+    }
+
     /// The router serving the API under `api/`, for any app state `S`: nest it where the
     /// CLI's server URL points (`app.nest("/waygate", admin.into_router())`).
     ///
