@@ -50,12 +50,14 @@
 //! status and actions, global maintenance, audit log, rate limits, blocked requests, updated
 //! live.
 
+mod support;
+use support::{init_tracing, port, shutdown_signal};
+
 use axum::extract::State;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::io::Write;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 use waygate::admin::{Auth, WaygateAdmin};
 use waygate::prelude::*;
 
@@ -102,10 +104,7 @@ async fn v2_users() -> Json<Value> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    init_tracing();
 
     let mut engine = Engine::builder();
     if let Ok(env) = std::env::var("APP_ENV") {
@@ -145,37 +144,4 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     engine.shutdown().await;
     Ok(())
-}
-
-/// `PORT`, or 8000.
-fn port() -> Result<u16, String> {
-    match std::env::var("PORT") {
-        Ok(port) => port
-            .parse()
-            .map_err(|error| format!("PORT={port:?} is not a port number: {error}")),
-        Err(_) => Ok(8000),
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        tokio::signal::ctrl_c()
-            .await
-            .expect("failed to listen for Ctrl-C");
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("failed to listen for SIGTERM")
-            .recv()
-            .await;
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

@@ -90,6 +90,9 @@
 //! `engine.rate_limit_hits(..)`. The dashboard's rate-limit tabs and the OpenAPI docs at
 //! `/docs` are not ported yet.
 
+mod support;
+use support::{init_tracing, port, shutdown_signal};
+
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{self, Next};
@@ -99,7 +102,6 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 use waygate::admin::{Auth, WaygateAdmin};
 use waygate::prelude::*;
 use waygate::rate_limit::IpNetList;
@@ -317,10 +319,7 @@ fn identity_from(headers: &HeaderMap) -> Option<Identity> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    init_tracing();
 
     let mut engine = Engine::builder();
     if let Ok(env) = std::env::var("APP_ENV") {
@@ -386,37 +385,4 @@ fn trusted_proxies() -> Result<Option<IpNetList>, String> {
     IpNetList::parse(entries)
         .map(Some)
         .map_err(|error| format!("TRUSTED_PROXIES={list:?}: {error}"))
-}
-
-/// `PORT`, or 8000.
-fn port() -> Result<u16, String> {
-    match std::env::var("PORT") {
-        Ok(port) => port
-            .parse()
-            .map_err(|error| format!("PORT={port:?} is not a port number: {error}")),
-        Err(_) => Ok(8000),
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        tokio::signal::ctrl_c()
-            .await
-            .expect("failed to listen for Ctrl-C");
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("failed to listen for SIGTERM")
-            .recv()
-            .await;
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

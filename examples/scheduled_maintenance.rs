@@ -45,6 +45,9 @@
 //!
 //! Not yet ported: the original's admin dashboard and REST API under `/waygate` (admin / secret).
 
+mod support;
+use support::{init_tracing, port, shutdown_signal};
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -53,7 +56,6 @@ use chrono::TimeDelta;
 use serde_json::{json, Value};
 use std::io::Write;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 use waygate::prelude::*;
 use waygate::{EngineError, MaintenanceWindow};
 
@@ -145,10 +147,7 @@ impl IntoResponse for AppError {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    init_tracing();
 
     let mut engine = Engine::builder();
     if let Ok(env) = std::env::var("APP_ENV") {
@@ -193,37 +192,4 @@ fn seconds_from_env(name: &str, default: u32) -> Result<TimeDelta, String> {
         Err(_) => default,
     };
     Ok(TimeDelta::seconds(seconds.into()))
-}
-
-/// `PORT`, or 8000.
-fn port() -> Result<u16, String> {
-    match std::env::var("PORT") {
-        Ok(port) => port
-            .parse()
-            .map_err(|error| format!("PORT={port:?} is not a port number: {error}")),
-        Err(_) => Ok(8000),
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        tokio::signal::ctrl_c()
-            .await
-            .expect("failed to listen for Ctrl-C");
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("failed to listen for SIGTERM")
-            .recv()
-            .await;
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }
