@@ -828,11 +828,15 @@ pub(super) mod tests {
 
     #[test]
     fn a_flood_of_distinct_keys_stays_bounded_without_explicit_eviction() {
+        // 200 new keys every 10 ms: about 20,000 alive (40,000 for sliding windows) at any time,
+        // 800,000 in all. Sweeps run when a shard's table would grow, and the hasher is seeded
+        // at random, so how many expired keys linger varies from run to run (up to ~130,000
+        // observed); it is bounded by the tables' capacity — at most 64 shards × 3,584 slots
+        // for the sliding window's 40,000 live keys — not by the number of keys seen.
+        const BOUND: usize = 64 * 3_584;
         for algorithm in ALL {
             let (store, t0) = store(algorithm, "1/second", 0);
-            // 200 new keys every 10 ms: about 20,000 alive (40,000 for sliding windows) at
-            // any time, 200,000 in all.
-            for step in 0..1_000u32 {
+            for step in 0..4_000u32 {
                 let now = t0 + Duration::from_millis(u64::from(step) * 10);
                 for i in 0..200u32 {
                     let n = step * 200 + i;
@@ -840,7 +844,10 @@ pub(super) mod tests {
                 }
             }
             let tracked = store.len();
-            assert!(tracked < 100_000, "{algorithm:?}: {tracked} keys tracked");
+            assert!(
+                tracked <= BOUND,
+                "{algorithm:?}: {tracked} of 800,000 keys tracked"
+            );
         }
     }
 
