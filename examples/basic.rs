@@ -51,7 +51,7 @@
 //! live.
 
 mod support;
-use support::{init_tracing, port, shutdown_signal};
+use support::{engine_builder, init_tracing, port, shutdown_signal};
 
 use axum::extract::State;
 use axum::{Json, Router};
@@ -106,10 +106,7 @@ async fn v2_users() -> Json<Value> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_tracing();
 
-    let mut engine = Engine::builder();
-    if let Ok(env) = std::env::var("APP_ENV") {
-        engine = engine.env(env);
-    }
+    let engine = engine_builder();
     let engine = engine.build_from_env()?;
     engine.start().await?;
     tracing::info!(env = engine.current_env(), "waygate engine started");

@@ -38,7 +38,7 @@
 //! Not yet ported: the original's admin dashboard and REST API under `/waygate` (admin / secret).
 
 mod support;
-use support::{init_tracing, port, shutdown_signal};
+use support::{engine_builder, init_tracing, port, shutdown_signal};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -127,10 +127,7 @@ impl IntoResponse for AppError {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_tracing();
 
-    let mut engine = Engine::builder();
-    if let Ok(env) = std::env::var("APP_ENV") {
-        engine = engine.env(env);
-    }
+    let engine = engine_builder();
     let engine = engine.build_from_env()?;
     engine.start().await?;
     tracing::info!(env = engine.current_env(), "waygate engine started");

@@ -91,7 +91,7 @@
 //! `/docs` are not ported yet.
 
 mod support;
-use support::{init_tracing, port, shutdown_signal};
+use support::{engine_builder, init_tracing, port, shutdown_signal};
 
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -321,10 +321,7 @@ fn identity_from(headers: &HeaderMap) -> Option<Identity> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_tracing();
 
-    let mut engine = Engine::builder();
-    if let Ok(env) = std::env::var("APP_ENV") {
-        engine = engine.env(env);
-    }
+    let mut engine = engine_builder();
     if let Some(proxies) = trusted_proxies()? {
         engine = engine.trusted_proxies(proxies);
     }

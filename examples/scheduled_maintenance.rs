@@ -46,7 +46,7 @@
 //! Not yet ported: the original's admin dashboard and REST API under `/waygate` (admin / secret).
 
 mod support;
-use support::{init_tracing, port, shutdown_signal};
+use support::{engine_builder, init_tracing, port, shutdown_signal};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -149,10 +149,7 @@ impl IntoResponse for AppError {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_tracing();
 
-    let mut engine = Engine::builder();
-    if let Ok(env) = std::env::var("APP_ENV") {
-        engine = engine.env(env);
-    }
+    let engine = engine_builder();
     let engine = engine.build_from_env()?;
     // Besides loading state, `start` arms the timers of maintenance windows.
     engine.start().await?;

@@ -2,6 +2,7 @@
 //! (Each example includes this module with `mod support;`.)
 
 use tracing_subscriber::EnvFilter;
+use waygate::{Engine, EngineBuilder};
 
 /// Logs to stderr, at `RUST_LOG` or `info`.
 pub(crate) fn init_tracing() {
@@ -9,6 +10,16 @@ pub(crate) fn init_tracing() {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
+}
+
+/// An engine builder whose env is `APP_ENV` when set (as the reference examples read it);
+/// otherwise `build_from_env` takes `WAYGATE_ENV`, the `.waygate` file, or `dev`.
+pub(crate) fn engine_builder() -> EngineBuilder {
+    let builder = Engine::builder();
+    match std::env::var("APP_ENV") {
+        Ok(env) => builder.env(env),
+        Err(_) => builder,
+    }
 }
 
 /// `PORT`, or 8000.

@@ -97,13 +97,7 @@ pub(super) async fn add(
         method => method.to_ascii_uppercase(),
     };
     let key = route_key(engine, &method, form.path.trim());
-    let result = match change(&form) {
-        Ok(change) => engine
-            .set_rate_limit_policy(&key, form.limit.trim(), change, ctx.actor)
-            .await
-            .map(drop),
-        Err(error) => Err(error),
-    };
+    let result = save(engine, &key, &form, ctx).await;
     table(engine, result.err())
 }
 
@@ -117,14 +111,17 @@ pub(super) async fn edit(
 ) -> Response {
     let engine = &admin.engine;
     let key = policy_key(engine, &key);
-    let result = match change(&form) {
-        Ok(change) => engine
-            .set_rate_limit_policy(&key, form.limit.trim(), change, ctx.actor)
-            .await
-            .map(drop),
-        Err(error) => Err(error),
-    };
+    let result = save(engine, &key, &form, ctx).await;
     table(engine, result.err())
+}
+
+/// Sets the policy of `key` from the form's fields.
+async fn save(engine: &Engine, key: &str, form: &PolicyForm, ctx: Ctx) -> Result<(), EngineError> {
+    let change = change(form)?;
+    engine
+        .set_rate_limit_policy(key, form.limit.trim(), change, ctx.actor)
+        .await
+        .map(drop)
 }
 
 /// `POST rl/reset/{path_key}` (key `METHOD:/path`): clears the policy's counters.
