@@ -302,6 +302,32 @@ mod suite {
             .unwrap();
         assert_eq!(seen.status, RouteStatus::Disabled);
     }
+
+    /// Of many claims of one job through both writers, exactly one wins; other jobs are
+    /// claimed independently, and a lapsed claim can be taken again.
+    pub(super) async fn claim_once_has_one_winner(fx: &Fixture) {
+        let ttl = Duration::from_secs(60);
+        let mut claims = Vec::new();
+        for n in 0..10 {
+            let backend = if n % 2 == 0 { &fx.backend } else { &fx.other };
+            let backend = Arc::clone(backend);
+            claims.push(tokio::spawn(async move {
+                backend.claim_once("webhook:42", ttl).await.unwrap()
+            }));
+        }
+        let mut winners = 0;
+        for claim in claims {
+            winners += usize::from(claim.await.unwrap());
+        }
+        assert_eq!(winners, 1, "one claim of the same job wins");
+        assert!(fx.other.claim_once("webhook:43", ttl).await.unwrap());
+
+        let short = Duration::from_millis(20);
+        assert!(fx.backend.claim_once("webhook:44", short).await.unwrap());
+        assert!(!fx.other.claim_once("webhook:44", short).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert!(fx.other.claim_once("webhook:44", short).await.unwrap());
+    }
 }
 
 /// Runs every check of [`suite`] against the fixture `$make` builds, in a module `$name`.
@@ -327,6 +353,7 @@ macro_rules! conformance {
                 global_config_defaults_to_off,
                 global_config_round_trips_through_the_sentinel,
                 watch_reports_other_writers,
+                claim_once_has_one_winner,
             );
         }
     };

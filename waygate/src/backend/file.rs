@@ -344,6 +344,22 @@ impl Backend for FileBackend {
             .await)
     }
 
+    /// Claims `id` with a file created exclusively in `<state file>.claims/`, so exactly one
+    /// process sharing the state file wins; a claim whose `ttl` has passed is taken over.
+    async fn claim_once(&self, id: &str, ttl: Duration) -> Result<bool, BackendError> {
+        let mut dir = self.shared.path.clone().into_os_string();
+        dir.push(".claims");
+        let dir = PathBuf::from(dir);
+        let file = dir.join(claim_name(id));
+        blocking(move || claim_file(&file, ttl))
+            .await?
+            .map_err(|source| BackendError::Io {
+                action: "claim a job in",
+                path: dir,
+                source,
+            })
+    }
+
     /// Moves when another writer changed the file (never on this instance's own writes).
     fn watch(&self) -> Option<watch::Receiver<u64>> {
         Some(self.shared.changes.subscribe())
@@ -394,6 +410,50 @@ impl fmt::Debug for FileBackend {
             .field("corrupt", &cache.corrupt)
             .finish_non_exhaustive()
     }
+}
+
+/// The claim file's name for `id`: its FNV-1a hash, the same in every process and release
+/// (unlike std's hasher), so processes built apart still meet on one file.
+fn claim_name(id: &str) -> String {
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
+}
+
+/// Creates `file` exclusively, holding the time its claim lapses; `false` when another
+/// claim holds it and has not lapsed. A lapsed claim is removed and claimed afresh.
+fn claim_file(file: &Path, ttl: Duration) -> io::Result<bool> {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    if let Some(dir) = file.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    for _ in 0..2 {
+        match OpenOptions::new().write(true).create_new(true).open(file) {
+            Ok(mut claimed) => {
+                write!(claimed, "{}", (now + ttl).as_millis())?;
+                return Ok(true);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let lapses = fs::read_to_string(file)
+                    .ok()
+                    .and_then(|text| text.trim().parse::<u128>().ok());
+                // A claim being written (no content yet) still holds.
+                if lapses.is_none_or(|at| at > now.as_millis()) {
+                    return Ok(false);
+                }
+                match fs::remove_file(file) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
 }
 
 fn corrupt(path: &Path, message: String) -> BackendError {

@@ -1,9 +1,10 @@
 use super::{select_audit, Backend, BackendError, AUDIT_CAPACITY};
 use crate::model::{AuditEntry, AuditQuery, RouteState};
 use async_trait::async_trait;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Bound;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// State in process memory: the default, for one instance or for tests.
@@ -19,6 +20,8 @@ pub struct MemoryBackend {
 struct Data {
     states: BTreeMap<String, RouteState>,
     audit: VecDeque<AuditEntry>,
+    /// Claimed one-off jobs and when each claim lapses.
+    claims: HashMap<String, Instant>,
 }
 
 impl MemoryBackend {
@@ -92,6 +95,17 @@ impl Backend for MemoryBackend {
 
     async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, BackendError> {
         Ok(select_audit(self.data().audit.iter(), query))
+    }
+
+    async fn claim_once(&self, id: &str, ttl: Duration) -> Result<bool, BackendError> {
+        let now = Instant::now();
+        let mut data = self.data();
+        data.claims.retain(|_, lapses| *lapses > now);
+        if data.claims.contains_key(id) {
+            return Ok(false);
+        }
+        data.claims.insert(id.to_owned(), now + ttl);
+        Ok(true)
     }
 
     fn watch(&self) -> Option<watch::Receiver<u64>> {

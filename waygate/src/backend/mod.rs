@@ -24,6 +24,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// The key under which global maintenance is stored.
@@ -191,6 +192,15 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     ) -> Result<Option<Vec<RateLimitHit>>, BackendError> {
         let _ = query;
         Ok(None)
+    }
+
+    /// Claims the one-off job `id` (a webhook delivery, say) for the caller: `true` for
+    /// exactly one caller per `id` among every engine sharing this backend, for `ttl` after
+    /// the first claim; `false` for everyone else. The default says `true` to every caller,
+    /// which is right for a backend no other engine shares; shared backends override it.
+    async fn claim_once(&self, id: &str, ttl: Duration) -> Result<bool, BackendError> {
+        let _ = (id, ttl);
+        Ok(true)
     }
 
     /// A counter that changes when stored data may have been changed by another writer (it
