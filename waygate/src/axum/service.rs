@@ -56,9 +56,6 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let config = &*self.layer.shared;
         let engine = &config.engine;
-        if config.skips(request.uri().path()) {
-            return ResponseFuture::inner(self.inner.call(request));
-        }
         let template = request
             .extensions()
             .get::<MatchedPath>()
@@ -67,6 +64,14 @@ where
         let verdict = snapshot.check(request.method(), template, request.uri().path(), || {
             engine.now()
         });
+        // A route with nothing to enforce is served before anything else is looked at;
+        // everything else under the admin path passes untouched (waygate never registers
+        // those routes, so only global maintenance or an unknown route lead here).
+        let plain = matches!(&verdict, Verdict::Pass(Pass::Route(rule))
+            if rule.deprecation().is_none() && !snapshot.has_limits(rule));
+        if plain || config.skips(request.uri().path()) {
+            return ResponseFuture::inner(self.inner.call(request));
+        }
         match verdict {
             Verdict::Pass(Pass::ForceActive) => ResponseFuture::inner(self.inner.call(request)),
             Verdict::Pass(Pass::Unknown) => {
