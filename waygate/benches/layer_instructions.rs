@@ -1,0 +1,95 @@
+//! A driver for counting the instructions the layer adds to a request, which, unlike time,
+//! does not move when other work shares the machine. It serves `N` requests (default 1,000)
+//! through one variant of the `layer` bench's router of 1,000 routes:
+//!
+//! - `bare`: axum alone;
+//! - `noop`: axum with a layer that does nothing (what any `Router::layer` costs);
+//! - `allowed`: `WaygateLayer`, a request to an active route;
+//! - `blocked`: `WaygateLayer`, a request to a disabled route.
+//!
+//! `scripts/bench-instructions` runs it under callgrind twice per variant and prints the
+//! instructions per request: `cargo bench -p waygate --bench layer_instructions -- allowed`
+//! runs it plainly.
+
+use axum::body::Body;
+use axum::routing::get;
+use axum::Router;
+use http::{Request, StatusCode};
+use std::time::Duration;
+use tower::ServiceExt;
+use waygate::{Engine, WaygateLayer};
+
+const ALLOWED: &str = "/items501/42";
+const BLOCKED: &str = "/items503/42";
+
+fn path(i: usize) -> String {
+    match i % 2 {
+        0 => format!("/static/r{i}"),
+        _ => format!("/items{i}/{{id}}"),
+    }
+}
+
+fn router() -> Router {
+    (0..1_000).fold(Router::new(), |router, i| {
+        router.route(&path(i), get(|| async { "ok" }))
+    })
+}
+
+async fn serve(app: &Router, uri: &str) -> StatusCode {
+    let request = Request::get(uri).body(Body::empty()).unwrap();
+    app.clone().oneshot(request).await.unwrap().status()
+}
+
+fn main() {
+    let variant = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_else(|| "allowed".to_owned());
+    let n: usize = std::env::var("N").map_or(1_000, |n| n.parse().expect("N is a number"));
+    let engine = Engine::new();
+    let (app, uri, status) = match variant.as_str() {
+        "bare" => (router(), ALLOWED, StatusCode::OK),
+        "noop" => (
+            router().layer(tower::util::MapRequestLayer::new(|r: Request<Body>| r)),
+            ALLOWED,
+            StatusCode::OK,
+        ),
+        "allowed" => (
+            router().layer(WaygateLayer::new(engine.clone())),
+            ALLOWED,
+            StatusCode::OK,
+        ),
+        "blocked" => (
+            router().layer(WaygateLayer::new(engine.clone())),
+            BLOCKED,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        other => panic!("unknown variant {other}: bare, noop, allowed or blocked"),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        engine.start().await.unwrap();
+        // Let the layer register both routes, then disable the blocked one.
+        for uri in [ALLOWED, BLOCKED] {
+            serve(&app, uri).await;
+        }
+        if variant == "allowed" || variant == "blocked" {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert!(engine
+                .snapshot()
+                .knows(&http::Method::GET, "/items501/{id}"));
+        }
+        if variant == "blocked" {
+            engine
+                .disable("GET:/items503/{id}", "bench", "bench")
+                .await
+                .unwrap();
+        }
+        for _ in 0..n {
+            assert_eq!(serve(&app, uri).await, status);
+        }
+    });
+}
