@@ -3,8 +3,9 @@
 //!
 //! `cargo bench -p waygate --bench rate_limit`
 //!
-//! Each benchmark runs twice: with a clock read per check (ours `tokio::time::Instant::now()`,
-//! governor its default quanta clock, read inside `check_key`), and without (`.., no clock`:
+//! Each benchmark runs twice: with a clock read per check (ours what
+//! `tokio::time::Instant::now()` is in an application, see [`production_now`]; governor its
+//! default quanta clock, read inside `check_key`), and without (`.., no clock`:
 //! ours one instant per batch, governor a `FakeRelativeClock`), which compares the limiters
 //! alone. The `clock/..` benchmarks show what the clock reads cost.
 //!
@@ -74,10 +75,19 @@ fn huge_quota() -> Quota {
     Quota::per_second(NonZeroU32::new(1_000_000_000).unwrap())
 }
 
+/// The clock read the engine does per rate-limited request, `tokio::time::Instant::now()`, as
+/// an application compiles it: without tokio's `test-util` feature it is exactly this. A
+/// bench gets `test-util` from waygate's dev-dependencies (the tests pause the clock), which
+/// makes `Instant::now()` look for a paused clock first, a cost no application pays; the
+/// `clock/..` benchmarks show both.
+fn production_now() -> Instant {
+    Instant::from_std(std::time::Instant::now())
+}
+
 /// Where a check's `now` comes from.
 #[derive(Clone, Copy, PartialEq)]
 enum Clock {
-    /// Read per check: ours `tokio::time::Instant::now()`, governor its default quanta clock.
+    /// Read per check: ours [`production_now`], governor its default quanta clock.
     PerCheck,
     /// Not read: ours one instant per batch, governor a `FakeRelativeClock`.
     Fixed,
@@ -110,7 +120,7 @@ fn timed_checks(
         let start = std::time::Instant::now();
         for _ in 0..n {
             let now = match clock {
-                Clock::PerCheck => Instant::now(),
+                Clock::PerCheck => production_now(),
                 Clock::Fixed => fixed,
             };
             black_box(store.check(CounterKey::Ip(keys[k]), now));
@@ -225,7 +235,7 @@ fn bench_contended(c: &mut Criterion, clock: Clock) {
                 let fixed = Instant::now();
                 two_threads(iters, &|| {
                     let now = match clock {
-                        Clock::PerCheck => Instant::now(),
+                        Clock::PerCheck => production_now(),
                         Clock::Fixed => fixed,
                     };
                     black_box(store.check(CounterKey::Ip(key), now));
@@ -258,7 +268,10 @@ fn bench_contended(c: &mut Criterion, clock: Clock) {
 
 fn bench_clock(c: &mut Criterion) {
     let mut group = c.benchmark_group("clock");
-    group.bench_function("tokio Instant::now", |b| b.iter(Instant::now));
+    group.bench_function("tokio Instant::now (test-util)", |b| b.iter(Instant::now));
+    group.bench_function("tokio Instant::now (as applications build it)", |b| {
+        b.iter(production_now)
+    });
     group.bench_function("std Instant::now", |b| b.iter(std::time::Instant::now));
     let quanta = governor::clock::QuantaClock::default();
     group.bench_function("governor QuantaClock::now", |b| {
