@@ -235,6 +235,15 @@ pub(crate) struct ServiceArg {
     pub(crate) service: Option<String>,
 }
 
+impl ServiceArg {
+    /// The service, if one is named (an empty `WAYGATE_SERVICE` names none).
+    pub(crate) fn get(&self) -> Option<&str> {
+        self.service
+            .as_deref()
+            .filter(|service| !service.is_empty())
+    }
+}
+
 /// `--page` and `--per-page`.
 #[derive(Debug, Args)]
 pub(crate) struct Paging {

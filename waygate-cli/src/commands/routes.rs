@@ -18,7 +18,7 @@ use std::io::{BufRead, IsTerminal, Write};
 /// a bare path shows the routes of every method it is served under, and an unknown route is
 /// an error on both servers (the Python one answers an invented "active" state).
 pub(super) fn status(out: &Output, client: &Client, args: Status) -> Result<()> {
-    let service = args.service.service.as_deref();
+    let service = args.service.get();
     let query: Vec<(&str, String)> = service
         .map(|s| ("service", s.to_owned()))
         .into_iter()
@@ -41,7 +41,7 @@ pub(super) fn status(out: &Output, client: &Client, args: Status) -> Result<()> 
         Some(route) => {
             let matching: Vec<_> = routes
                 .iter()
-                .filter(|(state, _)| matches(route, state))
+                .filter(|(state, _)| matches(route, state, service.is_some()))
                 .collect();
             if matching.is_empty() {
                 return Err(Error::Api {
@@ -119,10 +119,15 @@ pub(super) fn status(out: &Output, client: &Client, args: Status) -> Result<()> 
     Ok(())
 }
 
-/// Whether `state` is `route`: its key, or for a bare path, the key of any method.
-fn matches(route: &Route, state: &RouteState) -> bool {
-    let key = state.local_path();
-    if key == route.key() || state.path == route.key() {
+/// Whether `state` is `route`: its key, or for a bare path, the key of any method; within
+/// a service, its key without the service prefix.
+fn matches(route: &Route, state: &RouteState, in_service: bool) -> bool {
+    let key = if in_service {
+        state.local_path()
+    } else {
+        &state.path
+    };
+    if key == route.key() {
         return true;
     }
     route.method.is_none()
@@ -139,7 +144,7 @@ pub(super) fn enable(out: &Output, client: &Client, args: Change) -> Result<()> 
             Some(json!({ "reason": args.reason })),
         )
     })?;
-    report(out, &changed, Colour::Green, "✓", &args.reason, "")
+    report(out, &changed, (Colour::Green, "✓"), &args.reason, ("", ""))
 }
 
 /// `disable ROUTE [--until]`: `POST api/routes/{key}/disable`, then for `--until` a window
@@ -154,7 +159,7 @@ pub(super) fn disable(out: &Output, client: &Client, args: Disable) -> Result<()
         )
     })?;
     let Some(until) = args.until else {
-        return report(out, &changed, Colour::Red, "✗", &change.reason, "");
+        return report(out, &changed, (Colour::Red, "✗"), &change.reason, ("", ""));
     };
     let start = Utc::now();
     let end = start + until;
@@ -168,7 +173,13 @@ pub(super) fn disable(out: &Output, client: &Client, args: Disable) -> Result<()
         "  Auto-re-enable scheduled for {} (a maintenance window until then)",
         show_minutes(&to_wire(end))
     );
-    report(out, &changed, Colour::Red, "✗", &change.reason, &note)
+    report(
+        out,
+        &changed,
+        (Colour::Red, "✗"),
+        &change.reason,
+        ("", &note),
+    )
 }
 
 /// `maintenance ROUTE [--start --end]`: `POST api/routes/{key}/maintenance`.
@@ -185,7 +196,13 @@ pub(super) fn maintenance(out: &Output, client: &Client, args: Maintenance) -> R
             Some(body.clone()),
         )
     })?;
-    report(out, &changed, Colour::Yellow, "⚠", &change.reason, "")
+    report(
+        out,
+        &changed,
+        (Colour::Yellow, "⚠"),
+        &change.reason,
+        ("", ""),
+    )
 }
 
 /// `schedule ROUTE --start --end`: `POST api/routes/{key}/schedule`; `--cancel`:
@@ -299,10 +316,9 @@ pub(super) fn env(out: &Output, client: &Client, command: EnvCommand) -> Result<
             report(
                 out,
                 &changed,
-                Colour::Green,
-                "✓",
+                (Colour::Green, "✓"),
                 &change.reason,
-                "  (env gate removed)",
+                ("  (env gate removed)", ""),
             )
         }
     }
@@ -315,7 +331,7 @@ fn apply(
     command: &str,
     send: impl Fn(&str) -> Result<Value>,
 ) -> Result<Vec<(String, Value)>> {
-    let key = change.route.service_key(change.service.service.as_deref());
+    let key = change.route.service_key(change.service.get());
     match send(&key) {
         Ok(state) => Ok(vec![(key, state)]),
         Err(Error::Ambiguous { matches, .. }) => {
@@ -377,14 +393,13 @@ fn shown_key(sent: &str, state: &Value) -> String {
         .to_owned()
 }
 
-/// `✓ GET:/payments → ACTIVE` for each changed route, then the reason and a note.
+/// `✓ GET:/payments → ACTIVE{suffix}` for each changed route, then the reason and a note.
 fn report(
     out: &Output,
     changed: &[(String, Value)],
-    colour: Colour,
-    mark: &str,
+    (colour, mark): (Colour, &str),
     reason: &str,
-    note: &str,
+    (suffix, note): (&str, &str),
 ) -> Result<()> {
     if printed_json(out, &states(changed)) {
         return Ok(());
@@ -392,7 +407,7 @@ fn report(
     for (key, state) in changed {
         let status = state.get("status").and_then(Value::as_str).unwrap_or("?");
         out.line(format!(
-            "{} {} → {}",
+            "{} {} → {}{suffix}",
             out.paint(colour, mark),
             shown_key(key, state),
             out.status(status)
