@@ -49,6 +49,11 @@ impl Client {
         &self.base
     }
 
+    /// The URL of `path` on the server.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     /// `GET path?query`.
     pub(crate) fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Value> {
         self.send(Method::GET, path, query, None)
@@ -71,7 +76,7 @@ impl Client {
         query: &[(&str, String)],
         body: Option<Value>,
     ) -> Result<Value> {
-        let url = format!("{}{path}", self.base);
+        let url = self.url(path);
         let mut request = self
             .http
             .request(method.clone(), &url)

@@ -1,36 +1,27 @@
 //! `log`: the audit log.
 
-use super::printed_json;
+use super::newest_first;
 use crate::cli::Log;
 use crate::client::Client;
 use crate::error::Result;
 use crate::model::{self, AuditEntry};
-use crate::output::{self, Cell, Colour, Output, Table};
+use crate::output::{Cell, Colour, Output, Table};
 use crate::time::show_seconds;
-use serde_json::Value;
 
 /// `log [--route] [--page] [--per-page|--limit]`: `GET api/audit?limit=page*per_page+1`,
 /// newest first (the extra entry tells whether there is a next page).
 pub(super) fn log(out: &Output, client: &Client, args: Log) -> Result<()> {
-    let (page, per_page) = (args.page as usize, args.per_page as usize);
-    let mut query = vec![(
-        "limit",
-        page.saturating_mul(per_page).saturating_add(1).to_string(),
-    )];
-    if let Some(route) = &args.route {
-        query.push(("route", route.clone()));
-    }
-    let value = client.get("/api/audit", &query)?;
-    let url = format!("{}/api/audit", client.base());
-    let raw = value.as_array().cloned().unwrap_or_default();
-    let (shown, footer) = output::page(&raw, page, per_page);
-    if printed_json(out, &Value::Array(shown.to_vec())) {
+    let Some((shown, footer, url)) = newest_first(
+        out,
+        client,
+        "/api/audit",
+        args.route,
+        (args.page, args.per_page),
+        "No audit entries found.",
+    )?
+    else {
         return Ok(());
-    }
-    if raw.is_empty() {
-        out.line("No audit entries found.");
-        return Ok(());
-    }
+    };
     let mut table = Table::new(&[
         "TIMESTAMP",
         "ROUTE",
@@ -40,7 +31,7 @@ pub(super) fn log(out: &Output, client: &Client, args: Log) -> Result<()> {
         "STATUS",
         "REASON",
     ]);
-    for item in shown {
+    for item in &shown {
         let entry: AuditEntry = model::parse(item, "an audit entry", &url)?;
         table.row(vec![
             Cell::new(show_seconds(&entry.timestamp)).colour(Colour::Dim),

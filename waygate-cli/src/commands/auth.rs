@@ -52,7 +52,7 @@ pub(super) fn login(out: &Output, args: Login) -> Result<()> {
             .and_then(Value::as_str)
             .map(str::to_owned)
             .ok_or_else(|| Error::BadResponse {
-                url: format!("{}/api/auth/login", client.base()),
+                url: client.url("/api/auth/login"),
                 detail: format!("the login answer has no {name:?}"),
             })
     };

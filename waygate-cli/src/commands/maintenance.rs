@@ -104,11 +104,8 @@ fn status(out: &Output, client: &Client, base: &str, title: &str) -> Result<()> 
     if printed_json(out, &value) {
         return Ok(());
     }
-    let config: MaintenanceConfig = model::parse(
-        &value,
-        "a maintenance config",
-        &format!("{}{base}", client.base()),
-    )?;
+    let config: MaintenanceConfig =
+        model::parse(&value, "a maintenance config", &client.url(base))?;
     let state = if config.enabled {
         out.paint(Colour::Yellow, "ON")
     } else {
@@ -149,11 +146,8 @@ fn enable(out: &Output, client: &Client, base: &str, body: &Value, title: &str) 
     if printed_json(out, &value) {
         return Ok(());
     }
-    let config: MaintenanceConfig = model::parse(
-        &value,
-        "a maintenance config",
-        &format!("{}{base}", client.base()),
-    )?;
+    let config: MaintenanceConfig =
+        model::parse(&value, "a maintenance config", &client.url(base))?;
     out.line(format!("{}  {title}", out.paint(Colour::Yellow, "⚠")));
     if !config.reason.is_empty() {
         out.line(format!("   Reason: {}", config.reason));
@@ -174,11 +168,8 @@ fn enable(out: &Output, client: &Client, base: &str, body: &Value, title: &str) 
 /// changed list (so adding also turns global maintenance on, as in the Python CLI).
 fn exempt(out: &Output, client: &Client, route: &str, add: bool) -> Result<()> {
     let value = client.get("/api/global", &[])?;
-    let config: MaintenanceConfig = model::parse(
-        &value,
-        "a maintenance config",
-        &format!("{}/api/global", client.base()),
-    )?;
+    let config: MaintenanceConfig =
+        model::parse(&value, "a maintenance config", &client.url("/api/global"))?;
     let key = if route.starts_with('/') || route.contains(':') {
         route.to_owned()
     } else {

@@ -64,6 +64,43 @@ fn printed_json(out: &Output, value: &serde_json::Value) -> bool {
     out.json
 }
 
+/// One page of a listing the server sends newest first and cuts at `?limit=` (the audit
+/// log, blocked requests): asks for one entry more than the pages up to `page` hold, so that
+/// the footer knows whether a next page exists. With `--json` the page is printed as JSON,
+/// and an empty listing prints `empty`; both return `None`. Otherwise: the page, the footer
+/// and the request's URL, for the table.
+fn newest_first(
+    out: &Output,
+    client: &Client,
+    path: &str,
+    route: Option<String>,
+    (page, per_page): (u32, u32),
+    empty: &str,
+) -> Result<Option<Listing>> {
+    let (page, per_page) = (page as usize, per_page as usize);
+    let mut query = vec![(
+        "limit",
+        page.saturating_mul(per_page).saturating_add(1).to_string(),
+    )];
+    if let Some(route) = route {
+        query.push(("route", route));
+    }
+    let value = client.get(path, &query)?;
+    let all = value.as_array().cloned().unwrap_or_default();
+    let (shown, footer) = crate::output::page(&all, page, per_page);
+    if printed_json(out, &serde_json::Value::Array(shown.to_vec())) {
+        return Ok(None);
+    }
+    if all.is_empty() {
+        out.line(empty);
+        return Ok(None);
+    }
+    Ok(Some((shown.to_vec(), footer, client.url(path))))
+}
+
+/// One page of entries, the footer under it, and the URL they came from.
+type Listing = (Vec<serde_json::Value>, Option<String>, String);
+
 /// Prints the confirmation of an `{"ok": true}` action, or what the server said instead.
 fn confirm_ok(out: &Output, value: &serde_json::Value, message: &str) {
     if printed_json(out, value) {

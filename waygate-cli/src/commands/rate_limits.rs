@@ -1,7 +1,7 @@
 //! `rl ..`, `grl ..` and `srl ..`: per-route, global and per-service rate limits.
 
 use super::maintenance::segment;
-use super::{confirm_ok, printed_json};
+use super::{confirm_ok, newest_first, printed_json};
 use crate::cli::{GlobalRateLimitCommand, LimitOptions, RateLimitCommand, ServiceRateLimitCommand};
 use crate::client::Client;
 use crate::error::Result;
@@ -16,7 +16,7 @@ pub(super) fn route(out: &Output, client: &Client, command: RateLimitCommand) ->
     match command {
         RateLimitCommand::List(paging) => {
             let value = client.get("/api/rate-limits", &[])?;
-            let url = format!("{}/api/rate-limits", client.base());
+            let url = client.url("/api/rate-limits");
             let mut policies: Vec<(Policy, Value)> = value
                 .as_array()
                 .cloned()
@@ -65,27 +65,19 @@ pub(super) fn route(out: &Output, client: &Client, command: RateLimitCommand) ->
             Ok(())
         }
         RateLimitCommand::Hits { route, paging } => {
-            let (page, per_page) = (paging.page as usize, paging.per_page as usize);
-            let mut query = vec![(
-                "limit",
-                page.saturating_mul(per_page).saturating_add(1).to_string(),
-            )];
-            if let Some(route) = route {
-                query.push(("route", route));
-            }
-            let value = client.get("/api/rate-limits/hits", &query)?;
-            let url = format!("{}/api/rate-limits/hits", client.base());
-            let raw = value.as_array().cloned().unwrap_or_default();
-            let (shown, footer) = output::page(&raw, page, per_page);
-            if printed_json(out, &Value::Array(shown.to_vec())) {
+            let Some((shown, footer, url)) = newest_first(
+                out,
+                client,
+                "/api/rate-limits/hits",
+                route,
+                (paging.page, paging.per_page),
+                "No rate limit hits found.",
+            )?
+            else {
                 return Ok(());
-            }
-            if raw.is_empty() {
-                out.line("No rate limit hits found.");
-                return Ok(());
-            }
+            };
             let mut table = Table::new(&["TIME", "ROUTE", "LIMIT", "TIER"]);
-            for item in shown {
+            for item in &shown {
                 let hit: Hit = model::parse(item, "a rate-limit hit", &url)?;
                 table.row(vec![
                     Cell::new(show_seconds(&hit.timestamp)).colour(Colour::Dim),
@@ -132,11 +124,7 @@ pub(super) fn route(out: &Output, client: &Client, command: RateLimitCommand) ->
             if printed_json(out, &value) {
                 return Ok(());
             }
-            let policy: Policy = model::parse(
-                &value,
-                "a policy",
-                &format!("{}/api/rate-limits", client.base()),
-            )?;
+            let policy: Policy = model::parse(&value, "a policy", &client.url("/api/rate-limits"))?;
             out.line(format!(
                 "{} Rate limit set: {} → {} ({}, key={})",
                 out.paint(Colour::Green, "✓"),
@@ -284,8 +272,7 @@ fn set(
     if printed_json(out, &value) {
         return Ok(());
     }
-    let policy: model::GlobalPolicy =
-        model::parse(&value, "a policy", &format!("{}{base}", client.base()))?;
+    let policy: model::GlobalPolicy = model::parse(&value, "a policy", &client.url(base))?;
     out.line(format!(
         "{} {title}: {} ({}, key={})",
         out.paint(Colour::Green, "✓"),
@@ -307,8 +294,7 @@ fn show(out: &Output, client: &Client, base: &str, service: Option<&str>) -> Res
     if printed_json(out, &value) {
         return Ok(());
     }
-    let state: GlobalPolicyState =
-        model::parse(&value, "a policy", &format!("{}{base}", client.base()))?;
+    let state: GlobalPolicyState = model::parse(&value, "a policy", &client.url(base))?;
     let Some(policy) = state.policy else {
         out.line(match service {
             Some(service) => format!("No rate limit policy configured for {service:?}."),

@@ -24,7 +24,7 @@ pub(super) fn status(out: &Output, client: &Client, args: Status) -> Result<()> 
         .into_iter()
         .collect();
     let value = client.get("/api/routes", &query)?;
-    let url = format!("{}/api/routes", client.base());
+    let url = client.url("/api/routes");
     let raw = value.as_array().cloned().unwrap_or_default();
     let mut routes: Vec<(RouteState, Value)> = raw
         .into_iter()
