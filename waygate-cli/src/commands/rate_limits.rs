@@ -170,25 +170,25 @@ pub(super) fn global(out: &Output, client: &Client, command: GlobalRateLimitComm
             exempt,
             "Global rate limit set",
         ),
-        GlobalRateLimitCommand::Delete => {
-            let value = client.delete(base, &[])?;
-            confirm_ok(out, &value, "Global rate limit policy removed.");
-            Ok(())
-        }
-        GlobalRateLimitCommand::Reset => {
-            let value = client.delete(&format!("{base}/reset"), &[])?;
-            confirm_ok(out, &value, "Global rate limit counters reset.");
-            Ok(())
-        }
+        GlobalRateLimitCommand::Delete => act(
+            out,
+            client,
+            base,
+            Act::Delete,
+            "Global rate limit policy removed.",
+        ),
+        GlobalRateLimitCommand::Reset => act(
+            out,
+            client,
+            base,
+            Act::Reset,
+            "Global rate limit counters reset.",
+        ),
         GlobalRateLimitCommand::Enable => {
-            let value = client.post(&format!("{base}/enable"), None)?;
-            confirm_ok(out, &value, "Global rate limit resumed.");
-            Ok(())
+            act(out, client, base, Act::Enable, "Global rate limit resumed.")
         }
         GlobalRateLimitCommand::Disable => {
-            let value = client.post(&format!("{base}/disable"), None)?;
-            confirm_ok(out, &value, "Global rate limit paused.");
-            Ok(())
+            act(out, client, base, Act::Disable, "Global rate limit paused.")
         }
     }
 }
@@ -218,31 +218,60 @@ pub(super) fn service(
             exempt,
             &format!("Service rate limit set for {service}"),
         ),
-        ServiceRateLimitCommand::Delete(name) => {
-            let value = client.delete(&base(&name.service), &[])?;
-            let message = format!("Service rate limit policy removed for {}.", name.service);
-            confirm_ok(out, &value, &message);
-            Ok(())
-        }
-        ServiceRateLimitCommand::Reset(name) => {
-            let value = client.delete(&format!("{}/reset", base(&name.service)), &[])?;
-            let message = format!("Rate limit counters reset for {}.", name.service);
-            confirm_ok(out, &value, &message);
-            Ok(())
-        }
-        ServiceRateLimitCommand::Enable(name) => {
-            let value = client.post(&format!("{}/enable", base(&name.service)), None)?;
-            let message = format!("Service rate limit resumed for {}.", name.service);
-            confirm_ok(out, &value, &message);
-            Ok(())
-        }
-        ServiceRateLimitCommand::Disable(name) => {
-            let value = client.post(&format!("{}/disable", base(&name.service)), None)?;
-            let message = format!("Service rate limit paused for {}.", name.service);
-            confirm_ok(out, &value, &message);
-            Ok(())
-        }
+        ServiceRateLimitCommand::Delete(name) => act(
+            out,
+            client,
+            &base(&name.service),
+            Act::Delete,
+            &format!("Service rate limit policy removed for {}.", name.service),
+        ),
+        ServiceRateLimitCommand::Reset(name) => act(
+            out,
+            client,
+            &base(&name.service),
+            Act::Reset,
+            &format!("Rate limit counters reset for {}.", name.service),
+        ),
+        ServiceRateLimitCommand::Enable(name) => act(
+            out,
+            client,
+            &base(&name.service),
+            Act::Enable,
+            &format!("Service rate limit resumed for {}.", name.service),
+        ),
+        ServiceRateLimitCommand::Disable(name) => act(
+            out,
+            client,
+            &base(&name.service),
+            Act::Disable,
+            &format!("Service rate limit paused for {}.", name.service),
+        ),
     }
+}
+
+/// What `delete`, `reset`, `enable` and `disable` do to a global or service policy.
+#[derive(Debug, Clone, Copy)]
+enum Act {
+    /// `DELETE base`.
+    Delete,
+    /// `DELETE base/reset`.
+    Reset,
+    /// `POST base/enable`.
+    Enable,
+    /// `POST base/disable`.
+    Disable,
+}
+
+/// Sends `act` to the policy at `base` and says `done` when the server answers `ok`.
+fn act(out: &Output, client: &Client, base: &str, act: Act, done: &str) -> Result<()> {
+    let value = match act {
+        Act::Delete => client.delete(base, &[])?,
+        Act::Reset => client.delete(&format!("{base}/reset"), &[])?,
+        Act::Enable => client.post(&format!("{base}/enable"), None)?,
+        Act::Disable => client.post(&format!("{base}/disable"), None)?,
+    };
+    confirm_ok(out, &value, done);
+    Ok(())
 }
 
 /// The body of every `set`: `{"limit", "burst", "algorithm"?, "key_strategy"?}`.

@@ -8,7 +8,7 @@ use crate::model::{self, RouteState};
 use crate::output::{self, Cell, Colour, Output, Table};
 use crate::route::{b64u, Route, METHODS};
 use crate::time::{show_minutes, to_wire};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -187,6 +187,7 @@ pub(super) fn maintenance(out: &Output, client: &Client, args: Maintenance) -> R
     let change = &args.change;
     let mut body = json!({ "reason": change.reason });
     if let (Some(start), Some(end)) = (args.start, args.end) {
+        check_window(start, end)?;
         body["start"] = json!(to_wire(start));
         body["end"] = json!(to_wire(end));
     }
@@ -231,13 +232,7 @@ pub(super) fn schedule(out: &Output, client: &Client, args: Schedule) -> Result<
             "schedule needs --start and --end (or --cancel)".to_owned(),
         ));
     };
-    if end <= start {
-        return Err(Error::Usage(format!(
-            "the window ends ({}) before it starts ({})",
-            to_wire(end),
-            to_wire(start)
-        )));
-    }
+    check_window(start, end)?;
     let changed = apply(change, "schedule", |key| {
         client.post(
             &format!("/api/routes/{}/schedule", b64u(key)),
@@ -258,6 +253,18 @@ pub(super) fn schedule(out: &Output, client: &Client, args: Schedule) -> Result<
     out.line(format!("   End:   {}", show_minutes(&to_wire(end))));
     if !change.reason.is_empty() {
         out.line(format!("   Reason: {}", change.reason));
+    }
+    Ok(())
+}
+
+/// A window must end after it starts (the Python server would store one that does not).
+fn check_window(start: DateTime<Utc>, end: DateTime<Utc>) -> Result<()> {
+    if end <= start {
+        return Err(Error::Usage(format!(
+            "the window ends ({}) before it starts ({})",
+            to_wire(end),
+            to_wire(start)
+        )));
     }
     Ok(())
 }
