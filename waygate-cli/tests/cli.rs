@@ -960,12 +960,12 @@ fn rl_set_list_hits_reset_and_delete() {
         "rl",
         "set",
         "GET:/payments",
-        "2/minute",
+        "2/hour",
         "--algorithm",
         "fixed_window",
     ]);
     assert!(
-        out.contains("Rate limit set: GET /payments → 2/minute (fixed_window, key=ip)"),
+        out.contains("Rate limit set: GET /payments → 2/hour (fixed_window, key=ip)"),
         "{out}"
     );
     // A bare path means GET.
@@ -987,10 +987,7 @@ fn rl_set_list_hits_reset_and_delete() {
 
     let out = cli.ok(&["rl", "list"]);
     row(&out, &["/orders", "GET", "5/minute", "global"]);
-    row(
-        &out,
-        &["/payments", "GET", "2/minute", "fixed_window", "ip"],
-    );
+    row(&out, &["/payments", "GET", "2/hour", "fixed_window", "ip"]);
     let policies = cli.json(&["rl", "list"]);
     assert_eq!(policies[1]["burst"], 0);
     assert_eq!(policies[0]["burst"], 1);
@@ -1004,7 +1001,7 @@ fn rl_set_list_hits_reset_and_delete() {
         [200, 200, 429]
     );
     let out = cli.ok(&["rl", "hits"]);
-    row(&out, &["GET /payments", "2/minute"]);
+    row(&out, &["GET /payments", "2/hour"]);
     assert_eq!(
         cli.json(&["rl", "hits", "--route", "/payments"])
             .as_array()

@@ -1,6 +1,6 @@
 //! Both directions of compatibility at once: our CLI drives our `basic` example and the
 //! Python original's server (PyPI `waygate` with its FastAPI adapter, serving the same
-//! "Basic usage" app, `scripts/python_basic_server.py`), and every step — login, status,
+//! "Basic usage" app, `scripts/python_server.py basic`), and every step — login, status,
 //! disable, enable, maintenance, log, global maintenance, rl set/list/delete, and the
 //! refusals — gives the same result against both.
 //!
@@ -35,7 +35,7 @@ const STARTUP: Duration = Duration::from_secs(120);
 fn our_cli_gives_the_same_results_against_our_basic_example_and_the_python_server() {
     let python = python_server();
     let ours = App::start_basic();
-    let theirs = App::start_python(&python);
+    let theirs = App::start_python(&python, "basic");
     let ours_seen = scenario(&ours);
     let theirs_seen = scenario(&theirs);
     assert_eq!(ours_seen.len(), theirs_seen.len());
@@ -118,7 +118,7 @@ fn scenario(app: &App) -> Vec<(&'static str, Value)> {
         json!([
             state["status"],
             state["reason"],
-            timestamp(&state["window"]["end"])
+            timestamp(&state["window"]["end"]) == end.timestamp()
         ]),
     ));
     let blocked = app.get("/payments");
@@ -158,14 +158,7 @@ fn scenario(app: &App) -> Vec<(&'static str, Value)> {
     seen.push(("global off", app.get("/payments")));
 
     // Rate limits.
-    let out = cli.ok(&[
-        "rl",
-        "set",
-        "GET:/payments",
-        "3/minute",
-        "-a",
-        "fixed_window",
-    ]);
+    let out = cli.ok(&["rl", "set", "GET:/payments", "3/hour", "-a", "fixed_window"]);
     seen.push(("rl set", json!(out)));
     let policies: Vec<Value> = cli
         .json(&["rl", "list"])
@@ -213,6 +206,122 @@ fn scenario(app: &App) -> Vec<(&'static str, Value)> {
         .as_u16();
     seen.push(("revoked", json!(revoked)));
     seen
+}
+
+/// The service commands against the Python original's central `WaygateServer`
+/// (`scripts/python_server.py server`, admin API at the root), with two services registered
+/// as their SDK registers them: `test_cli_service.py`'s behaviours, on the real thing.
+#[test]
+fn our_cli_manages_the_services_of_a_python_waygate_server() {
+    let python = python_server();
+    let server = App::start_python(&python, "server");
+    let url = format!("http://{}", server.addr);
+    server.register("billing", &["GET:/invoices", "POST:/invoices"]);
+    server.register("orders", &["GET:/orders"]);
+
+    let mut cli = Cli::new();
+    cli.ok(&["config", "set-url", &url]);
+    cli.ok(&["login", "admin", "--password", "secret"]);
+    assert_eq!(cli.json(&["services"]), json!(["billing", "orders"]));
+    let out = cli.ok(&["services"]);
+    support::row(&out, &["billing"]);
+    let out = cli.ok(&["status"]);
+    support::row(&out, &["GET:/invoices", "billing", "ACTIVE"]);
+    support::row(&out, &["GET:/orders", "orders", "ACTIVE"]);
+
+    // WAYGATE_SERVICE filters `status` and prefixes the keys of changes.
+    cli.env("WAYGATE_SERVICE", "billing");
+    assert!(cli
+        .ok(&["current-service"])
+        .contains("Active service: billing"));
+    let out = cli.ok(&["status"]);
+    assert!(out.contains("Service: billing"), "{out}");
+    support::row(&out, &["GET:/invoices", "ACTIVE"]);
+    support::row(&out, &["POST:/invoices", "ACTIVE"]);
+    assert!(!out.contains("/orders"), "{out}");
+    let out = cli.ok(&["disable", "GET:/invoices", "-r", "invoicing down"]);
+    assert!(out.contains("billing:GET:/invoices → DISABLED"), "{out}");
+    let state = &cli.json(&["status", "GET:/invoices"])[0];
+    assert_eq!(state["path"], "billing:GET:/invoices");
+    assert_eq!(state["status"], "disabled");
+    assert_eq!(state["reason"], "invoicing down");
+
+    // --service beats the environment.
+    let out = cli.ok(&[
+        "maintenance",
+        "GET:/orders",
+        "--service",
+        "orders",
+        "-r",
+        "m",
+    ]);
+    assert!(out.contains("orders:GET:/orders → MAINTENANCE"), "{out}");
+    let state = &cli.json(&["status", "--service", "orders", "GET:/orders"])[0];
+    assert_eq!(state["status"], "maintenance");
+    assert_eq!(
+        cli.json(&["status"]).as_array().unwrap().len(),
+        2,
+        "still billing's"
+    );
+
+    // Per-service maintenance and rate limits.
+    let out = cli.ok(&["sm", "enable", "billing", "-r", "db", "-e", "GET:/invoices"]);
+    assert!(
+        out.contains("Service maintenance ENABLED for billing"),
+        "{out}"
+    );
+    let config = cli.json(&["sm", "status", "billing"]);
+    assert_eq!(
+        [
+            &config["enabled"],
+            &config["reason"],
+            &config["exempt_paths"]
+        ],
+        [&json!(true), &json!("db"), &json!(["GET:/invoices"])]
+    );
+    cli.ok(&["sm", "disable", "billing"]);
+    assert_eq!(cli.json(&["sm", "status", "billing"])["enabled"], false);
+    let out = cli.ok(&["srl", "set", "billing", "100/minute", "-k", "global"]);
+    assert!(
+        out.contains("Service rate limit set for billing: 100/minute"),
+        "{out}"
+    );
+    let policy = cli.json(&["srl", "get", "billing"]);
+    assert_eq!(policy["policy"]["limit"], "100/minute");
+    assert_eq!(policy["policy"]["key_strategy"], "global");
+    assert!(cli
+        .ok(&["srl", "disable", "billing"])
+        .contains("paused for billing"));
+    assert_eq!(
+        cli.json(&["srl", "get", "billing"])["policy"]["enabled"],
+        false
+    );
+    cli.ok(&["srl", "delete", "billing"]);
+    assert_eq!(cli.json(&["srl", "get", "billing"])["policy"], Value::Null);
+
+    // The audit log names the service keys and the CLI user.
+    let log = cli.json(&["log"]);
+    let entries: Vec<Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| json!([e["path"], e["action"], e["actor"]]))
+        .collect();
+    assert!(
+        entries.contains(&json!(["billing:GET:/invoices", "disable", "admin"])),
+        "{entries:?}"
+    );
+    assert!(
+        entries.contains(&json!(["orders:GET:/orders", "maintenance_on", "admin"])),
+        "{entries:?}"
+    );
+    assert_eq!(
+        cli.json(&["log", "--route", "billing:GET:/invoices"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 /// A datetime as whole UTC seconds.
@@ -298,11 +407,12 @@ impl App {
         Self::spawn("basic", command)
     }
 
-    /// The Python original's basic app, `scripts/python_basic_server.py`.
-    fn start_python(python: &Path) -> Self {
+    /// An app of `scripts/python_server.py`: `basic` or `server`.
+    fn start_python(python: &Path, app: &str) -> Self {
         let mut command = Command::new(python);
         command
-            .arg(workspace().join("scripts/python_basic_server.py"))
+            .arg(workspace().join("scripts/python_server.py"))
+            .arg(app)
             .env("PORT", "0")
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("PYTHONIOENCODING", "utf-8")
@@ -345,6 +455,32 @@ impl App {
             .unwrap_or_else(|| panic!("{name}'s first line is {line:?}"))
             .to_owned();
         Self { name, child, addr }
+    }
+
+    /// Registers `app_id`'s routes as its SDK does: an `sdk` login, then
+    /// `POST api/sdk/register` with `"{app_id}:{key}"` states.
+    fn register(&self, app_id: &str, keys: &[&str]) {
+        let http = reqwest::blocking::Client::new();
+        let login: Value = http
+            .post(format!("http://{}/api/auth/login", self.addr))
+            .json(&json!({"username": "admin", "password": "secret", "platform": "sdk"}))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let token = login["token"].as_str().unwrap_or_else(|| panic!("{login}"));
+        let states: Vec<Value> = keys
+            .iter()
+            .map(|key| json!({"path": format!("{app_id}:{key}"), "service": app_id}))
+            .collect();
+        let response = http
+            .post(format!("http://{}/api/sdk/register", self.addr))
+            .header("X-Waygate-Token", token)
+            .header("X-Waygate-App-Id", app_id)
+            .json(&json!({"app_id": app_id, "states": states}))
+            .send()
+            .unwrap();
+        assert!(response.status().is_success(), "{response:?}");
     }
 
     /// `GET path` on the app: `[status, error code or null]`.

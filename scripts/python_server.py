@@ -1,9 +1,15 @@
-"""The Python original's FastAPI "Basic usage" example, served for the wire-compatibility
-test of the Rust CLI (`waygate-cli/tests/python_server.rs`): the same routes as our `basic`
-example, `WaygateMiddleware` in front, `WaygateAdmin` mounted at `/waygate` with the user
-admin/secret (PyPI `waygate`, the version pinned in `scripts/python-server-env`).
+"""The Python original's server side (PyPI `waygate`, the version pinned in
+`scripts/python-server-env`), served for the wire-compatibility tests of the Rust CLI
+(`waygate-cli/tests/python_server.rs`):
 
-    "$(scripts/python-server-env)" scripts/python_basic_server.py
+    "$(scripts/python-server-env)" scripts/python_server.py basic
+    "$(scripts/python-server-env)" scripts/python_server.py server
+
+`basic`: its FastAPI "Basic usage" example — the same routes as our `basic` example,
+`WaygateMiddleware` in front, `WaygateAdmin` mounted at `/waygate` (user admin/secret).
+
+`server`: a standalone `WaygateServer` on a memory backend (user admin/secret), the central
+server that service apps register with; its admin API is at the root.
 
 Binds 127.0.0.1 on a free port (or `PORT`) and prints `listening on http://127.0.0.1:PORT`
 once it accepts connections, then serves until SIGTERM/SIGINT.
@@ -17,6 +23,8 @@ import sys
 import uvicorn
 from fastapi import FastAPI
 from waygate import make_engine
+from waygate.core.backends.memory import MemoryBackend
+from waygate.server import WaygateServer
 from waygate.fastapi import (
     WaygateAdmin,
     WaygateMiddleware,
@@ -68,13 +76,15 @@ async def v2_users():
     return {"users": [{"id": 1, "name": "Alice"}]}
 
 
-app = FastAPI(title="waygate — Basic Example")
-app.add_middleware(WaygateMiddleware, engine=engine)
-app.include_router(router)
-app.mount(
+basic = FastAPI(title="waygate — Basic Example")
+basic.add_middleware(WaygateMiddleware, engine=engine)
+basic.include_router(router)
+basic.mount(
     "/waygate",
     WaygateAdmin(engine=engine, auth=("admin", "secret"), prefix="/waygate"),
 )
+
+central = WaygateServer(backend=MemoryBackend(), auth=("admin", "secret"))
 
 
 class _Server(uvicorn.Server):
@@ -87,6 +97,10 @@ class _Server(uvicorn.Server):
 
 
 def main() -> None:
+    apps = {"basic": basic, "server": central}
+    if len(sys.argv) != 2 or sys.argv[1] not in apps:
+        sys.exit(f"usage: {sys.argv[0]} basic|server")
+    app = apps[sys.argv[1]]
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", int(os.getenv("PORT", "0"))))
