@@ -1292,3 +1292,80 @@ fn json_on_read_commands_is_the_servers_json() {
                 .contains(cli.config()["auth"]["token"].as_str().unwrap())
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// On a terminal
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn login_prompts_for_the_password_without_echo() {
+    let server = Server::start();
+    let cli = Cli::new();
+    cli.ok(&["config", "set-url", &server.url]);
+    let run = cli.run_tty(
+        &["login"],
+        &[("Username: ", "admin\n"), ("Password: ", "s3cret-typed\n")],
+        &[],
+    );
+    // The server's password is `secret`: this one is refused, and was never echoed.
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(!run.stdout.contains("s3cret-typed"), "echoed: {run}");
+    assert!(run.stdout.contains("wrong username or password"), "{run}");
+    let run = cli.run_tty(&["login", "admin"], &[("Password: ", "secret\n")], &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(!run.stdout.contains("secret\n"), "echoed: {run}");
+    assert!(run.stdout.contains("Logged in as"), "{run}");
+    assert_eq!(cli.config()["auth"]["username"], "admin");
+}
+
+#[test]
+fn an_ambiguous_path_on_a_terminal_asks_before_changing_every_match() {
+    let server = Server::start();
+    let cli = Cli::logged_in(&server.url);
+    let run = cli.run_tty(
+        &["disable", "/orders", "-r", "x"],
+        &[("[y/N] ", "n\n")],
+        &[],
+    );
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(run.stdout.contains("• GET:/orders"), "{run}");
+    assert!(run.stdout.contains("• POST:/orders"), "{run}");
+    assert_eq!(
+        server.state("GET:/orders").status,
+        waygate::RouteStatus::Active
+    );
+
+    let run = cli.run_tty(
+        &["disable", "/orders", "-r", "x"],
+        &[("[y/N] ", "y\n")],
+        &[],
+    );
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stdout.contains("GET:/orders"), "{run}");
+    for key in ["GET:/orders", "POST:/orders"] {
+        assert_eq!(
+            server.state(key).status,
+            waygate::RouteStatus::Disabled,
+            "{key}"
+        );
+        assert_eq!(server.state(key).reason, "x");
+    }
+}
+
+#[test]
+fn status_is_coloured_on_a_terminal_unless_no_color() {
+    let server = Server::start();
+    let cli = Cli::logged_in(&server.url);
+    cli.ok(&["disable", "GET:/payments"]);
+    let run = cli.run_tty(&["status"], &[], &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stdout.contains("\x1b[32mACTIVE\x1b[0m"), "{run}");
+    assert!(run.stdout.contains("\x1b[31mDISABLED\x1b[0m"), "{run}");
+    assert!(run.stdout.contains("\x1b[1mROUTE\x1b[0m"), "{run}");
+    let run = cli.run_tty(&["status"], &[], &[("NO_COLOR", "1")]);
+    assert!(!run.stdout.contains('\x1b'), "{run}");
+    // Errors too.
+    let run = cli.run_tty(&["enable", "GET:/nope"], &[], &[]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(run.stdout.contains("\x1b[1;31merror:\x1b[0m"), "{run}");
+}

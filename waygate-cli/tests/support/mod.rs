@@ -168,6 +168,107 @@ impl Cli {
         }
     }
 
+    /// Runs a command on a terminal of its own (util-linux `script` gives it a pty): each
+    /// time the output shows the next of `answers`' prompts, its reply is typed. `envs` are
+    /// set on top of the usual ones (`NO_COLOR` is not set here). The output is the
+    /// terminal's, escapes included, with `\r\n` as `\n`.
+    pub fn run_tty(&self, args: &[&str], answers: &[(&str, &str)], envs: &[(&str, &str)]) -> Run {
+        use std::io::{Read, Write};
+        use std::sync::{Arc, Mutex};
+        let quote = |arg: &str| format!("'{}'", arg.replace('\'', "'\\''"));
+        let line = std::iter::once(self.exe.display().to_string())
+            .chain(args.iter().map(|a| (*a).to_owned()))
+            .map(|a| quote(&a))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut command = Command::new("script");
+        command
+            .args(["-q", "-e", "-f", "-c", &line, "/dev/null"])
+            .current_dir(self.home())
+            .env("HOME", self.home())
+            .env_remove("WAYGATE_SERVER_URL")
+            .env_remove("WAYGATE_SERVICE")
+            .env_remove("NO_COLOR")
+            .env("TERM", "xterm")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in self
+            .envs
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .chain(envs.iter().copied())
+        {
+            command.env(name, value);
+        }
+        let mut child = command
+            .spawn()
+            .expect("run `script` (util-linux) for a pty");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let output = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stdout.take().expect("piped stdout");
+        let sink = Arc::clone(&output);
+        let reader = thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
+            }
+        });
+        let deadline = Instant::now() + TIMEOUT;
+        let mut seen = 0;
+        for (prompt, reply) in answers {
+            loop {
+                let text = output.lock().unwrap().clone();
+                if let Some(at) = text[seen..].find(prompt) {
+                    seen += at + prompt.len();
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "no prompt {prompt:?} in {text:?}"
+                );
+                thread::sleep(Duration::from_millis(5));
+            }
+            // The prompt is written just before the terminal's echo is turned off: a user
+            // does not type within 100 ms of it, and neither does this.
+            thread::sleep(Duration::from_millis(100));
+            stdin.write_all(reply.as_bytes()).expect("type a reply");
+            stdin.flush().unwrap();
+        }
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for script") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "waygate {args:?} on a pty did not finish: {:?}",
+                    output.lock().unwrap()
+                );
+            }
+            thread::sleep(Duration::from_millis(5));
+        };
+        drop(stdin);
+        reader.join().expect("pty reader");
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr.take() {
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        let stdout = output.lock().unwrap().replace("\r\n", "\n");
+        Run {
+            args: args.iter().map(|&a| a.to_owned()).collect(),
+            code: status.code(),
+            stdout,
+            stderr,
+        }
+    }
+
     /// `$HOME/.waygate/config.json`.
     pub fn config_path(&self) -> PathBuf {
         self.home().join(".waygate").join("config.json")
