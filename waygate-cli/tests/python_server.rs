@@ -324,6 +324,54 @@ fn our_cli_manages_the_services_of_a_python_waygate_server() {
     );
 }
 
+/// One config file, two CLIs (the Python CLI is the one `scripts/python-server-env`
+/// installs beside its `python`): what one stores, the other uses — the server URL, the
+/// login — so a user can switch freely.
+#[test]
+fn ours_and_the_python_cli_share_one_config_file() {
+    let python = python_server();
+    let app = App::start_python(&python, "basic");
+    let url = format!("http://{}/waygate", app.addr);
+    let ours = Cli::new();
+    let mut theirs = Cli::with_exe(python.with_file_name("waygate"));
+    theirs.env("HOME", &ours.home().display().to_string());
+
+    ours.ok(&["config", "set-url", &url]);
+    ours.ok(&["login", "admin", "--password", "secret"]);
+    let out = theirs.ok(&["config", "show"]);
+    assert!(out.contains(&url), "{out}");
+    assert!(out.contains("admin"), "{out}");
+    let out = theirs.ok(&["status"]);
+    assert!(
+        out.contains("GET:/payments"),
+        "the Python CLI uses our token: {out}"
+    );
+    let out = theirs.ok(&["disable", "GET:/payments", "--reason", "from python"]);
+    assert!(out.contains("GET:/payments → DISABLED"), "{out}");
+    let log = ours.json(&["log"]);
+    assert_eq!(
+        [&log[0]["action"], &log[0]["actor"], &log[0]["reason"]],
+        [&json!("disable"), &json!("admin"), &json!("from python")]
+    );
+
+    // Logging out with theirs logs ours out; logging in with theirs logs ours in.
+    theirs.ok(&["logout"]);
+    let run = ours.fails(1, &["status"]);
+    assert!(run.stderr.contains("not logged in"), "{run}");
+    theirs.ok(&["login", "admin", "--password", "secret"]);
+    assert_eq!(
+        ours.json(&["status", "GET:/payments"])[0]["status"],
+        "disabled"
+    );
+    assert_eq!(ours.json(&["config", "show"])["username"], "admin");
+
+    // And the URL either one sets.
+    theirs.ok(&["config", "set-url", "http://elsewhere:9000/waygate/"]);
+    let shown = ours.json(&["config", "show"]);
+    assert_eq!(shown["server_url"], "http://elsewhere:9000/waygate");
+    assert_eq!(shown["source"], ours.config_path().display().to_string());
+}
+
 /// A datetime as whole UTC seconds.
 fn timestamp(value: &Value) -> i64 {
     let text = value
