@@ -59,6 +59,20 @@ impl Client {
         self.send(Method::GET, path, query, None)
     }
 
+    /// `GET path?query`, which must answer a JSON list.
+    pub(crate) fn get_list(&self, path: &str, query: &[(&str, String)]) -> Result<Vec<Value>> {
+        match self.get(path, query)? {
+            Value::Array(items) => Ok(items),
+            other => Err(Error::BadResponse {
+                url: self.url(path),
+                detail: format!(
+                    "expected a JSON list, got {}",
+                    other.to_string().chars().take(80).collect::<String>()
+                ),
+            }),
+        }
+    }
+
     /// `POST path` with a JSON body (`{}` when `None`).
     pub(crate) fn post(&self, path: &str, body: Option<Value>) -> Result<Value> {
         self.send(Method::POST, path, &[], body)
@@ -120,14 +134,15 @@ impl Client {
         }
         let body = json.unwrap_or(Value::Null);
         if let Some(matches) = body.get("ambiguous_matches").and_then(Value::as_array) {
+            // The route commands fill in the route and the command.
             return Err(Error::Ambiguous {
-                route: String::new(),
+                route: "the route".to_owned(),
                 matches: matches
                     .iter()
                     .filter_map(Value::as_str)
                     .map(str::to_owned)
                     .collect(),
-                command: String::new(),
+                command: "<command>".to_owned(),
             });
         }
         let server_message = body.get("error").and_then(Value::as_str);

@@ -85,8 +85,7 @@ fn newest_first(
     if let Some(route) = route {
         query.push(("route", route));
     }
-    let value = client.get(path, &query)?;
-    let all = value.as_array().cloned().unwrap_or_default();
+    let all = client.get_list(path, &query)?;
     let (shown, footer) = crate::output::page(&all, page, per_page);
     if printed_json(out, &serde_json::Value::Array(shown.to_vec())) {
         return Ok(None);

@@ -15,12 +15,9 @@ use serde_json::{json, Value};
 pub(super) fn route(out: &Output, client: &Client, command: RateLimitCommand) -> Result<()> {
     match command {
         RateLimitCommand::List(paging) => {
-            let value = client.get("/api/rate-limits", &[])?;
             let url = client.url("/api/rate-limits");
-            let mut policies: Vec<(Policy, Value)> = value
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
+            let mut policies: Vec<(Policy, Value)> = client
+                .get_list("/api/rate-limits", &[])?
                 .into_iter()
                 .map(|item| Ok((model::parse::<Policy>(&item, "a policy", &url)?, item)))
                 .collect::<Result<_>>()?;

@@ -23,10 +23,9 @@ pub(super) fn status(out: &Output, client: &Client, args: Status) -> Result<()> 
         .map(|s| ("service", s.to_owned()))
         .into_iter()
         .collect();
-    let value = client.get("/api/routes", &query)?;
     let url = client.url("/api/routes");
-    let raw = value.as_array().cloned().unwrap_or_default();
-    let mut routes: Vec<(RouteState, Value)> = raw
+    let mut routes: Vec<(RouteState, Value)> = client
+        .get_list("/api/routes", &query)?
         .into_iter()
         .map(|item| {
             Ok((

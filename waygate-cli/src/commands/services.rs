@@ -8,14 +8,11 @@ use serde_json::{json, Value};
 
 /// `services`: `GET api/services`.
 pub(super) fn list(out: &Output, client: &Client) -> Result<()> {
-    let value = client.get("/api/services", &[])?;
-    if printed_json(out, &value) {
+    let items = client.get_list("/api/services", &[])?;
+    if printed_json(out, &Value::Array(items.clone())) {
         return Ok(());
     }
-    let services: Vec<&str> = value
-        .as_array()
-        .map(|items| items.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let services: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
     if services.is_empty() {
         out.line("No services registered.");
         return Ok(());
