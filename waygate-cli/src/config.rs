@@ -48,7 +48,7 @@ impl fmt::Display for Source {
 }
 
 /// The stored login.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Login {
     /// The opaque token.
     pub(crate) token: String,
@@ -56,6 +56,17 @@ pub(crate) struct Login {
     pub(crate) username: String,
     /// When the token expires, as the server wrote it.
     pub(crate) expires_at: String,
+}
+
+impl fmt::Debug for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the token.
+        f.debug_struct("Login")
+            .field("token", &"..")
+            .field("username", &self.username)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl Login {
@@ -72,10 +83,20 @@ impl Login {
 }
 
 /// The user config file, loaded.
-#[derive(Debug)]
 pub(crate) struct Config {
     path: PathBuf,
     data: Map<String, Value>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The data holds the token.
+        f.debug_struct("Config")
+            .field("path", &self.path)
+            .field("server_url", &self.server_url())
+            .field("login", &self.login())
+            .finish()
+    }
 }
 
 impl Config {
@@ -292,6 +313,23 @@ fn parse_expiry(text: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let login = Login {
+            token: "secret-token".to_owned(),
+            username: "admin".to_owned(),
+            expires_at: "2099-01-01T00:00:00Z".to_owned(),
+        };
+        let mut config = Config {
+            path: PathBuf::from("config.json"),
+            data: Map::new(),
+        };
+        config.set_login(&login);
+        let shown = format!("{login:?} {config:?}");
+        assert!(!shown.contains("secret-token"), "{shown}");
+        assert!(shown.contains("admin"), "{shown}");
+    }
 
     #[test]
     fn quotes_are_stripped_in_pairs_only() {
