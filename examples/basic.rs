@@ -34,8 +34,9 @@
 //! ```
 //!
 //! The admin REST API is nested at `/waygate` (user `admin`, password `secret`), as in the
-//! original; the Python `waygate` CLI drives it unchanged
-//! (`pip install "waygate[cli,admin,flags]"`: its 0.2 release imports all three on start):
+//! original; our `waygate` CLI (`cargo install --path waygate-cli`) and the Python one
+//! (`pip install "waygate[cli,admin,flags]"`: its 0.2 release imports all three on start)
+//! drive it alike:
 //!
 //! ```text
 //! waygate config set-url http://127.0.0.1:8000/waygate

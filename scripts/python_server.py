@@ -1,0 +1,113 @@
+"""The Python original's server side (PyPI `waygate`, the version pinned in
+`scripts/python-server-env`), served for the wire-compatibility tests of the Rust CLI
+(`waygate-cli/tests/python_server.rs`):
+
+    "$(scripts/python-server-env)" scripts/python_server.py basic
+    "$(scripts/python-server-env)" scripts/python_server.py server
+
+`basic`: its FastAPI "Basic usage" example — the same routes as our `basic` example,
+`WaygateMiddleware` in front, `WaygateAdmin` mounted at `/waygate` (user admin/secret).
+
+`server`: a standalone `WaygateServer` on a memory backend (user admin/secret), the central
+server that service apps register with; its admin API is at the root.
+
+Binds 127.0.0.1 on a free port (or `PORT`) and prints `listening on http://127.0.0.1:PORT`
+once it accepts connections, then serves until SIGTERM/SIGINT.
+"""
+
+import asyncio
+import os
+import socket
+import sys
+
+import uvicorn
+from fastapi import FastAPI
+from waygate import make_engine
+from waygate.core.backends.memory import MemoryBackend
+from waygate.server import WaygateServer
+from waygate.fastapi import (
+    WaygateAdmin,
+    WaygateMiddleware,
+    WaygateRouter,
+    deprecated,
+    disabled,
+    env_only,
+    force_active,
+    maintenance,
+)
+
+CURRENT_ENV = os.getenv("APP_ENV", "dev")
+engine = make_engine(current_env=CURRENT_ENV)
+router = WaygateRouter(engine=engine)
+
+
+@router.get("/health")
+@force_active
+async def health():
+    return {"status": "ok", "env": CURRENT_ENV}
+
+
+@router.get("/payments")
+@maintenance(reason="Scheduled database migration — back at 04:00 UTC")
+async def get_payments():
+    return {"payments": []}
+
+
+@router.get("/debug")
+@env_only("dev")
+async def debug():
+    return {"debug": True, "env": CURRENT_ENV}
+
+
+@router.get("/old-endpoint")
+@disabled(reason="Use /v2/endpoint instead")
+async def old_endpoint():
+    return {}
+
+
+@router.get("/v1/users")
+@deprecated(sunset="Sat, 01 Jan 2027 00:00:00 GMT", use_instead="/v2/users")
+async def v1_users():
+    return {"users": [{"id": 1, "name": "Alice"}]}
+
+
+@router.get("/v2/users")
+async def v2_users():
+    return {"users": [{"id": 1, "name": "Alice"}]}
+
+
+basic = FastAPI(title="waygate — Basic Example")
+basic.add_middleware(WaygateMiddleware, engine=engine)
+basic.include_router(router)
+basic.mount(
+    "/waygate",
+    WaygateAdmin(engine=engine, auth=("admin", "secret"), prefix="/waygate"),
+)
+
+central = WaygateServer(backend=MemoryBackend(), auth=("admin", "secret"))
+
+
+class _Server(uvicorn.Server):
+    """Prints the address once the socket accepts connections."""
+
+    async def startup(self, sockets=None):
+        await super().startup(sockets=sockets)
+        host, port = sockets[0].getsockname()[:2]
+        print(f"listening on http://{host}:{port}", flush=True)
+
+
+def main() -> None:
+    apps = {"basic": basic, "server": central}
+    if len(sys.argv) != 2 or sys.argv[1] not in apps:
+        sys.exit(f"usage: {sys.argv[0]} basic|server")
+    app = apps[sys.argv[1]]
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", int(os.getenv("PORT", "0"))))
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    server = _Server(config)
+    asyncio.run(server.serve(sockets=[sock]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,601 @@
+//! The command line: every command of the Python `waygate` CLI, with its names, aliases,
+//! arguments and options, plus `--json`, `login --password-stdin`, `schedule --cancel`,
+//! `log --limit` and `completions`.
+
+use crate::route::Route;
+use chrono::{DateTime, TimeDelta, Utc};
+use clap::{Args, Parser, Subcommand};
+
+/// Rows per page of the listing commands (as in the Python CLI).
+const PER_PAGE: &str = "20";
+
+/// The rate-limit algorithms servers accept (`token_bucket`: waygate for Rust only).
+const ALGORITHMS: [&str; 4] = [
+    "fixed_window",
+    "sliding_window",
+    "moving_window",
+    "token_bucket",
+];
+/// The rate-limit key strategies.
+const KEY_STRATEGIES: [&str; 5] = ["ip", "user", "api_key", "global", "custom"];
+
+/// waygate — route lifecycle management.
+///
+/// Talks to the admin API of a waygate service (Rust or Python) or a waygate server. The
+/// server URL comes from WAYGATE_SERVER_URL, else a .waygate file in this directory or
+/// above, else `waygate config set-url`, else http://localhost:8000/waygate.
+#[derive(Debug, Parser)]
+#[command(
+    name = "waygate",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    after_help = "Examples:
+  waygate config set-url http://localhost:8000/waygate
+  waygate login admin
+  waygate status
+  waygate disable GET:/payments --reason \"hotfix\" --until 2h
+  waygate log --limit 10
+
+Exit codes: 0 success, 1 refused or failed (not found, ambiguous, protected, auth,
+unreachable), 2 usage error."
+)]
+pub(crate) struct Cli {
+    /// Print the server's JSON instead of tables and messages.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+
+    /// The command.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Every top-level command.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Log in and store a token in ~/.waygate/config.json.
+    #[command(after_help = "Examples:
+  waygate login admin                      # prompts for the password (no echo)
+  echo \"$PASSWORD\" | waygate login admin --password-stdin")]
+    Login(Login),
+
+    /// Revoke the stored token on the server and forget it.
+    #[command(after_help = "Example:\n  waygate logout")]
+    Logout,
+
+    /// Show or set the server URL.
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  waygate config set-url http://localhost:8000/waygate
+  waygate config show"
+    )]
+    Config(ConfigCommand),
+
+    /// Show the state of every route, or of one.
+    #[command(after_help = "Examples:
+  waygate status
+  waygate status GET:/payments
+  waygate status --service payments-service --page 2
+  waygate status --json | jq '.[] | select(.status != \"active\") | .path'")]
+    Status(Status),
+
+    /// List the services that registered routes (waygate server).
+    #[command(after_help = "Example:\n  waygate services")]
+    Services,
+
+    /// Show the service in WAYGATE_SERVICE (the default --service).
+    #[command(after_help = "Example:\n  WAYGATE_SERVICE=payments-service waygate current-service")]
+    CurrentService,
+
+    /// Make a route active again.
+    #[command(after_help = "Examples:
+  waygate enable GET:/payments
+  waygate enable /payments --reason \"migration done\"")]
+    Enable(Change),
+
+    /// Disable a route: 503 ROUTE_DISABLED to every caller.
+    #[command(after_help = "Examples:
+  waygate disable GET:/payments --reason \"hotfix\"
+  waygate disable GET:/payments --until 2h    # maintenance window until now + 2h, then active")]
+    Disable(Disable),
+
+    /// Put a route in maintenance now, optionally with a window.
+    #[command(after_help = "Examples:
+  waygate maintenance GET:/payments --reason \"DB migration\"
+  waygate maintenance GET:/payments --start 2026-12-01T02:00Z --end 2026-12-01T04:00Z")]
+    Maintenance(Maintenance),
+
+    /// Schedule a maintenance window, or cancel one.
+    #[command(after_help = "Examples:
+  waygate schedule GET:/payments --start 2026-12-01T02:00Z --end 2026-12-01T04:00Z -r \"upgrade\"
+  waygate schedule GET:/payments --cancel")]
+    Schedule(Schedule),
+
+    /// Show the audit log, newest first.
+    #[command(after_help = "Examples:
+  waygate log
+  waygate log --route GET:/payments --limit 5
+  waygate log --page 2 --per-page 50")]
+    Log(Log),
+
+    /// Global maintenance: every route but the exempt ones answers 503.
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  waygate global enable --reason \"deploy\" --exempt /health
+  waygate global status
+  waygate global disable"
+    )]
+    Global(GlobalCommand),
+
+    /// Restrict a route to some environments, or lift the restriction.
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  waygate env set GET:/debug dev staging
+  waygate env clear GET:/debug"
+    )]
+    Env(EnvCommand),
+
+    /// Per-route rate limits and blocked requests.
+    #[command(
+        name = "rate-limits",
+        visible_alias = "rl",
+        subcommand,
+        after_help = "Examples:
+  waygate rl set GET:/payments 100/minute --algorithm sliding_window --key ip
+  waygate rl list
+  waygate rl hits
+  waygate rl delete GET:/payments"
+    )]
+    RateLimits(RateLimitCommand),
+
+    /// The global rate limit, applied to every route.
+    #[command(
+        name = "global-rate-limit",
+        visible_alias = "grl",
+        subcommand,
+        after_help = "Examples:
+  waygate grl set 1000/minute --exempt /health
+  waygate grl get
+  waygate grl disable"
+    )]
+    GlobalRateLimit(GlobalRateLimitCommand),
+
+    /// One service's rate limit, applied to each of its routes.
+    #[command(
+        name = "service-rate-limit",
+        visible_alias = "srl",
+        subcommand,
+        after_help = "Examples:
+  waygate srl set payments-service 500/minute
+  waygate srl get payments-service"
+    )]
+    ServiceRateLimit(ServiceRateLimitCommand),
+
+    /// One service's maintenance: every route of the service answers 503.
+    #[command(
+        name = "service-maintenance",
+        visible_alias = "sm",
+        subcommand,
+        after_help = "Examples:
+  waygate sm enable payments-service --reason \"DB migration\" --exempt /health
+  waygate sm status payments-service
+  waygate sm disable payments-service"
+    )]
+    ServiceMaintenance(ServiceMaintenanceCommand),
+
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  waygate completions bash > ~/.local/share/bash-completion/completions/waygate
+  waygate completions zsh > \"${fpath[1]}/_waygate\"
+  waygate completions fish > ~/.config/fish/completions/waygate.fish")]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `login`.
+#[derive(Debug, Args)]
+pub(crate) struct Login {
+    /// The user; prompted for when omitted.
+    pub(crate) username: Option<String>,
+    /// The password (visible in the process list and shell history: prefer the prompt or
+    /// --password-stdin).
+    #[arg(short, long, conflicts_with = "password_stdin")]
+    pub(crate) password: Option<String>,
+    /// Read the password from the first line of stdin.
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
+}
+
+/// `config ..`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Store the server URL (where the waygate admin is mounted) in the config file.
+    #[command(after_help = "Examples:
+  waygate config set-url http://localhost:8000/waygate   # an app with the admin at /waygate
+  waygate config set-url http://waygate-server:9000      # a waygate server")]
+    SetUrl {
+        /// The URL, e.g. http://localhost:8000/waygate.
+        url: String,
+    },
+    /// Show the server URL and where it came from, the login and the config file.
+    #[command(after_help = "Example:\n  waygate config show")]
+    Show,
+}
+
+/// The `--service` option of the route commands.
+#[derive(Debug, Args)]
+pub(crate) struct ServiceArg {
+    /// The service the route belongs to (waygate server); default WAYGATE_SERVICE.
+    #[arg(short, long, env = "WAYGATE_SERVICE")]
+    pub(crate) service: Option<String>,
+}
+
+impl ServiceArg {
+    /// The service, if one is named (an empty `WAYGATE_SERVICE` names none).
+    pub(crate) fn get(&self) -> Option<&str> {
+        self.service
+            .as_deref()
+            .filter(|service| !service.is_empty())
+    }
+}
+
+/// `--page` and `--per-page`.
+#[derive(Debug, Args)]
+pub(crate) struct Paging {
+    /// The page to show, from 1.
+    #[arg(short, long, default_value = "1", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) page: u32,
+    /// Rows per page.
+    #[arg(long, default_value = PER_PAGE, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) per_page: u32,
+}
+
+/// `status`.
+#[derive(Debug, Args)]
+pub(crate) struct Status {
+    /// One route: /path or METHOD:/path (a bare path shows every method's route).
+    #[arg(value_parser = Route::parse)]
+    pub(crate) route: Option<Route>,
+    #[command(flatten)]
+    pub(crate) service: ServiceArg,
+    #[command(flatten)]
+    pub(crate) paging: Paging,
+}
+
+/// `enable` (and the options every route change has).
+#[derive(Debug, Args)]
+pub(crate) struct Change {
+    /// The route: /path or METHOD:/path.
+    #[arg(value_parser = Route::parse)]
+    pub(crate) route: Route,
+    /// A note for the audit log (and, for disable and maintenance, the 503 body).
+    #[arg(short, long, default_value = "")]
+    pub(crate) reason: String,
+    #[command(flatten)]
+    pub(crate) service: ServiceArg,
+}
+
+/// `disable`.
+#[derive(Debug, Args)]
+pub(crate) struct Disable {
+    #[command(flatten)]
+    pub(crate) change: Change,
+    /// Enable again after this long (30m, 2h, 1d): the route is in a maintenance window
+    /// from now until then, as with the Python CLI.
+    #[arg(long, value_parser = crate::time::parse_duration)]
+    pub(crate) until: Option<TimeDelta>,
+}
+
+/// `maintenance`.
+#[derive(Debug, Args)]
+pub(crate) struct Maintenance {
+    #[command(flatten)]
+    pub(crate) change: Change,
+    /// The window's start (ISO 8601; UTC without an offset). Needs --end.
+    #[arg(long, value_parser = crate::time::parse_datetime, requires = "end")]
+    pub(crate) start: Option<DateTime<Utc>>,
+    /// The window's end (ISO 8601). Needs --start.
+    #[arg(long, value_parser = crate::time::parse_datetime, requires = "start")]
+    pub(crate) end: Option<DateTime<Utc>>,
+}
+
+/// `schedule`.
+#[derive(Debug, Args)]
+pub(crate) struct Schedule {
+    #[command(flatten)]
+    pub(crate) change: Change,
+    /// The window's start (ISO 8601; UTC without an offset).
+    #[arg(long, value_parser = crate::time::parse_datetime, required_unless_present = "cancel")]
+    pub(crate) start: Option<DateTime<Utc>>,
+    /// The window's end (ISO 8601).
+    #[arg(long, value_parser = crate::time::parse_datetime, required_unless_present = "cancel")]
+    pub(crate) end: Option<DateTime<Utc>>,
+    /// Cancel the route's scheduled window instead.
+    #[arg(long, conflicts_with_all = ["start", "end"])]
+    pub(crate) cancel: bool,
+}
+
+/// `log`.
+#[derive(Debug, Args)]
+pub(crate) struct Log {
+    /// Only this route's entries (its exact key, e.g. GET:/payments).
+    #[arg(long)]
+    pub(crate) route: Option<String>,
+    /// The page to show, from 1.
+    #[arg(short, long, default_value = "1", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) page: u32,
+    /// Entries per page (--limit N: the N newest).
+    #[arg(
+        long,
+        short = 'n',
+        visible_alias = "limit",
+        default_value = PER_PAGE,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub(crate) per_page: u32,
+}
+
+/// The options of `global enable` and `sm enable`.
+#[derive(Debug, Args)]
+pub(crate) struct MaintenanceOptions {
+    /// Shown in the 503 bodies.
+    #[arg(short, long, default_value = "")]
+    pub(crate) reason: String,
+    /// A route that keeps answering: /path or METHOD:/path (repeat for more).
+    #[arg(short, long)]
+    pub(crate) exempt: Vec<String>,
+    /// Block force-active routes too.
+    #[arg(long, overrides_with = "no_include_force_active")]
+    pub(crate) include_force_active: bool,
+    /// Leave force-active routes alone (the default).
+    #[arg(long)]
+    pub(crate) no_include_force_active: bool,
+}
+
+/// `global ..`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum GlobalCommand {
+    /// Show the global maintenance configuration.
+    #[command(after_help = "Example:\n  waygate global status")]
+    Status,
+    /// Turn global maintenance on (replaces the whole configuration).
+    #[command(after_help = "Examples:
+  waygate global enable --reason \"deploy\"
+  waygate global enable -r \"incident\" -e /health -e GET:/status --include-force-active")]
+    Enable(MaintenanceOptions),
+    /// Turn global maintenance off.
+    #[command(after_help = "Example:\n  waygate global disable")]
+    Disable,
+    /// Add a route to the exempt list (this also turns global maintenance on).
+    #[command(after_help = "Example:\n  waygate global exempt-add /health")]
+    ExemptAdd {
+        /// /path or METHOD:/path.
+        route: String,
+    },
+    /// Remove a route from the exempt list.
+    #[command(after_help = "Example:\n  waygate global exempt-remove /health")]
+    ExemptRemove {
+        /// /path or METHOD:/path.
+        route: String,
+    },
+}
+
+/// `env ..`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum EnvCommand {
+    /// Allow a route only in these environments (elsewhere it answers 404).
+    #[command(after_help = "Examples:
+  waygate env set GET:/debug dev
+  waygate env set /internal dev staging")]
+    Set {
+        /// The route: /path or METHOD:/path.
+        #[arg(value_parser = Route::parse)]
+        route: Route,
+        /// The environments (e.g. dev staging).
+        #[arg(required = true)]
+        envs: Vec<String>,
+        /// A note for the audit log.
+        #[arg(short, long, default_value = "")]
+        reason: String,
+    },
+    /// Lift the restriction: the route is active again.
+    #[command(after_help = "Example:\n  waygate env clear GET:/debug")]
+    Clear {
+        /// The route: /path or METHOD:/path.
+        #[arg(value_parser = Route::parse)]
+        route: Route,
+        /// A note for the audit log.
+        #[arg(short, long, default_value = "")]
+        reason: String,
+    },
+}
+
+/// The options of the `set` commands of every rate-limit group.
+#[derive(Debug, Args)]
+pub(crate) struct LimitOptions {
+    /// The algorithm (the server's default when omitted).
+    #[arg(short, long, value_parser = ALGORITHMS)]
+    pub(crate) algorithm: Option<String>,
+    /// What requests are counted by.
+    #[arg(short, long = "key", value_parser = KEY_STRATEGIES)]
+    pub(crate) key_strategy: Option<String>,
+    /// Extra requests allowed in a burst.
+    #[arg(short, long, default_value = "0")]
+    pub(crate) burst: u32,
+}
+
+/// `rl ..`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum RateLimitCommand {
+    /// List the per-route policies.
+    #[command(after_help = "Example:\n  waygate rl list")]
+    List(Paging),
+    /// Show recent blocked requests, newest first.
+    #[command(after_help = "Examples:\n  waygate rl hits\n  waygate rl hits --route /payments")]
+    Hits {
+        /// Only this route's path.
+        #[arg(short, long)]
+        route: Option<String>,
+        #[command(flatten)]
+        paging: Paging,
+    },
+    /// Clear a route's counters (a bare path: every method).
+    #[command(
+        after_help = "Examples:\n  waygate rl reset GET:/payments\n  waygate rl reset /payments"
+    )]
+    Reset {
+        /// /path or METHOD:/path.
+        #[arg(value_parser = Route::parse)]
+        route: Route,
+    },
+    /// Set or change a route's policy (a bare path means GET).
+    #[command(after_help = "Examples:
+  waygate rl set GET:/payments 100/minute
+  waygate rl set POST:/pay 10/second --algorithm fixed_window --key ip --burst 5")]
+    Set {
+        /// /path or METHOD:/path.
+        #[arg(value_parser = Route::parse)]
+        route: Route,
+        /// The limit: 100/minute, 5 per 2 hours, ...
+        limit: String,
+        #[command(flatten)]
+        options: LimitOptions,
+    },
+    /// Delete a route's policy (a bare path means GET).
+    #[command(after_help = "Example:\n  waygate rl delete GET:/payments")]
+    Delete {
+        /// /path or METHOD:/path.
+        #[arg(value_parser = Route::parse)]
+        route: Route,
+    },
+}
+
+/// `grl ..`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum GlobalRateLimitCommand {
+    /// Show the global policy.
+    #[command(after_help = "Example:\n  waygate grl get")]
+    Get,
+    /// Set or change the global policy.
+    #[command(after_help = "Example:\n  waygate grl set 1000/minute --key ip --exempt /health")]
+    Set {
+        /// The limit: 1000/minute, ...
+        limit: String,
+        #[command(flatten)]
+        options: LimitOptions,
+        /// A route the limit does not apply to (repeat for more).
+        #[arg(short, long)]
+        exempt: Vec<String>,
+    },
+    /// Delete the global policy.
+    #[command(after_help = "Example:\n  waygate grl delete")]
+    Delete,
+    /// Clear the global counters.
+    #[command(after_help = "Example:\n  waygate grl reset")]
+    Reset,
+    /// Resume the paused global policy.
+    #[command(after_help = "Example:\n  waygate grl enable")]
+    Enable,
+    /// Pause the global policy without deleting it.
+    #[command(after_help = "Example:\n  waygate grl disable")]
+    Disable,
+}
+
+/// A service name argument.
+#[derive(Debug, Args)]
+pub(crate) struct ServiceName {
+    /// The service, e.g. payments-service.
+    pub(crate) service: String,
+}
+
+/// `srl ..`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ServiceRateLimitCommand {
+    /// Show a service's policy.
+    #[command(after_help = "Example:\n  waygate srl get payments-service")]
+    Get(ServiceName),
+    /// Set or change a service's policy.
+    #[command(
+        after_help = "Example:\n  waygate srl set payments-service 500/minute --exempt /health"
+    )]
+    Set {
+        /// The service, e.g. payments-service.
+        service: String,
+        /// The limit: 500/minute, ...
+        limit: String,
+        #[command(flatten)]
+        options: LimitOptions,
+        /// A route the limit does not apply to (repeat for more).
+        #[arg(short, long)]
+        exempt: Vec<String>,
+    },
+    /// Delete a service's policy.
+    #[command(after_help = "Example:\n  waygate srl delete payments-service")]
+    Delete(ServiceName),
+    /// Clear a service's counters.
+    #[command(after_help = "Example:\n  waygate srl reset payments-service")]
+    Reset(ServiceName),
+    /// Resume a service's paused policy.
+    #[command(after_help = "Example:\n  waygate srl enable payments-service")]
+    Enable(ServiceName),
+    /// Pause a service's policy without deleting it.
+    #[command(after_help = "Example:\n  waygate srl disable payments-service")]
+    Disable(ServiceName),
+}
+
+/// `sm ..`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ServiceMaintenanceCommand {
+    /// Show a service's maintenance configuration.
+    #[command(after_help = "Example:\n  waygate sm status payments-service")]
+    Status(ServiceName),
+    /// Turn a service's maintenance on.
+    #[command(
+        after_help = "Example:\n  waygate sm enable payments-service --reason \"DB migration\" -e /health"
+    )]
+    Enable {
+        /// The service, e.g. payments-service.
+        service: String,
+        #[command(flatten)]
+        options: MaintenanceOptions,
+    },
+    /// Turn a service's maintenance off.
+    #[command(after_help = "Example:\n  waygate sm disable payments-service")]
+    Disable(ServiceName),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_an_example() {
+        fn walk(command: &clap::Command, path: &str) {
+            let path = format!("{path} {}", command.get_name());
+            if command.get_subcommands().next().is_none() || command.get_name() != "waygate" {
+                let help = command
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                assert!(help.contains("waygate "), "{path} has no example");
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_name() != "help" {
+                    walk(sub, &path);
+                }
+            }
+        }
+        walk(&Cli::command(), "");
+    }
+}
