@@ -309,12 +309,37 @@ mod tests {
     }
 
     #[test]
+    fn redis_backend_and_url_come_from_the_environment() {
+        let (_dir, settings) = with_file("WAYGATE_REDIS_URL=redis://from-file:6379/1\n");
+        let resolved = resolve(settings.clone(), &vars(&[("WAYGATE_BACKEND", "Redis")])).unwrap();
+        assert_eq!(resolved.backend, BackendKind::Redis);
+        assert_eq!(resolved.redis_url, "redis://from-file:6379/1");
+        let vars = vars(&[
+            ("WAYGATE_BACKEND", "redis"),
+            ("WAYGATE_REDIS_URL", "redis://from-env:6380/2"),
+        ]);
+        let resolved = resolve(settings, &vars).unwrap();
+        assert_eq!(resolved.redis_url, "redis://from-env:6380/2");
+        let backend = resolved.backend();
+        #[cfg(feature = "redis")]
+        assert!(format!("{:?}", backend.unwrap()).contains("from-env:6380"));
+        #[cfg(not(feature = "redis"))]
+        assert!(matches!(
+            backend,
+            Err(ConfigError::FeatureDisabled {
+                feature: "redis",
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn unknown_backend_lists_the_valid_ones() {
         let (_dir, settings) = with_file("");
         let error = resolve(settings, &vars(&[("WAYGATE_BACKEND", "mongo")])).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "unknown backend `mongo`; expected one of `memory`, `file`"
+            "unknown backend `mongo`; expected one of `memory`, `file`, `redis`"
         );
     }
 

@@ -26,6 +26,34 @@ pub struct CounterRequest<'a> {
     pub period: Duration,
 }
 
+impl<'a> CounterRequest<'a> {
+    /// A request for `key` of `namespace`, counted with `algorithm` at `amount` per
+    /// `period`, no burst.
+    pub fn new(
+        namespace: &'a str,
+        key: &'a str,
+        algorithm: Algorithm,
+        amount: u64,
+        period: Duration,
+    ) -> Self {
+        let amount = amount.max(1);
+        Self {
+            namespace,
+            key,
+            algorithm,
+            amount,
+            capacity: amount,
+            period,
+        }
+    }
+
+    /// Adds `burst` to the capacity.
+    pub fn burst(mut self, burst: u32) -> Self {
+        self.capacity = self.amount.saturating_add(u64::from(burst));
+        self
+    }
+}
+
 /// Rate-limit counters every instance shares (in Redis, say): one call counts one request
 /// and decides it, with the same semantics as [`MemoryStore`](super::MemoryStore) for each
 /// [`Algorithm`].
