@@ -542,12 +542,7 @@ impl Engine {
         policy: GlobalRateLimitPolicy,
         actor: Actor,
     ) -> Result<GlobalRateLimitPolicy, EngineError> {
-        let counters = self.view().limits.counters.clone();
-        let limiter = Arc::new(Limiter::shared(
-            policy.clone(),
-            &scope.namespace(),
-            counters,
-        )?);
+        let limiter = self.compile_shared(&scope, &policy)?;
         let _write = self.inner.write.lock().await;
         scope.store(self, Some(&policy)).await?;
         let updated = scope.limiter(&self.view().limits).is_some();
@@ -557,6 +552,20 @@ impl Engine {
             .await;
         self.replace_shared_limiter(&scope, Some(limiter));
         Ok(policy)
+    }
+
+    /// Compiles a global or service policy, counting where this engine counts.
+    fn compile_shared(
+        &self,
+        scope: &Scope,
+        policy: &GlobalRateLimitPolicy,
+    ) -> Result<Arc<Limiter>, EngineError> {
+        let counters = self.view().limits.counters.clone();
+        Ok(Arc::new(Limiter::shared(
+            policy.clone(),
+            &scope.namespace(),
+            counters,
+        )?))
     }
 
     async fn set_shared_limit_enabled(
@@ -581,12 +590,7 @@ impl Engine {
         self.audit(self.audit_entry(&scope.audit_path(), &action, &actor, String::new()))
             .await;
         // A fresh limiter: its counters start over.
-        let counters = self.view().limits.counters.clone();
-        let limiter = Arc::new(Limiter::shared(
-            policy.clone(),
-            &scope.namespace(),
-            counters,
-        )?);
+        let limiter = self.compile_shared(&scope, &policy)?;
         reset(&limiter).await?;
         self.replace_shared_limiter(&scope, Some(limiter));
         Ok(Some(policy))
