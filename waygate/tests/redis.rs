@@ -331,35 +331,47 @@ async fn a_killed_redis_fails_open_loses_nothing_and_is_resynced() {
 
 #[tokio::test]
 async fn a_dropped_subscription_resyncs_what_was_missed() {
+    // A server of its own: cutting pub/sub connections must not disturb other tests.
+    let server = RedisServer::start();
     let prefix = unique_prefix();
-    let a = instance(&url(), &prefix, false).await;
-    let b = instance(&url(), &prefix, false).await;
-    let client = redis::Client::open(url()).unwrap();
+    let a = instance(&server.url(), &prefix, false).await;
+    let b = instance(&server.url(), &prefix, false).await;
+    let client = redis::Client::open(server.url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    // Cut every pub/sub connection (the two instances', and any other test's, which then
-    // resync too), then change the state at once, while they are unsubscribed.
-    redis::cmd("CLIENT")
+    eventually("both instances are subscribed", async || {
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .arg("TYPE")
+            .arg("pubsub")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        list.lines().count() == 2
+    })
+    .await;
+    // Cut both subscriptions, then change the state at once, while they are down.
+    let killed: u64 = redis::cmd("CLIENT")
         .arg("KILL")
         .arg("TYPE")
         .arg("pubsub")
-        .query_async::<()>(&mut conn)
+        .query_async(&mut conn)
         .await
         .unwrap();
-    let writer = RedisBackend::new(&url()).unwrap().with_key_prefix(&prefix);
+    assert_eq!(killed, 2);
+    let writer = RedisBackend::new(&server.url())
+        .unwrap()
+        .with_key_prefix(&prefix);
     let mut state = writer.get_state("GET:/orders").await.unwrap().unwrap();
     state.status = RouteStatus::Disabled;
     writer.set_state(&state).await.unwrap();
-    eventually("B resyncs after resubscribing", async || {
-        status(&b.app, "/orders").await == StatusCode::SERVICE_UNAVAILABLE
-    })
-    .await;
-    assert_eq!(
-        status(&a.app, "/orders").await,
-        StatusCode::SERVICE_UNAVAILABLE
-    );
+    for (name, instance) in [("A", &a), ("B", &b)] {
+        eventually(&format!("{name} resyncs after resubscribing"), async || {
+            status(&instance.app, "/orders").await == StatusCode::SERVICE_UNAVAILABLE
+        })
+        .await;
+    }
     a.engine.shutdown().await;
     b.engine.shutdown().await;
-    delete_prefix(&prefix).await;
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 use serde::de::DeserializeOwned;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, OnceCell};
 use tokio::task::JoinHandle;
@@ -29,8 +29,10 @@ pub const DEFAULT_KEY_PREFIX: &str = "waygate:";
 /// How long one command may take before it fails (and the engine fails open).
 const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// How many values one `MGET` asks for.
-const MGET_CHUNK: usize = 500;
+/// Reads a whole index (the route states, the policies) in one round trip (`indexed.lua`).
+/// It reads keys it is not given in `KEYS`: fine on one server, not on a Redis Cluster.
+static INDEXED: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(include_str!("indexed.lua")));
 
 /// State in Redis, shared by every instance that uses the same server and key prefix.
 ///
@@ -157,27 +159,21 @@ impl RedisBackend {
         text.map(|t| decode(key, &t)).transpose()
     }
 
-    /// The values of `keys` that exist, decoded.
-    async fn mget_json<T: DeserializeOwned>(
+    /// Every value of the index `index` (a set of names, each stored under
+    /// `value_prefix` + name), decoded, in one round trip.
+    async fn indexed_json<T: DeserializeOwned>(
         &self,
-        keys: &[String],
+        index: &str,
+        value_prefix: &str,
     ) -> Result<Vec<T>, BackendError> {
         let mut conn = self.connection().await?;
-        let mut values = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(MGET_CHUNK) {
-            let texts: Vec<Option<String>> = redis::cmd("MGET")
-                .arg(chunk)
-                .query_async(&mut conn)
-                .await
-                .map_err(unavailable)?;
-            for (key, text) in chunk.iter().zip(texts) {
-                // A key in the index whose value is gone was deleted since the index was read.
-                if let Some(text) = text {
-                    values.push(decode(key, &text)?);
-                }
-            }
-        }
-        Ok(values)
+        let texts: Vec<String> = INDEXED
+            .key(index)
+            .arg(value_prefix)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        texts.iter().map(|t| decode(index, t)).collect()
     }
 
     async fn list_json<T: DeserializeOwned>(
@@ -289,14 +285,11 @@ impl Backend for RedisBackend {
 
     async fn list_states(&self) -> Result<Vec<RouteState>, BackendError> {
         let keys = &self.shared.keys;
-        let mut conn = self.connection().await?;
-        let mut routes: Vec<String> = conn
-            .smembers(keys.route_index())
-            .await
-            .map_err(unavailable)?;
-        routes.sort();
-        let state_keys: Vec<String> = routes.iter().map(|r| keys.state(r)).collect();
-        self.mget_json(&state_keys).await
+        let mut states: Vec<RouteState> = self
+            .indexed_json(&keys.route_index(), &keys.state(""))
+            .await?;
+        states.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(states)
     }
 
     async fn write_audit(&self, entry: &AuditEntry) -> Result<(), BackendError> {
@@ -327,14 +320,11 @@ impl Backend for RedisBackend {
 
     async fn rate_limit_policies(&self) -> Result<Vec<RateLimitPolicy>, BackendError> {
         let keys = &self.shared.keys;
-        let mut conn = self.connection().await?;
-        let mut routes: Vec<String> = conn
-            .smembers(keys.policy_index())
-            .await
-            .map_err(unavailable)?;
-        routes.sort();
-        let policy_keys: Vec<String> = routes.iter().map(|r| keys.policy(r)).collect();
-        self.mget_json(&policy_keys).await
+        let mut policies: Vec<RateLimitPolicy> = self
+            .indexed_json(&keys.policy_index(), &keys.policy(""))
+            .await?;
+        policies.sort_by(|a, b| (&a.method, &a.path).cmp(&(&b.method, &b.path)));
+        Ok(policies)
     }
 
     async fn set_rate_limit_policy(&self, policy: &RateLimitPolicy) -> Result<(), BackendError> {
