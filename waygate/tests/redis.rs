@@ -456,3 +456,42 @@ async fn claims_and_revocations_are_shared() {
     b.engine.shutdown().await;
     delete_prefix(&prefix).await;
 }
+
+#[tokio::test]
+async fn a_maintenance_window_shared_by_two_instances_is_ended_once() {
+    let prefix = unique_prefix();
+    let a = instance(&url(), &prefix, false).await;
+    let b = instance(&url(), &prefix, false).await;
+    let now = a.engine.now();
+    let window = waygate::MaintenanceWindow {
+        start: now,
+        end: now + chrono::Duration::milliseconds(600),
+        reason: "short".to_owned(),
+    };
+    a.engine
+        .schedule_maintenance("GET:/orders", window, "alice")
+        .await
+        .unwrap();
+    eventually("B enforces the window", async || {
+        status(&b.app, "/orders").await == StatusCode::SERVICE_UNAVAILABLE
+    })
+    .await;
+    for (name, instance) in [("A", &a), ("B", &b)] {
+        eventually(&format!("{name} is active after the window"), async || {
+            instance.engine.state("GET:/orders").unwrap().status == RouteStatus::Active
+        })
+        .await;
+    }
+    // Give a second ender the time to show up, if there were one.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let audit = a
+        .engine
+        .audit_log(&AuditQuery::latest(20).route("GET:/orders"))
+        .await
+        .unwrap();
+    let ends = audit.iter().filter(|e| e.actor == "scheduler").count();
+    assert_eq!(ends, 1, "one instance ends the window: {audit:?}");
+    a.engine.shutdown().await;
+    b.engine.shutdown().await;
+    delete_prefix(&prefix).await;
+}
