@@ -495,3 +495,41 @@ async fn a_maintenance_window_shared_by_two_instances_is_ended_once() {
     b.engine.shutdown().await;
     delete_prefix(&prefix).await;
 }
+
+#[tokio::test]
+async fn the_keepalive_keeps_a_quiet_subscription() {
+    let server = RedisServer::start();
+    let backend = RedisBackend::new(&server.url())
+        .unwrap()
+        .with_keepalive(Duration::from_millis(100));
+    let engine = Engine::builder().backend(backend).build();
+    engine.start().await.unwrap();
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let subscriptions = async |conn: &mut redis::aio::MultiplexedConnection| {
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .arg("TYPE")
+            .arg("pubsub")
+            .query_async(conn)
+            .await
+            .unwrap();
+        list.lines()
+            .map(|l| {
+                l.split(' ')
+                    .find(|f| f.starts_with("id="))
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+    };
+    eventually("the engine subscribes", async || {
+        subscriptions(&mut conn).await.len() == 1
+    })
+    .await;
+    let first = subscriptions(&mut conn).await;
+    // Many keepalive pings later, it is still the same connection.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(subscriptions(&mut conn).await, first);
+    engine.shutdown().await;
+}

@@ -11,7 +11,7 @@ const MIN_BACKOFF: Duration = Duration::from_millis(100);
 /// The longest wait between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often a quiet subscription is pinged, to notice a connection that died silently.
-const KEEPALIVE: Duration = Duration::from_secs(10);
+pub(super) const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(10);
 /// How long a connection attempt or a keepalive ping may take.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -21,6 +21,7 @@ pub(super) async fn follow(
     client: redis::Client,
     channels: Vec<String>,
     changes: watch::Sender<u64>,
+    keepalive: Duration,
 ) {
     let mut backoff = MIN_BACKOFF;
     let mut lost = false;
@@ -33,7 +34,7 @@ pub(super) async fn follow(
                 backoff = MIN_BACKOFF;
                 // Whatever changed while we were not subscribed is reloaded now.
                 changes.send_modify(|n| *n += 1);
-                let reason = listen(pubsub, &changes).await;
+                let reason = listen(pubsub, &changes, keepalive).await;
                 tracing::warn!(%reason, "waygate: redis subscription lost; serving the last snapshot and resubscribing");
                 lost = true;
             }
@@ -62,9 +63,13 @@ async fn subscribe(
 }
 
 /// Moves `changes` on every message until the connection is lost; returns why it ended.
-async fn listen(pubsub: redis::aio::PubSub, changes: &watch::Sender<u64>) -> String {
+async fn listen(
+    pubsub: redis::aio::PubSub,
+    changes: &watch::Sender<u64>,
+    every: Duration,
+) -> String {
     let (mut sink, mut stream) = pubsub.split();
-    let mut keepalive = tokio::time::interval(KEEPALIVE);
+    let mut keepalive = tokio::time::interval(every);
     keepalive.tick().await;
     loop {
         tokio::select! {
@@ -73,7 +78,8 @@ async fn listen(pubsub: redis::aio::PubSub, changes: &watch::Sender<u64>) -> Str
                 None => return "connection closed".to_owned(),
             },
             _ = keepalive.tick() => {
-                match tokio::time::timeout(ATTEMPT_TIMEOUT, sink.ping::<String>()).await {
+                // In subscribed mode the answer is `["pong", ""]`, not a string.
+                match tokio::time::timeout(ATTEMPT_TIMEOUT, sink.ping::<redis::Value>()).await {
                     Ok(Ok(_)) => {}
                     Ok(Err(error)) => return error.to_string(),
                     Err(_) => return "ping timed out".to_owned(),

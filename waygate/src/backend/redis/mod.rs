@@ -70,6 +70,7 @@ struct Shared {
     client: redis::Client,
     keys: Keys,
     response_timeout: Duration,
+    keepalive: Duration,
     connection: OnceCell<ConnectionManager>,
     changes: watch::Sender<u64>,
     follower: Mutex<Option<JoinHandle<()>>>,
@@ -85,10 +86,16 @@ impl RedisBackend {
             client,
             DEFAULT_KEY_PREFIX,
             DEFAULT_RESPONSE_TIMEOUT,
+            follow::DEFAULT_KEEPALIVE,
         ))
     }
 
-    fn from_parts(client: redis::Client, prefix: &str, response_timeout: Duration) -> Self {
+    fn from_parts(
+        client: redis::Client,
+        prefix: &str,
+        response_timeout: Duration,
+        keepalive: Duration,
+    ) -> Self {
         let keys = Keys::new(prefix);
         let connection = OnceCell::new();
         Self {
@@ -96,6 +103,7 @@ impl RedisBackend {
                 client,
                 keys,
                 response_timeout,
+                keepalive,
                 connection,
                 changes: watch::channel(0).0,
                 follower: Mutex::new(None),
@@ -106,10 +114,12 @@ impl RedisBackend {
     /// Puts every key and channel under `prefix` instead of `waygate:`, so that several
     /// apps (or tests) share one Redis without seeing each other.
     pub fn with_key_prefix(self, prefix: &str) -> Self {
+        let shared = &self.shared;
         Self::from_parts(
-            self.shared.client.clone(),
+            shared.client.clone(),
             prefix,
-            self.shared.response_timeout,
+            shared.response_timeout,
+            shared.keepalive,
         )
     }
 
@@ -117,10 +127,25 @@ impl RedisBackend {
     /// [`BackendError::Unavailable`] (default 1 s). Rate-limited requests wait at most this
     /// long for a Redis that stopped answering.
     pub fn with_response_timeout(self, timeout: Duration) -> Self {
+        let shared = &self.shared;
         Self::from_parts(
-            self.shared.client.clone(),
-            self.shared.keys.prefix(),
+            shared.client.clone(),
+            shared.keys.prefix(),
             timeout,
+            shared.keepalive,
+        )
+    }
+
+    /// How often the change subscription, when quiet, is pinged to notice a connection that
+    /// died without a word (default 10 s); a lost one is re-established and everything
+    /// reloaded.
+    pub fn with_keepalive(self, every: Duration) -> Self {
+        let shared = &self.shared;
+        Self::from_parts(
+            shared.client.clone(),
+            shared.keys.prefix(),
+            shared.response_timeout,
+            every.max(Duration::from_millis(10)),
         )
     }
 
@@ -150,6 +175,7 @@ impl RedisBackend {
             self.shared.client.clone(),
             self.shared.keys.channels().to_vec(),
             self.shared.changes.clone(),
+            self.shared.keepalive,
         )));
     }
 
