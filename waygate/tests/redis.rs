@@ -533,3 +533,98 @@ async fn the_keepalive_keeps_a_quiet_subscription() {
     assert_eq!(subscriptions(&mut conn).await, first);
     engine.shutdown().await;
 }
+
+/// `method uri` with a JSON body and headers, through `app`.
+#[cfg(feature = "admin")]
+async fn send_json(
+    app: &axum::Router,
+    method: http::Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> common::Reply {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(axum::body::Body::from(body.to_owned()))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    common::Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+#[cfg(feature = "admin")]
+#[tokio::test]
+async fn the_admin_api_answers_503_to_a_mutation_while_redis_is_down() {
+    use waygate::admin::{Auth, WaygateAdmin};
+    let mut server = RedisServer::start();
+    let prefix = unique_prefix();
+    let a = instance(&server.url(), &prefix, false).await;
+    let admin = WaygateAdmin::new(a.engine.clone())
+        .auth(Auth::single("admin", "secret"))
+        .nest_in(axum::Router::new(), "/waygate");
+    let login = send_json(
+        &admin,
+        http::Method::POST,
+        "/waygate/api/auth/login",
+        &[],
+        r#"{"username": "admin", "password": "secret"}"#,
+    )
+    .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let token = login.json()["token"].as_str().unwrap().to_owned();
+    let headers = [("x-waygate-token", token.as_str())];
+    server.kill();
+    // `b64u("GET:/orders")`.
+    let refused = send_json(
+        &admin,
+        http::Method::POST,
+        "/waygate/api/routes/R0VUOi9vcmRlcnM/disable",
+        &headers,
+        r#"{"reason": "while down"}"#,
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("unavailable"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        status(&a.app, "/orders").await,
+        StatusCode::OK,
+        "nothing changed"
+    );
+    server.restart();
+    let done = send_json(
+        &admin,
+        http::Method::POST,
+        "/waygate/api/routes/R0VUOi9vcmRlcnM/disable",
+        &headers,
+        r#"{"reason": "back"}"#,
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    a.engine.shutdown().await;
+}
