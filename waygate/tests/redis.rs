@@ -628,3 +628,40 @@ async fn the_admin_api_answers_503_to_a_mutation_while_redis_is_down() {
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     a.engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_declared_policy_deleted_on_one_instance_is_off_on_every_instance() {
+    let prefix = unique_prefix();
+    let a = instance(&url(), &prefix, false).await;
+    let b = instance(&url(), &prefix, false).await;
+    let declared = |e: &Engine| e.rate_limit_policies().iter().any(|p| p.path == "/limited");
+    assert!(declared(&a.engine) && declared(&b.engine));
+    a.engine
+        .delete_rate_limit_policy("GET:/limited", "alice")
+        .await
+        .unwrap();
+    eventually("B drops the declared policy A deleted", async || {
+        !declared(&b.engine)
+    })
+    .await;
+    for _ in 0..15 {
+        assert_eq!(status(&b.app, "/limited").await, StatusCode::OK);
+    }
+    // A restarted instance keeps it off too; setting a policy again brings a limit back.
+    let c = instance(&url(), &prefix, false).await;
+    assert!(!declared(&c.engine));
+    c.engine
+        .set_rate_limit_policy("GET:/limited", "1/minute", PolicyChange::new(), "carol")
+        .await
+        .unwrap();
+    eventually("A applies the new policy", async || declared(&a.engine)).await;
+    let d = instance(&url(), &prefix, false).await;
+    assert!(
+        declared(&d.engine),
+        "the deletion is forgotten once a policy is set"
+    );
+    for engine in [&a.engine, &b.engine, &c.engine, &d.engine] {
+        engine.shutdown().await;
+    }
+    delete_prefix(&prefix).await;
+}

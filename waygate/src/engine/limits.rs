@@ -5,7 +5,7 @@
 use super::resolve::resolve;
 use super::{Engine, EngineEvent};
 use crate::limiter::{key_meta, Counters, Limiter, PolicyView};
-use crate::model::{Actor, HitQuery};
+use crate::model::{Actor, HitQuery, RouteState};
 use crate::rate_limit::{
     Algorithm, GlobalRateLimitPolicy, KeyStrategy, Limit, OnMissingKey, RateLimitHit,
     RateLimitPolicy, RateLimitTier,
@@ -89,8 +89,8 @@ pub(crate) struct Limits {
     pub(crate) routes: FxHashMap<String, Arc<Limiter>>,
     pub(crate) global: Option<Arc<Limiter>>,
     pub(crate) services: FxHashMap<String, Arc<Limiter>>,
-    /// Route keys whose policy was deleted at runtime: their declared policy stays off until
-    /// the process restarts, as in the Python original.
+    /// Route keys whose policy was deleted at runtime: their declared policy stays off (the
+    /// backend remembers them, so every engine agrees).
     pub(crate) deleted: FxHashSet<String>,
     /// The backend's shared counters, when limiters count there.
     pub(crate) counters: Counters,
@@ -361,6 +361,12 @@ impl Engine {
         }
         let limiter = Arc::new(route_limiter(policy.clone(), meta, &counters)?);
         self.inner.backend.set_rate_limit_policy(&policy).await?;
+        if self.view().limits.deleted.contains(&key) {
+            self.inner
+                .backend
+                .delete_state(&policy_off_key(&key))
+                .await?;
+        }
         let action = if updated {
             "rl_policy_updated"
         } else {
@@ -379,8 +385,9 @@ impl Engine {
         Ok(policy)
     }
 
-    /// Removes a route's rate limit (a declared one comes back on the next restart, as in the
-    /// Python original). Removing a missing one is not an error.
+    /// Removes a route's rate limit, on every engine sharing the backend: a declared one
+    /// stays off (across restarts too) until a policy is set again. Removing a missing one
+    /// is not an error.
     pub async fn delete_rate_limit_policy(
         &self,
         key: &str,
@@ -393,6 +400,11 @@ impl Engine {
         self.inner
             .backend
             .delete_rate_limit_policy(method, path)
+            .await?;
+        // Remembered in the backend, so that a declared policy stays off on every engine.
+        self.inner
+            .backend
+            .set_state(&RouteState::active(policy_off_key(&key)))
             .await?;
         self.audit(self.audit_entry(&key, "rl_policy_deleted", &actor, String::new()))
             .await;
@@ -682,7 +694,10 @@ pub(super) struct StoredPolicies {
 
 impl super::view::View {
     /// Puts stored policies over the declared ones (stored wins).
+    /// Call it after [`replace_states`](Self::replace_states): the routes whose policy was
+    /// deleted come from the stored records.
     pub(super) fn apply_policies(&mut self, stored: StoredPolicies) {
+        self.limits.deleted = self.records.policies_off.clone();
         self.loaded_policies = Some(stored.clone());
         let metas = self.metas.clone();
         self.limits
@@ -782,6 +797,11 @@ pub(crate) fn policy_key(method: &str, path: &str) -> String {
         "ALL" => path.to_owned(),
         method => format!("{method}:{path}"),
     }
+}
+
+/// The sentinel that keeps a route's deleted policy off.
+fn policy_off_key(key: &str) -> String {
+    format!("{}{key}__", super::services::POLICY_OFF_PREFIX)
 }
 
 /// `("GET", "/x")` for `GET:/x`, `("ALL", "/x")` for `/x`.
