@@ -742,12 +742,23 @@ pub(super) async fn write_hits(
     engine: std::sync::Weak<super::Inner>,
     mut hits: tokio::sync::mpsc::Receiver<RateLimitHit>,
 ) {
+    // Logged once per outage, not once per blocked request.
+    let mut failing = false;
     while let Some(hit) = hits.recv().await {
         let Some(inner) = engine.upgrade() else {
             return;
         };
-        if let Err(error) = inner.backend.write_rate_limit_hit(&hit).await {
-            tracing::warn!(%error, "waygate: blocked request not written to the shared log");
+        match inner.backend.write_rate_limit_hit(&hit).await {
+            Ok(()) if failing => {
+                tracing::info!("waygate: blocked requests are written to the shared log again");
+                failing = false;
+            }
+            Ok(()) => {}
+            Err(error) if !failing => {
+                tracing::warn!(%error, "waygate: blocked requests not written to the shared log until the backend is back (each engine keeps its own)");
+                failing = true;
+            }
+            Err(_) => {}
         }
     }
 }
