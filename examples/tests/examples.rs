@@ -798,8 +798,9 @@ fn rate_limiting_behind_a_trusted_proxy() {
 // custom_backend_sqlite, and two instances of basic on one Redis
 // ---------------------------------------------------------------------------------------------
 
-/// Logs in to an example's admin API as `admin` / `secret`; the headers the CLI sends.
-fn admin_headers(app: &Example) -> Vec<(&'static str, String)> {
+/// `method path` with `body` on an example's admin API, logged in as `admin` / `secret` with
+/// the headers the CLI sends.
+fn admin_send(app: &Example, method: &str, path: &str, body: Option<&str>) -> Reply {
     let login = app.send(
         "POST",
         "/waygate/api/auth/login",
@@ -808,14 +809,19 @@ fn admin_headers(app: &Example) -> Vec<(&'static str, String)> {
     );
     assert_eq!(login.status, 200, "{login:?}");
     let token = login.json()["token"].as_str().unwrap().to_owned();
-    vec![
-        ("X-Waygate-Token", token),
-        ("X-Waygate-Platform", "cli".to_owned()),
-    ]
+    let headers = [
+        ("X-Waygate-Token", token.as_str()),
+        ("X-Waygate-Platform", "cli"),
+    ];
+    app.send(method, path, &headers, body)
 }
 
-fn as_refs<'a>(headers: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    headers.iter().map(|(k, v)| (*k, v.as_str())).collect()
+/// Disables a route (its key in base64url, as the CLI puts it in the URL) through the admin
+/// API, as `waygate disable KEY --reason hotfix` does.
+fn admin_disable(app: &Example, encoded_key: &str) {
+    let path = format!("/waygate/api/routes/{encoded_key}/disable");
+    let disabled = admin_send(app, "POST", &path, Some(r#"{"reason": "hotfix"}"#));
+    assert_eq!(disabled.status, 200, "{disabled:?}");
 }
 
 /// A file name in the temp directory no other run uses.
@@ -836,15 +842,8 @@ fn custom_backend_sqlite_keeps_state_and_audit_across_a_restart() {
     assert_eq!(app.expect("/payments", 503).code(), "MAINTENANCE_MODE");
     assert_eq!(app.expect("/legacy", 503).code(), "ROUTE_DISABLED");
     app.expect("/orders", 200);
-    let headers = admin_headers(&app);
     // `b64u("GET:/orders")`.
-    let disabled = app.send(
-        "POST",
-        "/waygate/api/routes/R0VUOi9vcmRlcnM/disable",
-        &as_refs(&headers),
-        Some(r#"{"reason": "hotfix"}"#),
-    );
-    assert_eq!(disabled.status, 200, "{disabled:?}");
+    admin_disable(&app, "R0VUOi9vcmRlcnM");
     assert_eq!(app.expect("/orders", 503).code(), "ROUTE_DISABLED");
     app.stop();
 
@@ -855,13 +854,7 @@ fn custom_backend_sqlite_keeps_state_and_audit_across_a_restart() {
         "hotfix",
         "the state survived"
     );
-    let headers = admin_headers(&app);
-    let audit = app.send(
-        "GET",
-        "/waygate/api/audit?limit=5",
-        &as_refs(&headers),
-        None,
-    );
+    let audit = admin_send(&app, "GET", "/waygate/api/audit?limit=5", None);
     assert_eq!(audit.status, 200, "{audit:?}");
     let entries = audit.json();
     let first = &entries.as_array().unwrap()[0];
@@ -929,26 +922,13 @@ fn two_basic_instances_on_one_redis_enforce_each_other_s_changes() {
     b.expect("/v2/users", 200);
 
     // Disabled through A's admin API (as `waygate disable` does) ...
-    let headers = admin_headers(&a);
-    let disabled = a.send(
-        "POST",
-        "/waygate/api/routes/R0VUOi92Mi91c2Vycw/disable",
-        &as_refs(&headers),
-        Some(r#"{"reason": "hotfix"}"#),
-    );
-    assert_eq!(disabled.status, 200, "{disabled:?}");
+    admin_disable(&a, "R0VUOi92Mi91c2Vycw");
     // ... and refused by B.
     let deadline = Utc::now() + TimeDelta::seconds(10);
     let blocked = b.poll("/v2/users", |r| r.status == 503, deadline);
     assert_eq!(blocked.code(), "ROUTE_DISABLED");
     // B's audit log is the shared one.
-    let b_headers = admin_headers(&b);
-    let audit = b.send(
-        "GET",
-        "/waygate/api/audit?limit=1",
-        &as_refs(&b_headers),
-        None,
-    );
+    let audit = admin_send(&b, "GET", "/waygate/api/audit?limit=1", None);
     assert_eq!(audit.json()[0]["path"], "GET:/v2/users");
     a.stop();
     b.stop();
