@@ -128,12 +128,16 @@ enum TierCount {
     /// In this process.
     Local(MemoryStore),
     /// In the shared counters, with these parameters.
-    Shared {
-        algorithm: Algorithm,
-        amount: u64,
-        capacity: u64,
-        period: Duration,
-    },
+    Shared(SharedRate),
+}
+
+/// What a tier counting in the shared counters sends with each request.
+#[derive(Debug, Clone, Copy)]
+struct SharedRate {
+    algorithm: Algorithm,
+    amount: u64,
+    capacity: u64,
+    period: Duration,
 }
 
 /// A request the limiter's own checks did not settle: it must be counted.
@@ -321,30 +325,21 @@ impl Limiter {
             Prepared::Done(outcome) => return outcome,
             Prepared::Count { tier, key } => (tier, key),
         };
-        let (counters, request_of) = match (&tier.count, &self.shared) {
+        let (counters, rate) = match (&tier.count, &self.shared) {
             (Some(TierCount::Local(store)), _) => {
                 return self.decided(tier, key, store.check(key, now))
             }
-            (
-                Some(TierCount::Shared {
-                    algorithm,
-                    amount,
-                    capacity,
-                    period,
-                }),
-                Some(counters),
-            ) => (counters, (*algorithm, *amount, *capacity, *period)),
+            (Some(TierCount::Shared(rate)), Some(counters)) => (counters, *rate),
             _ => return Outcome::Exempt,
         };
-        let (algorithm, amount, capacity, period) = request_of;
         let raw = raw_key(key);
         let request = CounterRequest {
             namespace: &self.namespace,
             key: &raw,
-            algorithm,
-            amount,
-            capacity,
-            period,
+            algorithm: rate.algorithm,
+            amount: rate.amount,
+            capacity: rate.capacity,
+            period: rate.period,
         };
         match counters.hit(&request).await {
             Ok(decision) => {
@@ -362,7 +357,7 @@ impl Limiter {
                     key: self.namespaced(key),
                     decision: Decision::counted(
                         false,
-                        capacity,
+                        rate.capacity,
                         0,
                         FAIL_CLOSED_RETRY,
                         FAIL_CLOSED_RETRY,
@@ -503,12 +498,12 @@ fn compile_tiers(
             Limit::Unlimited => None,
             Limit::Limited(rate) if shared => {
                 let amount = rate.amount().max(1);
-                Some(TierCount::Shared {
+                Some(TierCount::Shared(SharedRate {
                     algorithm,
                     amount,
                     capacity: amount.saturating_add(u64::from(burst)),
                     period: rate.period(),
-                })
+                }))
             }
             Limit::Limited(rate) => {
                 Some(TierCount::Local(MemoryStore::new(algorithm, rate, burst)))
