@@ -216,7 +216,26 @@ fn benches(c: &mut Criterion) {
     rt.block_on(async {
         memory.shutdown().await;
         redis.shutdown().await;
+        delete_bench_keys().await;
     });
+}
+
+/// Removes what the run stored in the shared Redis (counters expire on their own anyway).
+async fn delete_bench_keys() {
+    let client = redis::Client::open(url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("waygate-bench:{}:*", std::process::id()))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    if !keys.is_empty() {
+        redis::cmd("DEL")
+            .arg(keys)
+            .query_async::<()>(&mut conn)
+            .await
+            .unwrap();
+    }
 }
 
 /// Rounds of the interleaved comparison, and requests per round.
