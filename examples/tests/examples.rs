@@ -793,3 +793,143 @@ fn rate_limiting_behind_a_trusted_proxy() {
     assert_eq!(app.statuses("/internal/metrics", &internal, 12), [200; 12]);
     app.stop();
 }
+
+// ---------------------------------------------------------------------------------------------
+// custom_backend_sqlite, and two instances of basic on one Redis
+// ---------------------------------------------------------------------------------------------
+
+/// `method path` with `body` on an example's admin API, logged in as `admin` / `secret` with
+/// the headers the CLI sends.
+fn admin_send(app: &Example, method: &str, path: &str, body: Option<&str>) -> Reply {
+    let login = app.send(
+        "POST",
+        "/waygate/api/auth/login",
+        &[],
+        Some(r#"{"username": "admin", "password": "secret"}"#),
+    );
+    assert_eq!(login.status, 200, "{login:?}");
+    let token = login.json()["token"].as_str().unwrap().to_owned();
+    let headers = [
+        ("X-Waygate-Token", token.as_str()),
+        ("X-Waygate-Platform", "cli"),
+    ];
+    app.send(method, path, &headers, body)
+}
+
+/// Disables a route (its key in base64url, as the CLI puts it in the URL) through the admin
+/// API, as `waygate disable KEY --reason hotfix` does.
+fn admin_disable(app: &Example, encoded_key: &str) {
+    let path = format!("/waygate/api/routes/{encoded_key}/disable");
+    let disabled = admin_send(app, "POST", &path, Some(r#"{"reason": "hotfix"}"#));
+    assert_eq!(disabled.status, 200, "{disabled:?}");
+}
+
+/// A file name in the temp directory no other run uses.
+fn temp_path(name: &str) -> std::path::PathBuf {
+    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    std::env::temp_dir().join(format!("waygate-{}-{nanos}-{name}", std::process::id()))
+}
+
+#[test]
+fn custom_backend_sqlite_keeps_state_and_audit_across_a_restart() {
+    let db = temp_path("state.db");
+    let db_text = db.to_str().unwrap().to_owned();
+    let env = [("WAYGATE_SQLITE_PATH", db_text.as_str())];
+
+    let app = Example::start("custom_backend_sqlite", &env);
+    let health = app.expect("/health", 200);
+    assert_eq!(health.json(), json!({"status": "ok", "backend": "sqlite"}));
+    assert_eq!(app.expect("/payments", 503).code(), "MAINTENANCE_MODE");
+    assert_eq!(app.expect("/legacy", 503).code(), "ROUTE_DISABLED");
+    app.expect("/orders", 200);
+    // `b64u("GET:/orders")`.
+    admin_disable(&app, "R0VUOi9vcmRlcnM");
+    assert_eq!(app.expect("/orders", 503).code(), "ROUTE_DISABLED");
+    app.stop();
+
+    let app = Example::start("custom_backend_sqlite", &env);
+    let blocked = app.expect("/orders", 503);
+    assert_eq!(
+        blocked.json()["error"]["reason"],
+        "hotfix",
+        "the state survived"
+    );
+    let audit = admin_send(&app, "GET", "/waygate/api/audit?limit=5", None);
+    assert_eq!(audit.status, 200, "{audit:?}");
+    let entries = audit.json();
+    let first = &entries.as_array().unwrap()[0];
+    assert_eq!(
+        (
+            first["path"].as_str(),
+            first["action"].as_str(),
+            first["reason"].as_str()
+        ),
+        (Some("GET:/orders"), Some("disable"), Some("hotfix")),
+        "the audit log survived: {entries}"
+    );
+    app.stop();
+    let _ = std::fs::remove_file(&db);
+}
+
+/// A `redis-server` of the test's own on a free port; killed when dropped.
+struct RedisServer {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl RedisServer {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/test installs it)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Self { port, child }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn two_basic_instances_on_one_redis_enforce_each_other_s_changes() {
+    let redis = RedisServer::start();
+    let url = format!("redis://127.0.0.1:{}/0", redis.port);
+    let env = [
+        ("WAYGATE_BACKEND", "redis"),
+        ("WAYGATE_REDIS_URL", url.as_str()),
+    ];
+    let a = Example::start("basic", &env);
+    let b = Example::start("basic", &env);
+    b.expect("/v2/users", 200);
+
+    // Disabled through A's admin API (as `waygate disable` does) ...
+    admin_disable(&a, "R0VUOi92Mi91c2Vycw");
+    // ... and refused by B.
+    let deadline = Utc::now() + TimeDelta::seconds(10);
+    let blocked = b.poll("/v2/users", |r| r.status == 503, deadline);
+    assert_eq!(blocked.code(), "ROUTE_DISABLED");
+    // B's audit log is the shared one.
+    let audit = admin_send(&b, "GET", "/waygate/api/audit?limit=1", None);
+    assert_eq!(audit.json()[0]["path"], "GET:/v2/users");
+    a.stop();
+    b.stop();
+}

@@ -10,6 +10,8 @@ use std::sync::Arc;
 
 pub(crate) const DEFAULT_ENV: &str = "dev";
 const DEFAULT_FILE_PATH: &str = "waygate-state.json";
+/// The Python original's default.
+const DEFAULT_REDIS_URL: &str = "redis://localhost:6379/0";
 const CONFIG_FILE_NAME: &str = ".waygate";
 
 /// A built-in backend, as named by `WAYGATE_BACKEND`.
@@ -20,6 +22,8 @@ pub enum BackendKind {
     Memory,
     /// `FileBackend` (needs the `file` feature).
     File,
+    /// `RedisBackend` (needs the `redis` feature), at `WAYGATE_REDIS_URL`.
+    Redis,
 }
 
 impl FromStr for BackendKind {
@@ -29,6 +33,7 @@ impl FromStr for BackendKind {
         match value.trim().to_ascii_lowercase().as_str() {
             "memory" => Ok(Self::Memory),
             "file" => Ok(Self::File),
+            "redis" => Ok(Self::Redis),
             _ => Err(ConfigError::UnknownBackend {
                 value: value.to_owned(),
             }),
@@ -41,6 +46,7 @@ impl fmt::Display for BackendKind {
         f.write_str(match self {
             Self::Memory => "memory",
             Self::File => "file",
+            Self::Redis => "redis",
         })
     }
 }
@@ -50,7 +56,7 @@ impl fmt::Display for BackendKind {
 #[non_exhaustive]
 pub enum ConfigError {
     /// `WAYGATE_BACKEND` (or the file) names no known backend.
-    #[error("unknown backend `{value}`; expected one of `memory`, `file`")]
+    #[error("unknown backend `{value}`; expected one of `memory`, `file`, `redis`")]
     UnknownBackend {
         /// The value given.
         value: String,
@@ -92,6 +98,7 @@ pub enum ConfigError {
 pub(crate) struct Settings {
     pub(crate) backend: Option<BackendKind>,
     pub(crate) file_path: Option<PathBuf>,
+    pub(crate) redis_url: Option<String>,
     pub(crate) env: Option<String>,
     pub(crate) config_file: Option<PathBuf>,
 }
@@ -101,6 +108,7 @@ pub(crate) struct Settings {
 pub(crate) struct Resolved {
     pub(crate) backend: BackendKind,
     pub(crate) file_path: PathBuf,
+    pub(crate) redis_url: String,
     pub(crate) env: String,
 }
 
@@ -116,6 +124,15 @@ impl Resolved {
             BackendKind::File => Err(ConfigError::FeatureDisabled {
                 backend: BackendKind::File,
                 feature: "file",
+            }),
+            #[cfg(feature = "redis")]
+            BackendKind::Redis => Ok(Arc::new(crate::backend::RedisBackend::new(
+                &self.redis_url,
+            )?)),
+            #[cfg(not(feature = "redis"))]
+            BackendKind::Redis => Err(ConfigError::FeatureDisabled {
+                backend: BackendKind::Redis,
+                feature: "redis",
             }),
         }
     }
@@ -152,6 +169,10 @@ pub(crate) fn resolve(
             .file_path
             .or_else(|| lookup("WAYGATE_FILE_PATH").map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(DEFAULT_FILE_PATH)),
+        redis_url: explicit
+            .redis_url
+            .or_else(|| lookup("WAYGATE_REDIS_URL"))
+            .unwrap_or_else(|| DEFAULT_REDIS_URL.to_owned()),
         env: explicit
             .env
             .or_else(|| lookup("WAYGATE_ENV"))
@@ -288,12 +309,37 @@ mod tests {
     }
 
     #[test]
+    fn redis_backend_and_url_come_from_the_environment() {
+        let (_dir, settings) = with_file("WAYGATE_REDIS_URL=redis://from-file:6379/1\n");
+        let resolved = resolve(settings.clone(), &vars(&[("WAYGATE_BACKEND", "Redis")])).unwrap();
+        assert_eq!(resolved.backend, BackendKind::Redis);
+        assert_eq!(resolved.redis_url, "redis://from-file:6379/1");
+        let vars = vars(&[
+            ("WAYGATE_BACKEND", "redis"),
+            ("WAYGATE_REDIS_URL", "redis://from-env:6380/2"),
+        ]);
+        let resolved = resolve(settings, &vars).unwrap();
+        assert_eq!(resolved.redis_url, "redis://from-env:6380/2");
+        let backend = resolved.backend();
+        #[cfg(feature = "redis")]
+        assert!(format!("{:?}", backend.unwrap()).contains("from-env:6380"));
+        #[cfg(not(feature = "redis"))]
+        assert!(matches!(
+            backend,
+            Err(ConfigError::FeatureDisabled {
+                feature: "redis",
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn unknown_backend_lists_the_valid_ones() {
         let (_dir, settings) = with_file("");
         let error = resolve(settings, &vars(&[("WAYGATE_BACKEND", "mongo")])).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "unknown backend `mongo`; expected one of `memory`, `file`"
+            "unknown backend `mongo`; expected one of `memory`, `file`, `redis`"
         );
     }
 

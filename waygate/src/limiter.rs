@@ -1,15 +1,26 @@
 //! Applying rate-limit policies to a request: exemptions, tiers, keys, then the policy's
 //! counters. Framework-agnostic: adapters describe the request as [`RequestFacts`].
 
+use crate::backend::BackendError;
 use crate::rate_limit::{
-    Algorithm, CounterKey, Decision, GlobalRateLimitPolicy, IpNetList, KeyStrategy, Limit,
-    MemoryStore, OnMissingKey, RateLimitPolicy,
+    Algorithm, CounterKey, CounterRequest, Decision, GlobalRateLimitPolicy, IpNetList, KeyStrategy,
+    Limit, MemoryStore, OnMissingKey, RateLimitPolicy, SharedCounters,
 };
 use crate::registry::{KeyFn, KeyMeta};
 use std::any::Any;
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::time::Instant;
+
+/// Where limiters count: in process memory, or in counters every instance shares.
+pub(crate) type Counters = Option<Arc<dyn SharedCounters>>;
+
+/// How long a client refused because the shared counters failed (fail closed) is told to
+/// wait.
+const FAIL_CLOSED_RETRY: Duration = Duration::from_secs(1);
 
 /// Who is making a request, as the app's own authentication sees it.
 ///
@@ -81,6 +92,11 @@ pub(crate) struct Limiter {
     /// The policy as stored and shown (`path` is a template, `__global__` or a service
     /// namespace; `method` is a method or `ALL`).
     pub(crate) policy: PolicyView,
+    /// `METHOD:path` of the counters: `GET:/items/{id}`, `ALL:__global__`,
+    /// `ALL:__svc_rl:{service}__`.
+    namespace: Box<str>,
+    /// The shared counters, when the limiter counts there instead of in its tiers' stores.
+    shared: Counters,
     tiers: Vec<Tier>,
     key: KeyStrategy,
     custom_key: Option<KeyFn>,
@@ -101,7 +117,75 @@ struct Tier {
     name: Option<Box<str>>,
     text: Box<str>,
     /// `None` for `unlimited`.
-    store: Option<MemoryStore>,
+    count: Option<TierCount>,
+}
+
+/// How a limited tier counts.
+// Tiers are built once per policy: the store stays inline, so that an in-memory check
+// follows no extra pointer.
+#[allow(clippy::large_enum_variant)]
+enum TierCount {
+    /// In this process.
+    Local(MemoryStore),
+    /// In the shared counters, with these parameters.
+    Shared(SharedRate),
+}
+
+/// What a tier counting in the shared counters sends with each request.
+#[derive(Debug, Clone, Copy)]
+struct SharedRate {
+    algorithm: Algorithm,
+    amount: u64,
+    capacity: u64,
+    period: Duration,
+}
+
+/// A request the limiter's own checks did not settle: it must be counted.
+enum Prepared<'s, 'f> {
+    Done(Outcome<'s>),
+    Count { tier: &'s Tier, key: CounterKey<'f> },
+}
+
+/// How the shared rate-limit counters are doing: failures fail open (or closed), are
+/// counted, and are logged once per outage rather than once per request.
+#[derive(Debug, Default)]
+pub(crate) struct CounterHealth {
+    /// Refuse a request the counters could not count (`true`), or let it through uncounted.
+    fail_closed: bool,
+    pub(crate) errors: AtomicU64,
+    failing: AtomicBool,
+}
+
+impl CounterHealth {
+    pub(crate) fn new(fail_closed: bool) -> Self {
+        Self {
+            fail_closed,
+            ..Self::default()
+        }
+    }
+
+    fn report(&self, result: Result<(), &BackendError>) {
+        match result {
+            Ok(()) => {
+                if self.failing.load(Ordering::Relaxed)
+                    && self.failing.swap(false, Ordering::Relaxed)
+                {
+                    tracing::info!("waygate: shared rate-limit counters are back");
+                }
+            }
+            Err(error) => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                if !self.failing.swap(true, Ordering::Relaxed) {
+                    let mode = if self.fail_closed {
+                        "refusing"
+                    } else {
+                        "allowing"
+                    };
+                    tracing::error!(%error, "waygate: shared rate-limit counters failed; {mode} limited requests until they are back");
+                }
+            }
+        }
+    }
 }
 
 /// What a limiter decided.
@@ -134,9 +218,18 @@ impl Limiter {
         policy: RateLimitPolicy,
         key_fn: Option<KeyFn>,
         response: Option<&'static (dyn Any + Send + Sync)>,
+        shared: Counters,
     ) -> Result<Self, crate::EngineError> {
-        let tiers = compile_tiers(&policy.limit, &policy.tiers, policy.algorithm, policy.burst)?;
+        let tiers = compile_tiers(
+            &policy.limit,
+            &policy.tiers,
+            policy.algorithm,
+            policy.burst,
+            shared.is_some(),
+        )?;
         Ok(Self {
+            namespace: format!("{}:{}", policy.method, policy.path).into(),
+            shared,
             key: policy.key_strategy,
             custom_key: key_fn,
             on_missing: policy
@@ -150,10 +243,23 @@ impl Limiter {
         })
     }
 
-    /// Compiles a global or per-service policy.
-    pub(crate) fn shared(policy: GlobalRateLimitPolicy) -> Result<Self, crate::EngineError> {
-        let tiers = compile_tiers(&policy.limit, &[], policy.algorithm, policy.burst)?;
+    /// Compiles a global or per-service policy; `namespace` is `ALL:__global__` or
+    /// `ALL:__svc_rl:{service}__`.
+    pub(crate) fn shared(
+        policy: GlobalRateLimitPolicy,
+        namespace: &str,
+        shared: Counters,
+    ) -> Result<Self, crate::EngineError> {
+        let tiers = compile_tiers(
+            &policy.limit,
+            &[],
+            policy.algorithm,
+            policy.burst,
+            shared.is_some(),
+        )?;
         Ok(Self {
+            namespace: namespace.into(),
+            shared,
             key: policy.key_strategy,
             custom_key: None,
             on_missing: policy
@@ -181,35 +287,123 @@ impl Limiter {
         self.custom_key
     }
 
-    /// Counts one request of `(method, path)` and decides.
+    /// Whether the limiter counts in the shared counters (a request then awaits
+    /// [`check_shared`](Self::check_shared)).
+    pub(crate) fn is_shared(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    /// The shared counters and the namespace of this limiter's, if it counts there.
+    pub(crate) fn shared_counters(&self) -> Option<(&Arc<dyn SharedCounters>, &str)> {
+        self.shared.as_ref().map(|c| (c, &*self.namespace))
+    }
+
+    /// Counts one request in memory and decides. A limiter on shared counters lets the
+    /// request through uncounted here: callers use [`check_shared`](Self::check_shared) for it.
     pub(crate) fn check(&self, facts: &RequestFacts<'_>, now: Instant) -> Outcome<'_> {
+        let (tier, key) = match self.prepare(facts) {
+            Prepared::Done(outcome) => return outcome,
+            Prepared::Count { tier, key } => (tier, key),
+        };
+        let decision = match &tier.count {
+            Some(TierCount::Local(store)) => store.check(key, now),
+            _ => return Outcome::Exempt,
+        };
+        self.decided(tier, key, decision)
+    }
+
+    /// Counts one request in the shared counters (one round trip) and decides; a failure
+    /// of the counters lets the request through uncounted, or refuses it when `health`
+    /// says to fail closed.
+    pub(crate) async fn check_shared(
+        &self,
+        facts: &RequestFacts<'_>,
+        now: Instant,
+        health: &CounterHealth,
+    ) -> Outcome<'_> {
+        let (tier, key) = match self.prepare(facts) {
+            Prepared::Done(outcome) => return outcome,
+            Prepared::Count { tier, key } => (tier, key),
+        };
+        let (counters, rate) = match (&tier.count, &self.shared) {
+            (Some(TierCount::Local(store)), _) => {
+                return self.decided(tier, key, store.check(key, now))
+            }
+            (Some(TierCount::Shared(rate)), Some(counters)) => (counters, *rate),
+            _ => return Outcome::Exempt,
+        };
+        let raw = raw_key(key);
+        let request = CounterRequest {
+            namespace: &self.namespace,
+            key: &raw,
+            algorithm: rate.algorithm,
+            amount: rate.amount,
+            capacity: rate.capacity,
+            period: rate.period,
+        };
+        match counters.hit(&request).await {
+            Ok(decision) => {
+                health.report(Ok(()));
+                self.decided(tier, key, decision)
+            }
+            Err(error) => {
+                health.report(Err(&error));
+                if !health.fail_closed {
+                    return Outcome::Exempt;
+                }
+                Outcome::Blocked(Blocked {
+                    limit: &tier.text,
+                    tier: tier.name.as_deref(),
+                    key: self.namespaced(key),
+                    decision: Decision::counted(
+                        false,
+                        rate.capacity,
+                        0,
+                        FAIL_CLOSED_RETRY,
+                        FAIL_CLOSED_RETRY,
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Exemptions, the tier, the key and a missing key's fate: everything but the count.
+    fn prepare<'s, 'f>(&'s self, facts: &RequestFacts<'f>) -> Prepared<'s, 'f> {
         let roles = facts.identity.map_or(&[][..], |i| &i.roles[..]);
         let exempt_ip = facts
             .client_ip
             .is_some_and(|ip| self.exempt_ips.contains(ip));
         if exempt_ip || roles.iter().any(|r| self.exempt_roles.contains(r)) {
-            return Outcome::Exempt;
+            return Prepared::Done(Outcome::Exempt);
         }
         let tier = self.tier(facts.identity.and_then(|i| i.plan.as_deref()));
-        let Some(store) = &tier.store else {
-            return Outcome::Unlimited;
-        };
+        if tier.count.is_none() {
+            return Prepared::Done(Outcome::Unlimited);
+        }
         let key = match self.key(facts) {
             Some(key) => key,
             None => match self.on_missing {
-                OnMissingKey::Exempt => return Outcome::Exempt,
+                OnMissingKey::Exempt => return Prepared::Done(Outcome::Exempt),
                 OnMissingKey::FallbackIp => ip_key(facts),
                 OnMissingKey::Block => {
-                    return Outcome::Blocked(Blocked {
+                    return Prepared::Done(Outcome::Blocked(Blocked {
                         limit: &tier.text,
                         tier: tier.name.as_deref(),
                         key: String::new(),
                         decision: Decision::refused_now(),
-                    })
+                    }))
                 }
             },
         };
-        let decision = store.check(key, now);
+        Prepared::Count { tier, key }
+    }
+
+    fn decided<'a>(
+        &'a self,
+        tier: &'a Tier,
+        key: CounterKey<'_>,
+        decision: Decision,
+    ) -> Outcome<'a> {
         if decision.allowed {
             return Outcome::Allowed {
                 limit: &tier.text,
@@ -228,14 +422,14 @@ impl Limiter {
     pub(crate) fn evict_expired(&self, now: Instant) -> usize {
         self.tiers
             .iter()
-            .filter_map(|t| t.store.as_ref())
+            .filter_map(Tier::local)
             .map(|store| store.evict_expired(now))
             .sum()
     }
 
     /// Clears every counter of the policy.
     pub(crate) fn reset(&self) {
-        for store in self.tiers.iter().filter_map(|t| t.store.as_ref()) {
+        for store in self.tiers.iter().filter_map(Tier::local) {
             store.reset();
         }
     }
@@ -261,16 +455,25 @@ impl Limiter {
     }
 
     fn namespaced(&self, key: CounterKey<'_>) -> String {
-        let (method, path) = match &self.policy {
-            PolicyView::Route(policy) => (policy.method.as_str(), policy.path.as_str()),
-            PolicyView::Shared(_) => ("ALL", "__global__"),
-        };
-        let raw = match key {
-            CounterKey::Ip(ip) => ip.to_string(),
-            CounterKey::Text(text) => text.to_owned(),
-            CounterKey::Global => "global".to_owned(),
-        };
-        format!("waygate:ratelimit:{method}:{path}:{raw}")
+        format!("waygate:ratelimit:{}:{}", self.namespace, raw_key(key))
+    }
+}
+
+impl Tier {
+    fn local(&self) -> Option<&MemoryStore> {
+        match &self.count {
+            Some(TierCount::Local(store)) => Some(store),
+            _ => None,
+        }
+    }
+}
+
+/// A counter key as text: the IP, the text, or `global`.
+fn raw_key(key: CounterKey<'_>) -> String {
+    match key {
+        CounterKey::Ip(ip) => ip.to_canonical().to_string(),
+        CounterKey::Text(text) => text.to_owned(),
+        CounterKey::Global => "global".to_owned(),
     }
 }
 
@@ -286,18 +489,30 @@ fn compile_tiers(
     tiers: &[crate::rate_limit::RateLimitTier],
     algorithm: Algorithm,
     burst: u32,
+    shared: bool,
 ) -> Result<Vec<Tier>, crate::EngineError> {
     let tier = |name: Option<&str>, text: &str| -> Result<Tier, crate::EngineError> {
-        let store = match Limit::parse(text)
+        let count = match Limit::parse(text)
             .map_err(|e| crate::EngineError::invalid("limit", e.to_string()))?
         {
             Limit::Unlimited => None,
-            Limit::Limited(rate) => Some(MemoryStore::new(algorithm, rate, burst)),
+            Limit::Limited(rate) if shared => {
+                let amount = rate.amount().max(1);
+                Some(TierCount::Shared(SharedRate {
+                    algorithm,
+                    amount,
+                    capacity: amount.saturating_add(u64::from(burst)),
+                    period: rate.period(),
+                }))
+            }
+            Limit::Limited(rate) => {
+                Some(TierCount::Local(MemoryStore::new(algorithm, rate, burst)))
+            }
         };
         Ok(Tier {
             name: name.map(Into::into),
             text: text.trim().into(),
-            store,
+            count,
         })
     };
     if tiers.is_empty() {

@@ -226,7 +226,7 @@ async fn an_unknown_backend_is_an_error_listing_the_valid_ones() {
     );
     assert_eq!(
         error.to_string(),
-        "unknown backend `postgres`; expected one of `memory`, `file`"
+        "unknown backend `postgres`; expected one of `memory`, `file`, `redis`"
     );
 
     std::env::remove_var("WAYGATE_BACKEND");

@@ -48,6 +48,8 @@ impl Example {
             "APP_ENV",
             "WAYGATE_ENV",
             "WAYGATE_FILE_PATH",
+            "WAYGATE_REDIS_URL",
+            "WAYGATE_SQLITE_PATH",
             "SCHEDULE_DELAY_SECS",
             "SCHEDULE_DURATION_SECS",
             "TRUSTED_PROXIES",

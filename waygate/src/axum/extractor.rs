@@ -1,4 +1,4 @@
-use super::limit::{enforce, LimitHeaders, LimitsEnforced};
+use super::limit::{enforce, enforce_shared, needs_shared, LimitHeaders, LimitsEnforced};
 use super::respond::{refuse, RequestView};
 use crate::snapshot::{DeprecationHeaders, Pass, Verdict};
 use crate::Engine;
@@ -7,6 +7,7 @@ use axum::response::{IntoResponseParts, Response, ResponseParts};
 use http::header;
 use http::request::Parts;
 use std::convert::Infallible;
+use std::sync::Arc;
 
 /// Enforces the handler's route state without [`WaygateLayer`](super::WaygateLayer): for
 /// apps (or single routes) that run without the middleware. A blocked request is refused
@@ -76,6 +77,12 @@ where
                         limits: None,
                     })
                 }
+                Verdict::Pass(Pass::Route(rule))
+                    if needs_shared(&snapshot, rule, parts, template.unwrap_or_default()) =>
+                {
+                    // Counted below, once the snapshot guard (not `Send`) is released.
+                    Err(Arc::clone(rule))
+                }
                 Verdict::Pass(Pass::Route(rule)) => {
                     let template = template.unwrap_or_default();
                     match enforce(&engine, &snapshot, rule, parts, template, None) {
@@ -85,10 +92,28 @@ where
                                 limits,
                             })
                         }
-                        Err(refusal) => refusal,
+                        Err(refusal) => Ok(refusal),
                     }
                 }
-                Verdict::Block(block) => refuse(&engine, &block, RequestView::from(&*parts), None),
+                Verdict::Block(block) => {
+                    Ok(refuse(&engine, &block, RequestView::from(&*parts), None))
+                }
+            }
+        };
+        let refusal = match refusal {
+            Ok(refusal) => refusal,
+            Err(rule) => {
+                let snapshot = engine.snapshot_full();
+                let template = template.unwrap_or_default();
+                match enforce_shared(&engine, &snapshot, &rule, parts, template, None).await {
+                    Ok(limits) => {
+                        return Ok(Self {
+                            deprecation: rule.deprecation().cloned(),
+                            limits,
+                        })
+                    }
+                    Err(refusal) => refusal,
+                }
             }
         };
         Err(refusal.into_response().await)

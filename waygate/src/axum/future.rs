@@ -27,7 +27,24 @@ pin_project! {
         Inner { #[pin] future: F, deprecated: Option<Arc<Rule>>, limits: Option<Box<LimitHeaders>> },
         Ready { response: Option<Response> },
         Factory { future: BoxResponseFuture },
+        // A request whose rate limits are counted in the shared counters: the count, then
+        // the inner service's future (or the refusal). Boxed: only these requests pay for it.
+        Counting { future: Pin<Box<dyn Future<Output = Counted<F>> + Send>> },
     }
+}
+
+/// What a request counted in the shared counters comes to.
+pub(crate) enum Counted<F> {
+    /// Allowed: the inner service's future, with the headers to add.
+    Served {
+        future: F,
+        deprecated: Option<Arc<Rule>>,
+        limits: Option<LimitHeaders>,
+    },
+    /// Refused with this response.
+    Refused(Response),
+    /// Refused with the response a factory is producing.
+    Factory(BoxResponseFuture),
 }
 
 impl<F> ResponseFuture<F> {
@@ -63,6 +80,13 @@ impl<F> ResponseFuture<F> {
             kind: Kind::Factory { future },
         }
     }
+
+    /// A request that first awaits the shared rate-limit counters.
+    pub(crate) fn counting(future: Pin<Box<dyn Future<Output = Counted<F>> + Send>>) -> Self {
+        Self {
+            kind: Kind::Counting { future },
+        }
+    }
 }
 
 impl<F, E> Future for ResponseFuture<F>
@@ -72,7 +96,26 @@ where
     type Output = Result<Response, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().kind.project() {
+        let mut kind = self.project().kind;
+        if let KindProj::Counting { future } = kind.as_mut().project() {
+            let next = match ready!(future.as_mut().poll(cx)) {
+                Counted::Served {
+                    future,
+                    deprecated,
+                    limits,
+                } => Kind::Inner {
+                    future,
+                    deprecated,
+                    limits: limits.map(Box::new),
+                },
+                Counted::Refused(response) => Kind::Ready {
+                    response: Some(response),
+                },
+                Counted::Factory(future) => Kind::Factory { future },
+            };
+            kind.set(next);
+        }
+        match kind.project() {
             KindProj::Inner {
                 future,
                 deprecated,
@@ -98,6 +141,8 @@ where
                 .take()
                 .expect("ResponseFuture polled after completion"))),
             KindProj::Factory { future } => future.as_mut().poll(cx).map(Ok),
+            // Replaced above as soon as the count is done.
+            KindProj::Counting { .. } => Poll::Pending,
         }
     }
 }

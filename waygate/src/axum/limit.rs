@@ -4,7 +4,7 @@
 use super::layer::Responses;
 use super::respond::Refusal;
 use super::response::{ErrorBody, RateLimitResponse, RateLimited};
-use crate::limiter::{Blocked, Identity, Outcome, RequestFacts};
+use crate::limiter::{Blocked, Identity, Limiter, Outcome, RequestFacts};
 use crate::rate_limit::{IpNetList, RateLimitHit};
 use crate::snapshot::{LimitScope, Rule, Snapshot};
 use crate::Engine;
@@ -41,8 +41,8 @@ const UNLIMITED_REMAINING: u64 = 9_999_999;
 // The refusal is built once and returned one frame up: boxing it would only add an
 // allocation to every blocked request.
 #[allow(clippy::result_large_err)]
-/// Runs every limiter that applies to a request served under `rule`. `Ok` carries the
-/// headers of the route's own limit (global and service limits add none).
+/// Runs every limiter that applies to a request served under `rule`, counting in memory.
+/// `Ok` carries the headers of the route's own limit (global and service limits add none).
 pub(crate) fn enforce(
     engine: &Engine,
     snapshot: &Snapshot,
@@ -51,56 +51,146 @@ pub(crate) fn enforce(
     template: &str,
     defaults: Option<&Responses>,
 ) -> Result<Option<LimitHeaders>, Refusal> {
-    let identity = parts.extensions.get::<Identity>();
-    let client_ip = client_ip(parts, engine.trusted_proxies());
-    let api_key = parts
-        .headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty());
+    let request = LimitedRequest::new(engine, parts, template, defaults);
     let mut headers = None;
     let now = tokio::time::Instant::now();
     for (scope, limiter) in snapshot.limiters(rule, &parts.method, template) {
         let custom = limiter.custom_key_fn().and_then(|key| key(parts));
-        let facts = RequestFacts {
-            client_ip,
-            identity,
-            api_key,
-            custom_key: custom.as_deref(),
+        let facts = request.facts(custom.as_deref());
+        request.settle(scope, limiter, limiter.check(&facts, now), &mut headers)?;
+    }
+    Ok(headers)
+}
+
+/// Whether any limiter of the request counts in the shared counters (the request must then
+/// await [`enforce_shared`]).
+pub(crate) fn needs_shared(
+    snapshot: &Snapshot,
+    rule: &Rule,
+    parts: &Parts,
+    template: &str,
+) -> bool {
+    snapshot
+        .limiters(rule, &parts.method, template)
+        .any(|(_, limiter)| limiter.is_shared())
+}
+
+#[allow(clippy::result_large_err)]
+/// As [`enforce`], awaiting the shared counters (one round trip per limiter that counts
+/// there).
+pub(crate) async fn enforce_shared(
+    engine: &Engine,
+    snapshot: &Snapshot,
+    rule: &Rule,
+    parts: &Parts,
+    template: &str,
+    defaults: Option<&Responses>,
+) -> Result<Option<LimitHeaders>, Refusal> {
+    let request = LimitedRequest::new(engine, parts, template, defaults);
+    let mut headers = None;
+    let now = tokio::time::Instant::now();
+    for (scope, limiter) in snapshot.limiters(rule, &parts.method, template) {
+        let custom = limiter.custom_key_fn().and_then(|key| key(parts));
+        let facts = request.facts(custom.as_deref());
+        let outcome = if limiter.is_shared() {
+            limiter
+                .check_shared(&facts, now, engine.counter_health())
+                .await
+        } else {
+            limiter.check(&facts, now)
         };
+        request.settle(scope, limiter, outcome, &mut headers)?;
+    }
+    Ok(headers)
+}
+
+/// What every limiter of one request reads.
+struct LimitedRequest<'a> {
+    engine: &'a Engine,
+    parts: &'a Parts,
+    template: &'a str,
+    defaults: Option<&'a Responses>,
+    identity: Option<&'a Identity>,
+    client_ip: Option<IpAddr>,
+    api_key: Option<&'a str>,
+}
+
+impl<'a> LimitedRequest<'a> {
+    fn new(
+        engine: &'a Engine,
+        parts: &'a Parts,
+        template: &'a str,
+        defaults: Option<&'a Responses>,
+    ) -> Self {
+        Self {
+            engine,
+            parts,
+            template,
+            defaults,
+            identity: parts.extensions.get::<Identity>(),
+            client_ip: client_ip(parts, engine.trusted_proxies()),
+            api_key: parts
+                .headers
+                .get("x-api-key")
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty()),
+        }
+    }
+
+    fn facts<'k>(&self, custom_key: Option<&'k str>) -> RequestFacts<'k>
+    where
+        'a: 'k,
+    {
+        RequestFacts {
+            client_ip: self.client_ip,
+            identity: self.identity,
+            api_key: self.api_key,
+            custom_key,
+        }
+    }
+
+    /// Turns one limiter's outcome into the route's headers, or the refusal.
+    #[allow(clippy::result_large_err)]
+    fn settle(
+        &self,
+        scope: LimitScope,
+        limiter: &Limiter,
+        outcome: Outcome<'_>,
+        headers: &mut Option<LimitHeaders>,
+    ) -> Result<(), Refusal> {
         let is_route_limit = scope == LimitScope::Route;
-        match limiter.check(&facts, now) {
+        match outcome {
             Outcome::Blocked(blocked) => {
                 let response_factory = limiter
                     .response
                     .and_then(|r| r.downcast_ref::<RateLimitResponse>());
                 return Err(refuse(
-                    engine,
+                    self.engine,
                     &blocked,
-                    parts,
-                    template,
+                    self.parts,
+                    self.template,
                     response_factory,
-                    defaults,
+                    self.defaults,
                 ));
             }
             Outcome::Allowed { limit, decision } if is_route_limit => {
-                headers = Some(LimitHeaders {
+                *headers = Some(LimitHeaders {
                     limit: header_value(limit),
                     remaining: decision.remaining,
-                    reset: reset_at(engine, decision.reset_after).timestamp(),
+                    reset: reset_at(self.engine, decision.reset_after).timestamp(),
                 });
             }
             Outcome::Unlimited if is_route_limit => {
-                headers = Some(LimitHeaders {
+                *headers = Some(LimitHeaders {
                     limit: HeaderValue::from_static("unlimited"),
                     remaining: UNLIMITED_REMAINING,
-                    reset: engine.now().timestamp(),
+                    reset: self.engine.now().timestamp(),
                 });
             }
             _ => {}
         }
+        Ok(())
     }
-    Ok(headers)
 }
 
 fn header_value(text: &str) -> HeaderValue {

@@ -1,11 +1,13 @@
-use super::future::ResponseFuture;
+use super::future::{Counted, ResponseFuture};
 use super::layer::WaygateLayer;
-use super::limit::{enforce, LimitsEnforced};
+use super::limit::{enforce, enforce_shared, needs_shared, LimitsEnforced};
 use super::respond::{refuse, Refusal, RequestView};
 use crate::snapshot::{Pass, Verdict};
+use arc_swap::Guard;
 use axum::extract::MatchedPath;
 use axum::response::Response;
 use http::Request;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower_service::Service;
 
@@ -43,7 +45,9 @@ impl<S> Waygate<S> {
 
 impl<S, B> Service<Request<B>> for Waygate<S>
 where
-    S: Service<Request<B>, Response = Response>,
+    S: Service<Request<B>, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
@@ -88,6 +92,41 @@ where
                 let matched = request.extensions().get::<MatchedPath>().cloned();
                 let template = matched.as_ref().map_or("", MatchedPath::as_str);
                 let (mut parts, body) = request.into_parts();
+                if needs_shared(&snapshot, rule, &parts, template) {
+                    // The count is a round trip: the request waits for it in the response
+                    // future, with the service that `poll_ready` readied (its clone stays).
+                    let rule = Arc::clone(rule);
+                    let snapshot = Guard::into_inner(snapshot);
+                    let clone = self.inner.clone();
+                    let mut service = std::mem::replace(&mut self.inner, clone);
+                    let config = Arc::clone(&self.layer.shared);
+                    return ResponseFuture::counting(Box::pin(async move {
+                        let template = matched.as_ref().map_or("", MatchedPath::as_str);
+                        let engine = &config.engine;
+                        let counted = enforce_shared(
+                            engine,
+                            &snapshot,
+                            &rule,
+                            &parts,
+                            template,
+                            Some(&config.responses),
+                        )
+                        .await;
+                        match counted {
+                            Ok(limits) => {
+                                parts.extensions.insert(LimitsEnforced);
+                                let request = Request::from_parts(parts, body);
+                                Counted::Served {
+                                    future: service.call(request),
+                                    deprecated,
+                                    limits,
+                                }
+                            }
+                            Err(Refusal::Ready(response)) => Counted::Refused(response),
+                            Err(Refusal::Pending(future)) => Counted::Factory(future),
+                        }
+                    }));
+                }
                 match enforce(
                     engine,
                     &snapshot,

@@ -12,18 +12,24 @@
 #[cfg(feature = "file")]
 mod file;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 
 #[cfg(feature = "file")]
 pub use file::FileBackend;
 pub use memory::MemoryBackend;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::{RedisBackend, DEFAULT_KEY_PREFIX, HIT_LOG_CAPACITY};
 
 use crate::model::{AuditEntry, AuditQuery, GlobalMaintenanceConfig, HitQuery, RouteState};
-use crate::rate_limit::{GlobalRateLimitPolicy, RateLimitHit, RateLimitPolicy};
+use crate::rate_limit::{GlobalRateLimitPolicy, RateLimitHit, RateLimitPolicy, SharedCounters};
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -201,6 +207,13 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     async fn claim_once(&self, id: &str, ttl: Duration) -> Result<bool, BackendError> {
         let _ = (id, ttl);
         Ok(true)
+    }
+
+    /// Rate-limit counters shared by every engine on this backend, or `None` (the default)
+    /// to count in each engine's memory. With shared counters a `10/minute` limit is ten a
+    /// minute across every instance; each limited request then awaits one call.
+    fn rate_limit_counters(&self) -> Option<Arc<dyn SharedCounters>> {
+        None
     }
 
     /// A counter that changes when stored data may have been changed by another writer (it

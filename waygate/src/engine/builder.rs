@@ -25,6 +25,7 @@ pub struct EngineBuilder {
     backend: Option<Arc<dyn Backend>>,
     settings: Settings,
     trusted_proxies: IpNetList,
+    fail_closed: bool,
 }
 
 impl EngineBuilder {
@@ -53,6 +54,15 @@ impl EngineBuilder {
         self
     }
 
+    /// Whether a rate-limited request is refused (`true`) or let through uncounted
+    /// (`false`, the default) when the backend's shared counters fail (Redis is down, say).
+    /// Either way the failure is counted ([`Engine::rate_limit_storage_errors`]) and logged
+    /// once per outage. Refused requests get a `429` with `Retry-After: 1`.
+    pub fn rate_limit_fail_closed(mut self, fail_closed: bool) -> Self {
+        self.fail_closed = fail_closed;
+        self
+    }
+
     /// Which built-in backend [`build_from_env`](Self::build_from_env) creates.
     pub fn backend_kind(mut self, kind: BackendKind) -> Self {
         self.settings.backend = Some(kind);
@@ -62,6 +72,13 @@ impl EngineBuilder {
     /// The state file of the file backend (default `waygate-state.json`).
     pub fn file_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.settings.file_path = Some(path.into());
+        self
+    }
+
+    /// The URL of the Redis backend (default `redis://localhost:6379/0`, or
+    /// `WAYGATE_REDIS_URL`), when [`build_from_env`](Self::build_from_env) creates one.
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.settings.redis_url = Some(url.into());
         self
     }
 
@@ -81,11 +98,11 @@ impl EngineBuilder {
             .settings
             .env
             .unwrap_or_else(|| config::DEFAULT_ENV.to_owned());
-        Engine::from_parts(backend, env, self.trusted_proxies)
+        Engine::from_parts(backend, env, self.trusted_proxies, self.fail_closed)
     }
 
     /// Builds the engine, filling what was not set explicitly from `WAYGATE_BACKEND`,
-    /// `WAYGATE_FILE_PATH`, `WAYGATE_ENV` and the `.waygate` file (the Python original's
+    /// `WAYGATE_FILE_PATH`, `WAYGATE_REDIS_URL`, `WAYGATE_ENV` and the `.waygate` file (the Python original's
     /// `make_engine`).
     pub fn build_from_env(self) -> Result<Engine, ConfigError> {
         let resolved = config::resolve(self.settings, &|name| std::env::var(name).ok())?;
@@ -97,13 +114,14 @@ impl EngineBuilder {
             backend,
             resolved.env,
             self.trusted_proxies,
+            self.fail_closed,
         ))
     }
 }
 
 impl Engine {
-    /// An engine configured by the environment: `WAYGATE_BACKEND` (`memory` | `file`),
-    /// `WAYGATE_FILE_PATH`, `WAYGATE_ENV`, and the `.waygate` file found in the working
+    /// An engine configured by the environment: `WAYGATE_BACKEND` (`memory` | `file` |
+    /// `redis`), `WAYGATE_FILE_PATH`, `WAYGATE_REDIS_URL`, `WAYGATE_ENV`, and the `.waygate` file found in the working
     /// directory or a parent. See [`EngineBuilder::build_from_env`].
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::builder().build_from_env()

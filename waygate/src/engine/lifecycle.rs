@@ -265,8 +265,15 @@ async fn follow_backend(
                     return;
                 }
             }
-            Some(_) | None if !loaded => tokio::time::sleep(RELOAD_RETRY).await,
-            _ => return,
+            // Not loaded: retry after a while, or as soon as the backend reports a change
+            // (a Redis backend does when its subscription comes back).
+            Some(rx) => {
+                if let Ok(Err(_)) = tokio::time::timeout(RELOAD_RETRY, rx.changed()).await {
+                    return;
+                }
+            }
+            None if !loaded => tokio::time::sleep(RELOAD_RETRY).await,
+            None => return,
         }
         let Some(inner) = engine.upgrade() else {
             return;

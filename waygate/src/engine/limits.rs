@@ -4,8 +4,8 @@
 
 use super::resolve::resolve;
 use super::{Engine, EngineEvent};
-use crate::limiter::{key_meta, Limiter, PolicyView};
-use crate::model::{Actor, HitQuery};
+use crate::limiter::{key_meta, Counters, Limiter, PolicyView};
+use crate::model::{Actor, HitQuery, RouteState};
 use crate::rate_limit::{
     Algorithm, GlobalRateLimitPolicy, KeyStrategy, Limit, OnMissingKey, RateLimitHit,
     RateLimitPolicy, RateLimitTier,
@@ -29,6 +29,14 @@ enum Scope {
 }
 
 impl Scope {
+    /// The namespace of the scope's counters, as the Python original names them.
+    fn namespace(&self) -> String {
+        match self {
+            Self::Global => GLOBAL_NAMESPACE.to_owned(),
+            Self::Service(service) => service_namespace(service),
+        }
+    }
+
     fn limiter(&self, limits: &Limits) -> Option<Arc<Limiter>> {
         match self {
             Self::Global => limits.global.clone(),
@@ -66,6 +74,14 @@ impl Scope {
     }
 }
 
+/// The counters of the global policy.
+const GLOBAL_NAMESPACE: &str = "ALL:__global__";
+
+/// The counters of a service's policy.
+fn service_namespace(service: &str) -> String {
+    format!("ALL:__svc_rl:{service}__")
+}
+
 /// Every compiled limiter, by what it limits.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Limits {
@@ -73,17 +89,26 @@ pub(crate) struct Limits {
     pub(crate) routes: FxHashMap<String, Arc<Limiter>>,
     pub(crate) global: Option<Arc<Limiter>>,
     pub(crate) services: FxHashMap<String, Arc<Limiter>>,
-    /// Route keys whose policy was deleted at runtime: their declared policy stays off until
-    /// the process restarts, as in the Python original.
+    /// Route keys whose policy was deleted at runtime: their declared policy stays off (the
+    /// backend remembers them, so every engine agrees).
     pub(crate) deleted: FxHashSet<String>,
+    /// The backend's shared counters, when limiters count there.
+    pub(crate) counters: Counters,
 }
 
 impl Limits {
-    /// The limiters the declared routes' attributes ask for.
-    pub(crate) fn declared(metas: &FxHashMap<String, &'static RouteMeta>) -> Self {
-        let mut limits = Self::default();
+    /// The limiters the declared routes' attributes ask for, counting in `counters` (or in
+    /// memory).
+    pub(crate) fn declared(
+        metas: &FxHashMap<String, &'static RouteMeta>,
+        counters: Counters,
+    ) -> Self {
+        let mut limits = Self {
+            counters,
+            ..Self::default()
+        };
         for (key, meta) in metas {
-            match declared_limiter(key, meta) {
+            match declared_limiter(key, meta, &limits.counters) {
                 Some(Ok(limiter)) => {
                     limits.routes.insert(key.clone(), Arc::new(limiter));
                 }
@@ -126,7 +151,7 @@ impl Limits {
             let PolicyView::Route(policy) = view else {
                 continue;
             };
-            match route_limiter(policy, metas.get(&key).copied()) {
+            match route_limiter(policy, metas.get(&key).copied(), &self.counters) {
                 Ok(limiter) => {
                     compiled.insert(key, Arc::new(limiter));
                 }
@@ -136,10 +161,14 @@ impl Limits {
             }
         }
         self.routes = compiled;
-        self.global = keep_or_compile(self.global.take(), global);
+        self.global = keep_or_compile(self.global.take(), global, GLOBAL_NAMESPACE, &self.counters);
         let mut services_compiled = FxHashMap::default();
         for (service, policy) in services {
-            if let Some(limiter) = keep_or_compile(self.services.remove(&service), Some(policy)) {
+            let namespace = service_namespace(&service);
+            let current = self.services.remove(&service);
+            if let Some(limiter) =
+                keep_or_compile(current, Some(policy), &namespace, &self.counters)
+            {
                 services_compiled.insert(service, limiter);
             }
         }
@@ -152,7 +181,7 @@ impl Limits {
             return;
         }
         self.routes.remove(meta.key);
-        match declared_limiter(key, meta) {
+        match declared_limiter(key, meta, &self.counters) {
             Some(Ok(limiter)) => {
                 self.routes.insert(key.to_owned(), Arc::new(limiter));
             }
@@ -167,12 +196,14 @@ impl Limits {
 fn keep_or_compile(
     current: Option<Arc<Limiter>>,
     wanted: Option<GlobalRateLimitPolicy>,
+    namespace: &str,
+    counters: &Counters,
 ) -> Option<Arc<Limiter>> {
     let wanted = wanted?;
     if let Some(current) = current.filter(|c| c.policy == PolicyView::Shared(wanted.clone())) {
         return Some(current);
     }
-    match Limiter::shared(wanted) {
+    match Limiter::shared(wanted, namespace, counters.clone()) {
         Ok(limiter) => Some(Arc::new(limiter)),
         Err(error) => {
             tracing::error!(%error, "waygate: stored rate limit cannot be used");
@@ -227,8 +258,12 @@ pub(crate) fn declared_policy(key: &str, meta: &RouteMeta) -> Option<RateLimitPo
     })
 }
 
-fn declared_limiter(key: &str, meta: &RouteMeta) -> Option<Result<Limiter, EngineError>> {
-    declared_policy(key, meta).map(|policy| route_limiter(policy, Some(meta)))
+fn declared_limiter(
+    key: &str,
+    meta: &RouteMeta,
+    counters: &Counters,
+) -> Option<Result<Limiter, EngineError>> {
+    declared_policy(key, meta).map(|policy| route_limiter(policy, Some(meta), counters))
 }
 
 /// Compiles a per-route policy with what only code can give it: the custom key function
@@ -236,11 +271,12 @@ fn declared_limiter(key: &str, meta: &RouteMeta) -> Option<Result<Limiter, Engin
 fn route_limiter(
     policy: RateLimitPolicy,
     meta: Option<&RouteMeta>,
+    counters: &Counters,
 ) -> Result<Limiter, EngineError> {
     let declared = meta.and_then(|m| m.rate_limit.as_ref());
     let key_fn = declared.and_then(|d| key_meta(d.key).1);
     let response = declared.and_then(|d| d.response);
-    Limiter::route(policy, key_fn, response)
+    Limiter::route(policy, key_fn, response, counters.clone())
 }
 
 /// A change to a per-route policy.
@@ -294,14 +330,20 @@ impl Engine {
         Limit::parse(limit).map_err(|e| EngineError::invalid("limit", e.to_string()))?;
         let actor = actor.into();
         let _write = self.inner.write.lock().await;
-        let (key, current, meta) = {
+        let (key, current, meta, counters) = {
             let view = self.view();
             let key = resolve(&view, key)?;
             let current = view.limits.routes.get(&key).and_then(|l| match &l.policy {
                 PolicyView::Route(policy) => Some(policy.clone()),
                 PolicyView::Shared(_) => None,
             });
-            (key.clone(), current, view.metas.get(&key).copied())
+            let counters = view.limits.counters.clone();
+            (
+                key.clone(),
+                current,
+                view.metas.get(&key).copied(),
+                counters,
+            )
         };
         let (method, path) = method_and_path(&key)?;
         let updated = current.is_some();
@@ -317,8 +359,14 @@ impl Engine {
         if let Some(burst) = change.burst {
             policy.burst = burst;
         }
-        let limiter = Arc::new(route_limiter(policy.clone(), meta)?);
+        let limiter = Arc::new(route_limiter(policy.clone(), meta, &counters)?);
         self.inner.backend.set_rate_limit_policy(&policy).await?;
+        if self.view().limits.deleted.contains(&key) {
+            self.inner
+                .backend
+                .delete_state(&policy_off_key(&key))
+                .await?;
+        }
         let action = if updated {
             "rl_policy_updated"
         } else {
@@ -337,8 +385,9 @@ impl Engine {
         Ok(policy)
     }
 
-    /// Removes a route's rate limit (a declared one comes back on the next restart, as in the
-    /// Python original). Removing a missing one is not an error.
+    /// Removes a route's rate limit, on every engine sharing the backend: a declared one
+    /// stays off (across restarts too) until a policy is set again. Removing a missing one
+    /// is not an error.
     pub async fn delete_rate_limit_policy(
         &self,
         key: &str,
@@ -351,6 +400,11 @@ impl Engine {
         self.inner
             .backend
             .delete_rate_limit_policy(method, path)
+            .await?;
+        // Remembered in the backend, so that a declared policy stays off on every engine.
+        self.inner
+            .backend
+            .set_state(&RouteState::active(policy_off_key(&key)))
             .await?;
         self.audit(self.audit_entry(&key, "rl_policy_deleted", &actor, String::new()))
             .await;
@@ -376,7 +430,7 @@ impl Engine {
         let Some(limiter) = limiter else {
             return Err(EngineError::NotFound { key });
         };
-        limiter.reset();
+        reset(&limiter).await?;
         self.audit(self.audit_entry(&key, "rl_reset", &actor, String::new()))
             .await;
         Ok(())
@@ -500,7 +554,7 @@ impl Engine {
         policy: GlobalRateLimitPolicy,
         actor: Actor,
     ) -> Result<GlobalRateLimitPolicy, EngineError> {
-        let limiter = Arc::new(Limiter::shared(policy.clone())?);
+        let limiter = self.compile_shared(&scope, &policy)?;
         let _write = self.inner.write.lock().await;
         scope.store(self, Some(&policy)).await?;
         let updated = scope.limiter(&self.view().limits).is_some();
@@ -510,6 +564,20 @@ impl Engine {
             .await;
         self.replace_shared_limiter(&scope, Some(limiter));
         Ok(policy)
+    }
+
+    /// Compiles a global or service policy, counting where this engine counts.
+    fn compile_shared(
+        &self,
+        scope: &Scope,
+        policy: &GlobalRateLimitPolicy,
+    ) -> Result<Arc<Limiter>, EngineError> {
+        let counters = self.view().limits.counters.clone();
+        Ok(Arc::new(Limiter::shared(
+            policy.clone(),
+            &scope.namespace(),
+            counters,
+        )?))
     }
 
     async fn set_shared_limit_enabled(
@@ -534,7 +602,8 @@ impl Engine {
         self.audit(self.audit_entry(&scope.audit_path(), &action, &actor, String::new()))
             .await;
         // A fresh limiter: its counters start over.
-        let limiter = Arc::new(Limiter::shared(policy.clone())?);
+        let limiter = self.compile_shared(&scope, &policy)?;
+        reset(&limiter).await?;
         self.replace_shared_limiter(&scope, Some(limiter));
         Ok(Some(policy))
     }
@@ -552,7 +621,7 @@ impl Engine {
     async fn reset_shared_limit(&self, scope: Scope, actor: Actor) -> Result<(), EngineError> {
         let limiter = scope.limiter(&self.view().limits);
         if let Some(limiter) = limiter {
-            limiter.reset();
+            reset(&limiter).await?;
             let action = scope.action("reset");
             self.audit(self.audit_entry(&scope.audit_path(), &action, &actor, String::new()))
                 .await;
@@ -625,7 +694,10 @@ pub(super) struct StoredPolicies {
 
 impl super::view::View {
     /// Puts stored policies over the declared ones (stored wins).
+    /// Call it after [`replace_states`](Self::replace_states): the routes whose policy was
+    /// deleted come from the stored records.
     pub(super) fn apply_policies(&mut self, stored: StoredPolicies) {
+        self.limits.deleted = self.records.policies_off.clone();
         self.loaded_policies = Some(stored.clone());
         let metas = self.metas.clone();
         self.limits
@@ -670,12 +742,34 @@ pub(super) async fn write_hits(
     engine: std::sync::Weak<super::Inner>,
     mut hits: tokio::sync::mpsc::Receiver<RateLimitHit>,
 ) {
+    // Logged once per outage, not once per blocked request.
+    let mut failing = false;
     while let Some(hit) = hits.recv().await {
         let Some(inner) = engine.upgrade() else {
             return;
         };
-        if let Err(error) = inner.backend.write_rate_limit_hit(&hit).await {
-            tracing::warn!(%error, "waygate: blocked request not written to the shared log");
+        match inner.backend.write_rate_limit_hit(&hit).await {
+            Ok(()) if failing => {
+                tracing::info!("waygate: blocked requests are written to the shared log again");
+                failing = false;
+            }
+            Ok(()) => {}
+            Err(error) if !failing => {
+                tracing::warn!(%error, "waygate: blocked requests not written to the shared log until the backend is back (each engine keeps its own)");
+                failing = true;
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Clears a limiter's counters, in memory or in the shared counters.
+async fn reset(limiter: &Limiter) -> Result<(), EngineError> {
+    match limiter.shared_counters() {
+        Some((counters, namespace)) => Ok(counters.reset(namespace).await?),
+        None => {
+            limiter.reset();
+            Ok(())
         }
     }
 }
@@ -714,6 +808,11 @@ pub(crate) fn policy_key(method: &str, path: &str) -> String {
         "ALL" => path.to_owned(),
         method => format!("{method}:{path}"),
     }
+}
+
+/// The sentinel that keeps a route's deleted policy off.
+fn policy_off_key(key: &str) -> String {
+    format!("{}{key}__", super::services::POLICY_OFF_PREFIX)
 }
 
 /// `("GET", "/x")` for `GET:/x`, `("ALL", "/x")` for `/x`.

@@ -19,6 +19,7 @@ pub use limits::PolicyChange;
 
 use crate::backend::Backend;
 use crate::clock::Clock;
+use crate::limiter::CounterHealth;
 use crate::model::{AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState};
 use crate::rate_limit::{IpNetList, RateLimitHit};
 use crate::registry::RouteMeta;
@@ -26,6 +27,7 @@ use crate::snapshot::Snapshot;
 use crate::EngineError;
 use arc_swap::{ArcSwap, Guard};
 use std::fmt;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{broadcast, mpsc};
 use view::View;
@@ -67,6 +69,7 @@ struct Inner {
     hits: limits::HitLog,
     hit_tx: mpsc::Sender<RateLimitHit>,
     trusted_proxies: IpNetList,
+    counter_health: CounterHealth,
 }
 
 /// A change the engine applied, from a local mutation or from another writer.
@@ -95,10 +98,15 @@ impl Engine {
         EngineBuilder::default()
     }
 
-    fn from_parts(backend: Arc<dyn Backend>, env: String, trusted_proxies: IpNetList) -> Self {
+    fn from_parts(
+        backend: Arc<dyn Backend>,
+        env: String,
+        trusted_proxies: IpNetList,
+        fail_closed: bool,
+    ) -> Self {
         let (unknown, unknown_rx) = mpsc::channel(256);
         let (hit_tx, hit_rx) = mpsc::channel(1024);
-        let view = View::from_registry();
+        let view = View::from_registry(backend.rate_limit_counters());
         let inner = Arc::new(Inner {
             backend,
             env,
@@ -113,6 +121,7 @@ impl Engine {
             hits: limits::HitLog::default(),
             hit_tx,
             trusted_proxies,
+            counter_health: CounterHealth::new(fail_closed),
         });
         let engine = Self { inner };
         engine.publish(&mut engine.view());
@@ -137,6 +146,24 @@ impl Engine {
     /// The backend the engine stores state in.
     pub fn backend(&self) -> &Arc<dyn Backend> {
         &self.inner.backend
+    }
+
+    /// How many times the shared rate-limit counters (a Redis backend's) failed a check
+    /// since the engine was built. Each failure let the request through uncounted, or
+    /// refused it when the engine fails closed
+    /// ([`EngineBuilder::rate_limit_fail_closed`]).
+    pub fn rate_limit_storage_errors(&self) -> u64 {
+        self.inner.counter_health.errors.load(Ordering::Relaxed)
+    }
+
+    /// What a limited request does when the shared counters fail, and their record.
+    pub(crate) fn counter_health(&self) -> &CounterHealth {
+        &self.inner.counter_health
+    }
+
+    /// The current snapshot, owned (for a request that awaits the shared counters).
+    pub(crate) fn snapshot_full(&self) -> Arc<Snapshot> {
+        self.inner.snapshot.load_full()
     }
 
     /// The current snapshot. Cheap: no allocation, no lock. Middleware calls this per request.

@@ -87,6 +87,9 @@ impl Engine {
     }
 }
 
+/// How long the claim to end a window is kept: long past any engine's timer for it.
+const WINDOW_CLAIM_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
 async fn run_window(engine: Weak<Inner>, key: String, window: MaintenanceWindow) {
     let Some(clock) = engine.upgrade().map(|inner| inner.clock) else {
         return;
@@ -108,6 +111,26 @@ async fn run_window(engine: Weak<Inner>, key: String, window: MaintenanceWindow)
     };
     let engine = Engine { inner };
     engine.inner.scheduler.forget_current(&key);
+    // Every engine on a shared backend has this timer: one of them ends the window (and
+    // audits it), the others follow its write.
+    let claim = format!(
+        "window-end:{key}:{}:{}",
+        window.start.timestamp_millis(),
+        window.end.timestamp_millis()
+    );
+    match engine
+        .inner
+        .backend
+        .claim_once(&claim, WINDOW_CLAIM_TTL)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(error) => {
+            // Better ended twice than never.
+            tracing::warn!(%error, %key, "waygate: cannot claim the end of a maintenance window; ending it here");
+        }
+    }
     if let Err(error) = engine.end_window(&key, &window).await {
         tracing::error!(%error, %key, "waygate: could not end the maintenance window");
     }

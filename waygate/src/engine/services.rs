@@ -11,6 +11,9 @@ use rustc_hash::FxHashMap;
 
 const SERVICE_MAINTENANCE_PREFIX: &str = "__waygate:svc_global:";
 const REVOKED_PREFIX: &str = "__waygate:revoked:";
+/// A route whose rate-limit policy was deleted at runtime: its declared policy stays off, on
+/// every engine sharing the backend.
+pub(super) const POLICY_OFF_PREFIX: &str = "__waygate:rl_off:";
 
 /// The records kept as sentinels, read from a backend's state list.
 #[derive(Debug, Default, Clone)]
@@ -19,6 +22,8 @@ pub(super) struct Records {
     pub(super) services: FxHashMap<String, GlobalMaintenanceConfig>,
     /// Revoked token ids, with when the token would have expired anyway.
     pub(super) revoked: FxHashMap<String, DateTime<Utc>>,
+    /// Route keys whose policy was deleted at runtime.
+    pub(super) policies_off: rustc_hash::FxHashSet<String>,
 }
 
 impl Records {
@@ -38,6 +43,8 @@ impl Records {
                         tracing::warn!(%error, key = %state.path, "waygate: unreadable service maintenance");
                     }
                 }
+            } else if let Some(key) = sentinel_name(&state.path, POLICY_OFF_PREFIX) {
+                records.policies_off.insert(key.to_owned());
             } else if let Some(jti) = sentinel_name(&state.path, REVOKED_PREFIX) {
                 if let Ok(expires) = DateTime::parse_from_rfc3339(&state.reason) {
                     records.revoked.insert(jti.to_owned(), expires.to_utc());

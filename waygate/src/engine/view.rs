@@ -32,9 +32,10 @@ pub(super) struct View {
 }
 
 impl View {
-    pub(super) fn from_registry() -> Self {
+    /// The declared routes, their limiters counting in `counters` (or in memory).
+    pub(super) fn from_registry(counters: crate::limiter::Counters) -> Self {
         let metas = registered_routes().map(|m| (m.key.to_owned(), m)).collect();
-        let limits = Limits::declared(&metas);
+        let limits = Limits::declared(&metas, counters);
         Self {
             metas,
             limits,

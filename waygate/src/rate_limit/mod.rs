@@ -26,6 +26,7 @@ mod ipnet;
 mod moving;
 mod policy;
 mod rate;
+mod shared;
 mod sliding;
 mod store;
 
@@ -35,4 +36,5 @@ pub use policy::{
     RateLimitPolicy, RateLimitTier,
 };
 pub use rate::{Limit, Rate, RateParseError};
+pub use shared::{CounterRequest, SharedCounters};
 pub use store::{CounterKey, Decision, MemoryStore};

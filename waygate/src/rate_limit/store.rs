@@ -151,6 +151,24 @@ impl Decision {
         }
     }
 
+    /// A decision counted elsewhere (by [`SharedCounters`](super::SharedCounters)):
+    /// `retry_after` is kept only when the request is refused.
+    pub fn counted(
+        allowed: bool,
+        limit: u64,
+        remaining: u64,
+        reset_after: Duration,
+        retry_after: Duration,
+    ) -> Self {
+        Self {
+            allowed,
+            limit,
+            remaining,
+            reset_after,
+            retry_after: if allowed { Duration::ZERO } else { retry_after },
+        }
+    }
+
     /// A refusal with nothing counted and nothing to wait for: limit, remaining, reset and
     /// retry all zero. What `on_missing_key = block` answers.
     pub fn refused_now() -> Self {

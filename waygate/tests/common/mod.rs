@@ -7,6 +7,9 @@ use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+#[cfg(feature = "redis")]
+pub mod redis;
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Reply {
