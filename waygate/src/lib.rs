@@ -11,6 +11,9 @@ extern crate self as waygate;
 pub mod admin;
 pub mod backend;
 pub mod model;
+#[cfg(feature = "openapi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
+pub mod openapi;
 pub mod prelude;
 pub mod rate_limit;
 pub mod registry;
