@@ -5,6 +5,7 @@
 //! new snapshot; requests only ever load the snapshot.
 
 mod builder;
+mod change;
 mod lifecycle;
 mod limits;
 mod mutate;
@@ -14,6 +15,7 @@ mod services;
 mod view;
 
 pub use builder::EngineBuilder;
+pub use change::Change;
 pub(crate) use limits::Limits;
 pub use limits::PolicyChange;
 
@@ -67,6 +69,8 @@ struct Inner {
     hits: limits::HitLog,
     hit_tx: mpsc::Sender<RateLimitHit>,
     trusted_proxies: IpNetList,
+    #[cfg(feature = "webhooks")]
+    webhooks: crate::webhooks::Registry,
 }
 
 /// A change the engine applied, from a local mutation or from another writer.
@@ -82,6 +86,11 @@ pub enum EngineEvent {
     GlobalChanged,
     /// Everything was reloaded from the backend.
     Reloaded,
+    /// The details of a change this engine applied: every audited mutation (sent once it is
+    /// stored, before [`RouteChanged`](Self::RouteChanged) or
+    /// [`GlobalChanged`](Self::GlobalChanged)) and the opening and closing of maintenance
+    /// windows. Changes made by other instances arrive as [`Reloaded`](Self::Reloaded) only.
+    Applied(Arc<Change>),
 }
 
 impl Engine {
@@ -113,6 +122,8 @@ impl Engine {
             hits: limits::HitLog::default(),
             hit_tx,
             trusted_proxies,
+            #[cfg(feature = "webhooks")]
+            webhooks: Default::default(),
         });
         let engine = Self { inner };
         engine.publish(&mut engine.view());
@@ -187,6 +198,12 @@ impl Engine {
             .inner
             .unknown
             .try_send((method.clone(), template.to_owned()));
+    }
+
+    /// The webhooks registered on this engine (`Engine::add_webhook`).
+    #[cfg(feature = "webhooks")]
+    pub(crate) fn webhook_registry(&self) -> &crate::webhooks::Registry {
+        &self.inner.webhooks
     }
 
     fn view(&self) -> MutexGuard<'_, View> {
