@@ -45,7 +45,8 @@
     for (var i = 0; i < blocks.length; i++) {
       var block = blocks[i];
       var methodNode = block.querySelector(".opblock-summary-method");
-      var pathNode = block.querySelector(".opblock-summary-path");
+      // Deprecated operations name their path `.opblock-summary-path__deprecated`.
+      var pathNode = block.querySelector(".opblock-summary-path, .opblock-summary-path__deprecated");
       if (!methodNode || !pathNode) continue;
       var path = pathNode.getAttribute("data-path") || pathNode.textContent.replace(/\u200b/g, "");
       var reason = maintenance[methodNode.textContent.trim().toLowerCase() + " " + path];
