@@ -43,7 +43,8 @@
 //! waygate enable GET:/orders
 //! ```
 //!
-//! then open <http://127.0.0.1:8000/webhook-log>. The API docs are at `/docs`.
+//! then open <http://127.0.0.1:8000/webhook-log>. The API docs are at `/docs`; the documented
+//! handlers write their path once, in `#[utoipa::path]`, which `#[route]` reads.
 
 mod support;
 use support::{engine_builder, init_tracing, port, shutdown_signal};
@@ -160,8 +161,8 @@ async fn recv_custom(State(log): State<WebhookLog>, Json(body): Json<Value>) -> 
 }
 
 /// The last 50 events, as an HTML page that refreshes itself every 5 s.
+#[route]
 #[utoipa::path(get, path = "/webhook-log", responses((status = 200, description = "The last 50 webhook events, as HTML")))]
-#[route(GET, "/webhook-log")]
 #[force_active]
 async fn webhook_log(State(log): State<WebhookLog>) -> Html<String> {
     let td = "padding:.5rem 1rem;border-bottom:1px solid #e5e7eb";
@@ -243,31 +244,31 @@ fn escape(text: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// Always 200: use it to check the server is up.
+#[route]
 #[utoipa::path(get, path = "/health", responses((status = 200, description = "The service is up")))]
-#[route(GET, "/health")]
 #[force_active]
 async fn health(State(engine): State<Engine>) -> Json<Value> {
     Json(json!({"status": "ok", "env": engine.current_env()}))
 }
 
 /// Starts in maintenance. Enable it with `waygate enable GET:/payments`.
+#[route]
 #[utoipa::path(get, path = "/payments", responses((status = 200, description = "Every payment")))]
-#[route(GET, "/payments")]
 #[maintenance(reason = "Scheduled DB migration — back at 04:00 UTC")]
 async fn get_payments() -> Json<Value> {
     Json(json!({"payments": []}))
 }
 
 /// Starts active. Disable it, or put it in maintenance, to fire a webhook.
+#[route]
 #[utoipa::path(get, path = "/orders", responses((status = 200, description = "Every order")))]
-#[route(GET, "/orders")]
 async fn get_orders() -> Json<Value> {
     Json(json!({"orders": []}))
 }
 
 /// Disabled; enabling it fires an `enable` webhook.
+#[route]
 #[utoipa::path(get, path = "/legacy", responses((status = 200, description = "Nothing")))]
-#[route(GET, "/legacy")]
 #[disabled(reason = "Replaced by /v2/legacy")]
 async fn legacy() -> Json<Value> {
     Json(json!({}))

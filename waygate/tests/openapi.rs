@@ -16,8 +16,8 @@ use waygate::prelude::*;
 use waygate::MaintenanceWindow;
 
 /// Lists payments.
+#[route] // reads GET /payments from utoipa
 #[utoipa::path(get, path = "/payments", responses((status = 200, description = "Payments")))]
-#[route(GET, "/payments")]
 #[maintenance(reason = "DB migration")]
 async fn payments() -> &'static str {
     "payments"
@@ -63,8 +63,8 @@ async fn v1_users() -> &'static str {
 }
 
 /// Lists orders.
+#[route]
 #[utoipa::path(get, path = "/orders", responses((status = 200)))]
-#[route(GET, "/orders")]
 async fn orders() -> &'static str {
     "orders"
 }

@@ -11,8 +11,9 @@
 //! use waygate::openapi::WaygateOpenApi;
 //! use waygate::prelude::*;
 //!
+//! /// Lists the payments.
+//! #[route] // reads the method and path of `#[utoipa::path]`
 //! #[utoipa::path(get, path = "/payments", responses((status = 200, description = "Payments")))]
-//! #[route(GET, "/payments")]
 //! #[maintenance(reason = "DB migration")]
 //! async fn payments() -> &'static str { "[]" }
 //!
