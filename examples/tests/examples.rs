@@ -138,15 +138,7 @@ fn check_admin(app: &Example) {
     );
     assert_eq!(wrong.status, 401, "{wrong:?}");
 
-    let login = app.send(
-        "POST",
-        "/waygate/api/auth/login",
-        &[],
-        Some(r#"{"username": "admin", "password": "secret"}"#),
-    );
-    assert_eq!(login.status, 200, "{login:?}");
-    assert_eq!(login.json()["username"], "admin");
-    let token = login.json()["token"].as_str().unwrap().to_owned();
+    let token = admin_token(app);
     let auth = [
         ("X-Waygate-Token", token.as_str()),
         ("X-Waygate-Platform", "cli"),
@@ -847,7 +839,7 @@ fn rate_limiting_behind_a_trusted_proxy() {
 // webhooks
 // ---------------------------------------------------------------------------------------------
 
-/// Logs in to the example's admin API; the headers to send with each call.
+/// Logs in to the example's admin API as `admin`; the token.
 fn admin_token(app: &Example) -> String {
     let login = app.send(
         "POST",
@@ -856,6 +848,7 @@ fn admin_token(app: &Example) -> String {
         Some(r#"{"username": "admin", "password": "secret"}"#),
     );
     assert_eq!(login.status, 200, "{login:?}");
+    assert_eq!(login.json()["username"], "admin");
     login.json()["token"].as_str().unwrap().to_owned()
 }
 

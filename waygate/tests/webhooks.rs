@@ -149,6 +149,14 @@ async fn engine() -> Engine {
     engine
 }
 
+/// A receiver, and a started engine posting to its `name` with `formatter`.
+async fn hooked(name: &str, formatter: impl waygate::webhooks::Formatter) -> (Receiver, Engine) {
+    let receiver = Receiver::start().await;
+    let engine = engine().await;
+    engine.add_webhook(&receiver.url(name), formatter).unwrap();
+    (receiver, engine)
+}
+
 fn events(received: &[Received]) -> Vec<String> {
     received
         .iter()
@@ -158,11 +166,7 @@ fn events(received: &[Received]) -> Vec<String> {
 
 #[tokio::test]
 async fn default_body_on_disable_enable_and_maintenance() {
-    let receiver = Receiver::start().await;
-    let engine = engine().await;
-    engine
-        .add_webhook(&receiver.url("generic"), DefaultFormatter)
-        .unwrap();
+    let (receiver, engine) = hooked("generic", DefaultFormatter).await;
 
     engine
         .disable("GET:/payments", "hotfix", "alice")
@@ -205,11 +209,7 @@ async fn default_body_on_disable_enable_and_maintenance() {
 
 #[tokio::test]
 async fn slack_body_and_colours() {
-    let receiver = Receiver::start().await;
-    let engine = engine().await;
-    engine
-        .add_webhook(&receiver.url("slack"), SlackFormatter)
-        .unwrap();
+    let (receiver, engine) = hooked("slack", SlackFormatter).await;
     engine
         .disable("GET:/payments", "hotfix", "alice")
         .await
@@ -241,11 +241,7 @@ async fn slack_body_and_colours() {
 
 #[tokio::test]
 async fn custom_formatter_and_several_webhooks_all_called() {
-    let receiver = Receiver::start().await;
-    let engine = engine().await;
-    engine
-        .add_webhook(&receiver.url("generic"), DefaultFormatter)
-        .unwrap();
+    let (receiver, engine) = hooked("generic", DefaultFormatter).await;
     engine
         .add_webhook(&receiver.url("slack"), SlackFormatter)
         .unwrap();
@@ -390,11 +386,7 @@ fn hex_lower(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn every_state_change_fires_not_only_upstreams_three() {
-    let receiver = Receiver::start().await;
-    let engine = engine().await;
-    engine
-        .add_webhook(&receiver.url("all"), DefaultFormatter)
-        .unwrap();
+    let (receiver, engine) = hooked("all", DefaultFormatter).await;
     engine
         .set_env_only("GET:/payments", &["dev"], "ops")
         .await
