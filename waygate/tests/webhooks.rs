@@ -427,6 +427,20 @@ async fn every_state_change_fires_not_only_upstreams_three() {
 }
 
 #[tokio::test]
+async fn a_panicking_formatter_loses_one_body_not_the_webhook() {
+    let (receiver, engine) = hooked("picky", |change: &waygate::Change| {
+        assert_ne!(change.event, "disable", "this formatter refuses disables");
+        json!({"event": change.event})
+    })
+    .await;
+    engine.disable("GET:/payments", "x", "alice").await.unwrap();
+    engine.enable("GET:/payments", "alice").await.unwrap();
+    let received = receiver.wait_for(1).await;
+    assert_eq!(received[0].json(), json!({"event": "enable"}));
+    assert_eq!(receiver.settle().await.len(), 1);
+}
+
+#[tokio::test]
 async fn bad_urls_are_refused() {
     let engine = engine().await;
     for url in ["not a url", "ftp://example.com/x", "file:///etc/passwd", ""] {

@@ -38,13 +38,16 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// The state of one operation: its `METHOD:template` key, else the bare template.
+    /// The state of one operation: its `METHOD:template` key, else the bare template. A
+    /// `head` operation without a state of its own follows `GET`, as requests do.
     fn state(&self, method: &str, template: &str) -> Option<&'a RouteState> {
-        let key = format!("{}:{template}", method.to_ascii_uppercase());
-        self.states
-            .get(key.as_str())
-            .or_else(|| self.states.get(template))
-            .copied()
+        let keyed = |method: &str| {
+            let key = format!("{}:{template}", method.to_ascii_uppercase());
+            self.states.get(key.as_str()).copied()
+        };
+        keyed(method)
+            .or_else(|| (method == "head").then(|| keyed("get")).flatten())
+            .or_else(|| self.states.get(template).copied())
     }
 
     /// Whether global maintenance blocks the operation (the middleware's rule: exempt paths,
@@ -351,6 +354,18 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("Temporarily unavailable"));
+    }
+
+    #[test]
+    fn head_follows_get() {
+        let mut get = RouteState::active("GET:/items");
+        get.status = RouteStatus::Disabled;
+        let states = [get, RouteState::active("/other")];
+        let global = GlobalMaintenanceConfig::default();
+        let context = Context::new(&states, &global, "dev", Utc::now());
+        assert_eq!(context.state("head", "/items").unwrap().path, "GET:/items");
+        assert_eq!(context.state("post", "/other").unwrap().path, "/other");
+        assert!(context.state("post", "/items").is_none());
     }
 
     #[test]

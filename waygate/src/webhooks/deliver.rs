@@ -5,6 +5,7 @@ use super::{sign, Webhook, WebhookError};
 use crate::backend::Backend;
 use crate::{Change, Engine, EngineEvent};
 use sha2::{Digest, Sha256};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
@@ -129,7 +130,13 @@ async fn deliver(
             tracing::warn!(%error, %host, event = %change.event, "waygate: cannot claim a webhook delivery; delivering anyway");
         }
     }
-    let body = match serde_json::to_vec(&hook.formatter.format(change)) {
+    // A formatter is user code: one that panics loses its body, not the webhook's worker.
+    let formatted = std::panic::catch_unwind(AssertUnwindSafe(|| hook.formatter.format(change)));
+    let Ok(formatted) = formatted else {
+        tracing::error!(%host, event = %change.event, "waygate: the webhook formatter panicked; change not delivered");
+        return;
+    };
+    let body = match serde_json::to_vec(&formatted) {
         Ok(body) => body,
         Err(error) => {
             tracing::error!(%error, %host, event = %change.event, "waygate: webhook body does not serialise");
