@@ -23,6 +23,8 @@
 //! | `GET /old-endpoint` | `503` `{"error": {"code": "ROUTE_DISABLED", ..}}` | `#[disabled]` |
 //! | `GET /v1/users` | `200` + `Deprecation: true`, `Sunset: Fri, 01 Jan 2027 00:00:00 GMT`, `Link: </v2/users>; rel="successor-version"` | `#[deprecated_route]` |
 //! | `GET /v2/users` | `200` | no attribute: active |
+//! | `GET /openapi.json` | the OpenAPI document as the routes stand: no `/old-endpoint` (disabled), no `/debug` outside `dev`, `/payments` marked `x-waygate-status: maintenance`, `/v1/users` `deprecated: true`; it changes as soon as a route does | `WaygateOpenApi` |
+//! | `GET /docs` | Swagger UI (served from the binary) with a maintenance banner while global maintenance is on, else an "All systems operational" chip | `WaygateOpenApi` |
 //!
 //! ```text
 //! curl -i http://127.0.0.1:8000/health
@@ -31,6 +33,7 @@
 //! curl -i http://127.0.0.1:8000/old-endpoint
 //! curl -i http://127.0.0.1:8000/v1/users
 //! curl -i http://127.0.0.1:8000/v2/users
+//! curl -s http://127.0.0.1:8000/openapi.json
 //! ```
 //!
 //! The admin REST API is nested at `/waygate` (user `admin`, password `secret`), as in the
@@ -49,7 +52,8 @@
 //!
 //! The web dashboard is at <http://127.0.0.1:8000/waygate> (same user): routes with their
 //! status and actions, global maintenance, audit log, rate limits, blocked requests, updated
-//! live.
+//! live. The API docs are at <http://127.0.0.1:8000/docs>: disable a route from the
+//! dashboard or the CLI and it leaves the docs within seconds, without a restart.
 
 mod support;
 use support::{engine_builder, init_tracing, port, shutdown_signal};
@@ -59,10 +63,13 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::io::Write;
 use tokio::net::TcpListener;
+use utoipa::OpenApi;
 use waygate::admin::{Auth, WaygateAdmin};
+use waygate::openapi::WaygateOpenApi;
 use waygate::prelude::*;
 
 /// Always 200: a force-active route skips every check.
+#[utoipa::path(get, path = "/health", responses((status = 200, description = "The service is up")))]
 #[route(GET, "/health")]
 #[force_active]
 async fn health(State(engine): State<Engine>) -> Json<Value> {
@@ -70,6 +77,7 @@ async fn health(State(engine): State<Engine>) -> Json<Value> {
 }
 
 /// 503 `MAINTENANCE_MODE` until the route is enabled at runtime.
+#[utoipa::path(get, path = "/payments", responses((status = 200, description = "Every payment")))]
 #[route(GET, "/payments")]
 #[maintenance(reason = "Scheduled database migration — back at 04:00 UTC")]
 async fn get_payments() -> Json<Value> {
@@ -77,6 +85,7 @@ async fn get_payments() -> Json<Value> {
 }
 
 /// 200 in dev; a silent 404 in any other environment.
+#[utoipa::path(get, path = "/debug", responses((status = 200, description = "Debug information")))]
 #[route(GET, "/debug")]
 #[env_only("dev")]
 async fn debug(State(engine): State<Engine>) -> Json<Value> {
@@ -84,6 +93,7 @@ async fn debug(State(engine): State<Engine>) -> Json<Value> {
 }
 
 /// 503 `ROUTE_DISABLED`.
+#[utoipa::path(get, path = "/old-endpoint", responses((status = 200, description = "Nothing")))]
 #[route(GET, "/old-endpoint")]
 #[disabled(reason = "Use /v2/endpoint instead")]
 async fn old_endpoint() -> Json<Value> {
@@ -91,6 +101,7 @@ async fn old_endpoint() -> Json<Value> {
 }
 
 /// 200, with `Deprecation`, `Sunset` and `Link` headers added by the layer.
+#[utoipa::path(get, path = "/v1/users", responses((status = 200, description = "Every user")))]
 #[route(GET, "/v1/users")]
 #[deprecated_route(sunset = "Fri, 01 Jan 2027 00:00:00 GMT", use_instead = "/v2/users")]
 async fn v1_users() -> Json<Value> {
@@ -98,10 +109,22 @@ async fn v1_users() -> Json<Value> {
 }
 
 /// The successor of `/v1/users`.
+#[utoipa::path(get, path = "/v2/users", responses((status = 200, description = "Every user")))]
 #[route(GET, "/v2/users")]
 async fn v2_users() -> Json<Value> {
     Json(json!({"users": [{"id": 1, "name": "Alice"}]}))
 }
+
+/// The OpenAPI document, as utoipa builds it; `WaygateOpenApi` serves it filtered by state.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "waygate — Basic Example",
+        description = "Every lifecycle attribute on one app."
+    ),
+    paths(health, get_payments, debug, old_endpoint, v1_users, v2_users)
+)]
+struct ApiDoc;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -116,6 +139,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // stable `.secret_key(..)` in production, so that tokens survive a restart and work on
     // every instance; without one, a random key is drawn at startup.
     let admin = WaygateAdmin::new(engine.clone()).auth(Auth::single("admin", "secret"));
+    // `/openapi.json` filtered by live route state, and Swagger UI at `/docs`.
+    let docs = WaygateOpenApi::new(engine.clone(), ApiDoc::openapi());
 
     // The layer goes on after the routes, so that it sees which route each request matched;
     // it lets requests under `/waygate` through untouched.
@@ -132,6 +157,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "/waygate",
         )
         .layer(WaygateLayer::new(engine.clone()))
+        // Merged after the layer: the docs are served whatever the routes' state (global
+        // maintenance included).
+        .merge(docs.router())
         .with_state(engine.clone());
 
     let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;

@@ -77,7 +77,48 @@ fn check_basic(app: &Example, env: &str) {
     );
 
     check_users(app);
+    check_docs(app, env);
     check_admin(app);
+}
+
+/// `/openapi.json` as the routes stand, and Swagger UI at `/docs` with the banner script.
+fn check_docs(app: &Example, env: &str) {
+    let doc = app.expect("/openapi.json", 200).json();
+    assert_eq!(doc["info"]["title"], "waygate — Basic Example");
+    assert_eq!(
+        doc["info"]["x-waygate-global-maintenance"],
+        json!({"enabled": false})
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(!paths.contains_key("/old-endpoint"), "disabled: hidden");
+    assert_eq!(paths.contains_key("/debug"), env == "dev", "env-gated");
+    let payments = &doc["paths"]["/payments"]["get"];
+    assert_eq!(payments["x-waygate-status"], "maintenance");
+    assert_eq!(
+        payments["x-waygate-reason"],
+        "Scheduled database migration — back at 04:00 UTC"
+    );
+    assert!(payments["summary"].as_str().unwrap().starts_with("🔧 "));
+    let v1 = &doc["paths"]["/v1/users"]["get"];
+    assert_eq!(v1["deprecated"], true);
+    assert_eq!(v1["x-waygate-successor"], "/v2/users");
+    assert!(doc["paths"]["/health"]["get"]
+        .get("x-waygate-status")
+        .is_none());
+
+    let docs = app.expect("/docs", 200);
+    assert_eq!(
+        docs.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(docs.body.contains("data-openapi-url=\"/openapi.json\""));
+    assert!(docs.body.contains("POLL_INTERVAL_MS"));
+    assert!(docs.body.contains("waygate-global-banner"));
+    let bundle = app.expect("/docs/swagger-ui-bundle.js", 200);
+    assert!(
+        bundle.body.len() > 100_000,
+        "Swagger UI is served from the binary"
+    );
 }
 
 /// The admin REST API under `/waygate`, as the Python CLI uses it: log in, list the routes,
@@ -97,15 +138,7 @@ fn check_admin(app: &Example) {
     );
     assert_eq!(wrong.status, 401, "{wrong:?}");
 
-    let login = app.send(
-        "POST",
-        "/waygate/api/auth/login",
-        &[],
-        Some(r#"{"username": "admin", "password": "secret"}"#),
-    );
-    assert_eq!(login.status, 200, "{login:?}");
-    assert_eq!(login.json()["username"], "admin");
-    let token = login.json()["token"].as_str().unwrap().to_owned();
+    let token = admin_token(app);
     let auth = [
         ("X-Waygate-Token", token.as_str()),
         ("X-Waygate-Platform", "cli"),
@@ -144,6 +177,11 @@ fn check_admin(app: &Example) {
     let blocked = app.expect("/payments", 503);
     assert_eq!(blocked.code(), "ROUTE_DISABLED");
     assert_eq!(blocked.json()["error"]["reason"], "hotfix");
+    let doc = app.expect("/openapi.json", 200).json();
+    assert!(
+        doc["paths"].get("/payments").is_none(),
+        "the document follows the disable without a restart"
+    );
 
     let enabled = app.send(
         "POST",
@@ -154,6 +192,9 @@ fn check_admin(app: &Example) {
     assert_eq!(enabled.status, 200, "{enabled:?}");
     assert_eq!(enabled.json()["status"], "active");
     assert_eq!(app.expect("/payments", 200).json(), json!({"payments": []}));
+    let doc = app.expect("/openapi.json", 200).json();
+    let payments = &doc["paths"]["/payments"]["get"];
+    assert!(payments.get("x-waygate-status").is_none(), "{payments}");
 
     let audit = app.send("GET", "/waygate/api/audit?limit=2", &auth, None);
     assert_eq!(audit.status, 200, "{audit:?}");
@@ -801,14 +842,7 @@ fn rate_limiting_behind_a_trusted_proxy() {
 /// `method path` with `body` on an example's admin API, logged in as `admin` / `secret` with
 /// the headers the CLI sends.
 fn admin_send(app: &Example, method: &str, path: &str, body: Option<&str>) -> Reply {
-    let login = app.send(
-        "POST",
-        "/waygate/api/auth/login",
-        &[],
-        Some(r#"{"username": "admin", "password": "secret"}"#),
-    );
-    assert_eq!(login.status, 200, "{login:?}");
-    let token = login.json()["token"].as_str().unwrap().to_owned();
+    let token = admin_token(app);
     let headers = [
         ("X-Waygate-Token", token.as_str()),
         ("X-Waygate-Platform", "cli"),
@@ -932,4 +966,120 @@ fn two_basic_instances_on_one_redis_enforce_each_other_s_changes() {
     assert_eq!(audit.json()[0]["path"], "GET:/v2/users");
     a.stop();
     b.stop();
+}
+
+// ---------------------------------------------------------------------------------------------
+// webhooks
+// ---------------------------------------------------------------------------------------------
+
+/// Logs in to the example's admin API as `admin`; the token.
+fn admin_token(app: &Example) -> String {
+    let login = app.send(
+        "POST",
+        "/waygate/api/auth/login",
+        &[],
+        Some(r#"{"username": "admin", "password": "secret"}"#),
+    );
+    assert_eq!(login.status, 200, "{login:?}");
+    assert_eq!(login.json()["username"], "admin");
+    login.json()["token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn webhooks_reach_all_three_receivers_on_each_change() {
+    let app = Example::start("webhooks", &[]);
+    assert_eq!(
+        app.expect("/health", 200).json(),
+        json!({"status": "ok", "env": "dev"})
+    );
+    assert_eq!(app.expect("/payments", 503).code(), "MAINTENANCE_MODE");
+    assert_eq!(app.expect("/orders", 200).json(), json!({"orders": []}));
+    assert_eq!(app.expect("/legacy", 503).code(), "ROUTE_DISABLED");
+    assert!(app
+        .expect("/webhook-log", 200)
+        .body
+        .contains("No events yet"));
+    assert_eq!(app.expect("/webhook-log.json", 200).json(), json!([]));
+    // An unsigned post to the Slack receiver is refused.
+    let forged = app.send("POST", "/webhooks/slack", &[], Some("{}"));
+    assert_eq!(forged.status, 401, "{forged:?}");
+
+    let token = admin_token(&app);
+    let auth = [
+        ("X-Waygate-Token", token.as_str()),
+        ("X-Waygate-Platform", "cli"),
+    ];
+    // `b64u("GET:/payments")` and `b64u("GET:/orders")`.
+    let payments = "/waygate/api/routes/R0VUOi9wYXltZW50cw";
+    let orders = "/waygate/api/routes/R0VUOi9vcmRlcnM";
+    let steps = [
+        (
+            format!("{payments}/disable"),
+            r#"{"reason": "hotfix"}"#,
+            "disable",
+        ),
+        (format!("{payments}/enable"), r#"{"reason": ""}"#, "enable"),
+        (
+            format!("{orders}/maintenance"),
+            r#"{"reason": "stock sync"}"#,
+            "maintenance_on",
+        ),
+        (format!("{orders}/enable"), r#"{"reason": ""}"#, "enable"),
+    ];
+    for (i, (path, body, event)) in steps.iter().enumerate() {
+        let reply = app.send("POST", path, &auth, Some(body));
+        assert_eq!(reply.status, 200, "{reply:?}");
+        let log = app.poll(
+            "/webhook-log.json",
+            |r| r.json().as_array().unwrap().len() >= 3 * (i + 1),
+            Utc::now() + TimeDelta::seconds(10),
+        );
+        let log = log.json();
+        let newest: Vec<&Value> = log.as_array().unwrap()[..3].iter().collect();
+        let mut receivers: Vec<&str> = newest
+            .iter()
+            .map(|e| e["receiver"].as_str().unwrap())
+            .collect();
+        receivers.sort();
+        assert_eq!(receivers, ["custom", "generic", "slack"], "{log:#}");
+        for entry in newest {
+            let payload = &entry["payload"];
+            match entry["receiver"].as_str().unwrap() {
+                "generic" => assert_eq!(payload["event"], *event, "{payload}"),
+                "custom" => {
+                    assert_eq!(payload["source"], "waygate");
+                    assert_eq!(payload["event"], *event);
+                }
+                _ => {
+                    let text = payload["attachments"][0]["text"].as_str().unwrap();
+                    assert!(
+                        text.starts_with(&format!("*{}*", event.to_uppercase())),
+                        "{text}"
+                    );
+                }
+            }
+        }
+    }
+    let log = app.expect("/webhook-log.json", 200).json();
+    assert_eq!(
+        log.as_array().unwrap().len(),
+        12,
+        "one event per change and receiver"
+    );
+    let generic = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["receiver"] == "generic" && e["payload"]["event"] == "maintenance_on")
+        .unwrap();
+    assert_eq!(generic["payload"]["path"], "GET:/orders");
+    assert_eq!(generic["payload"]["reason"], "stock sync");
+    assert_eq!(generic["payload"]["state"]["status"], "maintenance");
+    let page = app.expect("/webhook-log", 200).body;
+    assert!(
+        page.contains("Showing last 12 of up to 50 events"),
+        "{page}"
+    );
+    assert!(app.expect("/docs", 200).body.contains("POLL_INTERVAL_MS"));
+    app.stop();
 }

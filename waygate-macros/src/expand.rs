@@ -20,7 +20,7 @@ pub(crate) fn route(args: TokenStream, input: TokenStream) -> TokenStream {
         Err(error) => return with_error(input, error),
     };
     let ours = item.take_ours();
-    let checked = check(args, ours);
+    let checked = check(args, ours, &item.attrs);
     let wg = runtime();
     match (handler(&item), checked) {
         (Ok(func), Ok(route)) => {
@@ -57,8 +57,13 @@ fn handler(item: &AttributedItem) -> Result<ItemFn> {
     Ok(func)
 }
 
-fn check(args: TokenStream, ours: Vec<(Ours, Attribute)>) -> Result<Route> {
-    let (args, attrs) = both(syn::parse2::<RouteArgs>(args), lifecycle_attrs(ours))?;
+fn check(args: TokenStream, ours: Vec<(Ours, Attribute)>, rest: &[Attribute]) -> Result<Route> {
+    // No arguments: the method and path come from `#[utoipa::path(..)]`.
+    let args = match syn::parse2::<RouteArgs>(args.clone()) {
+        Err(missing) if args.is_empty() => crate::openapi::route_args(rest, missing),
+        parsed => parsed,
+    };
+    let (args, attrs) = both(args, lifecycle_attrs(ours))?;
     validate::route(&args, attrs)
 }
 

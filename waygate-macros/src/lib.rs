@@ -12,6 +12,7 @@ mod error;
 mod expand;
 mod item;
 mod kind;
+mod openapi;
 mod parse;
 mod path;
 mod rate;
@@ -46,6 +47,19 @@ use proc_macro::TokenStream;
 ///   whose consts (`METHOD`, `PATH`, `KEY`, `METHOD_FILTER`, `META`) `routes![..]` reads, and
 ///   submits the route to waygate's registry, which seeds the engine at startup.
 /// - It works on free, non-generic functions only (not on methods).
+/// - Without arguments, above a `#[utoipa::path(..)]`, it reads the method and path from it
+///   (`get` or `method(get)`, `path`, and `context_path` as a prefix), so they are written once:
+///
+/// ```
+/// use waygate::prelude::*;
+///
+/// /// Lists the payments.
+/// #[route]
+/// #[utoipa::path(get, path = "/payments", responses((status = 200, description = "Payments")))]
+/// async fn payments() -> &'static str { "[]" }
+///
+/// assert_eq!(payments::KEY, "GET:/payments");
+/// ```
 ///
 /// Every attribute is checked at compile time: unknown keys, wrong value types, methods,
 /// paths, dates, rate strings, IP addresses, and attributes that cannot go together.

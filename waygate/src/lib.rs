@@ -11,9 +11,15 @@ extern crate self as waygate;
 pub mod admin;
 pub mod backend;
 pub mod model;
+#[cfg(feature = "openapi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
+pub mod openapi;
 pub mod prelude;
 pub mod rate_limit;
 pub mod registry;
+#[cfg(feature = "webhooks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
+pub mod webhooks;
 
 mod axum;
 mod clock;
@@ -31,7 +37,7 @@ pub use crate::axum::{
     ResponseFuture, Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
 };
 pub use config::{BackendKind, ConfigError};
-pub use engine::{Engine, EngineBuilder, EngineEvent, PolicyChange};
+pub use engine::{Change, Engine, EngineBuilder, EngineEvent, PolicyChange};
 pub use error::EngineError;
 pub use limiter::Identity;
 pub use model::{

@@ -274,6 +274,41 @@ async fn start_is_idempotent_and_events_are_published() {
 }
 
 #[tokio::test]
+async fn applied_changes_carry_the_audit_facts_and_the_new_state() {
+    let engine = started().await;
+    let mut events = engine.subscribe();
+    engine
+        .disable(
+            "GET:/payments",
+            "hotfix",
+            waygate::Actor::new("alice").platform("cli"),
+        )
+        .await
+        .unwrap();
+    let mut applied = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let EngineEvent::Applied(change) = event {
+            applied.push(change);
+        }
+    }
+    assert_eq!(applied.len(), 1, "{applied:?}");
+    let change = &applied[0];
+    assert_eq!(change.event, "disable");
+    assert_eq!(change.key, "GET:/payments");
+    assert_eq!(change.previous_status, Some(RouteStatus::Active));
+    assert_eq!(change.new_status, Some(RouteStatus::Disabled));
+    assert_eq!(
+        (change.actor.as_str(), change.platform.as_str()),
+        ("alice", "cli")
+    );
+    assert_eq!(change.reason, "hotfix");
+    assert_eq!(change.state.as_ref().unwrap().status, RouteStatus::Disabled);
+    // The id is the audit entry's.
+    let audit = engine.audit_log(&AuditQuery::latest(1)).await.unwrap();
+    assert_eq!(change.id, audit[0].id);
+}
+
+#[tokio::test]
 async fn snapshot_generation_moves_with_every_change() {
     let engine = started().await;
     let before = engine.snapshot().generation();

@@ -5,6 +5,7 @@
 //! new snapshot; requests only ever load the snapshot.
 
 mod builder;
+mod change;
 mod lifecycle;
 mod limits;
 mod mutate;
@@ -14,6 +15,7 @@ mod services;
 mod view;
 
 pub use builder::EngineBuilder;
+pub use change::Change;
 pub(crate) use limits::Limits;
 pub use limits::PolicyChange;
 
@@ -70,6 +72,8 @@ struct Inner {
     hit_tx: mpsc::Sender<RateLimitHit>,
     trusted_proxies: IpNetList,
     counter_health: CounterHealth,
+    #[cfg(feature = "webhooks")]
+    webhooks: crate::webhooks::Registry,
 }
 
 /// A change the engine applied, from a local mutation or from another writer.
@@ -85,6 +89,11 @@ pub enum EngineEvent {
     GlobalChanged,
     /// Everything was reloaded from the backend.
     Reloaded,
+    /// The details of a change this engine applied: every audited mutation (sent once it is
+    /// stored, before [`RouteChanged`](Self::RouteChanged) or
+    /// [`GlobalChanged`](Self::GlobalChanged)) and the opening and closing of maintenance
+    /// windows. Changes made by other instances arrive as [`Reloaded`](Self::Reloaded) only.
+    Applied(Arc<Change>),
 }
 
 impl Engine {
@@ -122,6 +131,8 @@ impl Engine {
             hit_tx,
             trusted_proxies,
             counter_health: CounterHealth::new(fail_closed),
+            #[cfg(feature = "webhooks")]
+            webhooks: Default::default(),
         });
         let engine = Self { inner };
         engine.publish(&mut engine.view());
@@ -214,6 +225,12 @@ impl Engine {
             .inner
             .unknown
             .try_send((method.clone(), template.to_owned()));
+    }
+
+    /// The webhooks registered on this engine (`Engine::add_webhook`).
+    #[cfg(feature = "webhooks")]
+    pub(crate) fn webhook_registry(&self) -> &crate::webhooks::Registry {
+        &self.inner.webhooks
     }
 
     fn view(&self) -> MutexGuard<'_, View> {

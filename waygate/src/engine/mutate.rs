@@ -2,11 +2,12 @@
 //! published as a new snapshot.
 
 use super::resolve::resolve;
-use super::{Engine, EngineEvent};
+use super::{Change, Engine, EngineEvent};
 use crate::model::{
     Actor, AuditEntry, GlobalMaintenanceConfig, MaintenanceWindow, RouteState, RouteStatus,
 };
 use crate::EngineError;
+use std::sync::Arc;
 
 /// The audit path of global maintenance changes.
 const GLOBAL_AUDIT_PATH: &str = "__global__";
@@ -187,6 +188,20 @@ impl Engine {
         action: &str,
         change: impl FnOnce(&mut RouteState) -> Result<String, EngineError>,
     ) -> Result<RouteState, EngineError> {
+        self.change_route_closing(key, actor, action, None, change)
+            .await
+    }
+
+    /// [`change_route`](Self::change_route); with `closing`, the change is that maintenance
+    /// window ending (subscribers see `maintenance_off`, with the window's id).
+    pub(super) async fn change_route_closing(
+        &self,
+        key: &str,
+        actor: Actor,
+        action: &str,
+        closing: Option<&MaintenanceWindow>,
+        change: impl FnOnce(&mut RouteState) -> Result<String, EngineError>,
+    ) -> Result<RouteState, EngineError> {
         let _write = self.inner.write.lock().await;
         let (key, known, protected) = {
             let view = self.view();
@@ -205,13 +220,24 @@ impl Engine {
         let mut next = current.clone();
         let reason = change(&mut next)?;
         self.inner.backend.set_state(&next).await?;
-        self.audit(AuditEntry {
+        let entry = AuditEntry {
             service: next.service.clone(),
             previous_status: Some(current.status),
             new_status: Some(next.status),
             ..self.audit_entry(&key, action, &actor, reason)
-        })
-        .await;
+        };
+        let applied = match closing {
+            Some(window) => Change::window(
+                "maintenance_off",
+                &next,
+                window,
+                (current.status, next.status),
+                entry.timestamp,
+            ),
+            None => Change::audited(&entry, Some(&next)),
+        };
+        self.write_audit(&entry).await;
+        self.emit(EngineEvent::Applied(Arc::new(applied)));
         {
             let mut view = self.view();
             view.seeded.remove(&key);
@@ -275,10 +301,18 @@ impl Engine {
         }
     }
 
-    /// Writes an audit entry. The change it records is already stored, so a failure is
+    /// Writes an audit entry and tells subscribers about the change
+    /// ([`EngineEvent::Applied`]). The change it records is already stored, so a failure is
     /// logged rather than reported as a failed mutation.
     pub(super) async fn audit(&self, entry: AuditEntry) {
-        if let Err(error) = self.inner.backend.write_audit(&entry).await {
+        self.write_audit(&entry).await;
+        self.emit(EngineEvent::Applied(Arc::new(Change::audited(
+            &entry, None,
+        ))));
+    }
+
+    async fn write_audit(&self, entry: &AuditEntry) {
+        if let Err(error) = self.inner.backend.write_audit(entry).await {
             tracing::error!(%error, path = %entry.path, action = %entry.action, "waygate: audit entry not written");
         }
     }

@@ -2,7 +2,7 @@
 //! `[start, end)` by the snapshot itself (it reads the clock); the timers publish the change
 //! at `start` and enable the route at `end`, so state, audit and subscribers follow.
 
-use super::{Engine, EngineEvent, Inner};
+use super::{Change, Engine, EngineEvent, Inner};
 use crate::model::{Actor, MaintenanceWindow, RouteState, RouteStatus};
 use crate::EngineError;
 use rustc_hash::FxHashMap;
@@ -76,7 +76,8 @@ impl Engine {
         if !still_scheduled {
             return Ok(());
         }
-        self.change_route(key, Actor::new("scheduler"), "enable", |state| {
+        let actor = Actor::new("scheduler");
+        self.change_route_closing(key, actor, "enable", Some(window), |state| {
             state.status = RouteStatus::Active;
             state.reason.clear();
             state.window = None;
@@ -103,6 +104,14 @@ async fn run_window(engine: Weak<Inner>, key: String, window: MaintenanceWindow)
         // The snapshot already enforces the window; publishing bumps its generation so that
         // cached views (OpenAPI, dashboards) refresh.
         engine.publish(&mut engine.view());
+        if let Some(state) = engine
+            .state(&key)
+            .filter(|s| s.window.as_ref() == Some(&window))
+        {
+            let statuses = (RouteStatus::Active, RouteStatus::Maintenance);
+            let change = Change::window("maintenance_on", &state, &window, statuses, clock.now());
+            engine.emit(EngineEvent::Applied(Arc::new(change)));
+        }
         engine.emit(EngineEvent::RouteChanged { key: key.clone() });
     }
     sleep_until(clock.instant_at(window.end)).await;

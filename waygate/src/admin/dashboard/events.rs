@@ -44,6 +44,8 @@ pub(super) async fn events(State(admin): State<AdminState>, params: Params) -> i
                         .filter_map(|state| row_event(&admin, &state, service.as_deref()))
                         .collect(),
                     Ok(EngineEvent::GlobalChanged) => global_event(&admin).into_iter().collect(),
+                    // The details of a change; its RouteChanged or GlobalChanged follows.
+                    Ok(EngineEvent::Applied(_)) => Vec::new(),
                     // Everything may have changed, or we missed changes: send every row.
                     Ok(_) | Err(RecvError::Lagged(_)) => admin
                         .engine
