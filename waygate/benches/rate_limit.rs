@@ -270,7 +270,7 @@ fn bench_clock(c: &mut Criterion) {
     let mut group = c.benchmark_group("clock");
     group.bench_function("tokio Instant::now (test-util)", |b| b.iter(Instant::now));
     group.bench_function("tokio Instant::now (as applications build it)", |b| {
-        b.iter(production_now)
+        b.iter(production_now);
     });
     group.bench_function("std Instant::now", |b| b.iter(std::time::Instant::now));
     let quanta = governor::clock::QuantaClock::default();
