@@ -5,7 +5,6 @@
 //! `cargo bench -p waygate --bench layer`
 
 use axum::body::Body;
-use axum::routing::get;
 use axum::Router;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::{Request, StatusCode};
@@ -15,23 +14,12 @@ use tower::ServiceExt;
 use waygate::backend::{Backend, MemoryBackend};
 use waygate::{Engine, RouteState, WaygateLayer};
 
-const ROUTES: usize = 1_000;
-
-fn path(i: usize) -> String {
-    match i % 2 {
-        0 => format!("/static/r{i}"),
-        _ => format!("/items{i}/{{id}}"),
-    }
-}
+#[path = "support/layer_fixture.rs"]
+mod layer_fixture;
+use layer_fixture::{path, router, ROUTES};
 
 fn concrete(i: usize) -> String {
     path(i).replace("{id}", "42")
-}
-
-fn router() -> Router {
-    (0..ROUTES).fold(Router::new(), |router, i| {
-        router.route(&path(i), get(|| async { "ok" }))
-    })
 }
 
 const ALLOWED: usize = 501;

@@ -12,28 +12,18 @@
 //! runs it plainly.
 
 use axum::body::Body;
-use axum::routing::get;
 use axum::Router;
 use http::{Request, StatusCode};
 use std::time::Duration;
 use tower::ServiceExt;
 use waygate::{Engine, WaygateLayer};
 
+#[path = "support/layer_fixture.rs"]
+mod layer_fixture;
+use layer_fixture::router;
+
 const ALLOWED: &str = "/items501/42";
 const BLOCKED: &str = "/items503/42";
-
-fn path(i: usize) -> String {
-    match i % 2 {
-        0 => format!("/static/r{i}"),
-        _ => format!("/items{i}/{{id}}"),
-    }
-}
-
-fn router() -> Router {
-    (0..1_000).fold(Router::new(), |router, i| {
-        router.route(&path(i), get(|| async { "ok" }))
-    })
-}
 
 async fn serve(app: &Router, uri: &str) -> StatusCode {
     let request = Request::get(uri).body(Body::empty()).unwrap();
