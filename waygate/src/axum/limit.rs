@@ -77,7 +77,8 @@ pub(crate) fn needs_shared(
 
 #[allow(clippy::result_large_err)]
 /// As [`enforce`], awaiting the shared counters (one round trip per limiter that counts
-/// there).
+/// there). Kept beside `enforce` rather than folded into it: `enforce` stays a plain function,
+/// so a request counted in memory is decided inside the layer's `call`, with no future.
 pub(crate) async fn enforce_shared(
     engine: &Engine,
     snapshot: &Snapshot,
