@@ -28,6 +28,7 @@ struct Fixture {
     other: Arc<dyn Backend>,
     _dir: Option<tempfile::TempDir>,
     /// Keys to delete from the test Redis afterwards.
+    #[cfg(feature = "redis")]
     redis_prefix: Option<String>,
 }
 
@@ -37,6 +38,7 @@ async fn memory() -> Fixture {
         other: Arc::clone(&backend),
         backend,
         _dir: None,
+        #[cfg(feature = "redis")]
         redis_prefix: None,
     }
 }
@@ -50,6 +52,7 @@ async fn file() -> Fixture {
         backend: Arc::new(FileBackend::open(&path).unwrap().with_poll_interval(fast)),
         other: Arc::new(FileBackend::open(&path).unwrap().with_poll_interval(fast)),
         _dir: Some(dir),
+        #[cfg(feature = "redis")]
         redis_prefix: None,
     }
 }
