@@ -16,7 +16,7 @@ use waygate::{Engine, RouteState, WaygateLayer};
 
 #[path = "support/layer_fixture.rs"]
 mod layer_fixture;
-use layer_fixture::{path, router, ROUTES};
+use layer_fixture::{as_served, path, router, ROUTES};
 
 fn concrete(i: usize) -> String {
     path(i).replace("{id}", "42")
@@ -64,12 +64,12 @@ fn per_request(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let bare = router();
-    let noop = router().layer(tower::util::MapRequestLayer::new(
+    let bare = as_served(router());
+    let noop = as_served(router().layer(tower::util::MapRequestLayer::new(
         |request: Request<Body>| request,
-    ));
+    )));
     let engine = Engine::new();
-    let layered = router().layer(WaygateLayer::new(engine.clone()));
+    let layered = as_served(router().layer(WaygateLayer::new(engine.clone())));
     runtime.block_on(register_all(&engine, &layered));
 
     let mut group = c.benchmark_group("request (1,000 routes)");

@@ -20,7 +20,7 @@ use waygate::{Engine, WaygateLayer};
 
 #[path = "support/layer_fixture.rs"]
 mod layer_fixture;
-use layer_fixture::router;
+use layer_fixture::{as_served, router};
 
 const ALLOWED: &str = "/items501/42";
 const BLOCKED: &str = "/items503/42";
@@ -37,7 +37,7 @@ fn main() {
         .unwrap_or_else(|| "allowed".to_owned());
     let n: usize = std::env::var("N").map_or(1_000, |n| n.parse().expect("N is a number"));
     let engine = Engine::new();
-    let (app, uri, status) = match variant.as_str() {
+    let (app, uri, status): (Router, _, _) = match variant.as_str() {
         "bare" => (router(), ALLOWED, StatusCode::OK),
         "noop" => (
             router().layer(tower::util::MapRequestLayer::new(|r: Request<Body>| r)),
@@ -56,6 +56,7 @@ fn main() {
         ),
         other => panic!("unknown variant {other}: bare, noop, allowed or blocked"),
     };
+    let app = as_served(app);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

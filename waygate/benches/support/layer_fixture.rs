@@ -20,3 +20,10 @@ pub(crate) fn router() -> Router {
         router.route(&path(i), get(|| async { "ok" }))
     })
 }
+
+/// `app` as `axum::serve` runs it: `into_make_service` calls `with_state(())`, which turns
+/// every handler into its service once, instead of on every request as an unfinished
+/// `Router` called directly does (and which would charge each layer its own conversion).
+pub(crate) fn as_served(app: Router) -> Router {
+    app.with_state(())
+}

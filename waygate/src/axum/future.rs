@@ -22,6 +22,8 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<F> {
+        // A request with nothing to add to its response: the inner future, polled as is.
+        Plain { #[pin] future: F },
         // Boxed: a rate-limited response allocates its header values anyway, and a small future
         // keeps every other request cheap to move.
         Inner { #[pin] future: F, deprecated: Option<Arc<Rule>>, limits: Option<Box<LimitHeaders>> },
@@ -49,7 +51,9 @@ pub(crate) enum Counted<F> {
 
 impl<F> ResponseFuture<F> {
     pub(crate) fn inner(future: F) -> Self {
-        Self::served(future, None, None)
+        Self {
+            kind: Kind::Plain { future },
+        }
     }
 
     /// The inner service's response, with the route's deprecation and rate-limit headers.
@@ -116,6 +120,7 @@ where
             kind.set(next);
         }
         match kind.project() {
+            KindProj::Plain { future } => future.poll(cx),
             KindProj::Inner {
                 future,
                 deprecated,
