@@ -1,11 +1,14 @@
 //! Token bucket as GCRA: one theoretical arrival time per key.
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
 use super::store::{Counter, Decision, Params};
 
-/// The theoretical arrival time: the bucket is full again at `tat`.
+/// The theoretical arrival time: the bucket is full again at `tat`. One atomic word, so a
+/// key is checked under its shard's read lock (a compare-and-swap on `tat`).
 #[derive(Debug)]
 pub(super) struct Gcra {
-    tat: u64,
+    tat: AtomicU64,
 }
 
 /// Whether the request fits, and the debt it leaves: how far `tat` is ahead of now.
@@ -15,14 +18,23 @@ pub(super) struct Outcome {
     debt: u64,
 }
 
-impl Gcra {
-    /// The debt at `now`, and whether one more request fits in the tolerance
-    /// `capacity × interval`.
-    fn debt(&self, now: u64, p: &Params) -> Outcome {
-        let debt = self.tat.max(now) - now;
-        let allowed = debt.saturating_add(p.interval) <= p.capacity.saturating_mul(p.interval);
-        Outcome { allowed, debt }
+/// The debt at `now` of a bucket full again at `tat`, and whether one more request fits in
+/// the tolerance `capacity × interval`.
+fn debt(tat: u64, now: u64, p: &Params) -> Outcome {
+    let debt = tat.max(now) - now;
+    let allowed = debt.saturating_add(p.interval) <= p.capacity.saturating_mul(p.interval);
+    Outcome { allowed, debt }
+}
+
+/// What a request at `now` leaves of a bucket full again at `tat`: the outcome, and the new
+/// `tat` if the request is allowed (a refused request takes no token).
+fn take(tat: u64, now: u64, p: &Params) -> (Outcome, Option<u64>) {
+    let mut o = debt(tat, now, p);
+    if !o.allowed {
+        return (o, None);
     }
+    o.debt = o.debt.saturating_add(p.interval);
+    (o, Some(now.saturating_add(o.debt)))
 }
 
 impl Counter for Gcra {
@@ -34,21 +46,39 @@ impl Counter for Gcra {
     }
 
     fn new() -> Self {
-        Self { tat: 0 }
+        Self {
+            tat: AtomicU64::new(0),
+        }
     }
 
     fn check(&mut self, now: u64, p: &Params) -> Outcome {
-        let mut o = self.debt(now, p);
-        // A refused request takes no token.
-        if o.allowed {
-            o.debt = o.debt.saturating_add(p.interval);
-            self.tat = now.saturating_add(o.debt);
+        let tat = self.tat.get_mut();
+        let (o, next) = take(*tat, now, p);
+        if let Some(next) = next {
+            *tat = next;
         }
         o
     }
 
+    const SHARED_CHECK: bool = true;
+
+    fn check_shared(&self, now: u64, p: &Params) -> Option<Outcome> {
+        // `tat` is the only state: relaxed ordering suffices, nothing else is published.
+        let mut tat = self.tat.load(Relaxed);
+        loop {
+            let (o, next) = take(tat, now, p);
+            let Some(next) = next else {
+                return Some(o);
+            };
+            match self.tat.compare_exchange_weak(tat, next, Relaxed, Relaxed) {
+                Ok(_) => return Some(o),
+                Err(current) => tat = current,
+            }
+        }
+    }
+
     fn peek(&self, now: u64, p: &Params) -> Outcome {
-        self.debt(now, p)
+        debt(self.tat.load(Relaxed), now, p)
     }
 
     fn decide(o: Outcome, _now: u64, p: &Params) -> Decision {
@@ -66,7 +96,7 @@ impl Counter for Gcra {
     }
 
     fn is_expired(&self, now: u64, _p: &Params) -> bool {
-        self.tat <= now
+        self.tat.load(Relaxed) <= now
     }
 }
 
@@ -155,5 +185,33 @@ mod tests {
         store.check(KEY, t0);
         assert_eq!(store.evict_expired(t0 + Duration::from_millis(999)), 0);
         assert_eq!(store.evict_expired(t0 + secs(1)), 1);
+    }
+
+    #[test]
+    fn threads_checking_one_key_share_its_tokens_exactly() {
+        // The first check of each key is counted under the write lock, every later one by a
+        // compare-and-swap under the read lock: 4 threads race on an IP key and on the
+        // global key, and exactly the capacity (25 + burst 5) gets through for each.
+        let (store, t0) = store(Algorithm::TokenBucket, "25/hour", 5);
+        let ip = CounterKey::Ip(std::net::Ipv4Addr::new(10, 0, 0, 7).into());
+        let allowed = std::sync::atomic::AtomicUsize::new(0);
+        let barrier = std::sync::Barrier::new(4);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    barrier.wait();
+                    for _ in 0..1_000 {
+                        for key in [ip, KEY] {
+                            if store.check(key, t0).allowed {
+                                allowed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(allowed.into_inner(), 2 * 30);
+        assert_eq!(store.peek(ip, t0).remaining, 0);
+        assert_eq!(store.peek(KEY, t0).remaining, 0);
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::net::IpAddr;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use foldhash::fast::RandomState;
@@ -214,7 +214,10 @@ impl Params {
 ///
 /// A check runs in three steps so that the shard is locked for as short a time as possible:
 /// [`time`](Counter::time) before the lock, [`check`](Counter::check) (or
-/// [`peek`](Counter::peek)) under it, [`decide`](Counter::decide) after it.
+/// [`peek`](Counter::peek)) under it, [`decide`](Counter::decide) after it. A counter whose
+/// state is one atomic word says so with [`SHARED_CHECK`](Counter::SHARED_CHECK): a key it
+/// already has is then checked under the shard's read lock, so checks of one key on several
+/// threads do not wait for each other.
 pub(super) trait Counter: Send + Sized {
     /// What the algorithm needs of the time.
     type Time: Copy;
@@ -226,6 +229,13 @@ pub(super) trait Counter: Send + Sized {
     fn new() -> Self;
     /// Decides one request and records it as the algorithm does.
     fn check(&mut self, t: Self::Time, p: &Params) -> Self::Outcome;
+    /// Whether [`check_shared`](Counter::check_shared) decides requests.
+    const SHARED_CHECK: bool = false;
+    /// As [`check`](Counter::check) through a shared reference, for a counter whose state is
+    /// atomic; `None` for the others (and then never called: see `SHARED_CHECK`).
+    fn check_shared(&self, _t: Self::Time, _p: &Params) -> Option<Self::Outcome> {
+        None
+    }
     /// What `check` would decide (with `remaining` as it is now), recording nothing.
     fn peek(&self, t: Self::Time, p: &Params) -> Self::Outcome;
     /// The decision for an outcome.
@@ -282,14 +292,18 @@ impl<C: Counter> Shard<C> {
         }
     }
 
-    fn peek(&self, key: KeyRef<'_>, hash: u64, cx: &Ctx<'_, C>) -> C::Outcome {
-        let counter = match key {
+    /// The counter of `key`, if it has one.
+    fn find(&self, key: KeyRef<'_>, hash: u64) -> Option<&C> {
+        match key {
             KeyRef::Ip4(ip) => self.v4.find(hash, |(k, _)| *k == ip).map(|(_, c)| c),
             KeyRef::Ip6(ip) => self.v6.find(hash, |(k, _)| *k == ip).map(|(_, c)| c),
             KeyRef::Text(text) => self.text.find(hash, |(k, _)| **k == *text).map(|(_, c)| c),
             KeyRef::Global => None,
-        };
-        match counter {
+        }
+    }
+
+    fn peek(&self, key: KeyRef<'_>, hash: u64, cx: &Ctx<'_, C>) -> C::Outcome {
+        match self.find(key, hash) {
             Some(counter) => counter.peek(cx.time, cx.params),
             None => C::new().peek(cx.time, cx.params),
         }
@@ -379,24 +393,24 @@ fn sweep<K: StoredKey, C: Counter>(table: &mut HashTable<(K, C)>, cx: &Ctx<'_, C
 
 /// The shards of one algorithm's counters, and the one counter of [`CounterKey::Global`].
 struct Shards<C> {
-    shards: Box<[CacheAligned<Mutex<Shard<C>>>]>,
-    global: CacheAligned<Mutex<Option<C>>>,
+    shards: Box<[CacheAligned<RwLock<Shard<C>>>]>,
+    global: CacheAligned<RwLock<Option<C>>>,
 }
 
 impl<C: Counter> Shards<C> {
     fn new() -> Self {
         Self {
             shards: (0..SHARDS)
-                .map(|_| CacheAligned(Mutex::new(Shard::new())))
+                .map(|_| CacheAligned(RwLock::new(Shard::new())))
                 .collect(),
-            global: CacheAligned(Mutex::new(None)),
+            global: CacheAligned(RwLock::new(None)),
         }
     }
 
-    fn lock(&self, hash: u64) -> MutexGuard<'_, Shard<C>> {
+    fn shard(&self, hash: u64) -> &RwLock<Shard<C>> {
         // `SHARDS` is a power of two; the mask keeps the index in bounds.
         let index = (hash >> SHARD_SHIFT) as usize & (SHARDS - 1);
-        lock(&self.shards[index].0)
+        &self.shards[index].0
     }
 
     fn ctx<'a>(now: u64, params: &'a Params, hasher: &'a RandomState) -> Ctx<'a, C> {
@@ -411,11 +425,25 @@ impl<C: Counter> Shards<C> {
     fn check(&self, key: KeyRef<'_>, now: u64, p: &Params, hasher: &RandomState) -> Decision {
         let cx = Self::ctx(now, p, hasher);
         let outcome = if key == KeyRef::Global {
-            let mut global = lock(&self.global.0);
-            global.get_or_insert_with(C::new).check(cx.time, p)
+            let shared = C::SHARED_CHECK
+                .then(|| read(&self.global.0).as_ref()?.check_shared(cx.time, p))
+                .flatten();
+            match shared {
+                Some(outcome) => outcome,
+                None => write(&self.global.0)
+                    .get_or_insert_with(C::new)
+                    .check(cx.time, p),
+            }
         } else {
             let hash = hash_key(hasher, key);
-            self.lock(hash).check(key, hash, &cx)
+            let shard = self.shard(hash);
+            let shared = C::SHARED_CHECK
+                .then(|| read(shard).find(key, hash)?.check_shared(cx.time, p))
+                .flatten();
+            match shared {
+                Some(outcome) => outcome,
+                None => write(shard).check(key, hash, &cx),
+            }
         };
         C::decide(outcome, cx.time, p)
     }
@@ -423,35 +451,35 @@ impl<C: Counter> Shards<C> {
     fn peek(&self, key: KeyRef<'_>, now: u64, p: &Params, hasher: &RandomState) -> Decision {
         let cx = Self::ctx(now, p, hasher);
         let outcome = if key == KeyRef::Global {
-            match &*lock(&self.global.0) {
+            match &*read(&self.global.0) {
                 Some(counter) => counter.peek(cx.time, p),
                 None => C::new().peek(cx.time, p),
             }
         } else {
             let hash = hash_key(hasher, key);
-            self.lock(hash).peek(key, hash, &cx)
+            read(self.shard(hash)).peek(key, hash, &cx)
         };
         C::decide(outcome, cx.time, p)
     }
 
     fn reset_key(&self, key: KeyRef<'_>, hasher: &RandomState) -> bool {
         if key == KeyRef::Global {
-            return lock(&self.global.0).take().is_some();
+            return write(&self.global.0).take().is_some();
         }
         let hash = hash_key(hasher, key);
-        self.lock(hash).remove(key, hash)
+        write(self.shard(hash)).remove(key, hash)
     }
 
     fn reset(&self) {
         for shard in self.shards.iter() {
-            *lock(&shard.0) = Shard::new();
+            *write(&shard.0) = Shard::new();
         }
-        *lock(&self.global.0) = None;
+        *write(&self.global.0) = None;
     }
 
     fn len(&self) -> usize {
-        let global = usize::from(lock(&self.global.0).is_some());
-        self.shards.iter().map(|s| lock(&s.0).len()).sum::<usize>() + global
+        let global = usize::from(read(&self.global.0).is_some());
+        self.shards.iter().map(|s| read(&s.0).len()).sum::<usize>() + global
     }
 
     /// Buckets allocated, over every table.
@@ -460,7 +488,7 @@ impl<C: Counter> Shards<C> {
         self.shards
             .iter()
             .map(|s| {
-                let s = lock(&s.0);
+                let s = read(&s.0);
                 s.v4.capacity() + s.v6.capacity() + s.text.capacity()
             })
             .sum()
@@ -468,7 +496,7 @@ impl<C: Counter> Shards<C> {
 
     fn evict_expired(&self, now: u64, p: &Params, hasher: &RandomState) -> usize {
         let cx = Self::ctx(now, p, hasher);
-        let mut global = lock(&self.global.0);
+        let mut global = write(&self.global.0);
         let expired = match &mut *global {
             Some(counter) if counter.is_expired(now, p) => true,
             Some(counter) => {
@@ -481,14 +509,19 @@ impl<C: Counter> Shards<C> {
             *global = None;
         }
         drop(global);
-        let shards: usize = self.shards.iter().map(|s| lock(&s.0).sweep(&cx)).sum();
+        let shards: usize = self.shards.iter().map(|s| write(&s.0).sweep(&cx)).sum();
         shards + usize::from(expired)
     }
 }
 
-/// A poisoned shard holds counters only; they are still consistent enough to use.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+// A poisoned shard holds counters only; they are still consistent enough to use.
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 enum Inner {
