@@ -74,28 +74,32 @@ pub(crate) fn fixture(runtime: &Runtime) -> Fixture {
     let filtered: Router = docs.router();
 
     let body = docs.json();
-    let fixed: Router = Router::new().route(
-        "/openapi.json",
-        get(move || {
-            let body: Bytes = body.clone();
-            async move {
-                (
-                    [
-                        (
-                            header::CONTENT_TYPE,
-                            HeaderValue::from_static("application/json"),
-                        ),
-                        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-                        (
-                            header::ETAG,
-                            HeaderValue::from_static("\"0123456789abcdef\""),
-                        ),
-                    ],
-                    body,
-                )
-            }
-        }),
-    );
+    let fixed: Router = Router::new()
+        .route(
+            "/openapi.json",
+            get(move || {
+                let body: Bytes = body.clone();
+                async move {
+                    (
+                        [
+                            (
+                                header::CONTENT_TYPE,
+                                HeaderValue::from_static("application/json"),
+                            ),
+                            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+                            (
+                                header::ETAG,
+                                HeaderValue::from_static("\"0123456789abcdef\""),
+                            ),
+                        ],
+                        body,
+                    )
+                }
+            }),
+        )
+        // As `axum::serve` runs it (`into_make_service` calls `with_state(())`): the handler is
+        // turned into its service once, not on every request.
+        .with_state(());
 
     Fixture {
         engine,

@@ -29,7 +29,7 @@ use crate::snapshot::Snapshot;
 use crate::EngineError;
 use arc_swap::{ArcSwap, Guard};
 use std::fmt;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{broadcast, mpsc};
 use view::View;
@@ -62,6 +62,8 @@ struct Inner {
     env: String,
     clock: Clock,
     snapshot: ArcSwap<Snapshot>,
+    /// The current snapshot's generation, readable without loading the snapshot.
+    generation: AtomicU64,
     view: Mutex<View>,
     write: tokio::sync::Mutex<()>,
     events: broadcast::Sender<EngineEvent>,
@@ -121,6 +123,7 @@ impl Engine {
             env,
             clock: Clock::new(),
             snapshot: ArcSwap::default(),
+            generation: AtomicU64::new(0),
             view: Mutex::new(view),
             write: tokio::sync::Mutex::new(()),
             events: broadcast::channel(256).0,
@@ -180,6 +183,13 @@ impl Engine {
     /// The current snapshot. Cheap: no allocation, no lock. Middleware calls this per request.
     pub fn snapshot(&self) -> Guard<Arc<Snapshot>> {
         self.inner.snapshot.load()
+    }
+
+    /// The current snapshot's [generation](Snapshot::generation), without loading the
+    /// snapshot (one atomic read): what a cache of something derived from the state compares.
+    /// It moves just after the snapshot is replaced.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
     }
 
     /// The state of one route, by exact key (`"GET:/payments"`).
@@ -244,6 +254,9 @@ impl Engine {
         view.generation += 1;
         let snapshot = view.snapshot(&self.inner.env);
         self.inner.snapshot.store(Arc::new(snapshot));
+        self.inner
+            .generation
+            .store(view.generation, Ordering::Release);
     }
 
     fn emit(&self, event: EngineEvent) {

@@ -71,17 +71,20 @@ mod filter;
 use crate::Engine;
 use arc_swap::{ArcSwap, Guard};
 use axum::extract::Request;
-use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::get_service;
 use axum::Router;
 use bytes::Bytes;
 use serde_json::Value;
+use std::convert::Infallible;
 use std::fmt;
+use std::future::{ready, Ready};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tower_service::Service;
 
 /// The default interval at which the docs page checks for changes.
 const DEFAULT_POLL: Duration = Duration::from_secs(5);
@@ -220,7 +223,10 @@ impl WaygateOpenApi {
     where
         S: Clone + Send + Sync + 'static,
     {
-        let router = Router::new().route(&self.inner.settings.openapi_path, get(serve_json));
+        let router = Router::new().route(
+            &self.inner.settings.openapi_path,
+            get_service(ServeJson(self.clone())),
+        );
         let router = match &self.inner.settings.docs_path {
             Some(path) => docs::routes(router, path),
             None => router,
@@ -228,24 +234,24 @@ impl WaygateOpenApi {
         router.with_state(self.clone())
     }
 
-    /// The current build, rebuilding it when the snapshot generation moved.
-    fn current(&self) -> Arc<Document> {
-        let generation = self.inner.engine.snapshot().generation();
-        {
-            let cached = self.inner.cache.load();
-            if cached.generation == generation {
-                return Guard::into_inner(cached);
-            }
-        }
-        // One rebuild at a time; whoever waited finds it done.
-        let _rebuild = self.inner.rebuild.lock().unwrap_or_else(|e| e.into_inner());
-        let cached = self.inner.cache.load_full();
+    /// The current build, rebuilding it when the snapshot generation moved. Between changes:
+    /// two atomic reads, and no reference count touched.
+    fn current(&self) -> Guard<Arc<Document>> {
+        let generation = self.inner.engine.generation();
+        let cached = self.inner.cache.load();
         if cached.generation == generation {
             return cached;
         }
-        let document = Arc::new(self.build(generation));
-        self.inner.cache.store(document.clone());
-        document
+        drop(cached);
+        // One rebuild at a time; whoever waited finds it done.
+        let _rebuild = self.inner.rebuild.lock().unwrap_or_else(|e| e.into_inner());
+        let cached = self.inner.cache.load();
+        if cached.generation == generation {
+            return cached;
+        }
+        drop(cached);
+        self.inner.cache.store(Arc::new(self.build(generation)));
+        self.inner.cache.load()
     }
 
     /// Filters the document for the engine's current state. The generation is read before
@@ -278,11 +284,28 @@ impl fmt::Debug for WaygateOpenApi {
     }
 }
 
-/// `GET /openapi.json`.
-async fn serve_json(State(docs): State<WaygateOpenApi>, request: Request) -> Response {
+/// `GET /openapi.json`: a service rather than a handler, so its future is a ready response
+/// and the request is never moved into one.
+#[derive(Clone)]
+struct ServeJson(WaygateOpenApi);
+
+impl Service<Request> for ServeJson {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Ready<Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        ready(Ok(serve_json(&self.0, request.headers())))
+    }
+}
+
+fn serve_json(docs: &WaygateOpenApi, headers: &HeaderMap) -> Response {
     let document = docs.current();
-    let not_modified = request
-        .headers()
+    let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|tag| tag == document.etag);
     let cache = (header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
