@@ -152,42 +152,22 @@ pub(super) fn route(out: &Output, client: &Client, command: RateLimitCommand) ->
 /// `grl get|set|delete|reset|enable|disable`.
 pub(super) fn global(out: &Output, client: &Client, command: GlobalRateLimitCommand) -> Result<()> {
     let base = "/api/global-rate-limit";
-    match command {
-        GlobalRateLimitCommand::Get => show(out, client, base, None),
+    let (action, done) = match command {
+        GlobalRateLimitCommand::Get => return show(out, client, base, None),
         GlobalRateLimitCommand::Set {
             limit,
             options,
             exempt,
-        } => set(
-            out,
-            client,
-            base,
-            &limit,
-            &options,
-            exempt,
-            "Global rate limit set",
-        ),
-        GlobalRateLimitCommand::Delete => act(
-            out,
-            client,
-            base,
-            Act::Delete,
-            "Global rate limit policy removed.",
-        ),
-        GlobalRateLimitCommand::Reset => act(
-            out,
-            client,
-            base,
-            Act::Reset,
-            "Global rate limit counters reset.",
-        ),
-        GlobalRateLimitCommand::Enable => {
-            act(out, client, base, Act::Enable, "Global rate limit resumed.")
+        } => {
+            let done = "Global rate limit set";
+            return set(out, client, base, &limit, &options, exempt, done);
         }
-        GlobalRateLimitCommand::Disable => {
-            act(out, client, base, Act::Disable, "Global rate limit paused.")
-        }
-    }
+        GlobalRateLimitCommand::Delete => (Act::Delete, "Global rate limit policy removed."),
+        GlobalRateLimitCommand::Reset => (Act::Reset, "Global rate limit counters reset."),
+        GlobalRateLimitCommand::Enable => (Act::Enable, "Global rate limit resumed."),
+        GlobalRateLimitCommand::Disable => (Act::Disable, "Global rate limit paused."),
+    };
+    act(out, client, base, action, done)
 }
 
 /// `srl get|set|delete|reset|enable|disable SERVICE`.
@@ -197,53 +177,40 @@ pub(super) fn service(
     command: ServiceRateLimitCommand,
 ) -> Result<()> {
     let base = |service: &str| format!("/api/services/{}/rate-limit", segment(service));
-    match command {
+    let (name, action, done) = match command {
         ServiceRateLimitCommand::Get(name) => {
-            show(out, client, &base(&name.service), Some(&name.service))
+            return show(out, client, &base(&name.service), Some(&name.service))
         }
         ServiceRateLimitCommand::Set {
             service,
             limit,
             options,
             exempt,
-        } => set(
-            out,
-            client,
-            &base(&service),
-            &limit,
-            &options,
-            exempt,
-            &format!("Service rate limit set for {service}"),
-        ),
-        ServiceRateLimitCommand::Delete(name) => act(
-            out,
-            client,
-            &base(&name.service),
-            Act::Delete,
-            &format!("Service rate limit policy removed for {}.", name.service),
-        ),
-        ServiceRateLimitCommand::Reset(name) => act(
-            out,
-            client,
-            &base(&name.service),
-            Act::Reset,
-            &format!("Rate limit counters reset for {}.", name.service),
-        ),
-        ServiceRateLimitCommand::Enable(name) => act(
-            out,
-            client,
-            &base(&name.service),
-            Act::Enable,
-            &format!("Service rate limit resumed for {}.", name.service),
-        ),
-        ServiceRateLimitCommand::Disable(name) => act(
-            out,
-            client,
-            &base(&name.service),
-            Act::Disable,
-            &format!("Service rate limit paused for {}.", name.service),
-        ),
-    }
+        } => {
+            let done = format!("Service rate limit set for {service}");
+            return set(
+                out,
+                client,
+                &base(&service),
+                &limit,
+                &options,
+                exempt,
+                &done,
+            );
+        }
+        ServiceRateLimitCommand::Delete(name) => {
+            (name, Act::Delete, "Service rate limit policy removed for")
+        }
+        ServiceRateLimitCommand::Reset(name) => (name, Act::Reset, "Rate limit counters reset for"),
+        ServiceRateLimitCommand::Enable(name) => {
+            (name, Act::Enable, "Service rate limit resumed for")
+        }
+        ServiceRateLimitCommand::Disable(name) => {
+            (name, Act::Disable, "Service rate limit paused for")
+        }
+    };
+    let done = format!("{done} {}.", name.service);
+    act(out, client, &base(&name.service), action, &done)
 }
 
 /// What `delete`, `reset`, `enable` and `disable` do to a global or service policy.
