@@ -279,6 +279,57 @@ pub(crate) fn integer(input: ParseStream<'_>, key: &Ident) -> Result<u32> {
     }
 }
 
+/// `percent = 25`: a whole percentage, 0 to 100.
+pub(crate) fn percent(input: ParseStream<'_>, key: &Ident) -> Result<u8> {
+    let whole = format!("a whole number from 0 to 100, e.g. `{key} = 25`");
+    if input.peek(Token![-]) && input.peek2(LitInt) {
+        let message = format!("`{key}` cannot be negative: it takes {whole}");
+        return Err(spanned_value(input, &message));
+    }
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        let text = lit.value();
+        let number = text.trim().trim_end_matches('%').trim();
+        let message = match number.parse::<u8>() {
+            Ok(value) if value <= 100 => {
+                format!("`{key}` takes a number, not a string: write `{key} = {value}`")
+            }
+            _ => format!("`{key}` takes a number, not a string: {whole}"),
+        };
+        return Err(Error::new_spanned(lit, message));
+    }
+    if input.peek(syn::LitFloat) {
+        let lit: syn::LitFloat = input.parse()?;
+        let message =
+            format!("`{key}` takes {whole}: a rollout moves in steps of one percent, not {lit}");
+        return Err(Error::new_spanned(lit, message));
+    }
+    if !input.peek(LitInt) {
+        let message = format!("`{key}` takes {whole}");
+        return Err(spanned_value(input, &message));
+    }
+    let lit: LitInt = input.parse()?;
+    let value = match (lit.suffix(), lit.base10_parse::<u64>()) {
+        ("", Ok(value)) => value,
+        (suffix, Ok(value)) => {
+            let message = format!("write `{key} = {value}`, without the `{suffix}` suffix");
+            return Err(Error::new_spanned(lit, message));
+        }
+        (_, Err(_)) => u64::MAX,
+    };
+    if value > 100 {
+        let message =
+            format!("`{key}` is a share of clients, at most 100 (everyone): it takes {whole}");
+        return Err(Error::new_spanned(lit, message));
+    }
+    if input.peek(Token![%]) {
+        let percent: Token![%] = input.parse()?;
+        let message = format!("write `{key} = {value}`, without `%`");
+        return Err(Error::new_spanned(percent, message));
+    }
+    Ok(value as u8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

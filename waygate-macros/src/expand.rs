@@ -7,7 +7,7 @@ use crate::error::{both, Errors};
 use crate::item::AttributedItem;
 use crate::kind::Ours;
 use crate::parse::{self, KeyStrategy, Lifecycle, RouteArgs};
-use crate::validate::{self, RateLimit, RateLimits, Route, Status};
+use crate::validate::{self, RateLimit, RateLimits, Rollout, Route, Status};
 use proc_macro2::{Span, TokenStream};
 use proc_macro_crate::{crate_name, FoundCrate};
 use quote::{quote, quote_spanned, ToTokens};
@@ -138,6 +138,15 @@ fn companion(func: &ItemFn, route: &Route, wg: &TokenStream) -> TokenStream {
             .as_ref()
             .map(|limit| rate_limit(limit, &private)),
     );
+    let rollout_response = route
+        .rollout
+        .as_ref()
+        .and_then(|rollout| rollout.response.as_ref());
+    let rollout_response = factory(rollout_response, &Factory::ROLLOUT, wg);
+    let with_rollout = route.rollout.as_ref().map(|rollout| {
+        let rollout = rollout_meta(rollout, &private);
+        quote!(.__with_rollout(#rollout))
+    });
     quote! {
         #(#cfgs)*
         #[doc(hidden)]
@@ -153,6 +162,7 @@ fn companion(func: &ItemFn, route: &Route, wg: &TokenStream) -> TokenStream {
             pub const METHOD_FILTER: #private::MethodFilter = #private::MethodFilter::#filter;
             #response
             #rate_limit_response
+            #rollout_response
             pub const META: &'static #private::RouteMeta = &#private::RouteMeta::__new(
                 #method,
                 #path,
@@ -163,7 +173,7 @@ fn companion(func: &ItemFn, route: &Route, wg: &TokenStream) -> TokenStream {
                 #force_active,
                 #rate_limit,
                 #response_ref,
-            );
+            )#with_rollout;
         }
     }
 }
@@ -200,6 +210,13 @@ impl Factory {
         argument: "limited",
         argument_type: "RateLimited",
         wrapper: "RateLimitResponse",
+    };
+    const ROLLOUT: Self = Self {
+        function: "__waygate_rollout_response",
+        constant: "__WAYGATE_ROLLOUT_RESPONSE",
+        argument: "blocked",
+        argument_type: "Blocked",
+        wrapper: "RouteResponse",
     };
 }
 
@@ -286,6 +303,26 @@ fn rate_limit(limit: &RateLimit, private: &TokenStream) -> TokenStream {
             #response,
         )
     }
+}
+
+fn rollout_meta(rollout: &Rollout, private: &TokenStream) -> TokenStream {
+    let percent = rollout.percent;
+    let key_meta = quote!(#private::RolloutKeyMeta);
+    let key = match &rollout.key {
+        None => quote!(#key_meta::UserThenIp),
+        Some(KeyStrategy::User) => quote!(#key_meta::User),
+        Some(KeyStrategy::Ip) => quote!(#key_meta::Ip),
+        Some(KeyStrategy::ApiKey) => quote!(#key_meta::ApiKey),
+        Some(KeyStrategy::Custom(path)) => quote!(#key_meta::Custom(#path)),
+        Some(KeyStrategy::Global) => unreachable!("`parse` refuses `key = global` in a rollout"),
+    };
+    let response = option(
+        rollout
+            .response
+            .as_ref()
+            .map(|_| quote!(&Self::__WAYGATE_ROLLOUT_RESPONSE)),
+    );
+    quote!(#private::RolloutMeta::__new(#percent, #key, #response))
 }
 
 fn key(key: &KeyStrategy, private: &TokenStream) -> TokenStream {
@@ -382,6 +419,37 @@ mod tests {
         assert!(output.contains(&rl_response.to_string()), "{output}");
         // The handler's `#[cfg]` goes on the struct, its impl and its registration.
         assert_eq!(output.matches("# [cfg (unix)]").count(), 4, "{output}");
+    }
+
+    #[test]
+    fn expands_rollouts() {
+        let input = quote! {
+            #[rollout(percent = 25, key = custom(tenant), response = f)]
+            fn h() {}
+        };
+        let output = route(quote!(GET, "/h"), input).to_string();
+        let expected = quote! {
+            .__with_rollout(::waygate::__private::RolloutMeta::__new(
+                25u8,
+                ::waygate::__private::RolloutKeyMeta::Custom(tenant),
+                ::core::option::Option::Some(&Self::__WAYGATE_ROLLOUT_RESPONSE)
+            ))
+        };
+        assert!(output.contains(&expected.to_string()), "{output}");
+        let plain = route(
+            quote!(GET, "/h"),
+            quote!(
+                #[rollout(percent = 0)]
+                fn h() {}
+            ),
+        )
+        .to_string();
+        assert!(
+            plain.contains(
+                &quote!(RolloutKeyMeta::UserThenIp, ::core::option::Option::None).to_string()
+            ),
+            "{plain}"
+        );
     }
 
     #[test]

@@ -11,16 +11,18 @@ pub(crate) enum Kind {
     EnvOnly,
     DeprecatedRoute,
     RateLimit,
+    Rollout,
     ForceActive,
 }
 
 impl Kind {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::Maintenance,
         Self::Disabled,
         Self::EnvOnly,
         Self::DeprecatedRoute,
         Self::RateLimit,
+        Self::Rollout,
         Self::ForceActive,
     ];
 
@@ -31,6 +33,7 @@ impl Kind {
             Self::EnvOnly => "env_only",
             Self::DeprecatedRoute => "deprecated_route",
             Self::RateLimit => "rate_limit",
+            Self::Rollout => "rollout",
             Self::ForceActive => "force_active",
         }
     }
@@ -51,6 +54,7 @@ impl Kind {
                 "on_missing_key",
                 "response",
             ],
+            Self::Rollout => &["percent", "key", "response"],
             Self::ForceActive => &[],
         }
     }
@@ -65,13 +69,14 @@ impl Kind {
                 "the limit comes first: `#[rate_limit(\"100/minute\", ..)]` or \
                  `#[rate_limit({ free = \"10/minute\", pro = \"100/minute\" }, ..)]`",
             ),
+            Self::Rollout => Some("the share is given by key: `#[rollout(percent = 25)]`"),
             _ => None,
         }
     }
 
     /// Whether it sets the route's initial status; a route has one.
     pub(crate) fn is_status(self) -> bool {
-        !matches!(self, Self::RateLimit | Self::ForceActive)
+        !matches!(self, Self::RateLimit | Self::Rollout | Self::ForceActive)
     }
 
     /// Whether two different kinds cannot sit on one route.
@@ -151,6 +156,9 @@ mod tests {
         assert!(Maintenance.conflicts_with(ForceActive));
         assert!(!Maintenance.conflicts_with(RateLimit));
         assert!(!DeprecatedRoute.conflicts_with(RateLimit));
+        assert!(Rollout.conflicts_with(ForceActive));
+        assert!(!Rollout.conflicts_with(EnvOnly));
+        assert!(!Rollout.conflicts_with(RateLimit));
         assert!(!Maintenance.conflicts_with(Maintenance));
     }
 }

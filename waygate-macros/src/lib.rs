@@ -241,3 +241,45 @@ pub fn deprecated_route(args: TokenStream, input: TokenStream) -> TokenStream {
 pub fn rate_limit(args: TokenStream, input: TokenStream) -> TokenStream {
     relocate::lifecycle(Kind::RateLimit, args.into(), input.into()).into()
 }
+
+/// Serves the route to a share of its clients: a percentage rollout. The others get the
+/// route's env-gated answer (`404`, as if the route did not exist) or your response.
+///
+/// ```
+/// use waygate::prelude::*;
+///
+/// #[route(GET, "/v2/search")]
+/// #[rollout(percent = 25)]
+/// async fn search_v2() -> &'static str { "new results" }
+///
+/// #[route(GET, "/beta/reports")]
+/// #[rollout(percent = 10, key = custom(tenant), response = not_yet)]
+/// async fn beta_reports() -> &'static str { "reports" }
+///
+/// fn tenant(parts: &axum::http::request::Parts) -> Option<String> {
+///     parts.headers.get("x-tenant")?.to_str().ok().map(str::to_owned)
+/// }
+///
+/// fn not_yet(_: waygate::Blocked) -> (axum::http::StatusCode, &'static str) {
+///     (axum::http::StatusCode::FORBIDDEN, "not available for your account yet")
+/// }
+/// ```
+///
+/// | key | values | default |
+/// |---|---|---|
+/// | `percent` | a whole number from 0 to 100 (required) | |
+/// | `key` | `user`, `ip`, `api_key`, `custom(path::to::fn)` | the user, else the client IP |
+/// | `response` | a factory taking a [`Blocked`](https://docs.rs/waygate/latest/waygate/struct.Blocked.html) | the env-gated `404` |
+///
+/// The percentage is the route's initial `rollout_percentage` (the Python original's field),
+/// changed at runtime with `POST api/routes/{key}/rollout` or `waygate rollout ROUTE 50`.
+/// Bucketing is deterministic ([`waygate::rollout`](https://docs.rs/waygate/latest/waygate/rollout/)):
+/// a client gets the same answer on every request and instance, and raising the percentage
+/// only adds clients. A client without the key (no user and no IP, no `X-API-Key`, or a
+/// custom function answering `None`) is outside the rollout. Combines with the status
+/// attributes and [`macro@rate_limit`], not with [`macro@force_active`]; needs
+/// [`macro@route`].
+#[proc_macro_attribute]
+pub fn rollout(args: TokenStream, input: TokenStream) -> TokenStream {
+    relocate::lifecycle(Kind::Rollout, args.into(), input.into()).into()
+}

@@ -23,6 +23,7 @@ const ALGORITHMS: &[&str] = &[
     "token_bucket",
 ];
 const KEY_STRATEGIES: &[&str] = &["ip", "user", "api_key", "global", "custom(path::to::fn)"];
+const ROLLOUT_KEYS: &[&str] = &["user", "ip", "api_key", "custom(path::to::fn)"];
 const ON_MISSING_KEY: &[&str] = &["exempt", "fallback_ip", "block"];
 const IPS: &str = "\"127.0.0.1\", \"10.0.0.0/8\"";
 
@@ -113,6 +114,7 @@ pub(crate) enum Args {
     EnvOnly(EnvOnly),
     DeprecatedRoute(Deprecated),
     RateLimit(Box<RateLimit>),
+    Rollout(Rollout),
     ForceActive,
 }
 
@@ -153,6 +155,15 @@ pub(crate) struct RateLimit {
     pub(crate) exempt_ips: Vec<LitStr>,
     pub(crate) exempt_roles: Vec<LitStr>,
     pub(crate) on_missing_key: Option<Ident>,
+    pub(crate) response: Option<Expr>,
+}
+
+/// `#[rollout(percent = 25, key = .., response = ..)]`.
+#[derive(Default)]
+pub(crate) struct Rollout {
+    pub(crate) percent: Option<u8>,
+    /// `None`: the user, else the IP.
+    pub(crate) key: Option<KeyStrategy>,
     pub(crate) response: Option<Expr>,
 }
 
@@ -198,6 +209,7 @@ fn arguments(kind: Kind, input: ParseStream<'_>) -> Result<Args> {
         Kind::EnvOnly => Args::EnvOnly(env_only(input)?),
         Kind::DeprecatedRoute => Args::DeprecatedRoute(deprecated(input)?),
         Kind::RateLimit => Args::RateLimit(Box::new(rate_limit(input)?)),
+        Kind::Rollout => Args::Rollout(rollout(input)?),
         Kind::ForceActive => {
             parse_list(input, kind, |input, _| Err(unexpected(kind, input)))?;
             Args::ForceActive
@@ -293,10 +305,50 @@ fn rate_limit(input: ParseStream<'_>) -> Result<RateLimit> {
     Ok(args)
 }
 
+fn rollout(input: ParseStream<'_>) -> Result<Rollout> {
+    let mut args = Rollout::default();
+    parse_list(input, Kind::Rollout, |input, arg| {
+        let key = match arg {
+            Arg::Positional(_) if input.peek(syn::LitInt) => {
+                let value = input.fork().parse::<syn::LitInt>()?;
+                let message = format!(
+                    "the share is given by key: write `#[rollout(percent = {})]`",
+                    value.base10_digits()
+                );
+                return Err(Error::new_spanned(value, message));
+            }
+            Arg::Positional(_) => return Err(unexpected(Kind::Rollout, input)),
+            Arg::Named(key) => key,
+        };
+        match key.to_string().as_str() {
+            "percent" => args.percent = Some(args::percent(input, key)?),
+            "key" => args.key = Some(rollout_key(input)?),
+            _ => args.response = Some(args::factory(input, key, Factory::BLOCKED)?),
+        }
+        Ok(())
+    })?;
+    Ok(args)
+}
+
+/// `key = ..` of `#[rollout]`: the rate limiter's strategies but `global`, which would put
+/// every client in one bucket.
+fn rollout_key(input: ParseStream<'_>) -> Result<KeyStrategy> {
+    if input.peek(Ident) && input.fork().parse::<Ident>()? == "global" {
+        let global: Ident = input.parse()?;
+        let message = format!(
+            "`key = global` puts every client in one bucket, so a rollout would serve all or \
+             none: bucket clients by one of {}",
+            crate::error::one_of(ROLLOUT_KEYS)
+        );
+        return Err(Error::new_spanned(global, message));
+    }
+    key_strategy(input, ROLLOUT_KEYS)
+}
+
 fn rate_limit_value(args: &mut RateLimit, key: &Ident, input: ParseStream<'_>) -> Result<()> {
     match key.to_string().as_str() {
         "algorithm" => args.algorithm = Some(args::choice(input, "algorithm", ALGORITHMS)?),
-        "key" => args.key = Some(key_strategy(input)?),
+        "key" => args.key = Some(key_strategy(input, KEY_STRATEGIES)?),
         "burst" => args.burst = Some(args::integer(input, key)?),
         "exempt_ips" => args.exempt_ips = args::strings(input, key, IPS)?,
         "exempt_roles" => args.exempt_roles = args::strings(input, key, "\"admin\"")?,
@@ -465,8 +517,8 @@ fn quoted_tier_name(lit: &LitStr, rate: Option<&LitStr>) -> Error {
     Error::new_spanned(lit, message)
 }
 
-/// `ip`, `user`, `api_key`, `global` or `custom(path::to::fn)`.
-fn key_strategy(input: ParseStream<'_>) -> Result<KeyStrategy> {
+/// One of `options` (`ip`, `user`, `api_key`, `global`) or `custom(path::to::fn)`.
+fn key_strategy(input: ParseStream<'_>, options: &[&str]) -> Result<KeyStrategy> {
     if input.peek(Ident) && input.fork().parse::<Ident>()? == "custom" {
         let custom: Ident = input.parse()?;
         if !input.peek(Paren) {
@@ -502,7 +554,7 @@ fn key_strategy(input: ParseStream<'_>) -> Result<KeyStrategy> {
         }
         return Ok(KeyStrategy::Custom(path));
     }
-    let strategy = args::choice(input, "key strategy", KEY_STRATEGIES)?;
+    let strategy = args::choice(input, "key strategy", options)?;
     Ok(match strategy.to_string().as_str() {
         "ip" => KeyStrategy::Ip,
         "user" => KeyStrategy::User,

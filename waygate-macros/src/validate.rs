@@ -23,6 +23,15 @@ pub(crate) struct Route {
     pub(crate) response: Option<Expr>,
     pub(crate) force_active: bool,
     pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) rollout: Option<Rollout>,
+}
+
+/// `#[rollout]`, checked.
+pub(crate) struct Rollout {
+    pub(crate) percent: u8,
+    /// `None`: the user, else the IP.
+    pub(crate) key: Option<KeyStrategy>,
+    pub(crate) response: Option<Expr>,
 }
 
 #[derive(Default)]
@@ -148,6 +157,10 @@ fn conflict(earlier: Kind, later: &Lifecycle) -> Error {
     let (earlier, name) = (earlier.name(), later.kind.name());
     let message = if earlier == name {
         format!("duplicate `#[{name}]`: a route takes it once; merge the two into one attribute")
+    } else if later.kind == Kind::ForceActive && earlier == "rollout" {
+        "`#[force_active]` conflicts with `#[rollout]`: a force-active route is served to every \
+         client; remove one of them"
+            .to_owned()
     } else if later.kind == Kind::ForceActive {
         format!(
             "`#[force_active]` conflicts with `#[{earlier}]`: a force-active route is never \
@@ -182,9 +195,23 @@ fn apply(route: &mut Route, attr: Lifecycle) -> Result<()> {
         }
         Args::DeprecatedRoute(args) => route.status = deprecated(&args)?,
         Args::RateLimit(args) => route.rate_limit = Some(rate_limit(&attr.path, *args)?),
+        Args::Rollout(args) => route.rollout = Some(rollout(&attr.path, args)?),
         Args::ForceActive => route.force_active = true,
     }
     Ok(())
+}
+
+fn rollout(path: &Path, args: parse::Rollout) -> Result<Rollout> {
+    let Some(percent) = args.percent else {
+        let message = "`#[rollout]` needs the share of clients to serve: \
+            `#[rollout(percent = 25)]`, a whole number from 0 to 100";
+        return Err(Error::new_spanned(path, message));
+    };
+    Ok(Rollout {
+        percent,
+        key: args.key,
+        response: args.response,
+    })
 }
 
 fn reason(reason: Option<&LitStr>) -> String {

@@ -8,7 +8,9 @@ pub use crate::axum::{
 pub use crate::registry::Registration;
 #[cfg(feature = "linkme")]
 pub use crate::registry::WAYGATE_ROUTES;
-pub use crate::registry::{InitialStatus, KeyMeta, LimitMeta, RateLimitMeta, RouteMeta};
+pub use crate::registry::{
+    InitialStatus, KeyMeta, LimitMeta, RateLimitMeta, RolloutKeyMeta, RolloutMeta, RouteMeta,
+};
 pub use ::axum;
 pub use ::axum::routing::MethodFilter;
 #[cfg(not(feature = "linkme"))]

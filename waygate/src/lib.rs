@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod prelude;
 pub mod rate_limit;
 pub mod registry;
+pub mod rollout;
 #[cfg(feature = "webhooks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
 pub mod webhooks;
@@ -48,7 +49,7 @@ pub use snapshot::{Snapshot, Verdict};
 
 #[cfg(feature = "macros")]
 pub use waygate_macros::{
-    deprecated_route, disabled, env_only, force_active, maintenance, rate_limit, route,
+    deprecated_route, disabled, env_only, force_active, maintenance, rate_limit, rollout, route,
 };
 
 /// Mounts handlers declared with `#[route]`: `Router::new().merge(routes![a, b])`.

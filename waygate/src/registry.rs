@@ -39,6 +39,8 @@ pub struct RouteMeta {
     /// The `response = ..` factory of the blocking attribute, type-erased; the axum adapter
     /// reads it back.
     pub response: Option<&'static (dyn Any + Send + Sync)>,
+    /// `#[rollout(..)]`, when present.
+    pub rollout: Option<RolloutMeta>,
 }
 
 impl RouteMeta {
@@ -65,6 +67,17 @@ impl RouteMeta {
             force_active,
             rate_limit,
             response,
+            rollout: None,
+        }
+    }
+
+    /// The declaration with `#[rollout(..)]` (what the macro appends to [`__new`](Self::__new)
+    /// for a route that has one).
+    #[doc(hidden)]
+    pub const fn __with_rollout(self, rollout: RolloutMeta) -> Self {
+        Self {
+            rollout: Some(rollout),
+            ..self
         }
     }
 }
@@ -89,6 +102,7 @@ impl fmt::Debug for RouteMeta {
             .field("force_active", &self.force_active)
             .field("rate_limit", &self.rate_limit)
             .field("response", &self.response.is_some())
+            .field("rollout", &self.rollout)
             .finish()
     }
 }
@@ -211,6 +225,74 @@ impl fmt::Debug for KeyMeta {
             Self::User => "User",
             Self::ApiKey => "ApiKey",
             Self::Global => "Global",
+            Self::Custom(_) => "Custom",
+        })
+    }
+}
+
+/// `#[rollout(percent = .., key = ..)]` as declared: the share of clients the route starts
+/// served to. The percentage is the route's initial `rollout_percentage`, changed at runtime
+/// like any state; the key says what identifies a client.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct RolloutMeta {
+    /// 0 to 100 (checked at compile time).
+    pub percent: u8,
+    /// What a client is bucketed by.
+    pub key: RolloutKeyMeta,
+    /// The `response = ..` factory for clients outside the rollout, type-erased; without
+    /// one they get the route's env-gated answer (`404`).
+    pub response: Option<&'static (dyn Any + Send + Sync)>,
+}
+
+impl RolloutMeta {
+    #[doc(hidden)]
+    pub const fn __new(
+        percent: u8,
+        key: RolloutKeyMeta,
+        response: Option<&'static (dyn Any + Send + Sync)>,
+    ) -> Self {
+        Self {
+            percent,
+            key,
+            response,
+        }
+    }
+}
+
+impl fmt::Debug for RolloutMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RolloutMeta")
+            .field("percent", &self.percent)
+            .field("key", &self.key)
+            .field("response", &self.response.is_some())
+            .finish()
+    }
+}
+
+/// What a `#[rollout]` buckets clients by.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub enum RolloutKeyMeta {
+    /// The authenticated user, else the client IP (the default).
+    UserThenIp,
+    /// The authenticated user only: requests without one are outside the rollout.
+    User,
+    /// The client IP.
+    Ip,
+    /// The `X-API-Key` header: requests without one are outside the rollout.
+    ApiKey,
+    /// The value a function derives from the request (`None`: outside the rollout).
+    Custom(KeyFn),
+}
+
+impl fmt::Debug for RolloutKeyMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UserThenIp => "UserThenIp",
+            Self::User => "User",
+            Self::Ip => "Ip",
+            Self::ApiKey => "ApiKey",
             Self::Custom(_) => "Custom",
         })
     }

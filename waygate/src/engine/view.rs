@@ -128,6 +128,9 @@ impl View {
 pub(super) fn attribute_state(key: &str, meta: &RouteMeta) -> RouteState {
     let mut state = RouteState::active(key);
     state.force_active = meta.force_active;
+    if let Some(rollout) = &meta.rollout {
+        state.rollout_percentage = rollout.percent;
+    }
     match meta.initial {
         InitialStatus::Active => {}
         InitialStatus::Maintenance { reason, window } => {

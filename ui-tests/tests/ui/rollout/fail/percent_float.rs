@@ -1,0 +1,7 @@
+use waygate::prelude::*;
+
+#[route(GET, "/beta")]
+#[rollout(percent = 25.5)]
+async fn beta() {}
+
+fn main() {}

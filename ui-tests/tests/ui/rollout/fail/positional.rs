@@ -1,0 +1,7 @@
+use waygate::prelude::*;
+
+#[route(GET, "/beta")]
+#[rollout(25)]
+async fn beta() {}
+
+fn main() {}
