@@ -38,8 +38,15 @@ pub(crate) const DASHBOARD_PUBLIC_PATHS: &[&str] = &[
     "/static/waygate.js",
 ];
 
-/// Whether `path` (relative to the admin's mount point) needs no token.
+/// Whether `path` (relative to the admin's mount point) needs no token. `/bypass/{token}`
+/// carries its own credential.
 fn is_public(path: &str) -> bool {
+    if path
+        .strip_prefix("/bypass/")
+        .is_some_and(|token| !token.is_empty() && !token.contains('/'))
+    {
+        return true;
+    }
     #[cfg(feature = "dashboard")]
     if DASHBOARD_PUBLIC_PATHS.contains(&path) {
         return true;

@@ -48,6 +48,10 @@
 //! | `GET api/routes/{path_key}` | one route's state; `404` for an unknown key |
 //! | `POST api/routes/{path_key}/enable` · `/disable` · `/maintenance` · `/env` · `/schedule` | change the route; the new state |
 //! | `DELETE api/routes/{path_key}/schedule` | cancels its maintenance window |
+//! | `POST api/routes/{path_key}/rollout` | `{"percentage": 0..=100}`: serve the route to that share of clients (its `rollout_percentage`) |
+//! | `POST api/bypass` | `{"ttl_seconds"?: 3600, "reason"?}` → `{"token", "expires_at", "header"}`: a [maintenance bypass token](BypassVerifier), audited |
+//! | `POST api/bypass/revoke` | voids every bypass token issued so far, on every instance sharing the backend |
+//! | `GET bypass/{token}` | public: sets the `waygate_bypass` cookie for a valid token and redirects to `/`; `404` otherwise |
 //! | `GET api/audit` | the audit log, newest first (`?route=`, `?service=`, `?limit=` 50) |
 //! | `GET api/global` · `POST api/global/enable` · `/disable` | global maintenance |
 //! | `GET api/services` | the services that registered routes |
@@ -80,6 +84,7 @@
 
 mod auth;
 mod body;
+mod bypass;
 #[cfg(feature = "dashboard")]
 mod dashboard;
 mod error;
@@ -88,6 +93,7 @@ mod routes;
 mod token;
 
 pub use auth::{Auth, AuthBackend};
+pub use bypass::{BypassToken, BypassVerifier, BYPASS_COOKIE, BYPASS_HEADER, MAX_BYPASS_TTL};
 
 use crate::Engine;
 use axum::Router;
@@ -108,6 +114,9 @@ pub struct WaygateAdmin {
     engine: Engine,
     auth: Option<Auth>,
     secret_key: Option<String>,
+    /// The key used when none is set, drawn once per admin so that the router and the
+    /// [`bypass_verifier`](Self::bypass_verifier) agree.
+    random_key: Arc<str>,
     token_expiry: Duration,
     sdk_token_expiry: Duration,
 }
@@ -119,6 +128,7 @@ impl WaygateAdmin {
             engine,
             auth: None,
             secret_key: None,
+            random_key: token::hex(&token::random::<32>()).into(),
             token_expiry: TOKEN_EXPIRY,
             sdk_token_expiry: SDK_TOKEN_EXPIRY,
         }
@@ -130,8 +140,8 @@ impl WaygateAdmin {
         self
     }
 
-    /// The key tokens are signed with. Unset, a random one is drawn for each
-    /// [`into_router`](Self::into_router): tokens then die with the process and are not
+    /// The key tokens (and maintenance bypass tokens) are signed with. Unset, a random one is
+    /// drawn when the admin is created: tokens then die with the process and are not
     /// accepted by other instances. Set it (from a secret store) to share tokens.
     pub fn secret_key(mut self, secret_key: impl Into<String>) -> Self {
         self.secret_key = Some(secret_key.into());
@@ -149,6 +159,17 @@ impl WaygateAdmin {
     pub fn sdk_token_expiry(mut self, expiry: Duration) -> Self {
         self.sdk_token_expiry = expiry;
         self
+    }
+
+    /// What tells whether a request carries a maintenance bypass token issued by this admin
+    /// (`POST api/bypass`): hand it to the layer, which lets such requests through
+    /// maintenance, disabled routes and global maintenance.
+    pub fn bypass_verifier(&self) -> BypassVerifier {
+        BypassVerifier::new(self.engine.clone(), self.signing_key())
+    }
+
+    fn signing_key(&self) -> &str {
+        self.secret_key.as_deref().unwrap_or(&self.random_key)
     }
 
     /// Nests the admin in `app` at `path` (e.g. `/waygate`), and makes `{path}/` redirect to
@@ -187,9 +208,8 @@ impl WaygateAdmin {
     where
         S: Clone + Send + Sync + 'static,
     {
-        let secret = self
-            .secret_key
-            .unwrap_or_else(|| token::hex(&token::random::<32>()));
+        let secret = self.signing_key().to_owned();
+        let bypass = self.bypass_verifier();
         let fingerprint = match &self.auth {
             Some(auth) => auth.fingerprint().to_owned(),
             None => auth::open_fingerprint(),
@@ -203,6 +223,7 @@ impl WaygateAdmin {
             ),
             engine: self.engine,
             auth: self.auth,
+            bypass,
         }));
         routes::router(state)
     }
@@ -230,6 +251,7 @@ pub(crate) struct Shared {
     pub(crate) engine: Engine,
     pub(crate) auth: Option<Auth>,
     pub(crate) tokens: Tokens,
+    pub(crate) bypass: BypassVerifier,
 }
 
 impl std::ops::Deref for AdminState {

@@ -9,6 +9,7 @@ mod change;
 mod lifecycle;
 mod limits;
 mod mutate;
+mod operator;
 mod resolve;
 mod scheduler;
 mod services;

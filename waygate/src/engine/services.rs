@@ -24,6 +24,8 @@ pub(super) struct Records {
     pub(super) revoked: FxHashMap<String, DateTime<Utc>>,
     /// Route keys whose policy was deleted at runtime.
     pub(super) policies_off: rustc_hash::FxHashSet<String>,
+    /// Maintenance bypass tokens issued before this are void.
+    pub(super) bypass_revoked_before: Option<DateTime<Utc>>,
 }
 
 impl Records {
@@ -45,6 +47,10 @@ impl Records {
                 }
             } else if let Some(key) = sentinel_name(&state.path, POLICY_OFF_PREFIX) {
                 records.policies_off.insert(key.to_owned());
+            } else if state.path == super::operator::BYPASS_REVOKED_KEY {
+                if let Ok(before) = DateTime::parse_from_rfc3339(&state.reason) {
+                    records.bypass_revoked_before = Some(before.to_utc());
+                }
             } else if let Some(jti) = sentinel_name(&state.path, REVOKED_PREFIX) {
                 if let Ok(expires) = DateTime::parse_from_rfc3339(&state.reason) {
                     records.revoked.insert(jti.to_owned(), expires.to_utc());

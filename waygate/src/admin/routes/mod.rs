@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod maintenance;
+mod operator;
 mod rate_limits;
 mod services;
 mod states;
@@ -34,6 +35,10 @@ where
             post(states::maintenance),
         )
         .route("/api/routes/{path_key}/env", post(states::env))
+        .route("/api/routes/{path_key}/rollout", post(operator::rollout))
+        .route("/api/bypass", post(operator::create_bypass))
+        .route("/api/bypass/revoke", post(operator::revoke_bypass))
+        .route("/bypass/{token}", get(operator::visit_bypass))
         .route(
             "/api/routes/{path_key}/schedule",
             post(states::schedule).delete(states::cancel_schedule),
