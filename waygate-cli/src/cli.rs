@@ -138,6 +138,21 @@ pub(crate) enum Command {
     )]
     Env(EnvCommand),
 
+    /// Serve a route to a percentage of its clients (a percentage rollout).
+    #[command(after_help = "Examples:
+  waygate rollout GET:/v2/search 25     # a quarter of the clients get the route, the rest 404
+  waygate rollout GET:/v2/search 100    # everyone")]
+    Rollout(Rollout),
+
+    /// Maintenance bypass tokens: let a tester through maintenance and disabled routes.
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  waygate bypass create --ttl 1h --reason \"QA of the migration\"
+  waygate bypass revoke"
+    )]
+    Bypass(BypassCommand),
+
     /// Per-route rate limits and blocked requests.
     #[command(
         name = "rate-limits",
@@ -383,6 +398,38 @@ pub(crate) enum GlobalCommand {
         /// /path or METHOD:/path.
         route: String,
     },
+}
+
+/// `rollout`.
+#[derive(Debug, Args)]
+pub(crate) struct Rollout {
+    /// The route: /path or METHOD:/path.
+    #[arg(value_parser = Route::parse)]
+    pub(crate) route: Route,
+    /// The share of clients served, 0 to 100.
+    #[arg(value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub(crate) percentage: u8,
+    #[command(flatten)]
+    pub(crate) service: ServiceArg,
+}
+
+/// `bypass ..`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BypassCommand {
+    /// Issue a token: requests carrying it pass maintenance, disabled routes and global
+    /// maintenance (never env gates or rate limits) until it expires.
+    #[command(after_help = "Example:\n  waygate bypass create --ttl 1h --reason \"QA\"")]
+    Create {
+        /// How long the token is valid (30m, 2h, 1d; at most 30d).
+        #[arg(long, default_value = "1h", value_parser = crate::time::parse_duration)]
+        ttl: TimeDelta,
+        /// Why, for the audit log.
+        #[arg(short, long, default_value = "")]
+        reason: String,
+    },
+    /// Void every bypass token issued so far (on every instance sharing the backend).
+    #[command(after_help = "Example:\n  waygate bypass revoke")]
+    Revoke,
 }
 
 /// `env ..`.

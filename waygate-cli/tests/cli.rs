@@ -1369,3 +1369,84 @@ fn status_is_coloured_on_a_terminal_unless_no_color() {
     assert_eq!(run.code, Some(1), "{run}");
     assert!(run.stdout.contains("\x1b[1;31merror:\x1b[0m"), "{run}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Operator tools: rollout and bypass
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn rollout_sets_the_routes_rollout_percentage() {
+    let server = Server::start();
+    let cli = Cli::logged_in(&server.url);
+    let out = cli.ok(&["rollout", "GET:/payments", "25"]);
+    assert!(
+        out.contains("GET:/payments → served to 25% of clients"),
+        "{out}"
+    );
+    assert_eq!(server.state("GET:/payments").rollout_percentage, 25);
+    let state = cli.json(&["rollout", "/payments", "100"]);
+    assert_eq!(state["rollout_percentage"], 100);
+    assert_eq!(state["path"], "GET:/payments");
+    let log = cli.json(&["log", "--route", "GET:/payments"]);
+    assert_eq!(log[0]["action"], "rollout");
+
+    let run = cli.fails(2, &["rollout", "GET:/payments", "101"]);
+    assert!(run.stderr.contains("101 is not in 0..=100"), "{run}");
+    cli.fails(2, &["rollout", "GET:/payments"]);
+    let run = cli.fails(1, &["rollout", "GET:/nope", "5"]);
+    assert!(one_line_error(&run).contains("not found"), "{run}");
+}
+
+#[test]
+fn bypass_create_prints_the_token_and_header_and_revoke_ends_it() {
+    let server = Server::start();
+    let cli = Cli::logged_in(&server.url);
+    let out = cli.ok(&["bypass", "create", "--ttl", "2h", "--reason", "QA"]);
+    assert!(out.contains("Bypass token, valid until"), "{out}");
+    let token = out
+        .lines()
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("Send the header:  X-Waygate-Bypass: ")
+        })
+        .unwrap_or_else(|| panic!("no header line: {out}"))
+        .to_owned();
+    let link = format!("{}/bypass/{token}", server.url);
+    assert!(out.contains(&link), "{out}");
+
+    let browser = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let visit = browser.get(&link).send().unwrap();
+    assert_eq!(visit.status().as_u16(), 303);
+    assert!(visit.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .starts_with(&format!("waygate_bypass={token};")));
+
+    let issued = cli.json(&["bypass", "create", "--ttl", "30m"]);
+    let lifetime = timestamp(&issued["expires_at"]) - Utc::now();
+    assert!(lifetime > TimeDelta::minutes(29) && lifetime <= TimeDelta::minutes(30));
+
+    let run = cli.fails(1, &["bypass", "create", "--ttl", "31d"]);
+    assert!(run.stderr.contains("at most 30 days"), "{run}");
+
+    let out = cli.ok(&["bypass", "revoke"]);
+    assert!(
+        out.contains("every bypass token issued so far is revoked"),
+        "{out}"
+    );
+    assert_eq!(browser.get(&link).send().unwrap().status().as_u16(), 404);
+    let log = cli.json(&["log", "--limit", "5"]);
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|entry| entry["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions[..3],
+        ["bypass_revoke", "bypass_create", "bypass_create"]
+    );
+}

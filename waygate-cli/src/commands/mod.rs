@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod maintenance;
+mod operator;
 mod rate_limits;
 mod routes;
 mod services;
@@ -35,6 +36,8 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::Log(args) => audit::log(&out, &connect()?, args),
         Command::Global(command) => maintenance::global(&out, &connect()?, command),
         Command::ServiceMaintenance(command) => maintenance::service(&out, &connect()?, command),
+        Command::Rollout(args) => operator::rollout(&out, &connect()?, args),
+        Command::Bypass(command) => operator::bypass(&out, &connect()?, command),
         Command::RateLimits(command) => rate_limits::route(&out, &connect()?, command),
         Command::GlobalRateLimit(command) => rate_limits::global(&out, &connect()?, command),
         Command::ServiceRateLimit(command) => rate_limits::service(&out, &connect()?, command),
