@@ -55,14 +55,19 @@ impl Engine {
             (tasks.unknown.take(), tasks.hits.take())
         };
         if let Err(error) = self.inner.backend.startup().await {
+            self.note_backend_error();
             tracing::error!(%error, "waygate: backend startup failed");
         }
         // Subscribe before loading, so that no change made after the load is missed.
         let changes = self.inner.backend.watch();
         let loaded = self.seed().await;
         if let Err(error) = &loaded {
+            self.note_backend_error();
             tracing::error!(%error, "waygate: cannot load route state; serving declared states and retrying");
         }
+        self.inner
+            .backend_loaded
+            .store(loaded.is_ok(), std::sync::atomic::Ordering::Relaxed);
         let weak = Arc::downgrade(&self.inner);
         let mut handles = vec![tokio::spawn(follow_backend(
             weak.clone(),
@@ -221,10 +226,12 @@ impl Engine {
         runtime.spawn(async move {
             for key in phantoms {
                 if let Err(error) = engine.inner.backend.delete_state(key).await {
+                    engine.note_backend_error();
                     tracing::warn!(%error, %key, "waygate: could not remove the unmounted route");
                 }
             }
             if let Err(error) = engine.seed().await {
+                engine.note_backend_error();
                 tracing::error!(%error, "waygate: could not store the mounted routes");
             }
         });
@@ -283,6 +290,13 @@ async fn follow_backend(
             true => engine.reload().await,
             false => engine.seed().await,
         };
+        if result.is_err() {
+            engine.note_backend_error();
+        }
+        engine
+            .inner
+            .backend_loaded
+            .store(result.is_ok(), std::sync::atomic::Ordering::Relaxed);
         match result {
             Ok(()) if !loaded => {
                 tracing::info!("waygate: route state loaded");
@@ -315,11 +329,13 @@ async fn register_unknown(engine: Weak<Inner>, mut unknown: UnknownRoutes) {
             Ok(None) => {
                 let state = RouteState::active(&key);
                 if let Err(error) = engine.inner.backend.set_state(&state).await {
+                    engine.note_backend_error();
                     tracing::warn!(%error, %key, "waygate: could not store a newly seen route");
                 }
                 state
             }
             Err(error) => {
+                engine.note_backend_error();
                 tracing::warn!(%error, %key, "waygate: could not read a newly seen route");
                 RouteState::active(&key)
             }

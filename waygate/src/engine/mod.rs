@@ -75,6 +75,11 @@ struct Inner {
     hit_tx: mpsc::Sender<RateLimitHit>,
     trusted_proxies: IpNetList,
     counter_health: CounterHealth,
+    /// Backend operations that failed outside a caller's mutation (loads, reloads, audit
+    /// writes, route registration).
+    backend_errors: AtomicU64,
+    /// Whether the last load or reload of the backend's state succeeded.
+    backend_loaded: std::sync::atomic::AtomicBool,
     #[cfg(feature = "webhooks")]
     webhooks: crate::webhooks::Registry,
 }
@@ -135,6 +140,8 @@ impl Engine {
             hit_tx,
             trusted_proxies,
             counter_health: CounterHealth::new(fail_closed),
+            backend_errors: AtomicU64::new(0),
+            backend_loaded: std::sync::atomic::AtomicBool::new(false),
             #[cfg(feature = "webhooks")]
             webhooks: Default::default(),
         });
@@ -169,6 +176,24 @@ impl Engine {
     /// ([`EngineBuilder::rate_limit_fail_closed`]).
     pub fn rate_limit_storage_errors(&self) -> u64 {
         self.inner.counter_health.errors.load(Ordering::Relaxed)
+    }
+
+    /// How many backend operations failed since the engine was built, outside the
+    /// mutations that report their own errors: loads and reloads of the state (each retry
+    /// counts), audit writes, storing routes seen or mounted.
+    pub fn backend_errors(&self) -> u64 {
+        self.inner.backend_errors.load(Ordering::Relaxed)
+    }
+
+    /// Whether the engine's picture of the backend is current: the last load or reload
+    /// succeeded (`false` before [`start`](Self::start), and while a Redis backend is
+    /// unreachable).
+    pub fn backend_loaded(&self) -> bool {
+        self.inner.backend_loaded.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn note_backend_error(&self) {
+        self.inner.backend_errors.fetch_add(1, Ordering::Relaxed);
     }
 
     /// What a limited request does when the shared counters fail, and their record.

@@ -313,6 +313,7 @@ impl Engine {
 
     async fn write_audit(&self, entry: &AuditEntry) {
         if let Err(error) = self.inner.backend.write_audit(entry).await {
+            self.note_backend_error();
             tracing::error!(%error, path = %entry.path, action = %entry.action, "waygate: audit entry not written");
         }
     }
