@@ -41,7 +41,10 @@ pub use crate::axum::{
     ResponseFuture, Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
 };
 pub use config::{BackendKind, ConfigError};
-pub use engine::{Change, Engine, EngineBuilder, EngineEvent, PolicyChange};
+pub use engine::{
+    Change, Engine, EngineBuilder, EngineEvent, PolicyChange, Refused, RouteTrafficSeries,
+    TrafficReport, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
+};
 pub use error::EngineError;
 pub use limiter::Identity;
 pub use model::{

@@ -48,6 +48,10 @@ pub(crate) fn refuse(
     defaults: Option<&Responses>,
 ) -> Refusal {
     let kind = block.kind;
+    engine.note_refused(
+        block.rule.map_or(crate::UNMATCHED_ROUTE, |rule| rule.key()),
+        crate::Refused::Blocked,
+    );
     let route_factory = block
         .rule
         .and_then(|rule| rule.response())

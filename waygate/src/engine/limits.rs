@@ -662,6 +662,10 @@ impl Engine {
 
     /// Records a blocked request (in memory now; in the backend off the request path).
     pub(crate) fn record_hit(&self, hit: RateLimitHit) {
+        self.note_refused(
+            &format!("{}:{}", hit.method, hit.path),
+            super::Refused::RateLimited,
+        );
         {
             let mut log = self.inner.hits.lock().unwrap_or_else(|e| e.into_inner());
             if log.len() == HIT_LOG_CAPACITY {

@@ -13,12 +13,14 @@ mod operator;
 mod resolve;
 mod scheduler;
 mod services;
+mod traffic;
 mod view;
 
 pub use builder::EngineBuilder;
 pub use change::Change;
 pub(crate) use limits::Limits;
 pub use limits::PolicyChange;
+pub use traffic::{Refused, RouteTrafficSeries, TrafficReport, TRAFFIC_MINUTES, UNMATCHED_ROUTE};
 
 use crate::backend::Backend;
 use crate::clock::Clock;
@@ -80,6 +82,8 @@ struct Inner {
     backend_errors: AtomicU64,
     /// Whether the last load or reload of the backend's state succeeded.
     backend_loaded: std::sync::atomic::AtomicBool,
+    /// Refused requests per minute, for the dashboard's charts.
+    traffic: traffic::Traffic,
     #[cfg(feature = "webhooks")]
     webhooks: crate::webhooks::Registry,
 }
@@ -142,6 +146,7 @@ impl Engine {
             counter_health: CounterHealth::new(fail_closed),
             backend_errors: AtomicU64::new(0),
             backend_loaded: std::sync::atomic::AtomicBool::new(false),
+            traffic: traffic::Traffic::default(),
             #[cfg(feature = "webhooks")]
             webhooks: Default::default(),
         });
