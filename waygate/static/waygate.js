@@ -56,9 +56,12 @@
   }
 
   function live() {
-    var table = document.querySelector("table[data-events]");
+    var table = document.querySelector("[data-events]");
     if (!table || !window.EventSource) return;
     var source = new EventSource(table.getAttribute("data-events"));
+    // The refused-requests charts (routes page strip, traffic page), re-sent when they change.
+    source.addEventListener("waygate:chart-strip", function (e) { swap("chart-strip", e.data); });
+    source.addEventListener("waygate:charts", function (e) { swap("charts", e.data); });
     table.querySelectorAll("tr[data-slug]").forEach(function (row) {
       var slug = row.getAttribute("data-slug");
       source.addEventListener("waygate:update:" + slug, function (e) { swap("row-" + slug, e.data); });

@@ -558,3 +558,108 @@ async fn nest_in_redirects_the_trailing_slash_to_the_dashboard() {
         "open mode: the routes page"
     );
 }
+
+/// The label of a chart's blocked total: `blocked <b>N</b>` in the figure of `slug`.
+fn chart_totals(html: &str, slug: &str) -> Option<(u64, u64)> {
+    let figure = html.split(&format!("id=\"chart-{slug}\"")).nth(1)?;
+    let figure = figure.split("</figure>").next()?;
+    let number = |label: &str| -> Option<u64> {
+        figure
+            .split(&format!("</i> {label} <b>"))
+            .nth(1)?
+            .split("</b>")
+            .next()?
+            .parse()
+            .ok()
+    };
+    Some((number("blocked")?, number("429")?))
+}
+
+#[tokio::test]
+async fn refused_requests_are_charted_per_route_and_in_total() {
+    let dash = Dash::new(true).await;
+    let cookie = dash.login().await;
+    dash.engine
+        .disable("GET:/payments", "hotfix", Actor::new("cli"))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let response = dash.get("/payments", None).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    assert_eq!(dash.get("/health", None).await.status(), StatusCode::OK);
+
+    let page = text(dash.get("/waygate/traffic", Some(&cookie)).await).await;
+    assert!(page.contains("aria-current=\"page\">Traffic</a>"), "{page}");
+    assert_eq!(chart_totals(&page, "total"), Some((3, 0)), "{page}");
+    assert_eq!(chart_totals(&page, "GET--payments"), Some((3, 0)), "{page}");
+    assert!(
+        chart_totals(&page, "GET--health").is_none(),
+        "nothing refused there"
+    );
+    assert!(page.contains("<svg viewBox=\"0 0 600 100\""), "{page}");
+    // The busiest minute reaches the top of the plot: its point is at y = 0.
+    assert!(page.contains(" L600.0 0.0\""), "{page}");
+
+    let (routes, _) = dash.page(Some(&cookie)).await;
+    assert!(routes.contains("id=\"chart-strip\""), "{routes}");
+    assert_eq!(chart_totals(&routes, "total"), Some((3, 0)), "{routes}");
+}
+
+#[tokio::test]
+async fn chart_labels_render_escaped() {
+    let dash = Dash::new(true).await;
+    let cookie = dash.login().await;
+    let key = format!("GET:/{XSS}");
+    dash.engine
+        .note_refused(&key, waygate::Refused::RateLimited);
+    let page = text(dash.get("/waygate/traffic", Some(&cookie)).await).await;
+    assert!(!page.contains(XSS), "{page}");
+    assert!(
+        page.contains("&#60;script&#62;") || page.contains("&lt;script&gt;"),
+        "{page}"
+    );
+    assert_eq!(chart_totals(&page, "total"), Some((0, 1)), "{page}");
+}
+
+#[tokio::test]
+async fn charts_update_over_the_event_stream() {
+    let dash = Dash::new(true).await;
+    let cookie = dash.login().await;
+    let response = dash.get("/waygate/events", Some(&cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+
+    dash.engine
+        .note_refused("GET:/payments", waygate::Refused::Blocked);
+    dash.engine
+        .note_refused("GET:/payments", waygate::Refused::RateLimited);
+
+    let mut received = String::new();
+    let read = async {
+        while !(received.contains("event: waygate:charts\n") && received.ends_with("\n\n")) {
+            let frame = body.frame().await.unwrap().unwrap();
+            if let Some(data) = frame.data_ref() {
+                received.push_str(std::str::from_utf8(data).unwrap());
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .expect("the charts within 20 s");
+    let strip = received
+        .split("event: waygate:chart-strip\n")
+        .nth(1)
+        .expect("the strip is sent");
+    assert!(
+        strip.starts_with("data: <section class=\"card strip\" id=\"chart-strip\">"),
+        "{strip}"
+    );
+    let charts = received.split("event: waygate:charts\n").nth(1).unwrap();
+    assert!(charts.starts_with("data: <div id=\"charts\""), "{charts}");
+    let html: String = charts
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
+        .collect();
+    assert_eq!(chart_totals(&html, "GET--payments"), Some((1, 1)), "{html}");
+}

@@ -4,7 +4,9 @@
 //! route's re-rendered row as `data:` lines; global maintenance changes send
 //! `event: waygate:global` with the panel. A reload of everything, or a client too slow to
 //! keep up (the broadcast channel lagged), gets every row again. `: keepalive` comments
-//! every 15 s keep proxies from closing the stream.
+//! every 15 s keep proxies from closing the stream. Every [`CHARTS_EVERY`], when the refused
+//! requests of the last hour changed (or the minute turned), `event: waygate:chart-strip`
+//! and `event: waygate:charts` carry the re-rendered charts.
 //!
 //! The page side is `static/waygate.js`: a tiny `EventSource` script (chosen over the htmx
 //! SSE extension, one file less to vendor, and it swaps rows by id whatever the row's
@@ -27,11 +29,14 @@ use tokio::sync::broadcast::error::RecvError;
 
 /// How often a comment is sent when nothing changes.
 const KEEPALIVE: Duration = Duration::from_secs(15);
+/// How often the charts are looked at (and sent when they changed).
+pub(super) const CHARTS_EVERY: Duration = Duration::from_secs(2);
 
 /// `GET events?service=`.
 pub(super) async fn events(State(admin): State<AdminState>, params: Params) -> impl IntoResponse {
     let service = params.get("service").map(str::to_owned);
     let receiver = admin.engine.subscribe();
+    let admin_for_charts = admin.clone();
     let updates = stream::unfold(
         (admin, receiver, service),
         |(admin, mut receiver, service)| async move {
@@ -68,6 +73,8 @@ pub(super) async fn events(State(admin): State<AdminState>, params: Params) -> i
         },
     )
     .flatten();
+    let charts = chart_events(admin_for_charts);
+    let updates = stream::select(updates, charts);
     (
         [
             (header::CACHE_CONTROL, "no-cache"),
@@ -75,6 +82,41 @@ pub(super) async fn events(State(admin): State<AdminState>, params: Params) -> i
         ],
         Sse::new(updates).keep_alive(KeepAlive::new().interval(KEEPALIVE).text("keepalive")),
     )
+}
+
+/// The charts, each time their numbers change.
+fn chart_events(
+    admin: AdminState,
+) -> impl futures_util::Stream<Item = Result<Event, Infallible>> + Send {
+    let first = admin.engine.traffic();
+    let ticks = tokio::time::interval_at(tokio::time::Instant::now() + CHARTS_EVERY, CHARTS_EVERY);
+    stream::unfold(
+        (admin, ticks, first),
+        |(admin, mut ticks, mut last)| async move {
+            loop {
+                ticks.tick().await;
+                let report = admin.engine.traffic();
+                if report == last {
+                    continue;
+                }
+                let (total, routes) = super::charts::charts(&report);
+                last = report;
+                let strip = super::charts::StripFragment {
+                    chart: total.clone(),
+                }
+                .render();
+                let body = super::charts::ChartsFragment { total, routes }.render();
+                let events: Vec<_> = [("waygate:chart-strip", strip), ("waygate:charts", body)]
+                    .into_iter()
+                    .filter_map(|(name, html)| {
+                        Some(Ok(Event::default().event(name).data(html.ok()?.trim())))
+                    })
+                    .collect();
+                return Some((stream::iter(events), (admin, ticks, last)));
+            }
+        },
+    )
+    .flatten()
 }
 
 /// The update of one route's row, unless `service` filters it out.

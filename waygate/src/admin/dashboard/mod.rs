@@ -7,7 +7,8 @@
 //! | `GET login` · `POST login` · `GET logout` | the session (cookie `waygate_session`) |
 //! | `GET /` | routes (`?service=`, `?page=`, 20 a page) and global maintenance |
 //! | `GET audit` · `GET rate-limits` · `GET blocked` | audit log, rate-limit policies, blocked requests |
-//! | `GET events` | SSE: `event: waygate:update:{slug}` with the route's new row |
+//! | `GET traffic` | charts of refused requests per minute over the last hour, in total and per route (the routes page shows the total above the table) |
+//! | `GET events` | SSE: `event: waygate:update:{slug}` with the route's new row; `waygate:chart-strip` and `waygate:charts` with the charts when their numbers change |
 //! | `POST enable/{path_key}` · `disable/..` · `maintenance/..` · `env/..` · `schedule/..` · `cancel/..` | a route action; answers the new row |
 //! | `POST global-maintenance/enable` · `/disable` | answers the global panel |
 //! | `POST rl/add` · `rl/edit/{k}` · `rl/reset/{k}` · `rl/delete/{k}` | answers the policies table |
@@ -17,6 +18,7 @@
 
 mod actions;
 mod assets;
+mod charts;
 mod context;
 mod csrf;
 mod events;
@@ -55,6 +57,7 @@ pub(super) fn router(state: AdminState) -> Router<AdminState> {
         .route("/audit", get(pages::audit))
         .route("/rate-limits", get(pages::rate_limits))
         .route("/blocked", get(pages::blocked))
+        .route("/traffic", get(charts::page))
         .route("/events", get(events::events))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", get(session::logout))

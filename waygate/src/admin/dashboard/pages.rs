@@ -47,6 +47,7 @@ pub(super) async fn routes(State(admin): State<AdminState>, ctx: Ctx, params: Pa
         pages,
         total,
         env: engine.current_env().to_owned(),
+        strip: super::charts::strip(&admin).chart,
     })
 }
 

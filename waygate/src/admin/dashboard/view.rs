@@ -260,6 +260,8 @@ pub(super) struct RoutesPage {
     pub(super) pages: usize,
     pub(super) total: usize,
     pub(super) env: String,
+    /// The refused-requests chart above the table.
+    pub(super) strip: super::charts::Chart,
 }
 
 /// One route's row: what actions and SSE updates answer.
