@@ -25,6 +25,7 @@
 //! | `GET /v2/users` | `200` | no attribute: active |
 //! | `GET /openapi.json` | the OpenAPI document as the routes stand: no `/old-endpoint` (disabled), no `/debug` outside `dev`, `/payments` marked `x-waygate-status: maintenance`, `/v1/users` `deprecated: true`; it changes as soon as a route does | `WaygateOpenApi` |
 //! | `GET /docs` | Swagger UI (served from the binary) with a maintenance banner while global maintenance is on, else an "All systems operational" chip | `WaygateOpenApi` |
+//! | `GET /metrics` | Prometheus text: `waygate_requests_total{route,outcome}`, `waygate_route_status{route,status}`, backend and rate-limit storage errors | `WaygateMetrics` |
 //!
 //! ```text
 //! curl -i http://127.0.0.1:8000/health
@@ -34,6 +35,7 @@
 //! curl -i http://127.0.0.1:8000/v1/users
 //! curl -i http://127.0.0.1:8000/v2/users
 //! curl -s http://127.0.0.1:8000/openapi.json
+//! curl -s http://127.0.0.1:8000/metrics
 //! ```
 //!
 //! The admin REST API is nested at `/waygate` (user `admin`, password `secret`), as in the
@@ -47,12 +49,16 @@
 //! waygate status
 //! waygate enable GET:/payments                    # GET /payments: 200
 //! waygate disable GET:/payments --reason "hotfix"  # 503 ROUTE_DISABLED
+//! waygate rollout GET:/v2/users 25                 # serve /v2/users to a quarter of the clients
+//! waygate bypass create --ttl 1h --reason "QA"     # prints a token and the header to send
+//! waygate bypass revoke                            # ends every bypass token
 //! waygate log
 //! ```
 //!
 //! The web dashboard is at <http://127.0.0.1:8000/waygate> (same user): routes with their
 //! status and actions, global maintenance, audit log, rate limits, blocked requests, updated
-//! live. The API docs are at <http://127.0.0.1:8000/docs>: disable a route from the
+//! live, and a Traffic page charting blocked requests and 429s per minute over the last hour.
+//! The API docs are at <http://127.0.0.1:8000/docs>: disable a route from the
 //! dashboard or the CLI and it leaves the docs within seconds, without a restart.
 
 mod support;
@@ -65,6 +71,7 @@ use std::io::Write;
 use tokio::net::TcpListener;
 use utoipa::OpenApi;
 use waygate::admin::{Auth, WaygateAdmin};
+use waygate::metrics::WaygateMetrics;
 use waygate::openapi::WaygateOpenApi;
 use waygate::prelude::*;
 
@@ -141,6 +148,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let admin = WaygateAdmin::new(engine.clone()).auth(Auth::single("admin", "secret"));
     // `/openapi.json` filtered by live route state, and Swagger UI at `/docs`.
     let docs = WaygateOpenApi::new(engine.clone(), ApiDoc::openapi());
+    // Prometheus metrics at `/metrics`.
+    let metrics = WaygateMetrics::new(engine.clone());
 
     // The layer goes on after the routes, so that it sees which route each request matched;
     // it lets requests under `/waygate` through untouched.
@@ -160,6 +169,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Merged after the layer: the docs are served whatever the routes' state (global
         // maintenance included).
         .merge(docs.router())
+        .route("/metrics", metrics.endpoint())
         .with_state(engine.clone());
 
     let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;

@@ -79,6 +79,26 @@ fn check_basic(app: &Example, env: &str) {
     check_users(app);
     check_docs(app, env);
     check_admin(app);
+    check_metrics(app);
+}
+
+/// `/metrics` in the Prometheus text format, with the routes' status.
+fn check_metrics(app: &Example) {
+    let metrics = app.expect("/metrics", 200);
+    assert_eq!(
+        metrics.header("content-type"),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+    let text = &metrics.body;
+    assert!(
+        text.contains("# TYPE waygate_requests_total counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("waygate_route_status{route=\"GET:/old-endpoint\",status=\"disabled\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("waygate_backend_errors_total 0"), "{text}");
 }
 
 /// `/openapi.json` as the routes stand, and Swagger UI at `/docs` with the banner script.
