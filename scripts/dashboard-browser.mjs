@@ -1,7 +1,8 @@
 // The dashboard in a real browser (Debian's Chromium, driven by playwright-core): log in,
 // disable GET:/payments from the routes page, see the row change without a reload (SSE), in
 // the acting page and in a second browser context; GET /payments answers 503; screenshots of
-// the routes page under target/. Run by scripts/dashboard-browser, which starts the `basic`
+// the routes page under target/. Then the Traffic page: the refused requests charted, updated
+// live; screenshots target/dashboard-traffic.png and -dark.png. Run by scripts/dashboard-browser, which starts the `basic`
 // example and passes its URL.
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
@@ -82,6 +83,44 @@ try {
   await phone.page.screenshot({ path: `${shots}/dashboard-routes-phone.png`, fullPage: true });
   const dark = await loggedIn({ colorScheme: "dark" });
   await dark.page.screenshot({ path: `${shots}/dashboard-routes-dark.png`, fullPage: true });
+
+  // Charts of refused requests: the strip on the routes page counts the 503 above; on the
+  // Traffic page, more refused requests show up live (SSE), without a reload.
+  const totals = (p, slug) => p.evaluate((slug) => {
+    const figure = document.getElementById(`chart-${slug}`);
+    if (!figure) return null;
+    const [blocked, limited] = [...figure.querySelectorAll(".legend b")].map((b) => Number(b.textContent));
+    return { blocked, limited };
+  }, slug);
+  const strip = await totals(a.page, "total");
+  assert.ok(strip && strip.blocked >= 1, `the strip counts the refused request: ${JSON.stringify(strip)}`);
+  for (const [name, side, file] of [["light", a, "dashboard-traffic.png"], ["dark", dark, "dashboard-traffic-dark.png"]]) {
+    await side.page.click("nav a[href=traffic]");
+    await side.page.waitForURL(`${dashboard}/traffic`);
+    await side.page.waitForSelector("#chart-GET--payments svg path.line-blocked");
+    await side.page.waitForSelector(".live.on", { timeout: 10000 });
+    await side.page.evaluate(() => { window.__noReload = true; });
+    const before = await totals(side.page, "GET--payments");
+    for (let i = 0; i < 5; i++) {
+      const refused = await fetch(`${base}/payments`);
+      assert.equal(refused.status, 503);
+    }
+    await side.page.waitForFunction(
+      ([want]) => Number(document.querySelector("#chart-GET--payments .legend b")?.textContent) >= want,
+      [before.blocked + 5],
+      { timeout: 15000 },
+    );
+    assert.equal(await side.page.evaluate(() => window.__noReload), true, `${name}: no reload`);
+    const colours = await side.page.evaluate(() => {
+      const line = document.querySelector("#chart-total path.line-blocked");
+      return { stroke: getComputedStyle(line).stroke, bg: getComputedStyle(document.body).backgroundColor };
+    });
+    assert.notEqual(colours.stroke, "none", `${name}: the line is drawn`);
+    assert.deepEqual(side.errors, [], `${name}: no script errors`);
+    await side.page.mouse.move(0, 0);
+    await side.page.waitForTimeout(1500);
+    await side.page.screenshot({ path: `${shots}/${file}`, fullPage: true });
+  }
   console.log("dashboard browser test: ok");
 } finally {
   await browser.close();
