@@ -11,6 +11,7 @@ use crate::rate_limit::{
     RateLimitPolicy, RateLimitTier,
 };
 use crate::registry::{LimitMeta, RouteMeta};
+use crate::stored::{GLOBAL_NAMESPACE, GLOBAL_RL_AUDIT_PATH, POLICY_OFF_PREFIX, SERVICE_RL_PREFIX};
 use crate::EngineError;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::VecDeque;
@@ -47,8 +48,8 @@ impl Scope {
     /// The audit path, as the Python original writes it.
     fn audit_path(&self) -> String {
         match self {
-            Self::Global => "__global_rl__".to_owned(),
-            Self::Service(service) => format!("__waygate:svc_rl:{service}__"),
+            Self::Global => GLOBAL_RL_AUDIT_PATH.to_owned(),
+            Self::Service(service) => format!("{SERVICE_RL_PREFIX}{service}__"),
         }
     }
 
@@ -73,9 +74,6 @@ impl Scope {
         Ok(stored?)
     }
 }
-
-/// The counters of the global policy.
-const GLOBAL_NAMESPACE: &str = "ALL:__global__";
 
 /// The counters of a service's policy.
 fn service_namespace(service: &str) -> String {
@@ -812,7 +810,7 @@ pub(crate) fn policy_key(method: &str, path: &str) -> String {
 
 /// The sentinel that keeps a route's deleted policy off.
 fn policy_off_key(key: &str) -> String {
-    format!("{}{key}__", super::services::POLICY_OFF_PREFIX)
+    format!("{}{key}__", POLICY_OFF_PREFIX)
 }
 
 /// `("GET", "/x")` for `GET:/x`, `("ALL", "/x")` for `/x`.

@@ -187,9 +187,11 @@ impl Engine {
         }
     }
 
-    /// Records where declared routes are really mounted (full path templates, nest prefixes
-    /// included). A route moved away from its declared path stops being enforced under it.
-    pub(crate) fn register_mounts(&self, mounts: Vec<(String, &'static RouteMeta)>) {
+    /// Records where declared routes are really mounted: `(key, meta)` pairs whose key is
+    /// `METHOD:` + the full path template, nest prefixes included. An adapter's router calls
+    /// it once it knows every mount. A route moved away from its declared path stops being
+    /// enforced under it, and its state, limits and stored record follow it to the new key.
+    pub fn register_mounts(&self, mounts: Vec<(String, &'static RouteMeta)>) {
         let mut phantoms = Vec::new();
         {
             let mut view = self.view();

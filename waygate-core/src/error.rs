@@ -40,7 +40,8 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+    /// An [`Invalid`](Self::Invalid) argument.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Self::Invalid {
             field,
             message: message.into(),

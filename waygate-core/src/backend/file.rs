@@ -58,8 +58,8 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use waygate::backend::{Backend, FileBackend};
-/// use waygate::{Engine, RouteState, RouteStatus};
+/// use waygate_core::backend::{Backend, FileBackend};
+/// use waygate_core::{Engine, RouteState, RouteStatus};
 ///
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join("waygate-state.json");

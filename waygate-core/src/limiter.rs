@@ -7,6 +7,7 @@ use crate::rate_limit::{
     Limit, MemoryStore, OnMissingKey, RateLimitPolicy, SharedCounters,
 };
 use crate::registry::{KeyFn, KeyMeta};
+use crate::stored::COUNTER_PREFIX;
 use std::any::Any;
 use std::fmt;
 use std::net::IpAddr;
@@ -29,7 +30,7 @@ const FAIL_CLOSED_RETRY: Duration = Duration::from_secs(1);
 ///
 /// ```
 /// use axum::{extract::Request, middleware::Next, response::Response};
-/// use waygate::Identity;
+/// use waygate_core::Identity;
 ///
 /// async fn authenticate(mut request: Request, next: Next) -> Response {
 ///     let user = request.headers().get("x-user-id").and_then(|v| v.to_str().ok());
@@ -287,6 +288,11 @@ impl Limiter {
         self.custom_key
     }
 
+    /// Whether the limiter keys clients by IP address.
+    pub(crate) fn keys_by_ip(&self) -> bool {
+        self.key == KeyStrategy::Ip
+    }
+
     /// Whether the limiter counts in the shared counters (a request then awaits
     /// [`check_shared`](Self::check_shared)).
     pub(crate) fn is_shared(&self) -> bool {
@@ -455,7 +461,7 @@ impl Limiter {
     }
 
     fn namespaced(&self, key: CounterKey<'_>) -> String {
-        format!("waygate:ratelimit:{}:{}", self.namespace, raw_key(key))
+        format!("{COUNTER_PREFIX}{}:{}", self.namespace, raw_key(key))
     }
 }
 

@@ -3,6 +3,7 @@
 use super::Engine;
 use crate::backend::{Backend, MemoryBackend};
 use crate::config::{self, BackendKind, ConfigError, Settings};
+use crate::decide::ClientIpHeader;
 use crate::rate_limit::IpNetList;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 /// the `.waygate` file, which beats the defaults (memory backend, env `dev`).
 ///
 /// ```
-/// use waygate::{backend::MemoryBackend, Engine};
+/// use waygate_core::{backend::MemoryBackend, Engine};
 ///
 /// let engine = Engine::builder()
 ///     .backend(MemoryBackend::new())
@@ -24,8 +25,15 @@ use std::sync::Arc;
 pub struct EngineBuilder {
     backend: Option<Arc<dyn Backend>>,
     settings: Settings,
-    trusted_proxies: IpNetList,
-    fail_closed: bool,
+    requests: RequestSettings,
+}
+
+/// How the engine reads requests: set on the builder, fixed for the engine's life.
+#[derive(Debug, Default)]
+pub(super) struct RequestSettings {
+    pub(super) trusted_proxies: IpNetList,
+    pub(super) client_ip_header: ClientIpHeader,
+    pub(super) fail_closed: bool,
 }
 
 impl EngineBuilder {
@@ -46,11 +54,30 @@ impl EngineBuilder {
         self
     }
 
-    /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` header is trusted to name the client
-    /// for rate limiting. From any other peer the header is ignored: the peer address is the
-    /// client.
+    /// Proxies (IPs or CIDRs) whose client-IP header ([`client_ip_header`](Self::client_ip_header),
+    /// `X-Forwarded-For` by default) is trusted to name the client for rate limiting. From any
+    /// other peer the header is ignored: the peer address is the client.
     pub fn trusted_proxies(mut self, proxies: IpNetList) -> Self {
-        self.trusted_proxies = proxies;
+        self.requests.trusted_proxies = proxies;
+        self
+    }
+
+    /// The header a trusted proxy names the client in (default `X-Forwarded-For`). Set it to
+    /// what your proxy writes: a proxy that sets only `X-Real-IP` passes a client's own
+    /// `X-Forwarded-For` through, and reading that header would let the client choose its
+    /// rate-limit key.
+    ///
+    /// ```
+    /// use waygate_core::{ClientIpHeader, Engine};
+    ///
+    /// let engine = Engine::builder()
+    ///     .trusted_proxies("10.0.0.0/8".parse().unwrap())
+    ///     .client_ip_header(ClientIpHeader::XRealIp)
+    ///     .build();
+    /// assert_eq!(engine.client_ip_header(), ClientIpHeader::XRealIp);
+    /// ```
+    pub fn client_ip_header(mut self, header: ClientIpHeader) -> Self {
+        self.requests.client_ip_header = header;
         self
     }
 
@@ -59,7 +86,7 @@ impl EngineBuilder {
     /// Either way the failure is counted ([`Engine::rate_limit_storage_errors`]) and logged
     /// once per outage. Refused requests get a `429` with `Retry-After: 1`.
     pub fn rate_limit_fail_closed(mut self, fail_closed: bool) -> Self {
-        self.fail_closed = fail_closed;
+        self.requests.fail_closed = fail_closed;
         self
     }
 
@@ -98,7 +125,7 @@ impl EngineBuilder {
             .settings
             .env
             .unwrap_or_else(|| config::DEFAULT_ENV.to_owned());
-        Engine::from_parts(backend, env, self.trusted_proxies, self.fail_closed)
+        Engine::from_parts(backend, env, self.requests)
     }
 
     /// Builds the engine, filling what was not set explicitly from `WAYGATE_BACKEND`,
@@ -110,12 +137,7 @@ impl EngineBuilder {
             Some(backend) => backend,
             None => resolved.backend()?,
         };
-        Ok(Engine::from_parts(
-            backend,
-            resolved.env,
-            self.trusted_proxies,
-            self.fail_closed,
-        ))
+        Ok(Engine::from_parts(backend, resolved.env, self.requests))
     }
 }
 

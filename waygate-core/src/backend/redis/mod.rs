@@ -53,7 +53,7 @@ static INDEXED: LazyLock<redis::Script> =
 /// re-established on its own).
 ///
 /// ```no_run
-/// use waygate::{backend::RedisBackend, Engine};
+/// use waygate_core::{backend::RedisBackend, Engine};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let backend = RedisBackend::new("redis://127.0.0.1:6379/0")?.with_key_prefix("shop:");

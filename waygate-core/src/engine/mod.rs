@@ -15,12 +15,15 @@ mod services;
 mod view;
 
 pub use builder::EngineBuilder;
+use builder::RequestSettings;
 pub use change::Change;
 pub(crate) use limits::Limits;
 pub use limits::PolicyChange;
 
 use crate::backend::Backend;
 use crate::clock::Clock;
+use crate::decide::ClientIpHeader;
+use crate::extensions::Extensions;
 use crate::limiter::CounterHealth;
 use crate::model::{AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState};
 use crate::rate_limit::{IpNetList, RateLimitHit};
@@ -29,7 +32,7 @@ use crate::snapshot::Snapshot;
 use crate::EngineError;
 use arc_swap::{ArcSwap, Guard};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{broadcast, mpsc};
 use view::View;
@@ -38,13 +41,15 @@ use view::View;
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), waygate::EngineError> {
-/// use waygate::{prelude::*, Actor, RouteStatus};
+/// # async fn main() -> Result<(), waygate_core::EngineError> {
+/// use waygate_core::backend::{Backend, MemoryBackend};
+/// use waygate_core::{Actor, Engine, RouteState, RouteStatus};
 ///
-/// #[route(GET, "/payments")]
-/// async fn payments() -> &'static str { "[]" }
-///
-/// let engine = Engine::builder().env("production").build();
+/// // Routes come from an adapter's attributes (`#[route(GET, "/payments")]`) or, as here,
+/// // from the backend.
+/// let backend = MemoryBackend::new();
+/// backend.set_state(&RouteState::active("GET:/payments")).await?;
+/// let engine = Engine::builder().backend(backend).env("production").build();
 /// engine.start().await?;
 /// engine.disable("GET:/payments", "hotfix", Actor::new("alice")).await?;
 /// assert_eq!(engine.state("GET:/payments").unwrap().status, RouteStatus::Disabled);
@@ -73,9 +78,11 @@ struct Inner {
     hits: limits::HitLog,
     hit_tx: mpsc::Sender<RateLimitHit>,
     trusted_proxies: IpNetList,
+    client_ip_header: ClientIpHeader,
+    /// Set once a per-IP limit met a request without a peer address (warned once).
+    warned_no_peer: AtomicBool,
     counter_health: CounterHealth,
-    #[cfg(feature = "webhooks")]
-    webhooks: crate::webhooks::Registry,
+    extensions: Extensions,
 }
 
 /// A change the engine applied, from a local mutation or from another writer.
@@ -109,12 +116,7 @@ impl Engine {
         EngineBuilder::default()
     }
 
-    fn from_parts(
-        backend: Arc<dyn Backend>,
-        env: String,
-        trusted_proxies: IpNetList,
-        fail_closed: bool,
-    ) -> Self {
+    fn from_parts(backend: Arc<dyn Backend>, env: String, requests: RequestSettings) -> Self {
         let (unknown, unknown_rx) = mpsc::channel(256);
         let (hit_tx, hit_rx) = mpsc::channel(1024);
         let view = View::from_registry(backend.rate_limit_counters());
@@ -132,10 +134,11 @@ impl Engine {
             scheduler: scheduler::Scheduler::default(),
             hits: limits::HitLog::default(),
             hit_tx,
-            trusted_proxies,
-            counter_health: CounterHealth::new(fail_closed),
-            #[cfg(feature = "webhooks")]
-            webhooks: Default::default(),
+            trusted_proxies: requests.trusted_proxies,
+            client_ip_header: requests.client_ip_header,
+            warned_no_peer: AtomicBool::new(false),
+            counter_health: CounterHealth::new(requests.fail_closed),
+            extensions: Extensions::default(),
         });
         let engine = Self { inner };
         engine.publish(&mut engine.view());
@@ -152,9 +155,27 @@ impl Engine {
         self.inner.clock.now()
     }
 
-    /// The proxies whose `X-Forwarded-For` is trusted to name the client.
+    /// The proxies whose client-IP header is trusted to name the client.
     pub fn trusted_proxies(&self) -> &IpNetList {
         &self.inner.trusted_proxies
+    }
+
+    /// The header trusted proxies name the client in
+    /// ([`EngineBuilder::client_ip_header`]).
+    pub fn client_ip_header(&self) -> ClientIpHeader {
+        self.inner.client_ip_header
+    }
+
+    /// Logs, once per engine, that a per-IP rate limit met a request without a peer address:
+    /// every such request shares one counter.
+    pub(crate) fn warn_no_peer_address(&self) {
+        if !self.inner.warned_no_peer.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "waygate: a per-IP rate limit met a request without a peer address; every such \
+                 request shares one counter. Serve with the peer address (axum: \
+                 `into_make_service_with_connect_info::<SocketAddr>()`)"
+            );
+        }
     }
 
     /// The backend the engine stores state in.
@@ -173,11 +194,6 @@ impl Engine {
     /// What a limited request does when the shared counters fail, and their record.
     pub(crate) fn counter_health(&self) -> &CounterHealth {
         &self.inner.counter_health
-    }
-
-    /// The current snapshot, owned (for a request that awaits the shared counters).
-    pub(crate) fn snapshot_full(&self) -> Arc<Snapshot> {
-        self.inner.snapshot.load_full()
     }
 
     /// The current snapshot. Cheap: no allocation, no lock. Middleware calls this per request.
@@ -207,8 +223,7 @@ impl Engine {
         self.view().global.clone()
     }
 
-    /// The routes declared with `#[route]` (and mounted through [`WaygateRouter`](crate::WaygateRouter)),
-    /// by key.
+    /// The routes declared with `#[route]` (and mounted through an adapter's router), by key.
     pub fn declared_routes(&self) -> Vec<(String, &'static RouteMeta)> {
         let view = self.view();
         let mut routes: Vec<_> = view.metas.iter().map(|(k, m)| (k.clone(), *m)).collect();
@@ -237,10 +252,11 @@ impl Engine {
             .try_send((method.clone(), template.to_owned()));
     }
 
-    /// The webhooks registered on this engine (`Engine::add_webhook`).
-    #[cfg(feature = "webhooks")]
-    pub(crate) fn webhook_registry(&self) -> &crate::webhooks::Registry {
-        &self.inner.webhooks
+    /// The engine's extension of type `T`, created with `T::default()` on first use: where
+    /// a crate built on the engine keeps its own per-engine state (an adapter's webhook
+    /// registry, say), dropped with the engine. Not for the request path: it takes a lock.
+    pub fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        self.inner.extensions.get_or_default()
     }
 
     fn view(&self) -> MutexGuard<'_, View> {

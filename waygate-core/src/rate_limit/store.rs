@@ -579,7 +579,7 @@ macro_rules! dispatch {
 /// ```
 /// use std::time::Duration;
 /// use tokio::time::Instant;
-/// use waygate::rate_limit::{Algorithm, CounterKey, MemoryStore, Rate};
+/// use waygate_core::rate_limit::{Algorithm, CounterKey, MemoryStore, Rate};
 ///
 /// let store = MemoryStore::new(Algorithm::FixedWindow, Rate::parse("2/minute").unwrap(), 1);
 /// let ip = CounterKey::Ip("10.0.0.1".parse().unwrap());

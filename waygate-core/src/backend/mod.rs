@@ -33,23 +33,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// The key under which global maintenance is stored.
-pub const GLOBAL_KEY: &str = "__waygate:global__";
-
-/// The key under which the global rate-limit policy is stored.
-pub const GLOBAL_RL_KEY: &str = "__waygate:global_rl__";
-
-/// Per-route rate-limit policies are stored under this prefix + `METHOD:path` + `__`.
-pub const ROUTE_RL_PREFIX: &str = "__waygate:rl:";
-
-/// Per-service rate-limit policies are stored under this prefix + the service + `__`.
-pub const SERVICE_RL_PREFIX: &str = "__waygate:svc_rl:";
-
-/// Keys starting with this prefix are waygate's own records, hidden from route listings.
-pub const SENTINEL_PREFIX: &str = "__waygate:";
-
-/// How many audit entries the built-in backends keep (oldest dropped first).
-pub const AUDIT_CAPACITY: usize = 1000;
+pub use crate::stored::{
+    AUDIT_CAPACITY, GLOBAL_KEY, GLOBAL_RL_KEY, ROUTE_RL_PREFIX, SENTINEL_PREFIX, SERVICE_RL_PREFIX,
+};
 
 /// Storage for route states, global maintenance and the audit log.
 ///

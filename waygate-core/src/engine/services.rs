@@ -3,17 +3,13 @@
 //! states so that every engine sharing the backend sees them.
 
 use super::{Engine, EngineEvent};
-use crate::backend::SENTINEL_PREFIX;
 use crate::model::{Actor, GlobalMaintenanceConfig, RouteState, RouteStatus};
+use crate::stored::{
+    POLICY_OFF_PREFIX, REVOKED_PREFIX, SENTINEL_PREFIX, SERVICE_MAINTENANCE_PREFIX,
+};
 use crate::EngineError;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
-
-const SERVICE_MAINTENANCE_PREFIX: &str = "__waygate:svc_global:";
-const REVOKED_PREFIX: &str = "__waygate:revoked:";
-/// A route whose rate-limit policy was deleted at runtime: its declared policy stays off, on
-/// every engine sharing the backend.
-pub(super) const POLICY_OFF_PREFIX: &str = "__waygate:rl_off:";
 
 /// The records kept as sentinels, read from a backend's state list.
 #[derive(Debug, Default, Clone)]

@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use tokio::time::Instant;
-//! use waygate::rate_limit::{CounterKey, Limit, MemoryStore, RateLimitPolicy};
+//! use waygate_core::rate_limit::{CounterKey, Limit, MemoryStore, RateLimitPolicy};
 //!
 //! let policy = RateLimitPolicy::new("/reports", "GET", "10/minute");
 //! let Limit::Limited(rate) = policy.parse_limit().unwrap() else { unreachable!() };

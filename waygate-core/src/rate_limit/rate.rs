@@ -86,7 +86,7 @@ impl Rate {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use waygate::rate_limit::Rate;
+    /// use waygate_core::rate_limit::Rate;
     ///
     /// let rate = Rate::parse("5 per 2 Hours").unwrap();
     /// assert_eq!(rate.amount(), 5);
@@ -222,7 +222,7 @@ impl Limit {
     /// Parses a [`Rate`] or `"unlimited"` (case-insensitive, surrounding whitespace ignored).
     ///
     /// ```
-    /// use waygate::rate_limit::Limit;
+    /// use waygate_core::rate_limit::Limit;
     ///
     /// assert_eq!(Limit::parse("Unlimited").unwrap(), Limit::Unlimited);
     /// assert_eq!(Limit::parse("10/minute").unwrap().as_str(), "10/minute");

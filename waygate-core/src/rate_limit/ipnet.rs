@@ -27,7 +27,7 @@ impl IpNetParseError {
 /// reports for IPv4 clients) matches the IPv4 networks, and the other way round.
 ///
 /// ```
-/// use waygate::rate_limit::IpNetList;
+/// use waygate_core::rate_limit::IpNetList;
 ///
 /// let exempt = IpNetList::parse(["10.0.0.0/8", "192.168.1.7", "2001:db8::/32"]).unwrap();
 /// assert!(exempt.contains("10.20.30.40".parse().unwrap()));

@@ -10,7 +10,7 @@ use crate::EngineError;
 use std::sync::Arc;
 
 /// The audit path of global maintenance changes.
-const GLOBAL_AUDIT_PATH: &str = "__global__";
+use crate::stored::GLOBAL_AUDIT_PATH;
 
 impl Engine {
     /// Serves the route normally again: status `active`, reason and window cleared.

@@ -99,7 +99,7 @@ pub struct Rule {
 #[derive(Debug)]
 enum Action {
     Allow,
-    Deprecated(DeprecationHeaders),
+    Deprecated(Arc<DeprecationHeaders>),
     Maintenance {
         reason: Box<str>,
         window: Option<(DateTime<Utc>, DateTime<Utc>)>,
@@ -121,6 +121,22 @@ pub struct DeprecationHeaders {
     pub sunset: Option<HeaderValue>,
     /// `Link: <successor>; rel="successor-version"`.
     pub link: Option<HeaderValue>,
+}
+
+impl DeprecationHeaders {
+    /// Adds the headers to a response's: `Deprecation`, then `Sunset` and `Link` when set.
+    pub fn apply(&self, headers: &mut http::HeaderMap) {
+        headers.insert(
+            http::HeaderName::from_static("deprecation"),
+            self.deprecation.clone(),
+        );
+        if let Some(sunset) = &self.sunset {
+            headers.insert(http::HeaderName::from_static("sunset"), sunset.clone());
+        }
+        if let Some(link) = &self.link {
+            headers.append(http::header::LINK, link.clone());
+        }
+    }
 }
 
 /// The outcome of checking a request against a snapshot.
@@ -191,7 +207,7 @@ impl Rule {
     }
 
     /// The deprecation headers, for a deprecated route.
-    pub fn deprecation(&self) -> Option<&DeprecationHeaders> {
+    pub fn deprecation(&self) -> Option<&Arc<DeprecationHeaders>> {
         match &self.action {
             Action::Deprecated(headers) => Some(headers),
             _ => None,
@@ -414,7 +430,9 @@ impl Rule {
     fn from_state(state: &RouteState, meta: Option<&'static RouteMeta>, env: &str) -> Self {
         let action = match state.status {
             RouteStatus::Active => Action::Allow,
-            RouteStatus::Deprecated => Action::Deprecated(deprecation_headers(state, meta)),
+            RouteStatus::Deprecated => {
+                Action::Deprecated(Arc::new(deprecation_headers(state, meta)))
+            }
             RouteStatus::Maintenance => Action::Maintenance {
                 reason: state.reason.as_str().into(),
                 window: state.window.as_ref().map(|w| (w.start, w.end)),
