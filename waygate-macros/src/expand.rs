@@ -84,16 +84,25 @@ fn lifecycle_attrs(ours: Vec<(Ours, Attribute)>) -> Result<Vec<Lifecycle>> {
     Ok(attrs)
 }
 
-/// The runtime crate's path, as the user's `Cargo.toml` names it.
+/// The runtime crate's path, as the user's `Cargo.toml` names it: `waygate` (axum), else
+/// `waygate-actix` (actix-web). Each adapter exports the same `__private` names, with its own
+/// framework's types behind them.
 fn runtime() -> TokenStream {
-    match crate_name("waygate") {
-        Ok(FoundCrate::Name(name)) => {
-            let name = Ident::new(&name, Span::call_site());
-            quote!(::#name)
+    for (package, own) in [("waygate", "waygate"), ("waygate-actix", "waygate_actix")] {
+        match crate_name(package) {
+            Ok(FoundCrate::Name(name)) => {
+                let name = Ident::new(&name, Span::call_site());
+                return quote!(::#name);
+            }
+            // `Itself`: the runtime declares `extern crate self as <own>;`.
+            Ok(FoundCrate::Itself) => {
+                let own = Ident::new(own, Span::call_site());
+                return quote!(::#own);
+            }
+            Err(_) => {}
         }
-        // `Itself`: the runtime declares `extern crate self as waygate;`.
-        Ok(FoundCrate::Itself) | Err(_) => quote!(::waygate),
     }
+    quote!(::waygate)
 }
 
 /// A placeholder route for a handler whose attributes have errors.
