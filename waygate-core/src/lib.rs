@@ -69,6 +69,7 @@ pub use snapshot::{Block, BlockKind, DeprecationHeaders, Pass, Rule, Snapshot, V
 /// Not public API: no semver guarantees.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::rate_limit::{Algorithm, OnMissingKey};
     #[cfg(not(feature = "linkme"))]
     pub use crate::registry::Registration;
     #[cfg(feature = "linkme")]

@@ -12,6 +12,7 @@
 //! Routes in a library crate that the binary never names (no `use`, no call) are dropped by the
 //! linker and are not registered. Naming the handler in `routes![..]` is enough.
 
+use crate::rate_limit::{Algorithm, OnMissingKey};
 use std::any::Any;
 use std::fmt;
 
@@ -133,8 +134,8 @@ pub enum InitialStatus {
 pub struct RateLimitMeta {
     /// One limit for everyone (`"100/minute"`), or per-tier limits.
     pub limit: LimitMeta,
-    /// `fixed_window`, `sliding_window`, `moving_window` or `token_bucket`; `None` = the default.
-    pub algorithm: Option<&'static str>,
+    /// The counting algorithm; `None` = the default ([`Algorithm::default`]).
+    pub algorithm: Option<Algorithm>,
     /// How requests are grouped into counters.
     pub key: KeyMeta,
     /// Extra capacity on top of the limit.
@@ -143,8 +144,8 @@ pub struct RateLimitMeta {
     pub exempt_ips: &'static [&'static str],
     /// Roles that are never limited.
     pub exempt_roles: &'static [&'static str],
-    /// `exempt`, `fallback_ip` or `block`; `None` = the key strategy's default.
-    pub on_missing_key: Option<&'static str>,
+    /// What a request without a key gets; `None` = the key strategy's default.
+    pub on_missing_key: Option<OnMissingKey>,
     /// The `response = ..` factory for `429`s, type-erased.
     pub response: Option<&'static (dyn Any + Send + Sync)>,
 }
@@ -154,12 +155,12 @@ impl RateLimitMeta {
     #[allow(clippy::too_many_arguments)]
     pub const fn __new(
         limit: LimitMeta,
-        algorithm: Option<&'static str>,
+        algorithm: Option<Algorithm>,
         key: KeyMeta,
         burst: u32,
         exempt_ips: &'static [&'static str],
         exempt_roles: &'static [&'static str],
-        on_missing_key: Option<&'static str>,
+        on_missing_key: Option<OnMissingKey>,
         response: Option<&'static (dyn Any + Send + Sync)>,
     ) -> Self {
         Self {

@@ -114,6 +114,7 @@ enum Action {
 
 /// The headers a deprecated route's responses carry, encoded once per snapshot.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DeprecationHeaders {
     /// `Deprecation: @<unix>` (RFC 9745) or `true`.
     pub deprecation: HeaderValue,
@@ -141,6 +142,7 @@ impl DeprecationHeaders {
 
 /// The outcome of checking a request against a snapshot.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Verdict<'a> {
     /// Serve the request.
     Pass(Pass<'a>),
@@ -159,6 +161,7 @@ pub(crate) enum LimitScope {
 
 /// How a request is served.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Pass<'a> {
     /// No state is known for the route (it should be registered).
     Unknown,
@@ -170,6 +173,7 @@ pub enum Pass<'a> {
 
 /// A refused request, before it is turned into a response.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Block<'a> {
     /// Why.
     pub kind: BlockKind,

@@ -272,11 +272,21 @@ fn rate_limit(limit: &RateLimit, private: &TokenStream) -> TokenStream {
             quote!(#private::LimitMeta::Tiers(&[#((#names, #rates)),*]))
         }
     };
-    let algorithm = option(limit.algorithm.as_ref().map(ToTokens::to_token_stream));
+    let algorithm = option(
+        limit
+            .algorithm
+            .as_deref()
+            .map(|name| variant(private, "Algorithm", name)),
+    );
     let key = key(&limit.key, private);
     let burst = limit.burst;
     let (ips, roles) = (&limit.exempt_ips, &limit.exempt_roles);
-    let on_missing_key = option(limit.on_missing_key.as_ref().map(ToTokens::to_token_stream));
+    let on_missing_key = option(
+        limit
+            .on_missing_key
+            .as_deref()
+            .map(|name| variant(private, "OnMissingKey", name)),
+    );
     let response = option(
         limit
             .response
@@ -295,6 +305,24 @@ fn rate_limit(limit: &RateLimit, private: &TokenStream) -> TokenStream {
             #response,
         )
     }
+}
+
+/// `#private::Algorithm::TokenBucket` for the validated wire name `token_bucket`: the
+/// runtime gets a typed value, never a string to parse at startup.
+fn variant(private: &TokenStream, enum_name: &str, wire: &str) -> TokenStream {
+    let enum_name = Ident::new(enum_name, Span::call_site());
+    let camel: String = wire
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    let variant = Ident::new(&camel, Span::call_site());
+    quote!(#private::#enum_name::#variant)
 }
 
 fn key(key: &KeyStrategy, private: &TokenStream) -> TokenStream {

@@ -68,10 +68,11 @@ impl EngineBuilder {
     /// rate-limit key.
     ///
     /// ```
+    /// use waygate_core::rate_limit::IpNetList;
     /// use waygate_core::{ClientIpHeader, Engine};
     ///
     /// let engine = Engine::builder()
-    ///     .trusted_proxies("10.0.0.0/8".parse().unwrap())
+    ///     .trusted_proxies(IpNetList::parse(&["10.0.0.0/8".to_owned()]).unwrap())
     ///     .client_ip_header(ClientIpHeader::XRealIp)
     ///     .build();
     /// assert_eq!(engine.client_ip_header(), ClientIpHeader::XRealIp);

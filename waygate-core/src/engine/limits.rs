@@ -7,8 +7,8 @@ use super::{Engine, EngineEvent};
 use crate::limiter::{key_meta, Counters, Limiter, PolicyView};
 use crate::model::{Actor, HitQuery, RouteState};
 use crate::rate_limit::{
-    Algorithm, GlobalRateLimitPolicy, KeyStrategy, Limit, OnMissingKey, RateLimitHit,
-    RateLimitPolicy, RateLimitTier,
+    Algorithm, GlobalRateLimitPolicy, KeyStrategy, Limit, RateLimitHit, RateLimitPolicy,
+    RateLimitTier,
 };
 use crate::registry::{LimitMeta, RouteMeta};
 use crate::stored::{GLOBAL_NAMESPACE, GLOBAL_RL_AUDIT_PATH, POLICY_OFF_PREFIX, SERVICE_RL_PREFIX};
@@ -232,14 +232,9 @@ pub(crate) fn declared_policy(key: &str, meta: &RouteMeta) -> Option<RateLimitPo
         path: path.to_owned(),
         method: method.to_owned(),
         limit,
-        algorithm: declared
-            .algorithm
-            .and_then(|a| serde_json::from_value(a.into()).ok())
-            .unwrap_or_default(),
+        algorithm: declared.algorithm.unwrap_or_default(),
         key_strategy,
-        on_missing_key: declared
-            .on_missing_key
-            .and_then(|o| serde_json::from_value::<OnMissingKey>(o.into()).ok()),
+        on_missing_key: declared.on_missing_key,
         burst: declared.burst,
         tiers,
         tier_resolver: "plan".to_owned(),

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who made a change, as recorded in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Actor {
     /// A user name, or `"system"` / `"scheduler"` for waygate's own changes.
     pub name: String,
@@ -46,6 +47,7 @@ impl From<String> for Actor {
 
 /// One recorded change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AuditEntry {
     /// A UUID v4.
     pub id: String,
@@ -75,6 +77,25 @@ pub struct AuditEntry {
     pub new_status: Option<RouteStatus>,
 }
 
+impl AuditEntry {
+    /// An entry recording `action` on `path` by `actor`, made now, with a fresh id; set the
+    /// other fields (they are public) as needed.
+    pub fn new(path: impl Into<String>, action: impl Into<String>, actor: &Actor) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            timestamp: Utc::now(),
+            path: path.into(),
+            service: None,
+            action: action.into(),
+            actor: actor.name.clone(),
+            platform: actor.platform.clone(),
+            reason: String::new(),
+            previous_status: None,
+            new_status: None,
+        }
+    }
+}
+
 fn system() -> String {
     "system".to_owned()
 }
@@ -82,6 +103,7 @@ fn system() -> String {
 /// Which log entries to read — audit entries, or blocked requests ([`HitQuery`]) — newest
 /// first, optionally for one route, at most `limit`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AuditQuery {
     /// Only entries whose `path` is exactly this key.
     pub route: Option<String>,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 /// (bare `"/health"` or method-qualified `"GET:/health"`) and, unless `include_force_active`,
 /// the `#[force_active]` routes.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GlobalMaintenanceConfig {
     /// Whether global maintenance is on.
     #[serde(default)]
@@ -17,4 +18,27 @@ pub struct GlobalMaintenanceConfig {
     /// Whether `#[force_active]` routes are blocked too.
     #[serde(default)]
     pub include_force_active: bool,
+}
+
+impl GlobalMaintenanceConfig {
+    /// Global maintenance on, for `reason`, with no exempt paths.
+    pub fn enabled(reason: impl Into<String>) -> Self {
+        Self {
+            enabled: true,
+            reason: reason.into(),
+            ..Self::default()
+        }
+    }
+
+    /// These paths (bare `"/health"` or `"GET:/health"`) are still served.
+    pub fn exempt_paths(mut self, paths: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.exempt_paths = paths.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether `#[force_active]` routes are blocked too.
+    pub fn include_force_active(mut self, include: bool) -> Self {
+        self.include_force_active = include;
+        self
+    }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 /// A maintenance window: the route is in maintenance from `start` (inclusive) to `end`
 /// (exclusive), and active before and after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MaintenanceWindow {
     /// When maintenance begins.
     pub start: DateTime<Utc>,
@@ -38,6 +39,7 @@ impl MaintenanceWindow {
 /// never reads (`allowed_roles`, `allowed_ips`, `rollout_percentage`), so that data written by
 /// either implementation round-trips through the other.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RouteState {
     /// The route key (named `path` on the wire).
     pub path: String,

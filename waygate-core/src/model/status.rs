@@ -4,6 +4,7 @@ use std::fmt;
 /// Where a route is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RouteStatus {
     /// Served normally.
     #[default]

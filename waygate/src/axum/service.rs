@@ -64,16 +64,16 @@ where
             .extensions()
             .get::<MatchedPath>()
             .map(MatchedPath::as_str);
-        let snapshot = engine.snapshot();
-        let decision = engine.decide(&snapshot, &AxumHead::of_request(&request), template);
-        // A request with nothing to add is served before anything else is looked at;
-        // everything else under the admin path passes untouched (waygate never registers
-        // those routes, so only global maintenance or an unknown route lead here).
-        let plain = matches!(&decision, Decision::Serve(serve) if serve.is_plain());
-        if plain || config.skips(request.uri().path()) {
+        // Requests under the admin path pass untouched, and are never registered as routes.
+        if config.skips(request.uri().path()) {
             return ResponseFuture::inner(self.inner.call(request));
         }
-        match decision {
+        let snapshot = engine.snapshot();
+        match engine.decide(&snapshot, &AxumHead::of_request(&request), template) {
+            // Nothing to add: the inner future, polled as is.
+            Decision::Serve(serve) if serve.is_plain() => {
+                ResponseFuture::inner(self.inner.call(request))
+            }
             Decision::Serve(serve) => {
                 let deprecated = serve.deprecation.cloned();
                 let request = match serve.counted {
