@@ -9,29 +9,18 @@ extern crate self as waygate;
 #[cfg(feature = "admin")]
 #[cfg_attr(docsrs, doc(cfg(feature = "admin")))]
 pub mod admin;
-pub mod backend;
 #[cfg(feature = "metrics")]
 #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub mod metrics;
-pub mod model;
 #[cfg(feature = "openapi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
 pub mod openapi;
 pub mod prelude;
-pub mod rate_limit;
-pub mod registry;
-pub mod rollout;
 #[cfg(feature = "webhooks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
 pub mod webhooks;
 
 mod axum;
-mod clock;
-mod config;
-mod engine;
-mod error;
-mod limiter;
-mod snapshot;
 
 #[doc(hidden)]
 pub mod __private;
@@ -40,18 +29,13 @@ pub use crate::axum::{
     BlockKind, Blocked, Gate, IntoFactoryResponse, MountGuard, MountGuardLayer, RateLimited,
     ResponseFuture, Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
 };
-pub use config::{BackendKind, ConfigError};
-pub use engine::{
-    Change, Engine, EngineBuilder, EngineEvent, PolicyChange, Refused, RouteTrafficSeries,
-    TrafficReport, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
+pub use waygate_core::{backend, model, rate_limit, registry, rollout, stored};
+pub use waygate_core::{
+    Actor, AuditEntry, AuditQuery, BackendKind, Change, ClientIpHeader, ConfigError,
+    DeprecationHeaders, Engine, EngineBuilder, EngineError, EngineEvent, GlobalMaintenanceConfig,
+    HitQuery, Identity, MaintenanceWindow, PolicyChange, Refused, RouteState, RouteStatus,
+    RouteTrafficSeries, Snapshot, TrafficReport, Verdict, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
 };
-pub use error::EngineError;
-pub use limiter::Identity;
-pub use model::{
-    Actor, AuditEntry, AuditQuery, GlobalMaintenanceConfig, HitQuery, MaintenanceWindow,
-    RouteState, RouteStatus,
-};
-pub use snapshot::{Snapshot, Verdict};
 
 #[cfg(feature = "macros")]
 pub use waygate_macros::{

@@ -7,3 +7,6 @@ pub use crate::{
     deprecated_route, disabled, env_only, force_active, maintenance, rate_limit, rollout, route,
     routes,
 };
+
+#[cfg(feature = "webhooks")]
+pub use crate::webhooks::EngineWebhooks as _;
