@@ -45,6 +45,7 @@ pub mod stored;
 
 mod clock;
 mod config;
+mod counters;
 mod decide;
 mod engine;
 mod error;
@@ -53,9 +54,10 @@ mod limiter;
 mod snapshot;
 
 pub use config::{BackendKind, ConfigError};
+pub use counters::RequestOutcome;
 pub use decide::{
-    builtin_blocked_response, ClientIpHeader, Decision, LimitHeaders, LimitsCounted, RateLimited,
-    Refusal, RequestHead, Serve,
+    builtin_blocked_response, BypassCheck, BypassRequest, ClientIpHeader, Decision, LimitHeaders,
+    LimitsCounted, RateLimited, Refusal, RequestHead, Serve,
 };
 pub use engine::{
     Change, Engine, EngineBuilder, EngineEvent, PolicyChange, Refused, RouteTrafficSeries,
@@ -67,7 +69,9 @@ pub use model::{
     Actor, AuditEntry, AuditQuery, GlobalMaintenanceConfig, HitQuery, MaintenanceWindow,
     RouteState, RouteStatus,
 };
-pub use snapshot::{Block, BlockKind, DeprecationHeaders, Pass, Rule, Snapshot, Verdict};
+pub use snapshot::{
+    Block, BlockCause, BlockKind, DeprecationHeaders, Pass, Rule, Snapshot, Verdict,
+};
 
 /// What an adapter's `__private` module re-exports for the attribute macros' generated code.
 /// Not public API: no semver guarantees.

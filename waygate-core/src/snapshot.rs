@@ -4,10 +4,11 @@
 //! once per request (`ArcSwap`) and does one hash lookup by path template, with no allocation
 //! and no lock.
 
+use crate::counters::{RequestCounters, RouteCounters};
 use crate::engine::Limits;
 use crate::limiter::Limiter;
 use crate::model::{GlobalMaintenanceConfig, RouteState, RouteStatus};
-use crate::registry::{InitialStatus, RouteMeta};
+use crate::registry::{InitialStatus, RolloutKeyMeta, RouteMeta};
 use chrono::{DateTime, TimeZone, Utc};
 use http::{HeaderValue, Method};
 use rustc_hash::FxHashMap;
@@ -87,13 +88,28 @@ const ALL_METHODS_BIT: u16 = 1 << METHODS.len();
 #[derive(Debug)]
 pub struct Rule {
     key: Box<str>,
-    force_active: bool,
+    pub(crate) force_active: bool,
     action: Action,
     response: Option<&'static (dyn Any + Send + Sync)>,
     limiter: Option<Arc<Limiter>>,
     service_limiter: Option<Arc<Limiter>>,
     /// The maintenance of the route's service, when it is on.
     service_block: Option<Arc<GlobalBlock>>,
+    /// What the decision did with the route's requests (they outlast the snapshot).
+    pub(crate) counters: Arc<RouteCounters>,
+    /// A share below 100%: who is served.
+    pub(crate) rollout: Option<RolloutRule>,
+}
+
+/// A route served to part of its clients.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RolloutRule {
+    /// 0 to 99.
+    pub(crate) percent: u8,
+    /// What identifies a client.
+    pub(crate) key: RolloutKeyMeta,
+    /// The `#[rollout(response = ..)]` factory, type-erased.
+    pub(crate) response: Option<&'static (dyn Any + Send + Sync)>,
 }
 
 #[derive(Debug)]
@@ -185,6 +201,22 @@ pub struct Block<'a> {
     pub allowed_envs: &'a [String],
     /// The matched rule, if any (its key and response factory).
     pub rule: Option<&'a Rule>,
+    /// What refuses it.
+    pub cause: BlockCause,
+}
+
+/// What refuses a [`Block`]ed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlockCause {
+    /// The route's own state.
+    Route,
+    /// Global maintenance.
+    Global,
+    /// The maintenance of the route's service.
+    Service,
+    /// The client is outside the route's rollout percentage (answered as env-gated).
+    Rollout,
 }
 
 /// Why a request is refused.
@@ -210,6 +242,16 @@ impl Rule {
         self.response
     }
 
+    /// The share of clients the route is served to (100 without a rollout).
+    pub fn rollout_percentage(&self) -> u8 {
+        self.rollout.map_or(100, |r| r.percent)
+    }
+
+    /// The type-erased `#[rollout(response = ..)]` factory, for clients outside the rollout.
+    pub fn rollout_response(&self) -> Option<&'static (dyn Any + Send + Sync)> {
+        self.rollout.and_then(|r| r.response)
+    }
+
     /// The deprecation headers, for a deprecated route.
     pub fn deprecation(&self) -> Option<&Arc<DeprecationHeaders>> {
         match &self.action {
@@ -230,7 +272,7 @@ impl Snapshot {
         self.rule(method, template).is_some()
     }
 
-    fn rule(&self, method: &Method, template: &str) -> Option<&Arc<Rule>> {
+    pub(crate) fn rule(&self, method: &Method, template: &str) -> Option<&Arc<Rule>> {
         let rules = self.routes.get(template)?;
         let by_method = match slot(method) {
             Some(HEAD_SLOT) => rules.by_method[HEAD_SLOT]
@@ -257,7 +299,12 @@ impl Snapshot {
         let force_active = rule.is_some_and(|r| r.force_active);
         let checked_path = template.unwrap_or(path);
         let service = rule.and_then(|r| r.service_block.as_deref());
-        for block in self.global.iter().chain(service) {
+        let scopes = self
+            .global
+            .iter()
+            .map(|b| (b, BlockCause::Global))
+            .chain(service.map(|b| (b, BlockCause::Service)));
+        for (block, cause) in scopes {
             if block.blocks(method, checked_path, force_active) {
                 return Verdict::Block(Block {
                     kind: BlockKind::Maintenance,
@@ -265,6 +312,7 @@ impl Snapshot {
                     retry_after: None,
                     allowed_envs: &[],
                     rule: rule.map(|r| &**r),
+                    cause,
                 });
             }
         }
@@ -274,6 +322,15 @@ impl Snapshot {
         if rule.force_active {
             return Verdict::Pass(Pass::ForceActive);
         }
+        Self::check_rule(rule, now)
+    }
+
+    /// The route's own state, global and service maintenance aside (what a request that
+    /// bypassed those meets next).
+    pub(crate) fn check_rule<'a>(
+        rule: &'a Arc<Rule>,
+        now: impl FnOnce() -> DateTime<Utc>,
+    ) -> Verdict<'a> {
         let block = |kind, reason, retry_after, allowed_envs| {
             Verdict::Block(Block {
                 kind,
@@ -281,6 +338,7 @@ impl Snapshot {
                 retry_after,
                 allowed_envs,
                 rule: Some(rule),
+                cause: BlockCause::Route,
             })
         };
         match &rule.action {
@@ -365,6 +423,7 @@ pub(crate) struct SnapshotInput<'a> {
     pub(crate) global: &'a GlobalMaintenanceConfig,
     pub(crate) limits: &'a Limits,
     pub(crate) services: &'a FxHashMap<String, GlobalMaintenanceConfig>,
+    pub(crate) counters: &'a RequestCounters,
 }
 
 impl Snapshot {
@@ -382,6 +441,7 @@ impl Snapshot {
             };
             let meta = input.metas.get(state.path.as_str()).copied();
             let mut rule = Rule::from_state(state, meta, input.env);
+            rule.counters = input.counters.route(&state.path);
             rule.limiter = input.limits.routes.get(state.path.as_str()).cloned();
             rule.service_block = state
                 .service
@@ -457,6 +517,15 @@ impl Rule {
             limiter: None,
             service_limiter: None,
             service_block: None,
+            counters: Arc::default(),
+            rollout: (state.rollout_percentage < 100).then(|| {
+                let declared = meta.and_then(|m| m.rollout);
+                RolloutRule {
+                    percent: state.rollout_percentage,
+                    key: declared.map_or(RolloutKeyMeta::UserThenIp, |r| r.key),
+                    response: declared.and_then(|r| r.response),
+                }
+            }),
         }
     }
 }

@@ -31,10 +31,11 @@ pub use crate::axum::{
 };
 pub use waygate_core::{backend, model, rate_limit, registry, rollout, stored};
 pub use waygate_core::{
-    Actor, AuditEntry, AuditQuery, BackendKind, Change, ClientIpHeader, ConfigError,
-    DeprecationHeaders, Engine, EngineBuilder, EngineError, EngineEvent, GlobalMaintenanceConfig,
-    HitQuery, Identity, MaintenanceWindow, PolicyChange, Refused, RouteState, RouteStatus,
-    RouteTrafficSeries, Snapshot, TrafficReport, Verdict, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
+    Actor, AuditEntry, AuditQuery, BackendKind, BlockCause, BypassCheck, BypassRequest, Change,
+    ClientIpHeader, ConfigError, DeprecationHeaders, Engine, EngineBuilder, EngineError,
+    EngineEvent, GlobalMaintenanceConfig, HitQuery, Identity, MaintenanceWindow, PolicyChange,
+    Refused, RequestOutcome, RouteState, RouteStatus, RouteTrafficSeries, Snapshot, TrafficReport,
+    Verdict, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
 };
 
 #[cfg(feature = "macros")]

@@ -1,10 +1,12 @@
-//! `WaygateMetrics` scraped over HTTP like Prometheus does: the text format, the request
-//! counters per route and outcome, the route status gauges, and the health counters.
+//! `WaygateMetrics` scraped over HTTP like Prometheus does, after real requests through the
+//! layer: the text format, the request counters per route and outcome, the route status
+//! gauges, and the health counters.
 
 mod common;
 
 use axum::Router;
 use common::get;
+use http::StatusCode;
 use waygate::metrics::{Outcome, WaygateMetrics, UNMATCHED};
 use waygate::prelude::*;
 use waygate::Actor;
@@ -14,10 +16,22 @@ async fn item() -> &'static str {
     "item"
 }
 
+#[route(GET, "/limited")]
+#[rate_limit("2/minute", key = global)]
+async fn limited() -> &'static str {
+    "limited"
+}
+
 #[route(GET, "/beta")]
 #[rollout(percent = 25)]
 async fn beta() -> &'static str {
     "beta"
+}
+
+#[route(GET, "/health")]
+#[force_active]
+async fn health() -> &'static str {
+    "ok"
 }
 
 async fn app() -> (Router, Engine, WaygateMetrics) {
@@ -25,7 +39,7 @@ async fn app() -> (Router, Engine, WaygateMetrics) {
     engine.start().await.unwrap();
     let metrics = WaygateMetrics::new(engine.clone());
     let app = Router::new()
-        .merge(routes![item, beta])
+        .merge(routes![item, limited, beta, health])
         .layer(WaygateLayer::new(engine.clone()))
         // After the layer: scrapes go on during global maintenance.
         .route("/metrics", metrics.endpoint());
@@ -38,16 +52,56 @@ fn value(text: &str, series: &str) -> Option<f64> {
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
+fn requests(text: &str, route: &str, outcome: &str) -> Option<f64> {
+    value(
+        text,
+        &format!("waygate_requests_total{{route=\"{route}\",outcome=\"{outcome}\"}}"),
+    )
+}
+
 #[tokio::test]
 async fn requests_are_counted_per_route_and_outcome() {
-    let (app, _engine, metrics) = app().await;
-    for _ in 0..3 {
-        metrics.record("GET:/items/{id}", Outcome::Allowed);
+    let (app, engine, metrics) = app().await;
+    for id in 0..3 {
+        assert_eq!(
+            get(&app, &format!("/items/{id}")).await.status,
+            StatusCode::OK
+        );
     }
-    metrics.record("GET:/items/{id}", Outcome::Maintenance);
-    metrics.record("GET:/beta", Outcome::RolloutExcluded);
-    metrics.record("GET:/later", Outcome::RateLimited);
-    metrics.record(UNMATCHED, Outcome::GlobalMaintenance);
+    engine
+        .set_maintenance("GET:/items/{id}", "migration", None, Actor::new("ops"))
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&app, "/items/9").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    engine
+        .disable("GET:/items/{id}", "off", Actor::new("ops"))
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&app, "/items/9").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    for _ in 0..3 {
+        get(&app, "/limited").await;
+    }
+    // No client key (no user, no peer address): outside the rollout, answered 404.
+    assert_eq!(get(&app, "/beta").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&app, "/health").await.status, StatusCode::OK);
+    engine
+        .enable_global_maintenance("deploy", vec![], false, Actor::new("ops"))
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&app, "/limited").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        get(&app, "/nowhere").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
 
     let scrape = get(&app, "/metrics").await;
     assert_eq!(scrape.status, 200);
@@ -60,25 +114,30 @@ async fn requests_are_counted_per_route_and_outcome() {
         text.contains("# TYPE waygate_requests_total counter"),
         "{text}"
     );
-    let requests = |route: &str, outcome: &str| {
-        value(
-            text,
-            &format!("waygate_requests_total{{route=\"{route}\",outcome=\"{outcome}\"}}"),
-        )
-    };
-    assert_eq!(requests("GET:/items/{id}", "allowed"), Some(3.0), "{text}");
-    assert_eq!(requests("GET:/items/{id}", "maintenance"), Some(1.0));
-    assert_eq!(requests("GET:/items/{id}", "bypassed"), Some(0.0));
-    assert_eq!(requests("GET:/beta", "rollout_excluded"), Some(1.0));
     assert_eq!(
-        requests("GET:/later", "rate_limited"),
-        Some(1.0),
-        "a route counted late"
+        requests(text, "GET:/items/{id}", "allowed"),
+        Some(3.0),
+        "{text}"
     );
-    assert_eq!(requests(UNMATCHED, "global_maintenance"), Some(1.0));
+    assert_eq!(requests(text, "GET:/items/{id}", "maintenance"), Some(1.0));
+    assert_eq!(requests(text, "GET:/items/{id}", "disabled"), Some(1.0));
+    assert_eq!(requests(text, "GET:/items/{id}", "bypassed"), Some(0.0));
+    assert_eq!(requests(text, "GET:/limited", "allowed"), Some(2.0));
+    assert_eq!(requests(text, "GET:/limited", "rate_limited"), Some(1.0));
+    assert_eq!(
+        requests(text, "GET:/limited", "global_maintenance"),
+        Some(1.0)
+    );
+    assert_eq!(requests(text, "GET:/beta", "rollout_excluded"), Some(1.0));
+    assert_eq!(
+        requests(text, "GET:/health", "allowed"),
+        Some(1.0),
+        "force-active"
+    );
+    assert_eq!(requests(text, UNMATCHED, "global_maintenance"), Some(1.0));
     for outcome in Outcome::ALL {
         assert!(
-            requests("GET:/beta", outcome.label()).is_some(),
+            requests(text, "GET:/beta", outcome.label()).is_some(),
             "{outcome:?}"
         );
     }
@@ -130,20 +189,21 @@ async fn route_status_follows_the_engine() {
     assert_eq!(value(&text, "waygate_global_maintenance"), Some(1.0));
 }
 
-#[test]
-fn counting_from_many_threads_is_exact() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let metrics = runtime.block_on(async { WaygateMetrics::new(Engine::new()) });
-    std::thread::scope(|scope| {
-        for _ in 0..4 {
-            scope.spawn(|| {
-                for _ in 0..25_000 {
-                    metrics.record("GET:/items/{id}", Outcome::Allowed);
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_from_many_threads_are_counted_exactly() {
+    let (app, _engine, metrics) = app().await;
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                for _ in 0..250 {
+                    assert_eq!(get(&app, "/items/1").await.status, StatusCode::OK);
                 }
-            });
-        }
-    });
-    assert_eq!(metrics.count("GET:/items/{id}", Outcome::Allowed), 100_000);
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(metrics.count("GET:/items/{id}", Outcome::Allowed), 1_000);
 }

@@ -42,13 +42,19 @@ mod body;
 mod client_ip;
 mod head;
 mod limits;
+mod operator;
 
 pub use body::builtin_blocked_response;
 pub use client_ip::ClientIpHeader;
 pub use head::{LimitsCounted, RequestHead};
 pub use limits::{LimitHeaders, RateLimited};
+pub(crate) use operator::BypassHook;
+pub use operator::{BypassCheck, BypassRequest};
 
-use crate::snapshot::{Block, BlockKind, DeprecationHeaders, Pass, Snapshot, Verdict};
+use crate::counters::{RequestOutcome, RouteCounters};
+use crate::snapshot::{
+    Block, BlockCause, BlockKind, DeprecationHeaders, Pass, Rule, Snapshot, Verdict,
+};
 use crate::Engine;
 use http::{HeaderMap, StatusCode};
 use std::any::Any;
@@ -133,6 +139,9 @@ impl Refusal<'_> {
     /// the adapter that generated it knows its type.
     pub fn route_factory(&self) -> Option<&'static (dyn Any + Send + Sync)> {
         match self {
+            Self::Blocked { block, .. } if block.cause == BlockCause::Rollout => {
+                block.rule.and_then(Rule::rollout_response)
+            }
             Self::Blocked { block, .. } => block.rule.and_then(|rule| rule.response()),
             Self::RateLimited(limited) => limited.response,
         }
@@ -175,13 +184,19 @@ impl Engine {
     where
         H: RequestHead + ?Sized,
     {
-        let rule = match self.route_verdict(snapshot, request, template) {
-            Ok(Some(rule)) => rule,
-            Ok(None) => return Decision::Serve(Serve::default()),
+        let (rule, served) = match self.route_verdict(snapshot, request, template) {
+            Ok(Routed::Rule(rule, served)) => (rule, served),
+            Ok(Routed::Plain(counters)) => {
+                counters
+                    .unwrap_or(self.unmatched_counters())
+                    .add(RequestOutcome::Allowed);
+                return Decision::Serve(Serve::default());
+            }
             Err(refusal) => return Decision::Refuse(refusal),
         };
         let deprecation = rule.deprecation();
         if !snapshot.has_limits(rule) || request.limits_counted() {
+            rule.counters.add(served);
             return Decision::Serve(Serve {
                 deprecation,
                 limits: None,
@@ -193,12 +208,18 @@ impl Engine {
             return Decision::CountShared;
         }
         match limits::enforce(self, snapshot, rule, request, template) {
-            Ok(limits) => Decision::Serve(Serve {
-                deprecation,
-                limits,
-                counted: true,
-            }),
-            Err(limited) => Decision::Refuse(Refusal::RateLimited(limited)),
+            Ok(limits) => {
+                rule.counters.add(served);
+                Decision::Serve(Serve {
+                    deprecation,
+                    limits,
+                    counted: true,
+                })
+            }
+            Err(limited) => {
+                rule.counters.add(RequestOutcome::RateLimited);
+                Decision::Refuse(Refusal::RateLimited(limited))
+            }
         }
     }
 
@@ -215,13 +236,19 @@ impl Engine {
     where
         H: RequestHead + ?Sized,
     {
-        let rule = match self.route_verdict(snapshot, request, template) {
-            Ok(Some(rule)) => rule,
-            Ok(None) => return Decision::Serve(Serve::default()),
+        let (rule, served) = match self.route_verdict(snapshot, request, template) {
+            Ok(Routed::Rule(rule, served)) => (rule, served),
+            Ok(Routed::Plain(counters)) => {
+                counters
+                    .unwrap_or(self.unmatched_counters())
+                    .add(RequestOutcome::Allowed);
+                return Decision::Serve(Serve::default());
+            }
             Err(refusal) => return Decision::Refuse(refusal),
         };
         let deprecation = rule.deprecation();
         if !snapshot.has_limits(rule) || request.limits_counted() {
+            rule.counters.add(served);
             return Decision::Serve(Serve {
                 deprecation,
                 limits: None,
@@ -230,48 +257,131 @@ impl Engine {
         }
         let template = template.unwrap_or_default();
         match limits::enforce_shared(self, snapshot, rule, request, template).await {
-            Ok(limits) => Decision::Serve(Serve {
-                deprecation,
-                limits,
-                counted: true,
-            }),
-            Err(limited) => Decision::Refuse(Refusal::RateLimited(limited)),
+            Ok(limits) => {
+                rule.counters.add(served);
+                Decision::Serve(Serve {
+                    deprecation,
+                    limits,
+                    counted: true,
+                })
+            }
+            Err(limited) => {
+                rule.counters.add(RequestOutcome::RateLimited);
+                Decision::Refuse(Refusal::RateLimited(limited))
+            }
         }
     }
 
-    /// The route-state half of a decision: the rule to serve under (`None`: served as is,
-    /// nothing else applies), or the refusal.
+    /// The route-state half of a decision: the rule to serve under and how its request is
+    /// counted if served, or served as is (nothing else applies), or the refusal.
+    ///
+    /// Only a refused request asks the bypass check, and only a route with a rollout
+    /// buckets its client.
     fn route_verdict<'s, H>(
         &self,
         snapshot: &'s Snapshot,
         request: &H,
         template: Option<&str>,
-    ) -> Result<Option<&'s Arc<crate::snapshot::Rule>>, Refusal<'s>>
+    ) -> Result<Routed<'s>, Refusal<'s>>
     where
         H: RequestHead + ?Sized,
     {
         let method = request.method();
-        match snapshot.check(method, template, request.path(), || self.now()) {
-            Verdict::Pass(Pass::Route(rule)) => Ok(Some(rule)),
-            Verdict::Pass(Pass::ForceActive) => Ok(None),
+        let (rule, served) = match snapshot.check(method, template, request.path(), || self.now()) {
+            Verdict::Pass(Pass::Route(rule)) => (rule, RequestOutcome::Allowed),
+            Verdict::Pass(Pass::ForceActive) => {
+                let rule = template.and_then(|t| snapshot.rule(method, t));
+                return Ok(Routed::Plain(rule.map(|r| &*r.counters)));
+            }
             Verdict::Pass(Pass::Unknown) => {
                 if let Some(template) = template {
                     self.note_unknown_route(method, template);
                 }
-                Ok(None)
+                return Ok(Routed::Plain(None));
             }
-            Verdict::Block(block) => {
-                let retry_after_seconds = block.retry_after.map(|end| {
-                    // Whole seconds, rounded up: a client that waits this long finds the
-                    // route back.
-                    let millis = (end - self.now()).num_milliseconds().max(0);
-                    u64::try_from((millis + 999) / 1000).unwrap_or_default()
-                });
-                Err(Refusal::Blocked {
-                    block,
-                    retry_after_seconds,
-                })
+            Verdict::Block(block) => match self.bypass(snapshot, block, request, template) {
+                Ok(Some(rule)) => (rule, RequestOutcome::Bypassed),
+                Ok(None) => return Ok(Routed::Plain(None)),
+                Err(block) => return Err(self.refuse(block)),
+            },
+        };
+        match &rule.rollout {
+            Some(rollout) if !self.in_rollout(rule.key(), rollout, request) => {
+                Err(self.refuse(Block {
+                    kind: BlockKind::EnvGated,
+                    reason: "",
+                    retry_after: None,
+                    allowed_envs: &[],
+                    rule: Some(rule),
+                    cause: BlockCause::Rollout,
+                }))
             }
+            _ => Ok(Routed::Rule(rule, served)),
         }
     }
+
+    /// A refused request with a valid bypass token passes maintenance, a disabled route and
+    /// global or service maintenance — then meets the route's own state (an env gate still
+    /// refuses it). `Ok(None)`: no route matched; serve as is.
+    fn bypass<'s, H>(
+        &self,
+        snapshot: &'s Snapshot,
+        block: Block<'s>,
+        request: &H,
+        template: Option<&str>,
+    ) -> Result<Option<&'s Arc<Rule>>, Block<'s>>
+    where
+        H: RequestHead + ?Sized,
+    {
+        let bypassable = block.kind != BlockKind::EnvGated && block.cause != BlockCause::Rollout;
+        if !bypassable || !self.bypassed(request) {
+            return Err(block);
+        }
+        let Some(rule) = template.and_then(|t| snapshot.rule(request.method(), t)) else {
+            return Ok(None);
+        };
+        if block.cause == BlockCause::Route || rule.force_active {
+            return Ok(Some(rule));
+        }
+        match Snapshot::check_rule(rule, || self.now()) {
+            Verdict::Block(own) if own.kind == BlockKind::EnvGated => Err(own),
+            _ => Ok(Some(rule)),
+        }
+    }
+
+    /// The refusal of a block, counted.
+    fn refuse<'s>(&self, block: Block<'s>) -> Refusal<'s> {
+        let outcome = match (block.cause, block.kind) {
+            (BlockCause::Rollout, _) => RequestOutcome::RolloutExcluded,
+            (BlockCause::Global | BlockCause::Service, _) => RequestOutcome::GlobalMaintenance,
+            (_, BlockKind::Maintenance) => RequestOutcome::Maintenance,
+            (_, BlockKind::Disabled) => RequestOutcome::Disabled,
+            (_, _) => RequestOutcome::EnvGated,
+        };
+        let counters = block
+            .rule
+            .map_or(self.unmatched_counters(), |r| &r.counters);
+        counters.add(outcome);
+        self.note_refused(
+            block.rule.map_or(crate::UNMATCHED_ROUTE, Rule::key),
+            crate::Refused::Blocked,
+        );
+        let retry_after_seconds = block.retry_after.map(|end| {
+            // Whole seconds, rounded up: a client that waits this long finds the route back.
+            let millis = (end - self.now()).num_milliseconds().max(0);
+            u64::try_from((millis + 999) / 1000).unwrap_or_default()
+        });
+        Refusal::Blocked {
+            block,
+            retry_after_seconds,
+        }
+    }
+}
+
+/// What the route's state lets through.
+enum Routed<'s> {
+    /// Serve under the rule (its rate limits apply), counted as this when served.
+    Rule(&'s Arc<Rule>, RequestOutcome),
+    /// Serve as is (force-active, or no known route), counted here (`None`: as unmatched).
+    Plain(Option<&'s RouteCounters>),
 }

@@ -92,6 +92,10 @@ struct Inner {
     backend_loaded: AtomicBool,
     /// Refused requests per minute, for the dashboard's charts.
     traffic: traffic::Traffic,
+    /// What the decision did with each route's requests.
+    counters: crate::counters::RequestCounters,
+    /// What tells a valid maintenance bypass token (installed by the admin).
+    bypass: arc_swap::ArcSwapOption<crate::decide::BypassHook>,
     extensions: Extensions,
 }
 
@@ -151,6 +155,8 @@ impl Engine {
             backend_errors: AtomicU64::new(0),
             backend_loaded: AtomicBool::new(false),
             traffic: traffic::Traffic::default(),
+            counters: crate::counters::RequestCounters::default(),
+            bypass: arc_swap::ArcSwapOption::empty(),
             extensions: Extensions::default(),
         });
         let engine = Self { inner };
@@ -216,6 +222,33 @@ impl Engine {
     /// unreachable).
     pub fn backend_loaded(&self) -> bool {
         self.inner.backend_loaded.load(Ordering::Relaxed)
+    }
+
+    /// What the decision did with each route's requests so far: `(route key, counts)`,
+    /// the counts indexed like [`RequestOutcome::ALL`](crate::RequestOutcome::ALL), sorted
+    /// by key; requests that matched no route under
+    /// [`UNMATCHED_ROUTE`](crate::UNMATCHED_ROUTE). A request decided twice (by a layer and a
+    /// `Gate` behind it) counts twice.
+    pub fn request_counts(&self) -> Vec<(String, [u64; crate::RequestOutcome::COUNT])> {
+        self.inner.counters.totals(UNMATCHED_ROUTE)
+    }
+
+    pub(crate) fn unmatched_counters(&self) -> &crate::counters::RouteCounters {
+        &self.inner.counters.unmatched
+    }
+
+    /// Lets requests that carry a valid maintenance bypass token (as `check` tells) through
+    /// maintenance, disabled routes and global and service maintenance — never env gates,
+    /// rollouts or rate limits. The admin installs its own when it builds its router; one
+    /// check per engine, the last installed wins.
+    pub fn set_bypass_check(&self, check: impl crate::BypassCheck) {
+        self.inner
+            .bypass
+            .store(Some(Arc::new(crate::decide::BypassHook(Box::new(check)))));
+    }
+
+    pub(crate) fn bypass_hook(&self) -> arc_swap::Guard<Option<Arc<crate::decide::BypassHook>>> {
+        self.inner.bypass.load()
     }
 
     pub(crate) fn note_backend_error(&self) {
@@ -299,7 +332,7 @@ impl Engine {
     /// Rebuilds and publishes the snapshot from `view`.
     fn publish(&self, view: &mut View) {
         view.generation += 1;
-        let snapshot = view.snapshot(&self.inner.env);
+        let snapshot = view.snapshot(&self.inner.env, &self.inner.counters);
         self.inner.snapshot.store(Arc::new(snapshot));
         self.inner
             .generation

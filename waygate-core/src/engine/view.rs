@@ -104,7 +104,11 @@ impl View {
             .collect();
     }
 
-    pub(super) fn snapshot(&self, env: &str) -> Snapshot {
+    pub(super) fn snapshot(
+        &self,
+        env: &str,
+        counters: &crate::counters::RequestCounters,
+    ) -> Snapshot {
         let declared: Vec<RouteState> = self
             .metas
             .iter()
@@ -120,6 +124,7 @@ impl View {
             global: &self.global,
             limits: &self.limits,
             services: &self.records.services,
+            counters,
         })
     }
 }

@@ -17,7 +17,7 @@
 //! issued before it, on every instance sharing the backend.
 
 use super::token::{hex, random, unhex, B64U};
-use crate::Engine;
+use crate::{BypassCheck, BypassRequest, Engine};
 use base64::Engine as _;
 use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, KeyInit, Mac};
@@ -75,8 +75,52 @@ pub struct BypassVerifier {
 }
 
 struct Inner {
-    key: Vec<u8>,
+    key: Arc<Key>,
     engine: Engine,
+}
+
+/// The signing key; also what the engine's decision asks ([`BypassCheck`]).
+struct Key(Vec<u8>);
+
+impl Key {
+    fn mac(&self, payload: &str) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(payload.as_bytes());
+        mac
+    }
+
+    /// When `token` expires, if it is valid now on `engine`: signed with this key
+    /// (compared in constant time), not expired, and issued after the last revocation.
+    fn verify(&self, engine: &Engine, token: &str) -> Option<DateTime<Utc>> {
+        let (payload, signature) = token.trim().rsplit_once('.')?;
+        let signature = unhex(signature)?;
+        self.mac(payload).verify_slice(&signature).ok()?;
+        let claims: Claims = serde_json::from_slice(&B64U.decode(payload).ok()?).ok()?;
+        let now = seconds(engine.now());
+        let revoked = engine.bypass_revoked_before().map(seconds);
+        let valid = claims.typ == "bypass"
+            && claims.exp.is_finite()
+            && claims.iat.is_finite()
+            && now <= claims.exp
+            && revoked.is_none_or(|before| claims.iat > before);
+        valid.then(|| at(claims.exp))
+    }
+}
+
+/// The check the decision runs for a refused request: the key alone (the engine is passed
+/// in, so the engine holding it makes no reference cycle).
+struct Check(Arc<Key>);
+
+impl BypassCheck for Check {
+    fn is_valid(&self, engine: &Engine, request: &dyn BypassRequest) -> bool {
+        let token = request.header(BYPASS_HEADER).or_else(|| {
+            request
+                .header_values("cookie")
+                .into_iter()
+                .find_map(cookie_value)
+        });
+        token.is_some_and(|token| self.0.verify(engine, token).is_some())
+    }
 }
 
 impl fmt::Debug for BypassVerifier {
@@ -94,10 +138,21 @@ impl BypassVerifier {
     pub fn new(engine: Engine, secret_key: &str) -> Self {
         Self {
             inner: Arc::new(Inner {
-                key: format!("{secret_key}:bypass").into_bytes(),
+                key: Arc::new(Key(format!("{secret_key}:bypass").into_bytes())),
                 engine,
             }),
         }
+    }
+
+    /// Makes the engine's decision honour these tokens: a request carrying one passes
+    /// maintenance, disabled routes and global and service maintenance (never env gates,
+    /// rollouts or rate limits). [`WaygateAdmin::into_router`](super::WaygateAdmin::into_router)
+    /// does this for the admin's engine; call it on an instance that serves the app with the
+    /// same secret key but no admin.
+    pub fn install(&self) {
+        self.inner
+            .engine
+            .set_bypass_check(Check(Arc::clone(&self.inner.key)));
     }
 
     /// A fresh token valid for `ttl` from now (at most [`MAX_BYPASS_TTL`]). Not audited:
@@ -115,7 +170,7 @@ impl BypassVerifier {
             jti: hex(&random::<8>()),
         };
         let payload = B64U.encode(serde_json::to_vec(&claims).expect("claims serialize"));
-        let signature = hex(&self.mac(&payload).finalize().into_bytes());
+        let signature = hex(&self.inner.key.mac(&payload).finalize().into_bytes());
         BypassToken {
             token: format!("{payload}.{signature}"),
             // What `verify` reads back from the token.
@@ -132,26 +187,7 @@ impl BypassVerifier {
     /// When `token` expires, if it is valid now: signed with this key (compared in constant
     /// time), not expired, and issued after the last revocation.
     pub fn verify(&self, token: &str) -> Option<DateTime<Utc>> {
-        let (payload, signature) = token.trim().rsplit_once('.')?;
-        let signature = unhex(signature)?;
-        self.mac(payload).verify_slice(&signature).ok()?;
-        let claims: Claims = serde_json::from_slice(&B64U.decode(payload).ok()?).ok()?;
-        let engine = &self.inner.engine;
-        let now = seconds(engine.now());
-        let revoked = engine.bypass_revoked_before().map(seconds);
-        let valid = claims.typ == "bypass"
-            && claims.exp.is_finite()
-            && claims.iat.is_finite()
-            && now <= claims.exp
-            && revoked.is_none_or(|before| claims.iat > before);
-        valid.then(|| at(claims.exp))
-    }
-
-    fn mac(&self, payload: &str) -> Hmac<Sha256> {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(&self.inner.key).expect("HMAC takes any key length");
-        mac.update(payload.as_bytes());
-        mac
+        self.inner.key.verify(&self.inner.engine, token)
     }
 }
 
@@ -164,7 +200,13 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|cookies| cookies.split(';'))
+        .find_map(cookie_value)
+}
+
+/// The `waygate_bypass` value in one `Cookie` header.
+fn cookie_value(cookies: &str) -> Option<&str> {
+    cookies
+        .split(';')
         .filter_map(|cookie| cookie.trim().split_once('='))
         .find(|(name, _)| *name == BYPASS_COOKIE)
         .map(|(_, value)| value.trim().trim_matches('"'))

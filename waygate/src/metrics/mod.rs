@@ -28,168 +28,61 @@
 //! | `waygate_backend_errors_total` | counter | | backend operations that failed ([`Engine::backend_errors`]) |
 //! | `waygate_backend_up` | gauge | | `1` while the engine's picture of the backend is current ([`Engine::backend_loaded`]): a Redis backend's connection state |
 //!
-//! Counting costs the request path one relaxed atomic add on a cache line of the counting
-//! thread's own (no lock, no allocation), so cores serving the same route do not contend.
-//! The `route` label is a route key (`GET:/items/{id}`), never a raw path, so the number of
-//! series is bounded by the routes you declare.
-
-mod counters;
+//! The engine counts every decision on the route's counters, which sit beside its rule in
+//! the snapshot: one relaxed atomic add on a cache line of the counting thread's own (no
+//! lookup, no lock, no allocation), so cores serving the same route do not contend. The
+//! `route` label is a route key (`GET:/items/{id}`), never a raw path, so the number of
+//! series is bounded by the routes you declare; requests that matched none are counted under
+//! `__unmatched__`.
 
 use crate::{Engine, RouteStatus};
-use arc_swap::ArcSwap;
-use counters::RouteCounters;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Registry;
-use rustc_hash::FxHashMap;
 use std::fmt;
-use std::sync::Arc;
 
+pub use crate::RequestOutcome as Outcome;
 /// The route label of requests that matched no route (global maintenance of an unknown
 /// path, for instance).
-pub const UNMATCHED: &str = "__unmatched__";
+pub use crate::UNMATCHED_ROUTE as UNMATCHED;
 
-/// What waygate did with a request, as counted in `waygate_requests_total{outcome}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Outcome {
-    /// Served (active, deprecated, force-active, or within its limits).
-    Allowed = 0,
-    /// Refused: the route is in maintenance.
-    Maintenance = 1,
-    /// Refused: the route is disabled.
-    Disabled = 2,
-    /// Refused: the route is not served in this environment.
-    EnvGated = 3,
-    /// Refused: over a rate limit.
-    RateLimited = 4,
-    /// Refused: global (or service) maintenance.
-    GlobalMaintenance = 5,
-    /// Served despite maintenance or a disabled route, for a valid bypass token.
-    Bypassed = 6,
-    /// Refused: the client is outside the route's rollout percentage.
-    RolloutExcluded = 7,
-}
-
-impl Outcome {
-    const COUNT: usize = 8;
-
-    /// Every outcome, in label order.
-    pub const ALL: [Self; Self::COUNT] = [
-        Self::Allowed,
-        Self::Maintenance,
-        Self::Disabled,
-        Self::EnvGated,
-        Self::RateLimited,
-        Self::GlobalMaintenance,
-        Self::Bypassed,
-        Self::RolloutExcluded,
-    ];
-
-    /// The `outcome` label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Allowed => "allowed",
-            Self::Maintenance => "maintenance",
-            Self::Disabled => "disabled",
-            Self::EnvGated => "env_gated",
-            Self::RateLimited => "rate_limited",
-            Self::GlobalMaintenance => "global_maintenance",
-            Self::Bypassed => "bypassed",
-            Self::RolloutExcluded => "rollout_excluded",
-        }
-    }
-}
-
-/// waygate's Prometheus metrics over one engine. Cheap to clone: clones share the counters.
-#[derive(Clone)]
+/// waygate's Prometheus metrics over one engine. Cheap to clone.
+///
+/// The counting itself is the engine's: every [`Engine::decide`] counts its outcome on the
+/// route's counters; this renders them with the rest.
+#[derive(Clone, Debug)]
 pub struct WaygateMetrics {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
     engine: Engine,
-    /// Counters by route key. Replaced whole (rarely: a route counted for the first time),
-    /// read without a lock on every request.
-    routes: ArcSwap<FxHashMap<Box<str>, Arc<RouteCounters>>>,
-}
-
-impl fmt::Debug for WaygateMetrics {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaygateMetrics")
-            .field("engine", &self.inner.engine)
-            .field("routes", &self.inner.routes.load().len())
-            .finish()
-    }
 }
 
 impl WaygateMetrics {
-    /// Metrics of `engine`'s routes. Every route the engine knows now gets its counters
-    /// up front; routes seen later get theirs on their first request.
+    /// Metrics of `engine`'s routes.
     pub fn new(engine: Engine) -> Self {
-        let mut routes = FxHashMap::default();
-        let known = engine
-            .list_states()
-            .into_iter()
-            .map(|state| state.path)
-            .chain(engine.declared_routes().into_iter().map(|(key, _)| key));
-        for key in known.chain(std::iter::once(UNMATCHED.to_owned())) {
-            routes
-                .entry(key.into_boxed_str())
-                .or_insert_with(Default::default);
-        }
-        Self {
-            inner: Arc::new(Inner {
-                engine,
-                routes: ArcSwap::from_pointee(routes),
-            }),
-        }
+        Self { engine }
     }
 
     /// The engine whose routes these are.
     pub fn engine(&self) -> &Engine {
-        &self.inner.engine
-    }
-
-    /// Counts one request to `route` (a route key such as `GET:/items/{id}`, or
-    /// [`UNMATCHED`]) with `outcome`. Allocation-free and lock-free for a route counted
-    /// before; the first request of a route new to the metrics adds its counters.
-    #[inline]
-    pub fn record(&self, route: &str, outcome: Outcome) {
-        if let Some(counters) = self.inner.routes.load().get(route) {
-            counters.add(outcome);
-            return;
-        }
-        self.add_route(route).add(outcome);
-    }
-
-    #[cold]
-    fn add_route(&self, route: &str) -> Arc<RouteCounters> {
-        let mut added = None;
-        self.inner.routes.rcu(|routes| {
-            let mut routes = FxHashMap::clone(routes);
-            let counters = routes.entry(route.into()).or_default();
-            added = Some(Arc::clone(counters));
-            routes
-        });
-        added.expect("rcu runs its closure at least once")
+        &self.engine
     }
 
     /// How many requests to `route` had `outcome` so far.
     pub fn count(&self, route: &str, outcome: Outcome) -> u64 {
-        self.inner
-            .routes
-            .load()
-            .get(route)
-            .map_or(0, |counters| counters.get(outcome))
+        let index = Outcome::ALL.iter().position(|o| *o == outcome);
+        self.engine
+            .request_counts()
+            .into_iter()
+            .find(|(key, _)| key == route)
+            .zip(index)
+            .map_or(0, |((_, counts), index)| counts[index])
     }
 
     /// Every metric, in the Prometheus text format (0.0.4).
     pub fn render(&self) -> String {
         let mut registry = Registry::default();
-        registry.register_collector(Box::new(Collect(self.clone())));
+        registry.register_collector(Box::new(Collect(self.engine.clone())));
         let mut text = String::new();
         prometheus_client::encoding::prometheus_text::encode(&mut text, &registry)
             .expect("writing to a String cannot fail");
@@ -219,7 +112,7 @@ impl WaygateMetrics {
 }
 
 /// The collector a scrape encodes.
-struct Collect(WaygateMetrics);
+struct Collect(Engine);
 
 impl fmt::Debug for Collect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -237,10 +130,7 @@ const STATUSES: [(RouteStatus, &str); 5] = [
 
 impl Collector for Collect {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), fmt::Error> {
-        let engine = &self.0.inner.engine;
-        let routes = self.0.inner.routes.load();
-        let mut keys: Vec<&str> = routes.keys().map(|k| &**k).collect();
-        keys.sort_unstable();
+        let engine = &self.0;
 
         let requests = ConstCounter::new(0u64);
         let mut family = encoder.encode_descriptor(
@@ -249,11 +139,10 @@ impl Collector for Collect {
             None,
             requests.metric_type(),
         )?;
-        for key in &keys {
-            let counters = &routes[*key];
-            for outcome in Outcome::ALL {
-                let labels = [("route", *key), ("outcome", outcome.label())];
-                ConstCounter::new(counters.get(outcome)).encode(family.encode_family(&labels)?)?;
+        for (key, counts) in engine.request_counts() {
+            for (outcome, count) in Outcome::ALL.into_iter().zip(counts) {
+                let labels = [("route", key.as_str()), ("outcome", outcome.label())];
+                ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
             }
         }
 
