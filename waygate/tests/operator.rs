@@ -33,6 +33,57 @@ async fn health() -> &'static str {
     "ok"
 }
 
+#[route(GET, "/migrating")]
+#[maintenance(reason = "migration")]
+async fn migrating() -> &'static str {
+    "migrating"
+}
+
+#[route(GET, "/old")]
+#[disabled(reason = "gone")]
+async fn old() -> &'static str {
+    "old"
+}
+
+#[route(GET, "/staging-only")]
+#[env_only("staging")]
+async fn staging_only() -> &'static str {
+    "staging"
+}
+
+#[route(GET, "/limited")]
+#[maintenance(reason = "migration")]
+#[rate_limit("1/minute", key = global)]
+async fn limited() -> &'static str {
+    "limited"
+}
+
+fn not_yet(_: waygate::Blocked) -> (StatusCode, &'static str) {
+    (StatusCode::FORBIDDEN, "not for you yet")
+}
+
+#[route(GET, "/preview")]
+#[rollout(percent = 50, key = user, response = not_yet)]
+async fn preview() -> &'static str {
+    "preview"
+}
+
+/// Sets the `Identity` from `X-User`, as an app's authentication would.
+async fn identify(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some(user) = request
+        .headers()
+        .get("x-user")
+        .and_then(|v| v.to_str().ok())
+    {
+        let identity = waygate::Identity::user(user);
+        request.extensions_mut().insert(identity);
+    }
+    next.run(request).await
+}
+
 const SECRET: &str = "operator-secret";
 
 struct Api {
@@ -56,9 +107,19 @@ impl Api {
             .secret_key(SECRET);
         let verifier = admin.bypass_verifier();
         let app = Router::new()
-            .merge(routes![beta, payments, health])
+            .merge(routes![
+                beta,
+                payments,
+                health,
+                migrating,
+                old,
+                staging_only,
+                limited,
+                preview
+            ])
             .nest("/waygate", admin.into_router())
-            .layer(WaygateLayer::new(engine.clone()));
+            .layer(WaygateLayer::new(engine.clone()))
+            .layer(axum::middleware::from_fn(identify));
         Self {
             app,
             engine,
@@ -74,7 +135,44 @@ impl Api {
     }
 
     async fn send(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
+        self.send_with(method, path, body, &[]).await
+    }
+
+    /// A request to the app with these headers: status, headers and raw body.
+    async fn call(&self, path: &str, headers: &[(&str, &str)]) -> (StatusCode, HeaderMap, String) {
+        let mut request = Request::get(path);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let mut headers = response.headers().clone();
+        // The only header that differs between two identical refusals.
+        headers.remove("date");
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> Reply {
         let mut request = Request::builder().method(method).uri(path);
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
         if let Some(token) = &self.token {
             request = request.header("x-waygate-token", token);
         }
@@ -394,4 +492,207 @@ async fn revoking_on_one_instance_ends_the_tokens_on_every_instance_sharing_the_
     let fresh = first.post("/waygate/api/bypass", json!({})).await;
     let fresh = fresh.json["token"].as_str().unwrap().to_owned();
     assert!(second.verifier.is_valid(&with_header(&fresh)));
+}
+
+async fn bypass_token(api: &mut Api) -> String {
+    if api.token.is_none() {
+        api.login().await;
+    }
+    let reply = api
+        .post("/waygate/api/bypass", json!({"ttl_seconds": 600}))
+        .await;
+    reply.json["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_bypass_token_passes_maintenance_and_disabled_routes() {
+    let mut api = Api::started().await;
+    let token = bypass_token(&mut api).await;
+    let header = [("x-waygate-bypass", token.as_str())];
+    let cookie = format!("theme=dark; waygate_bypass={token}");
+    for path in ["/migrating", "/old"] {
+        let (status, _, _) = api.call(path, &[]).await;
+        assert_eq!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{path} without a token"
+        );
+        let (status, _, body) = api.call(path, &header).await;
+        assert_eq!(status, StatusCode::OK, "{path} with the header");
+        assert_eq!(body, &path[1..]);
+        let (status, _, _) = api.call(path, &[("cookie", &cookie)]).await;
+        assert_eq!(status, StatusCode::OK, "{path} with the cookie");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_or_revoked_token_gets_exactly_the_answer_without_one() {
+    let mut api = Api::started().await;
+    let token = bypass_token(&mut api).await;
+    let forged = format!("{}0", &token[..token.len() - 1]);
+    let other_key = BypassVerifier::new(api.engine.clone(), "another-secret")
+        .issue(Duration::from_secs(600))
+        .token;
+    for path in ["/migrating", "/old", "/staging-only", "/payments"] {
+        let without = api.call(path, &[]).await;
+        for bad in [forged.as_str(), "garbage", other_key.as_str(), ""] {
+            let with = api.call(path, &[("x-waygate-bypass", bad)]).await;
+            assert_eq!(with, without, "{path} with {bad:?}");
+        }
+    }
+    let revoke = api.send("POST", "/waygate/api/bypass/revoke", None).await;
+    assert_eq!(revoke.status, StatusCode::OK);
+    let without = api.call("/migrating", &[]).await;
+    assert_eq!(
+        api.call("/migrating", &[("x-waygate-bypass", &token)])
+            .await,
+        without
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_expired_token_gets_the_answer_without_one() {
+    let api = Api::started().await;
+    let issued = api.verifier.issue(Duration::from_secs(60));
+    let header = [("x-waygate-bypass", issued.token.as_str())];
+    assert_eq!(api.call("/migrating", &header).await.0, StatusCode::OK);
+    tokio::time::advance(Duration::from_secs(61)).await;
+    assert_eq!(
+        api.call("/migrating", &header).await,
+        api.call("/migrating", &[]).await
+    );
+}
+
+#[tokio::test]
+async fn a_bypass_never_passes_env_gates_rollouts_or_rate_limits() {
+    let mut api = Api::started().await;
+    let token = bypass_token(&mut api).await;
+    let header = [("x-waygate-bypass", token.as_str())];
+    let gated = api.call("/staging-only", &[]).await;
+    assert_eq!(gated.0, StatusCode::NOT_FOUND);
+    assert_eq!(api.call("/staging-only", &header).await, gated, "env gate");
+    // No user: outside the rollout, with or without the token.
+    let excluded = api.call("/preview", &[]).await;
+    assert_eq!(excluded.0, StatusCode::FORBIDDEN);
+    assert_eq!(api.call("/preview", &header).await, excluded, "rollout");
+    // In maintenance and limited to one a minute: the token passes the first only.
+    assert_eq!(api.call("/limited", &header).await.0, StatusCode::OK);
+    assert_eq!(
+        api.call("/limited", &header).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn a_bypass_passes_global_maintenance_but_not_the_route_s_env_gate() {
+    let mut api = Api::started().await;
+    let token = bypass_token(&mut api).await;
+    let header = [("x-waygate-bypass", token.as_str())];
+    api.engine
+        .enable_global_maintenance("deploy", vec![], false, waygate::Actor::new("ops"))
+        .await
+        .unwrap();
+    assert_eq!(
+        api.call("/payments", &[]).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(api.call("/payments", &header).await.0, StatusCode::OK);
+    assert_eq!(
+        api.call("/old", &header).await.0,
+        StatusCode::OK,
+        "and the route's own state"
+    );
+    assert_eq!(
+        api.call("/staging-only", &header).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        api.call("/nowhere", &header).await.0,
+        StatusCode::NOT_FOUND,
+        "unmatched: served"
+    );
+    assert_eq!(
+        api.call("/nowhere", &[]).await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+#[tokio::test]
+async fn the_rollout_serves_its_share_of_users_and_raising_it_only_adds_users() {
+    let mut api = Api::started().await;
+    api.login().await;
+    let users: Vec<String> = (0..1_000).map(|i| format!("user-{i}")).collect();
+    let mut served_at_50 = Vec::new();
+    for user in &users {
+        let (status, _, body) = api.call("/preview", &[("x-user", user)]).await;
+        match status {
+            StatusCode::OK => {
+                assert_eq!(body, "preview");
+                served_at_50.push(user.clone());
+            }
+            StatusCode::FORBIDDEN => assert_eq!(body, "not for you yet", "the rollout's factory"),
+            other => panic!("{user}: {other}"),
+        }
+        let again = api.call("/preview", &[("x-user", user)]).await.0;
+        assert_eq!(again, status, "{user}: the same answer every time");
+    }
+    let share = served_at_50.len();
+    assert!((450..=550).contains(&share), "{share} of 1000 at 50%");
+
+    let path = format!(
+        "/waygate/api/routes/{}/rollout",
+        URL_SAFE_NO_PAD.encode("GET:/preview")
+    );
+    assert_eq!(
+        api.post(&path, json!({"percentage": 80})).await.status,
+        StatusCode::OK
+    );
+    let mut served_at_80 = 0;
+    for user in &users {
+        let served = api.call("/preview", &[("x-user", user)]).await.0 == StatusCode::OK;
+        served_at_80 += usize::from(served);
+        if served_at_50.contains(user) {
+            assert!(served, "{user} was in at 50% and must stay in at 80%");
+        }
+    }
+    assert!(
+        (750..=850).contains(&served_at_80),
+        "{served_at_80} of 1000 at 80%"
+    );
+
+    assert_eq!(
+        api.post(&path, json!({"percentage": 0})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        api.call("/preview", &[("x-user", "user-1")]).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api.post(&path, json!({"percentage": 100})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        api.call("/preview", &[]).await.0,
+        StatusCode::OK,
+        "100%: everyone, keyless too"
+    );
+}
+
+#[tokio::test]
+async fn outside_a_rollout_without_a_factory_the_route_answers_as_env_gated() {
+    let api = Api::started().await;
+    // `GET:/beta`: 25%, keyed by the user, else the IP; none here: outside.
+    let (status, _, body) = api.call("/beta", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body, "",
+        "the env-gated answer: as if the route did not exist"
+    );
+    let mut served = 0;
+    for i in 0..400 {
+        let user = format!("u{i}");
+        served += usize::from(api.call("/beta", &[("x-user", &user)]).await.0 == StatusCode::OK);
+    }
+    assert!((60..=140).contains(&served), "{served} of 400 at 25%");
 }
