@@ -2,7 +2,11 @@
 //! router of 1,000 routes (half of them parameterised), and the cost of loading and
 //! rebuilding state for 10,000 routes.
 //!
-//! `cargo bench -p waygate --bench layer`
+//! Two threads requesting the same route at once show that counting outcomes (each route's
+//! counters are one cache line per thread) adds no contention. With the `admin` feature the
+//! engine has the admin's bypass check installed, which only refused requests ask.
+//!
+//! `cargo bench -p waygate --bench layer --features dashboard,metrics`
 
 use axum::body::Body;
 use axum::Router;
@@ -71,6 +75,9 @@ fn per_request(c: &mut Criterion) {
     let engine = Engine::new();
     let layered = as_served(router().layer(WaygateLayer::new(engine.clone())));
     runtime.block_on(register_all(&engine, &layered));
+    // Installs the bypass check (only refused requests ask it).
+    #[cfg(feature = "admin")]
+    let _admin: Router = waygate::admin::WaygateAdmin::new(engine.clone()).into_router();
 
     let mut group = c.benchmark_group("request (1,000 routes)");
     for (name, app, route) in [
@@ -86,6 +93,46 @@ fn per_request(c: &mut Criterion) {
                 |(app, request)| async move { app.oneshot(request).await.unwrap() },
                 BatchSize::SmallInput,
             );
+        });
+    }
+    group.finish();
+
+    // Two threads, each on a runtime of its own, request the same route at once; the time
+    // is per request on one thread.
+    let mut group = c.benchmark_group("request, two threads on one route");
+    for (name, app, route) in [
+        ("bare axum, allowed", &bare, ALLOWED),
+        ("layered, allowed", &layered, ALLOWED),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let start = std::sync::Barrier::new(2);
+                let elapsed: Vec<Duration> = std::thread::scope(|scope| {
+                    let threads: Vec<_> = (0..2)
+                        .map(|_| {
+                            let (app, start) = (app.clone(), &start);
+                            scope.spawn(move || {
+                                let runtime = tokio::runtime::Builder::new_current_thread()
+                                    .enable_all()
+                                    .build()
+                                    .unwrap();
+                                runtime.block_on(async move {
+                                    start.wait();
+                                    let began = std::time::Instant::now();
+                                    for _ in 0..iters {
+                                        let response =
+                                            app.clone().oneshot(request(route)).await.unwrap();
+                                        std::hint::black_box(response);
+                                    }
+                                    began.elapsed()
+                                })
+                            })
+                        })
+                        .collect();
+                    threads.into_iter().map(|t| t.join().unwrap()).collect()
+                });
+                elapsed.into_iter().max().unwrap_or_default()
+            });
         });
     }
     group.finish();
