@@ -1,17 +1,19 @@
 //! Who is calling, and the parts of a request the handlers read: the route key in the path,
 //! a service name, the query string.
 
+use super::body::capped;
 use super::error::ApiError;
 use super::token::{Claims, B64U};
 use super::AdminState;
 use crate::model::Actor;
-use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 /// The header a token is sent in.
 pub(crate) const TOKEN_HEADER: &str = "x-waygate-token";
@@ -188,8 +190,10 @@ pub(crate) fn decode_key(raw: &str) -> Result<String, ApiError> {
              base64url(\"GET:/payments\") = \"R0VUOi9wYXltZW50cw\""
         ))
     })?;
-    String::from_utf8(bytes)
-        .map_err(|_| ApiError::bad_request("invalid path_key: it does not decode to UTF-8 text"))
+    let key = String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("invalid path_key: it does not decode to UTF-8 text"))?;
+    capped("path_key", &key)?;
+    Ok(key)
 }
 
 /// A `{service}` path segment (plain text, not base64).
@@ -203,7 +207,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Service {
         let Path(service) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::bad_request(format!("invalid service: {}", e.body_text())))?;
+        capped("service", &service)?;
         Ok(Self(service))
+    }
+}
+
+/// The peer address of the connection, when the app is served with
+/// `into_make_service_with_connect_info::<SocketAddr>()` (axum's `ConnectInfo`); `None`
+/// otherwise.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub(crate) Option<SocketAddr>);
+
+impl Peer {
+    /// The peer of a request.
+    pub(crate) fn of(extensions: &axum::http::Extensions) -> Self {
+        Self(
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| *addr),
+        )
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(&parts.extensions))
     }
 }
 

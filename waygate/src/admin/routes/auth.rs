@@ -25,7 +25,7 @@ pub(super) async fn login(
     };
     let body = JsonObject::required(&body)?;
     let username = body.string("username")?.unwrap_or_default();
-    let password = body.string("password")?.unwrap_or_default();
+    let password = body.long_string("password")?.unwrap_or_default();
     // `sdk` tokens live longer; anything unknown is `cli`, as in the Python original.
     let platform = body
         .string("platform")?
