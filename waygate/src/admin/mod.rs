@@ -84,10 +84,13 @@ mod body;
 mod dashboard;
 mod error;
 mod extract;
+mod login;
 mod routes;
+mod throttle;
 mod token;
 
 pub use auth::{Auth, AuthBackend};
+pub use throttle::LoginThrottle;
 
 use crate::Engine;
 use axum::Router;
@@ -110,6 +113,8 @@ pub struct WaygateAdmin {
     secret_key: Option<String>,
     token_expiry: Duration,
     sdk_token_expiry: Duration,
+    login_throttle: LoginThrottle,
+    secure_cookie: bool,
 }
 
 impl WaygateAdmin {
@@ -121,6 +126,8 @@ impl WaygateAdmin {
             secret_key: None,
             token_expiry: TOKEN_EXPIRY,
             sdk_token_expiry: SDK_TOKEN_EXPIRY,
+            login_throttle: LoginThrottle::default(),
+            secure_cookie: false,
         }
     }
 
@@ -148,6 +155,25 @@ impl WaygateAdmin {
     /// (default one year).
     pub fn sdk_token_expiry(mut self, expiry: Duration) -> Self {
         self.sdk_token_expiry = expiry;
+        self
+    }
+
+    /// How many failed logins lock a username or a client IP (default: 5 per username and
+    /// 20 per IP within a minute); locked, login answers `429` with `Retry-After`. See
+    /// [`LoginThrottle`].
+    pub fn login_throttle(mut self, throttle: LoginThrottle) -> Self {
+        self.login_throttle = throttle;
+        self
+    }
+
+    /// Marks the dashboard's session cookie `Secure` on every login, whatever the request
+    /// looks like. Without it the cookie is `Secure` when the login request came over HTTPS
+    /// as the server sees it (an `https` request URI, as HTTP/2 sends it) or through a
+    /// [trusted proxy](crate::EngineBuilder::trusted_proxies) that sends
+    /// `X-Forwarded-Proto: https`. Turn it on when TLS ends in front of the app without such
+    /// a proxy, or in this process over HTTP/1.1 (which carries no scheme).
+    pub fn secure_cookie(mut self, always: bool) -> Self {
+        self.secure_cookie = always;
         self
     }
 
@@ -203,6 +229,8 @@ impl WaygateAdmin {
             ),
             engine: self.engine,
             auth: self.auth,
+            throttle: throttle::Throttle::new(self.login_throttle),
+            secure_cookie: self.secure_cookie,
         }));
         routes::router(state)
     }
@@ -217,6 +245,8 @@ impl std::fmt::Debug for WaygateAdmin {
             .field("secret_key", &self.secret_key.as_ref().map(|_| ".."))
             .field("token_expiry", &self.token_expiry)
             .field("sdk_token_expiry", &self.sdk_token_expiry)
+            .field("login_throttle", &self.login_throttle)
+            .field("secure_cookie", &self.secure_cookie)
             .finish()
     }
 }
@@ -230,6 +260,10 @@ pub(crate) struct Shared {
     pub(crate) engine: Engine,
     pub(crate) auth: Option<Auth>,
     pub(crate) tokens: Tokens,
+    pub(crate) throttle: throttle::Throttle,
+    /// Only the dashboard sets a cookie.
+    #[cfg_attr(not(feature = "dashboard"), allow(dead_code))]
+    pub(crate) secure_cookie: bool,
 }
 
 impl std::ops::Deref for AdminState {

@@ -14,6 +14,8 @@ mod service;
 pub use extractor::Gate;
 pub use future::ResponseFuture;
 pub use layer::{Responses, WaygateLayer};
+/// The client IP as the rate limiter finds it; the admin's login throttle keys by it too.
+pub(crate) use limit::client_ip;
 pub use mount::{MountGuard, MountGuardLayer};
 pub use response::{
     call_factory, BlockKind, Blocked, BoxResponseFuture, IntoFactoryResponse, RateLimitResponse,
