@@ -122,6 +122,7 @@ const MAX_ERROR_TEXT: usize = 4096;
 /// client reads every error the same way. The dashboard's pages keep their own errors.
 async fn json_errors(request: Request, next: Next) -> Response {
     let api = is_api(request.uri().path());
+    let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status();
     let is_json = response
@@ -139,13 +140,13 @@ async fn json_errors(request: Request, next: Next) -> Response {
         .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
         .map(|text| text.trim().to_owned())
         .filter(|text| !text.is_empty());
-    let message = match (text, parts.headers.get(header::ALLOW)) {
-        (Some(text), _) => text,
-        (None, Some(allow)) => format!(
-            "Method Not Allowed; this path takes {}",
-            allow.to_str().unwrap_or_default()
-        ),
-        (None, None) => status.canonical_reason().unwrap_or("Error").to_owned(),
+    let message = match (status, text) {
+        // axum adds `Allow` further out; the client sees it beside this.
+        (StatusCode::METHOD_NOT_ALLOWED, _) => {
+            format!("Method Not Allowed: this path does not take {method}")
+        }
+        (_, Some(text)) => text,
+        (_, None) => status.canonical_reason().unwrap_or("Error").to_owned(),
     };
     let body = serde_json::json!({ "error": message }).to_string();
     parts.headers.remove(header::CONTENT_LENGTH);
