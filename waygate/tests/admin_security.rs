@@ -151,10 +151,19 @@ async fn cookie_authenticated_api_changes_need_csrf_proof() {
 
     let refused = [
         // What `<form enctype="text/plain" action=".../api/global/enable">` sends.
-        vec![("content-type", "text/plain"), ("origin", "https://evil.example")],
+        vec![
+            ("content-type", "text/plain"),
+            ("origin", "https://evil.example"),
+        ],
         vec![("content-type", "text/plain")],
-        vec![("content-type", "application/x-www-form-urlencoded"), ("origin", same_origin.as_str())],
-        vec![("content-type", "application/json"), ("origin", "https://evil.example")],
+        vec![
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("origin", same_origin.as_str()),
+        ],
+        vec![
+            ("content-type", "application/json"),
+            ("origin", "https://evil.example"),
+        ],
         vec![("content-type", "application/json")],
         vec![("content-type", "text/plain"), ("x-csrf-token", "00ff")],
     ];
@@ -162,9 +171,16 @@ async fn cookie_authenticated_api_changes_need_csrf_proof() {
         let mut all = vec![("cookie", cookie.as_str())];
         all.extend(headers.iter().copied());
         let reply = app.send("POST", enable, &all, body).await;
-        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{headers:?}: {reply:?}");
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{headers:?}: {reply:?}"
+        );
         assert!(
-            reply.json()["error"].as_str().unwrap().contains("CSRF token"),
+            reply.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("CSRF token"),
             "{reply:?}"
         );
         assert!(!app.global_on(), "{headers:?} changed the state");
@@ -176,8 +192,14 @@ async fn cookie_authenticated_api_changes_need_csrf_proof() {
     assert_eq!(reply.status, StatusCode::OK);
 
     let allowed = [
-        vec![("content-type", "text/plain"), ("x-csrf-token", csrf.as_str())],
-        vec![("content-type", "application/json"), ("origin", same_origin.as_str())],
+        vec![
+            ("content-type", "text/plain"),
+            ("x-csrf-token", csrf.as_str()),
+        ],
+        vec![
+            ("content-type", "application/json"),
+            ("origin", same_origin.as_str()),
+        ],
     ];
     for headers in allowed {
         let mut all = vec![("cookie", cookie.as_str())];
@@ -337,10 +359,16 @@ async fn failed_logins_are_throttled_logged_and_audited() {
         .collect();
     assert_eq!(failures.len(), 5, "{lines:#?}");
     assert!(failures[0].starts_with("WARN"), "{}", failures[0]);
-    assert!(failures[0].contains("username=\"admin\""), "{}", failures[0]);
+    assert!(
+        failures[0].contains("username=\"admin\""),
+        "{}",
+        failures[0]
+    );
     assert!(failures[0].contains("client=127.0.0.1"), "{}", failures[0]);
     assert!(
-        lines.iter().all(|l| !l.contains("guess-") && !l.contains("secret")),
+        lines
+            .iter()
+            .all(|l| !l.contains("guess-") && !l.contains("secret")),
         "a password was logged: {lines:#?}"
     );
 }
@@ -404,7 +432,11 @@ async fn the_session_cookie_is_secure_over_https() {
     assert!(!secure(&reply), "{reply:?}");
     // Not from a trusted proxy: the header proves nothing.
     let reply = plain
-        .form_login("/waygate/login", "secret", &[("x-forwarded-proto", "https")])
+        .form_login(
+            "/waygate/login",
+            "secret",
+            &[("x-forwarded-proto", "https")],
+        )
         .await;
     assert!(!secure(&reply), "{reply:?}");
     // An https request target.
@@ -420,7 +452,11 @@ async fn the_session_cookie_is_secure_over_https() {
     })
     .await;
     let reply = proxied
-        .form_login("/waygate/login", "secret", &[("x-forwarded-proto", "https")])
+        .form_login(
+            "/waygate/login",
+            "secret",
+            &[("x-forwarded-proto", "https")],
+        )
         .await;
     assert!(secure(&reply), "{reply:?}");
     let reply = proxied
@@ -444,7 +480,11 @@ async fn the_session_cookie_is_secure_over_https() {
     })
     .await;
     let reply = unknown_peer
-        .form_login("/waygate/login", "secret", &[("x-forwarded-proto", "https")])
+        .form_login(
+            "/waygate/login",
+            "secret",
+            &[("x-forwarded-proto", "https")],
+        )
         .await;
     assert!(!secure(&reply), "{reply:?}");
 
