@@ -334,12 +334,6 @@ fn set_status(
 }
 
 fn check_window(window: &MaintenanceWindow, now: DateTime<Utc>) -> Result<(), EngineError> {
-    if window.end <= now {
-        return Err(EngineError::invalid(
-            "window",
-            "the window has already ended",
-        ));
-    }
     if window.start >= window.end {
         return Err(EngineError::invalid(
             "window",
@@ -347,6 +341,12 @@ fn check_window(window: &MaintenanceWindow, now: DateTime<Utc>) -> Result<(), En
                 "start ({}) must be before end ({})",
                 window.start, window.end
             ),
+        ));
+    }
+    if window.end <= now {
+        return Err(EngineError::invalid(
+            "window",
+            "the window has already ended",
         ));
     }
     Ok(())
