@@ -33,6 +33,19 @@ struct Setup {
     trusted: Option<&'static str>,
     throttle: Option<LoginThrottle>,
     secure_cookie: bool,
+    /// Credentials checked by a backend that takes its time, as a database would.
+    slow_auth: bool,
+}
+
+/// `admin`/`secret`, answered after a pause.
+struct SlowUsers;
+
+#[async_trait::async_trait]
+impl waygate::admin::AuthBackend for SlowUsers {
+    async fn authenticate(&self, username: &str, password: &str) -> bool {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        username == "admin" && password == "secret"
+    }
 }
 
 impl App {
@@ -43,8 +56,12 @@ impl App {
         }
         let engine = builder.build();
         engine.start().await.unwrap();
+        let auth = match setup.slow_auth {
+            true => Auth::custom(SlowUsers),
+            false => Auth::users([("admin", "secret"), ("ops", "pass")]),
+        };
         let mut admin = WaygateAdmin::new(engine.clone())
-            .auth(Auth::users([("admin", "secret"), ("ops", "pass")]))
+            .auth(auth)
             .secret_key("test-secret")
             .secure_cookie(setup.secure_cookie);
         if let Some(throttle) = setup.throttle {
@@ -371,6 +388,34 @@ async fn failed_logins_are_throttled_logged_and_audited() {
             .all(|l| !l.contains("guess-") && !l.contains("secret")),
         "a password was logged: {lines:#?}"
     );
+}
+
+/// Fifty guesses at once, against a backend that takes its time, get no further than five
+/// one after the other: an attempt counts from the moment it starts, not once it failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_guesses_are_throttled_too() {
+    let app = Arc::new(
+        App::start(Setup {
+            peer: true,
+            slow_auth: true,
+            ..Setup::default()
+        })
+        .await,
+    );
+    let mut guesses = tokio::task::JoinSet::new();
+    for attempt in 0..50 {
+        let app = app.clone();
+        guesses.spawn(async move { app.api_login("admin", &format!("guess-{attempt}")).await });
+    }
+    let mut unauthorized = 0;
+    while let Some(reply) = guesses.join_next().await {
+        match reply.unwrap().status {
+            StatusCode::UNAUTHORIZED => unauthorized += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(unauthorized, 5);
 }
 
 /// Failures from one client IP, whatever the usernames, lock that client.

@@ -45,22 +45,25 @@ impl AdminState {
     ) -> Result<(), Refused> {
         let shown = shown(username);
         let client_text = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-        if let Err(wait) = self.throttle.check(username, client) {
-            tracing::warn!(
-                username = ?shown,
-                client = %client_text,
-                retry_after = retry_after_secs(wait),
-                "waygate admin: login refused, too many failed attempts"
-            );
-            return Err(Refused::Locked(wait));
-        }
+        let attempt = match self.throttle.begin(username, client) {
+            Ok(attempt) => attempt,
+            Err(wait) => {
+                tracing::warn!(
+                    username = ?shown,
+                    client = %client_text,
+                    retry_after = retry_after_secs(wait),
+                    "waygate admin: login refused, too many failed attempts"
+                );
+                return Err(Refused::Locked(wait));
+            }
+        };
         if auth.authenticate(username, password).await {
-            self.throttle.succeed(username);
+            self.throttle.succeed(attempt);
             return Ok(());
         }
         // Never the password.
         tracing::warn!(username = ?shown, client = %client_text, %platform, "waygate admin: failed login");
-        for locked in self.throttle.fail(username, client) {
+        for locked in self.throttle.fail(attempt) {
             self.audit_lockout(&locked, &shown, &client_text, platform)
                 .await;
         }

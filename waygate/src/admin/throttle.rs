@@ -97,6 +97,17 @@ pub(crate) struct Throttle {
     ips: Mutex<Failures<IpAddr>>,
 }
 
+/// A login attempt under way: counted as a failure from the start, so that concurrent
+/// guesses cannot all pass the check before the first of them fails; a success takes it
+/// back.
+#[derive(Debug)]
+#[must_use = "end the attempt with `Throttle::succeed` or `Throttle::fail`"]
+pub(crate) struct Attempt {
+    username: String,
+    ip: Option<IpAddr>,
+    at: Instant,
+}
+
 impl Throttle {
     pub(crate) fn new(config: LoginThrottle) -> Self {
         Self {
@@ -106,41 +117,60 @@ impl Throttle {
         }
     }
 
-    /// `Err` with how long until a login for `username` from `ip` may be tried again, when
-    /// either is locked.
-    pub(crate) fn check(&self, username: &str, ip: Option<IpAddr>) -> Result<(), Duration> {
+    /// Starts a login for `username` from `ip`; `Err` with how long until one may be tried
+    /// again when either is locked.
+    pub(crate) fn begin(&self, username: &str, ip: Option<IpAddr>) -> Result<Attempt, Duration> {
         let now = Instant::now();
         let window = self.config.window;
-        let user =
-            lock(&self.usernames).retry_after(username, self.config.per_username, window, now);
-        let ip =
-            ip.and_then(|ip| lock(&self.ips).retry_after(&ip, self.config.per_ip, window, now));
-        match user.into_iter().chain(ip).max() {
-            Some(wait) => Err(wait),
-            None => Ok(()),
+        // One lock at a time, always usernames first.
+        let mut usernames = lock(&self.usernames);
+        let mut ips = lock(&self.ips);
+        let user = usernames.retry_after(username, self.config.per_username, window, now);
+        let by_ip = ip.and_then(|ip| ips.retry_after(&ip, self.config.per_ip, window, now));
+        if let Some(wait) = user.into_iter().chain(by_ip).max() {
+            return Err(wait);
         }
+        usernames.add(username.to_owned(), self.config.per_username, window, now);
+        if let Some(ip) = ip {
+            ips.add(ip, self.config.per_ip, window, now);
+        }
+        Ok(Attempt {
+            username: username.to_owned(),
+            ip,
+            at: now,
+        })
     }
 
-    /// Counts a failed login; answers what it locked, if it is the failure that did.
-    pub(crate) fn fail(&self, username: &str, ip: Option<IpAddr>) -> Vec<Locked> {
+    /// The attempt failed (it is counted already); answers what it locked, if it is the
+    /// failure that did.
+    pub(crate) fn fail(&self, attempt: Attempt) -> Vec<Locked> {
         let now = Instant::now();
         let window = self.config.window;
         let mut locked = Vec::new();
-        if lock(&self.usernames).add(username.to_owned(), self.config.per_username, window, now) {
+        if lock(&self.usernames).newly_locked(
+            &attempt.username,
+            self.config.per_username,
+            window,
+            now,
+        ) {
             locked.push(Locked::Username);
         }
-        if let Some(ip) = ip {
-            if lock(&self.ips).add(ip, self.config.per_ip, window, now) {
+        if let Some(ip) = attempt.ip {
+            if lock(&self.ips).newly_locked(&ip, self.config.per_ip, window, now) {
                 locked.push(Locked::Ip(ip));
             }
         }
         locked
     }
 
-    /// A successful login forgets the username's failures (not the IP's: one valid
-    /// account must not reset the count of guesses at the others).
-    pub(crate) fn succeed(&self, username: &str) {
-        lock(&self.usernames).entries.remove(username);
+    /// The attempt succeeded: the username's failures are forgotten, and the attempt is
+    /// taken back from the IP's (whose earlier failures stay: one valid account must not
+    /// reset the count of guesses at the others).
+    pub(crate) fn succeed(&self, attempt: Attempt) {
+        lock(&self.usernames).entries.remove(&attempt.username);
+        if let Some(ip) = attempt.ip {
+            lock(&self.ips).take_back(&ip, attempt.at);
+        }
     }
 
     /// The configuration.
@@ -154,10 +184,27 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Failure times by key, oldest first.
+/// Failures by key.
 #[derive(Debug)]
 struct Failures<K> {
-    entries: HashMap<K, Vec<Instant>>,
+    entries: HashMap<K, Entry>,
+}
+
+/// One key's failure times, oldest first, and whether its lock has been reported.
+#[derive(Debug, Default)]
+struct Entry {
+    times: Vec<Instant>,
+    reported: bool,
+}
+
+impl Entry {
+    /// Forgets failures a window old; a key back under its limit may be reported again.
+    fn prune(&mut self, limit: usize, window: Duration, now: Instant) {
+        self.times.retain(|at| now.duration_since(*at) < window);
+        if self.times.len() < limit {
+            self.reported = false;
+        }
+    }
 }
 
 impl<K> Default for Failures<K> {
@@ -184,40 +231,76 @@ impl<K: Hash + Eq + Clone> Failures<K> {
         if limit == 0 {
             return None;
         }
-        let times = self.entries.get_mut(key)?;
-        times.retain(|at| now.duration_since(*at) < window);
         let limit = limit as usize;
-        if times.len() < limit {
+        let entry = self.entries.get_mut(key)?;
+        entry.prune(limit, window, now);
+        if entry.times.len() < limit {
             return None;
         }
         // Unlocked once all but `limit - 1` failures are a window old.
-        let unlocks = times[times.len() - limit] + window;
+        let unlocks = entry.times[entry.times.len() - limit] + window;
         Some(unlocks.saturating_duration_since(now))
     }
 
-    /// Adds a failure; `true` when it is the one that reaches the limit.
-    fn add(&mut self, key: K, limit: u32, window: Duration, now: Instant) -> bool {
+    /// Counts a failure (or an attempt under way).
+    fn add(&mut self, key: K, limit: u32, window: Duration, now: Instant) {
         if limit == 0 {
-            return false;
+            return;
         }
         if !self.entries.contains_key(&key) && self.entries.len() >= MAX_TRACKED {
             self.make_room(window, now);
         }
-        let times = self.entries.entry(key).or_default();
-        times.retain(|at| now.duration_since(*at) < window);
-        times.push(now);
-        // Never more than the limit is needed to decide.
         let limit = limit as usize;
-        if times.len() > limit {
-            times.drain(..times.len() - limit);
+        let entry = self.entries.entry(key).or_default();
+        entry.prune(limit, window, now);
+        entry.times.push(now);
+        // Never more than the limit is needed to decide.
+        if entry.times.len() > limit {
+            let extra = entry.times.len() - limit;
+            entry.times.drain(..extra);
         }
-        times.len() == limit
+    }
+
+    /// Whether `key` is at its limit and that has not been reported yet (then it is now).
+    fn newly_locked<Q>(&mut self, key: &Q, limit: u32, window: Duration, now: Instant) -> bool
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if limit == 0 {
+            return false;
+        }
+        let limit = limit as usize;
+        let Some(entry) = self.entries.get_mut(key) else {
+            return false;
+        };
+        entry.prune(limit, window, now);
+        let newly = entry.times.len() >= limit && !entry.reported;
+        entry.reported |= newly;
+        newly
+    }
+
+    /// Takes back the attempt counted at `at`.
+    fn take_back<Q>(&mut self, key: &Q, at: Instant)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if let Some(entry) = self.entries.get_mut(key) {
+            if let Some(position) = entry.times.iter().rposition(|t| *t == at) {
+                entry.times.remove(position);
+            }
+            if entry.times.is_empty() {
+                self.entries.remove(key);
+            }
+        }
     }
 
     /// Forgets expired entries, then (if still full) the one whose last failure is oldest.
     fn make_room(&mut self, window: Duration, now: Instant) {
-        self.entries.retain(|_, times| {
-            times
+        self.entries.retain(|_, entry| {
+            entry
+                .times
                 .last()
                 .is_some_and(|at| now.duration_since(*at) < window)
         });
@@ -227,7 +310,7 @@ impl<K: Hash + Eq + Clone> Failures<K> {
         let oldest = self
             .entries
             .iter()
-            .min_by_key(|(_, times)| times.last().copied())
+            .min_by_key(|(_, entry)| entry.times.last().copied())
             .map(|(key, _)| key.clone());
         if let Some(key) = oldest {
             self.entries.remove(&key);
@@ -245,31 +328,51 @@ pub(crate) fn retry_after_secs(wait: Duration) -> u64 {
 mod tests {
     use super::*;
 
+    /// A failed attempt.
+    fn guess(throttle: &Throttle, username: &str, ip: IpAddr) -> Result<Vec<Locked>, Duration> {
+        throttle.begin(username, Some(ip)).map(|a| throttle.fail(a))
+    }
+
     #[tokio::test(start_paused = true)]
     async fn locks_after_the_limit_and_unlocks_a_window_later() {
         let throttle = Throttle::new(LoginThrottle::new().per_username(3).per_ip(5));
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        assert!(throttle.fail("admin", Some(ip)).is_empty());
+        assert_eq!(guess(&throttle, "admin", ip), Ok(vec![]));
         tokio::time::advance(Duration::from_secs(10)).await;
-        assert!(throttle.fail("admin", Some(ip)).is_empty());
-        assert_eq!(throttle.check("admin", Some(ip)), Ok(()));
-        assert_eq!(throttle.fail("admin", Some(ip)), vec![Locked::Username]);
+        assert_eq!(guess(&throttle, "admin", ip), Ok(vec![]));
+        assert_eq!(guess(&throttle, "admin", ip), Ok(vec![Locked::Username]));
         // Locked until the first failure is a minute old.
         assert_eq!(
-            throttle.check("admin", Some(ip)),
-            Err(Duration::from_secs(50))
+            throttle.begin("admin", Some(ip)).unwrap_err(),
+            Duration::from_secs(50)
         );
-        assert_eq!(throttle.check("other", Some(ip)), Ok(()));
-        assert!(throttle.fail("other", Some(ip)).is_empty());
-        assert_eq!(throttle.fail("third", Some(ip)), vec![Locked::Ip(ip)]);
-        assert!(throttle.check("fourth", Some(ip)).is_err());
-        assert_eq!(throttle.check("fourth", None), Ok(()));
+        assert_eq!(guess(&throttle, "other", ip), Ok(vec![]));
+        assert_eq!(guess(&throttle, "third", ip), Ok(vec![Locked::Ip(ip)]));
+        assert!(throttle.begin("fourth", Some(ip)).is_err());
+        throttle.succeed(throttle.begin("fourth", None).unwrap());
         tokio::time::advance(Duration::from_secs(50)).await;
-        assert_eq!(throttle.check("admin", None), Ok(()));
-        throttle.succeed("admin");
+        let attempt = throttle.begin("admin", None).unwrap();
+        throttle.succeed(attempt);
         assert!(!lock(&throttle.usernames).entries.contains_key("admin"));
         assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
         assert_eq!(retry_after_secs(Duration::ZERO), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn attempts_under_way_count_and_a_success_takes_its_own_back() {
+        let throttle = Throttle::new(LoginThrottle::new().per_username(2).per_ip(3));
+        let ip: IpAddr = "10.0.0.2".parse().unwrap();
+        // Two concurrent guesses at one username: a third waits, before either failed.
+        let first = throttle.begin("admin", Some(ip)).unwrap();
+        let second = throttle.begin("admin", Some(ip)).unwrap();
+        assert!(throttle.begin("admin", Some(ip)).is_err());
+        assert_eq!(throttle.fail(first), vec![Locked::Username]);
+        assert_eq!(throttle.fail(second), vec![], "reported once");
+        // A success from the IP leaves its two failures counted, not three.
+        let ok = throttle.begin("ops", Some(ip)).unwrap();
+        throttle.succeed(ok);
+        assert_eq!(lock(&throttle.ips).entries[&ip].times.len(), 2);
+        assert_eq!(guess(&throttle, "ops", ip), Ok(vec![Locked::Ip(ip)]));
     }
 
     #[tokio::test(start_paused = true)]
