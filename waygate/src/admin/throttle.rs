@@ -3,9 +3,11 @@
 //! After `per_username` failed logins for one username, or `per_ip` from one client IP,
 //! within `window`, every login for that username (or from that IP) is refused with `429`
 //! and `Retry-After` until the oldest of those failures is `window` old — the right
-//! password included, or guessing would go on. Each failure is logged (`warn!`, never the
-//! password); the failure that locks a username or an IP writes an audit entry
-//! (`login_locked` on `__auth__`).
+//! password included, or guessing would go on. An attempt counts from the moment it starts
+//! (a success takes it back), so guesses sent all at once are held to the same limit as
+//! guesses sent one after the other. Each failure is logged (`warn!`, never the password);
+//! the failure that locks a username or an IP writes an audit entry (`login_locked` on
+//! `__auth__`).
 //!
 //! The counts live in memory: each instance throttles on its own, and a restart forgets
 //! them. Both tables are bounded: when one is full, the entry whose last failure is oldest
