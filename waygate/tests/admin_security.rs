@@ -202,6 +202,16 @@ async fn cookie_authenticated_api_changes_need_csrf_proof() {
         );
         assert!(!app.global_on(), "{headers:?} changed the state");
     }
+    // Any method that changes something: a `DELETE` too.
+    let reply = app
+        .send(
+            "DELETE",
+            "/waygate/api/global-rate-limit",
+            &[("cookie", &cookie), ("origin", "https://evil.example")],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{reply:?}");
     // Reads need nothing.
     let reply = app
         .send("GET", "/waygate/api/global", &[("cookie", &cookie)], None)

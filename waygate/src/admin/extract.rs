@@ -106,7 +106,9 @@ pub(crate) async fn authenticate(
             None => return ApiError::unauthorized().into_response(),
         }
     };
-    if is_api(request.uri().path()) && !admin.cookie_request_allowed(&request) {
+    // Login and logout act on what they are sent, not on the cookie's authority.
+    let path = request.uri().path();
+    if !is_public(path) && is_api(path) && !admin.cookie_request_allowed(&request) {
         return ApiError::new(StatusCode::FORBIDDEN, COOKIE_CSRF).into_response();
     }
     request.extensions_mut().insert(caller);
