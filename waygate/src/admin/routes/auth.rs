@@ -2,7 +2,7 @@
 
 use super::super::body::JsonObject;
 use super::super::error::ApiError;
-use super::super::extract::Caller;
+use super::super::extract::{Caller, ClientIp};
 use super::super::AdminState;
 use super::ok;
 use axum::body::Bytes;
@@ -12,9 +12,11 @@ use axum::Json;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-/// `POST api/auth/login`: `{"username", "password", "platform"?}` → a token.
+/// `POST api/auth/login`: `{"username", "password", "platform"?}` → a token. Throttled:
+/// after too many failures for the username or from the client, `429` with `Retry-After`.
 pub(super) async fn login(
     State(admin): State<AdminState>,
+    ClientIp(client): ClientIp,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let Some(auth) = &admin.auth else {
@@ -25,7 +27,7 @@ pub(super) async fn login(
     };
     let body = JsonObject::required(&body)?;
     let username = body.string("username")?.unwrap_or_default();
-    let password = body.string("password")?.unwrap_or_default();
+    let password = body.long_string("password")?.unwrap_or_default();
     // `sdk` tokens live longer; anything unknown is `cli`, as in the Python original.
     let platform = body
         .string("platform")?
@@ -34,11 +36,20 @@ pub(super) async fn login(
     if username.is_empty() || password.is_empty() {
         return Err(ApiError::bad_request("username and password are required"));
     }
-    if !auth.authenticate(username, password).await {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "Invalid credentials",
-        ));
+    match admin
+        .attempt_login(auth, username, password, client, platform)
+        .await
+    {
+        Ok(()) => {}
+        Err(refused) => match refused.retry_after() {
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Invalid credentials",
+                ))
+            }
+            Some(seconds) => return Err(ApiError::too_many_logins(seconds)),
+        },
     }
     let (token, claims) = admin.tokens.issue(username, platform, admin.engine.now());
     Ok(Json(json!({
