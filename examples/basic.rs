@@ -25,6 +25,7 @@
 //! | `GET /v2/users` | `200` | no attribute: active |
 //! | `GET /openapi.json` | the OpenAPI document as the routes stand: no `/old-endpoint` (disabled), no `/debug` outside `dev`, `/payments` marked `x-waygate-status: maintenance`, `/v1/users` `deprecated: true`; it changes as soon as a route does | `WaygateOpenApi` |
 //! | `GET /docs` | Swagger UI (served from the binary) with a maintenance banner while global maintenance is on, else an "All systems operational" chip | `WaygateOpenApi` |
+//! | `GET /payments` with `X-Waygate-Bypass: <token>` | `200`: a bypass token from `waygate bypass create` passes maintenance and disabled routes (never env gates or rate limits) | `POST api/bypass` |
 //! | `GET /metrics` | Prometheus text: `waygate_requests_total{route,outcome}`, `waygate_route_status{route,status}`, backend and rate-limit storage errors | `WaygateMetrics` |
 //!
 //! ```text

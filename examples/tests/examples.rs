@@ -79,7 +79,34 @@ fn check_basic(app: &Example, env: &str) {
     check_users(app);
     check_docs(app, env);
     check_admin(app);
+    check_bypass(app, &admin_token(app));
     check_metrics(app);
+}
+
+/// A bypass token from the admin lets a tester through maintenance.
+fn check_bypass(app: &Example, token: &str) {
+    let issued = app.send(
+        "POST",
+        "/waygate/api/bypass",
+        &[("x-waygate-token", token)],
+        Some(r#"{"ttl_seconds": 600, "reason": "QA"}"#),
+    );
+    assert_eq!(issued.status, 200, "{issued:?}");
+    let bypass = issued.json()["token"].as_str().unwrap().to_owned();
+    let through = app.send(
+        "GET",
+        "/old-endpoint",
+        &[("x-waygate-bypass", &bypass)],
+        None,
+    );
+    assert_eq!(through.status, 200, "{through:?}");
+    let wrong = app.send(
+        "GET",
+        "/old-endpoint",
+        &[("x-waygate-bypass", "wrong")],
+        None,
+    );
+    assert_eq!(wrong.status, 503, "a wrong token: as without one");
 }
 
 /// `/metrics` in the Prometheus text format, with the routes' status.

@@ -202,8 +202,10 @@ impl WaygateAdmin {
     }
 
     /// What tells whether a request carries a maintenance bypass token issued by this admin
-    /// (`POST api/bypass`): hand it to the layer, which lets such requests through
-    /// maintenance, disabled routes and global maintenance.
+    /// (`POST api/bypass`). [`into_router`](Self::into_router) installs it in the engine, so
+    /// the layer lets such requests through maintenance, disabled routes and global
+    /// maintenance; [`BypassVerifier::install`] does the same on an instance without the
+    /// admin (with the same secret key).
     pub fn bypass_verifier(&self) -> BypassVerifier {
         BypassVerifier::new(self.engine.clone(), self.signing_key())
     }
