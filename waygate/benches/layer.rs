@@ -77,7 +77,7 @@ fn per_request(c: &mut Criterion) {
     runtime.block_on(register_all(&engine, &layered));
     // Installs the bypass check (only refused requests ask it).
     #[cfg(feature = "admin")]
-    let _admin: Router = waygate::admin::WaygateAdmin::new(engine.clone()).into_router();
+    let _admin: Router = waygate::admin::WaygateAdmin::new(engine).into_router();
 
     let mut group = c.benchmark_group("request (1,000 routes)");
     for (name, app, route) in [
