@@ -43,6 +43,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
+use axum::body::HttpBody;
 use std::fmt;
 pub use waygate::admin::{Auth, AuthBackend, WaygateAdmin};
 
@@ -142,5 +143,14 @@ async fn bridge(mut router: axum::Router, request: HttpRequest, body: Bytes) -> 
             out.append_header((name, value));
         }
     }
-    out.streaming(body.into_data_stream())
+    // A body of known size (every API answer) is sent whole; the rest (the dashboard's
+    // server-sent events) is streamed.
+    match HttpBody::size_hint(&body).exact() {
+        Some(0) => out.finish(),
+        Some(size) => match axum::body::to_bytes(body, size as usize).await {
+            Ok(bytes) => out.body(bytes),
+            Err(_) => HttpResponse::InternalServerError().finish(),
+        },
+        None => out.streaming(body.into_data_stream()),
+    }
 }

@@ -9,8 +9,8 @@ use waygate_core::{DeprecationHeaders, LimitHeaders};
 /// A response the core built (`Refusal::builtin_response`), as an actix-web response.
 pub(crate) fn response(response: http::Response<String>) -> HttpResponse {
     let (parts, body) = response.into_parts();
-    let status = StatusCode::from_u16(parts.status.as_u16())
-        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(parts.status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut out = HttpResponse::with_body(status, body).map_into_boxed_body();
     let headers = out.headers_mut();
     for (name, value) in &parts.headers {

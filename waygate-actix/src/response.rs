@@ -216,4 +216,3 @@ where
     let request = arg.http_request().clone();
     factory(arg).into_future(request)
 }
-

@@ -80,12 +80,7 @@ where
                 ResponseFuture::served(self.service.call(request), deprecated, serve.limits)
             }
             Decision::Refuse(refusal) => {
-                let refused = respond(
-                    engine,
-                    &refusal,
-                    request.request(),
-                    Some(&config.responses),
-                );
+                let refused = respond(engine, &refusal, request.request(), Some(&config.responses));
                 let (request, _payload) = request.into_parts();
                 match refused {
                     Refused::Ready(response) => ResponseFuture::ready(
@@ -132,12 +127,7 @@ where
     };
     let (deprecated, limits) = match decision {
         Decision::Refuse(refusal) => {
-            let refused = respond(
-                engine,
-                &refusal,
-                request.request(),
-                Some(&config.responses),
-            );
+            let refused = respond(engine, &refusal, request.request(), Some(&config.responses));
             let (request, _payload) = request.into_parts();
             let response = refused.into_response().await;
             return Ok(ServiceResponse::new(request, response).map_into_right_body());
@@ -148,6 +138,10 @@ where
     };
     request.extensions_mut().insert(LimitsCounted);
     let mut response = service.call(request).await?;
-    add_headers(response.headers_mut(), deprecated.as_deref(), limits.as_ref());
+    add_headers(
+        response.headers_mut(),
+        deprecated.as_deref(),
+        limits.as_ref(),
+    );
     Ok(response.map_into_left_body())
 }

@@ -89,7 +89,10 @@ mod tests {
             from_actix("/items/{id}"),
             Cow::Borrowed("/items/{id}")
         ));
-        assert!(matches!(to_actix("/items/{id}"), Cow::Borrowed("/items/{id}")));
+        assert!(matches!(
+            to_actix("/items/{id}"),
+            Cow::Borrowed("/items/{id}")
+        ));
     }
 
     #[test]
