@@ -29,6 +29,22 @@ pub(crate) fn serve<F>(engine: &Engine, middleware: Option<Waygate>, configure: 
 where
     F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
 {
+    start(engine, middleware, true, configure)
+}
+
+/// Serves `configure`'s routes without the middleware and without the engine in the app
+/// data.
+pub(crate) fn serve_without_engine<F>(engine: &Engine, configure: F) -> Server
+where
+    F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
+{
+    start(engine, None, false, configure)
+}
+
+fn start<F>(engine: &Engine, middleware: Option<Waygate>, data: bool, configure: F) -> Server
+where
+    F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
+{
     let engine = engine.clone();
     let (ready, ready_rx) = mpsc::channel();
     let thread = thread::spawn(move || {
@@ -37,11 +53,14 @@ where
             let enabled = middleware.is_some();
             let middleware = middleware.unwrap_or_else(|| Waygate::new(engine.clone()));
             let server = HttpServer::new(move || {
-                App::new()
-                    .wrap(Condition::new(enabled, middleware.clone()))
-                    .app_data(engine.clone())
-                    .app_data(web::Data::new(engine.clone()))
-                    .configure(configure.clone())
+                let app = App::new().wrap(Condition::new(enabled, middleware.clone()));
+                let app = match data {
+                    true => app
+                        .app_data(engine.clone())
+                        .app_data(web::Data::new(engine.clone())),
+                    false => app,
+                };
+                app.configure(configure.clone())
             })
             .workers(1)
             .bind(("127.0.0.1", 0))
