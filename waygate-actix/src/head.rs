@@ -107,3 +107,55 @@ impl RequestHead for ActixHead<'_> {
         Cow::Owned(parts)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn methods_map_to_the_cores_constants() {
+        for (actix, core) in [
+            (actix_web::http::Method::GET, Method::GET),
+            (actix_web::http::Method::HEAD, Method::HEAD),
+            (actix_web::http::Method::PATCH, Method::PATCH),
+        ] {
+            assert_eq!(method(&actix), core);
+        }
+        let purge = actix_web::http::Method::from_bytes(b"PURGE").unwrap();
+        assert_eq!(method(&purge).as_str(), "PURGE");
+    }
+
+    #[test]
+    fn the_head_reads_headers_peer_identity_and_parts() {
+        let request = TestRequest::get()
+            .uri("/items/7?x=1")
+            .insert_header(("x-forwarded-for", "1.1.1.1"))
+            .append_header(("x-forwarded-for", "2.2.2.2"))
+            .insert_header(("x-api-key", "k"))
+            .peer_addr("10.0.0.1:4000".parse().unwrap())
+            .to_http_request();
+        request.extensions_mut().insert(Identity::user("alice"));
+        let head = ActixHead::new(&request);
+        assert_eq!(head.path(), "/items/7");
+        assert_eq!(
+            head.header_values("x-forwarded-for").collect::<Vec<_>>(),
+            ["1.1.1.1", "2.2.2.2"]
+        );
+        assert_eq!(head.header("x-api-key"), Some("k"));
+        assert_eq!(head.peer(), Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(
+            head.identity().and_then(|i| i.user_id.as_deref()),
+            Some("alice")
+        );
+        assert!(!head.limits_counted());
+        let parts = head.parts();
+        assert_eq!(parts.uri, "/items/7?x=1");
+        assert_eq!(parts.headers.get_all("x-forwarded-for").iter().count(), 2);
+        assert_eq!(
+            parts.extensions.get::<SocketAddr>(),
+            Some(&"10.0.0.1:4000".parse().unwrap())
+        );
+        assert!(parts.extensions.get::<Identity>().is_some());
+    }
+}
