@@ -16,6 +16,7 @@ mod extractor;
 mod future;
 mod head;
 mod middleware;
+mod pattern;
 mod refuse;
 mod response;
 mod routes;

@@ -5,7 +5,8 @@
 //! bypass the route's state.
 
 use crate::future::ResponseFuture;
-use crate::template::{from_actix, to_actix};
+use crate::pattern::PatternCache;
+use crate::template::to_actix;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::Method;
@@ -244,6 +245,7 @@ where
         ready(Ok(MountGuardService {
             service,
             shared: Rc::clone(&self.shared),
+            templates: PatternCache::default(),
         }))
     }
 }
@@ -251,6 +253,7 @@ where
 pub(crate) struct MountGuardService<S> {
     service: S,
     shared: Rc<GuardShared>,
+    templates: PatternCache,
 }
 
 impl<S> fmt::Debug for MountGuardService<S> {
@@ -273,9 +276,8 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let matched = request.match_pattern();
-        match matched.as_deref().map(from_actix) {
-            Some(matched) if matched != self.shared.expected.as_str() => {
+        match self.templates.template(request.request()) {
+            Some(matched) if *matched != *self.shared.expected => {
                 let response = self.shared.refuse(&matched);
                 let (request, _payload) = request.into_parts();
                 ResponseFuture::ready(ServiceResponse::new(request, response).map_into_right_body())

@@ -1,8 +1,8 @@
 use crate::future::{add_headers, ResponseFuture};
 use crate::head::ActixHead;
 use crate::middleware::Config;
+use crate::pattern::PatternCache;
 use crate::refuse::{respond, Refused};
-use crate::template::from_actix;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage};
@@ -14,17 +14,22 @@ use waygate_core::{Decision, LimitsCounted, Snapshot};
 
 /// The service [`Waygate`](crate::Waygate) wraps an app's in.
 ///
-/// Per request: the matched pattern (`HttpRequest::match_pattern`: actix-web walks its
-/// resource map and writes the pattern into a new `String`), one snapshot load and one hash
-/// lookup by template, and a clock read only for routes with a maintenance window.
+/// Per request: the route template by path (a hash lookup, once the worker has seen the
+/// path; the first time, actix-web's `HttpRequest::match_pattern`), one snapshot load and
+/// one hash lookup by template, and a clock read only for routes with a maintenance window.
 pub struct WaygateService<S> {
     service: Rc<S>,
     shared: Arc<Config>,
+    templates: PatternCache,
 }
 
 impl<S> WaygateService<S> {
     pub(crate) fn new(service: Rc<S>, shared: Arc<Config>) -> Self {
-        Self { service, shared }
+        Self {
+            service,
+            shared,
+            templates: PatternCache::default(),
+        }
     }
 
     /// The wrapped service.
@@ -55,8 +60,7 @@ where
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let config = &*self.shared;
         let engine = &config.engine;
-        let pattern = request.match_pattern();
-        let template = pattern.as_deref().map(from_actix);
+        let template = self.templates.template(request.request());
         let snapshot = engine.snapshot();
         let decision = engine.decide(
             &snapshot,
@@ -92,7 +96,6 @@ where
             Decision::CountShared => {
                 // The count is a round trip: the request waits for it in the response future.
                 let snapshot = Guard::into_inner(snapshot);
-                let template = template.map(|template| template.into_owned());
                 ResponseFuture::boxed(Box::pin(count_shared(
                     Rc::clone(&self.service),
                     Arc::clone(&self.shared),
@@ -111,7 +114,7 @@ async fn count_shared<S, B>(
     service: Rc<S>,
     config: Arc<Config>,
     snapshot: Arc<Snapshot>,
-    template: Option<String>,
+    template: Option<Rc<str>>,
     request: ServiceRequest,
 ) -> Result<ServiceResponse<EitherBody<B>>, Error>
 where
