@@ -44,7 +44,7 @@ pub use waygate_core::{
 
 #[cfg(feature = "macros")]
 pub use waygate_macros::{
-    deprecated_route, disabled, env_only, force_active, maintenance, rate_limit, route,
+    deprecated_route, disabled, env_only, force_active, maintenance, rate_limit, rollout, route,
 };
 
 /// Mounts handlers declared with `#[route]`:

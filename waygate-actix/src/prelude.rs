@@ -4,5 +4,6 @@ pub use crate::{Engine, Gate, Waygate};
 
 #[cfg(feature = "macros")]
 pub use crate::{
-    deprecated_route, disabled, env_only, force_active, maintenance, rate_limit, route, routes,
+    deprecated_route, disabled, env_only, force_active, maintenance, rate_limit, rollout, route,
+    routes,
 };

@@ -97,8 +97,26 @@ async fn custom_limited() -> &'static str {
     "custom"
 }
 
+#[route(GET, "/dark")]
+#[rollout(percent = 0)]
+async fn dark() -> &'static str {
+    "dark"
+}
+
+fn not_yet(_: Blocked) -> HttpResponse {
+    HttpResponse::Forbidden().body("not for you yet")
+}
+
+#[route(GET, "/preview")]
+#[rollout(percent = 0, response = not_yet)]
+async fn preview() -> &'static str {
+    "preview"
+}
+
 fn all() -> Routes {
     routes![
+        dark,
+        preview,
         payments,
         old,
         debug,
@@ -391,4 +409,16 @@ fn head_status(app: &harness::Server, path: &str) -> u16 {
     status
         .parse()
         .unwrap_or_else(|_| panic!("HEAD {path}: {raw:?}"))
+}
+
+#[test]
+fn clients_outside_a_rollout_get_the_env_gated_answer_or_the_rollout_factory() {
+    let engine = Engine::new();
+    let app = app(&engine);
+    let reply = app.expect("/dark", 404);
+    assert_eq!(reply.body, "", "as if the route did not exist");
+    assert_eq!(app.expect("/preview", 403).body, "not for you yet");
+    block(engine.set_rollout_percentage("GET:/dark", 100, waygate_actix::Actor::new("ops")))
+        .unwrap();
+    assert_eq!(app.expect("/dark", 200).body, "dark");
 }
