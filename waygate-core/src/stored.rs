@@ -18,9 +18,14 @@
 //! | [`SERVICE_MAINTENANCE_PREFIX`] `service` | a service's maintenance | `enable_service_maintenance` |
 //! | [`POLICY_OFF_PREFIX`] `METHOD:path` | a declared policy deleted at runtime | `delete_rate_limit` |
 //! | [`REVOKED_PREFIX`] `jti` | a revoked admin token, until it would have expired | `revoke_token` |
+//! | [`BYPASS_REVOKED_KEY`] | bypass tokens issued before this time (RFC 3339 in `reason`) are void | `revoke_bypass_tokens` |
+//!
+//! A route's rollout share is its state's `rollout_percentage` (the Python original's field,
+//! which it declares and never reads), written by `set_rollout_percentage`.
 //!
 //! Audit entries name the route they are about, or one of [`GLOBAL_AUDIT_PATH`],
-//! [`GLOBAL_RL_AUDIT_PATH`], [`AUTH_AUDIT_PATH`] and the service sentinel above.
+//! [`GLOBAL_RL_AUDIT_PATH`], [`AUTH_AUDIT_PATH`], [`BYPASS_AUDIT_PATH`] and the service
+//! sentinel above.
 //!
 //! Rate-limit counters live in a namespace per policy — `METHOD:path` for a route,
 //! [`GLOBAL_NAMESPACE`] for the global policy, `ALL:__svc_rl:{service}__` for a service's —
@@ -55,6 +60,13 @@ pub const SERVICE_MAINTENANCE_PREFIX: &str = "__waygate:svc_global:";
 
 /// A revoked token is stored under this prefix + its id.
 pub const REVOKED_PREFIX: &str = "__waygate:revoked:";
+
+/// Maintenance bypass tokens issued before the RFC 3339 time in this sentinel's `reason` are
+/// void, on every engine sharing the backend.
+pub const BYPASS_REVOKED_KEY: &str = "__waygate:bypass_revoked__";
+
+/// The audit path of maintenance bypass tokens issued and revoked.
+pub const BYPASS_AUDIT_PATH: &str = "__bypass__";
 
 /// A route whose declared rate-limit policy was deleted at runtime is stored under this
 /// prefix + its key: the policy stays off on every engine sharing the backend.

@@ -3,15 +3,12 @@
 //! engine sharing the backend honours it).
 
 use super::Engine;
-use crate::model::{Actor, AuditEntry, RouteState};
+use crate::model::{Actor, RouteState};
 use crate::EngineError;
 use chrono::{DateTime, Utc};
 
-/// The sentinel whose `reason` is the RFC 3339 time before which bypass tokens are void.
-pub(super) const BYPASS_REVOKED_KEY: &str = "__waygate:bypass_revoked__";
-
-/// The audit path of bypass token changes.
-const BYPASS_AUDIT_PATH: &str = "__bypass__";
+use crate::stored::BYPASS_AUDIT_PATH;
+pub(super) use crate::stored::BYPASS_REVOKED_KEY;
 
 impl Engine {
     /// Serves the route to `percentage` (0 to 100) of its clients, bucketed by
@@ -65,14 +62,12 @@ impl Engine {
         state.reason = now.to_rfc3339();
         self.inner.backend.set_state(&state).await?;
         self.view().records.bypass_revoked_before = Some(now);
-        let entry = AuditEntry {
-            ..self.audit_entry(
-                BYPASS_AUDIT_PATH,
-                "bypass_revoke",
-                &actor.into(),
-                "every bypass token revoked".to_owned(),
-            )
-        };
+        let entry = self.audit_entry(
+            BYPASS_AUDIT_PATH,
+            "bypass_revoke",
+            &actor.into(),
+            "every bypass token revoked".to_owned(),
+        );
         self.audit(entry).await;
         Ok(now)
     }
