@@ -663,3 +663,25 @@ async fn charts_update_over_the_event_stream() {
         .collect();
     assert_eq!(chart_totals(&html, "GET--payments"), Some((1, 1)), "{html}");
 }
+
+#[tokio::test]
+async fn a_route_in_a_rollout_shows_its_share() {
+    let dash = Dash::new(true).await;
+    let cookie = dash.login().await;
+    dash.engine
+        .set_rollout_percentage("GET:/payments", 25, Actor::new("cli"))
+        .await
+        .unwrap();
+    let (html, _) = dash.page(Some(&cookie)).await;
+    let row = html
+        .split("id=\"row-GET--payments\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap();
+    assert!(
+        row.contains("title=\"Served to 25% of clients (rollout)\">25%</span>"),
+        "{row}"
+    );
+    let other = html.split("id=\"row-POST--orders\"").nth(1).unwrap();
+    assert!(!other.split("</tr>").next().unwrap().contains("rollout"));
+}

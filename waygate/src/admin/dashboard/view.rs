@@ -74,6 +74,8 @@ pub(super) struct Row {
     /// The allowed environments, comma-separated.
     pub(super) envs: String,
     pub(super) force_active: bool,
+    /// The rollout share when below 100%.
+    pub(super) rollout: Option<u8>,
 }
 
 impl Row {
@@ -115,6 +117,7 @@ impl Row {
             status,
             label,
             reason: state.reason.clone(),
+            rollout: (state.rollout_percentage < 100).then_some(state.rollout_percentage),
             window: state
                 .window
                 .as_ref()
