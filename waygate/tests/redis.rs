@@ -662,3 +662,64 @@ async fn a_declared_policy_deleted_on_one_instance_is_off_on_every_instance() {
     }
     delete_prefix(&prefix).await;
 }
+
+/// Bypass tokens: issued by one instance, honoured by the other (same secret key), and
+/// revoked on one, refused by both; rollout percentages travel like any state.
+#[cfg(feature = "admin")]
+#[tokio::test]
+async fn bypass_tokens_and_rollouts_hold_across_instances() {
+    use waygate::admin::BypassVerifier;
+    let prefix = unique_prefix();
+    let a = instance(&url(), &prefix, false).await;
+    let b = instance(&url(), &prefix, false).await;
+    let verifier_a = BypassVerifier::new(a.engine.clone(), "fleet-secret");
+    let verifier_b = BypassVerifier::new(b.engine.clone(), "fleet-secret");
+    verifier_a.install();
+    verifier_b.install();
+    a.engine
+        .disable("GET:/orders", "hotfix", Actor::new("alice"))
+        .await
+        .unwrap();
+    eventually("B refuses the route A disabled", async || {
+        status(&b.app, "/orders").await == StatusCode::SERVICE_UNAVAILABLE
+    })
+    .await;
+    let token = verifier_a.issue(Duration::from_secs(600)).token;
+    let with_token = |app: axum::Router, token: String| async move {
+        let request = http::Request::get("/orders")
+            .header("x-waygate-bypass", token)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        tower::ServiceExt::oneshot(app, request)
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(
+        with_token(b.app.clone(), token.clone()).await,
+        StatusCode::OK
+    );
+
+    a.engine.revoke_bypass_tokens("alice").await.unwrap();
+    assert_eq!(
+        with_token(a.app.clone(), token.clone()).await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    eventually("B refuses the token A revoked", async || {
+        with_token(b.app.clone(), token.clone()).await == StatusCode::SERVICE_UNAVAILABLE
+    })
+    .await;
+
+    a.engine
+        .set_rollout_percentage("GET:/free", 0, "alice")
+        .await
+        .unwrap();
+    eventually("B applies the rollout A set", async || {
+        status(&b.app, "/free").await == StatusCode::NOT_FOUND
+    })
+    .await;
+    assert_eq!(b.engine.state("GET:/free").unwrap().rollout_percentage, 0);
+    a.engine.shutdown().await;
+    b.engine.shutdown().await;
+    delete_prefix(&prefix).await;
+}
