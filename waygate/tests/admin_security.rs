@@ -14,6 +14,11 @@ use waygate::admin::{Auth, LoginThrottle, WaygateAdmin};
 use waygate::prelude::*;
 use waygate::rate_limit::IpNetList;
 
+/// One test at a time: the log assertions read a subscriber scoped to their test, and
+/// `tracing` caches per call site whether anyone listens — a call site another test reaches
+/// at the same moment can be cached as unheard. Each test takes this first.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[route(GET, "/payments")]
 async fn payments() -> &'static str {
     "payments"
@@ -159,6 +164,7 @@ impl App {
 /// token in `X-Waygate-Token` (the CLI) needs neither.
 #[tokio::test]
 async fn cookie_authenticated_api_changes_need_csrf_proof() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let app = App::start(Setup::default()).await;
     let (cookie, csrf) = app.session().await;
     let host = app.server.addr.to_string();
@@ -315,6 +321,7 @@ impl tracing::Subscriber for Logs {
 /// is in the audit log. Other users from the same client still log in.
 #[tokio::test]
 async fn failed_logins_are_throttled_logged_and_audited() {
+    let _one = ONE_AT_A_TIME.lock().await;
     // A current-thread runtime: the server's task logs on this thread.
     let logs = Logs::default();
     let _guard = tracing::subscriber::set_default(logs.clone());
@@ -404,6 +411,7 @@ async fn failed_logins_are_throttled_logged_and_audited() {
 /// one after the other: an attempt counts from the moment it starts, not once it failed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_guesses_are_throttled_too() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let app = Arc::new(
         App::start(Setup {
             peer: true,
@@ -431,6 +439,7 @@ async fn concurrent_guesses_are_throttled_too() {
 /// Failures from one client IP, whatever the usernames, lock that client.
 #[tokio::test]
 async fn failed_logins_from_one_client_lock_it() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let app = App::start(Setup {
         peer: true,
         throttle: Some(
@@ -477,6 +486,7 @@ fn secure(reply: &Reply) -> bool {
 /// else: ignored. Forced on: always.
 #[tokio::test]
 async fn the_session_cookie_is_secure_over_https() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let plain = App::start(Setup {
         peer: true,
         ..Setup::default()
