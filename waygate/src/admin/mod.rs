@@ -187,6 +187,18 @@ impl WaygateAdmin {
     where
         S: Clone + Send + Sync + 'static,
     {
+        self.into_router_with(|_| Router::new())
+    }
+
+    /// [`into_router`](Self::into_router) with more endpoints behind the same auth (the
+    /// Waygate Server's SDK endpoints).
+    pub(crate) fn into_router_with<S>(
+        self,
+        extra: impl FnOnce(AdminState) -> Router<AdminState>,
+    ) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
         let secret = self
             .secret_key
             .unwrap_or_else(|| token::hex(&token::random::<32>()));
@@ -204,7 +216,8 @@ impl WaygateAdmin {
             engine: self.engine,
             auth: self.auth,
         }));
-        routes::router(state)
+        let extra = extra(state.clone());
+        routes::router(state, extra)
     }
 }
 

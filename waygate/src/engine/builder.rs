@@ -26,6 +26,7 @@ pub struct EngineBuilder {
     settings: Settings,
     trusted_proxies: IpNetList,
     fail_closed: bool,
+    skip_declared: bool,
 }
 
 impl EngineBuilder {
@@ -60,6 +61,14 @@ impl EngineBuilder {
     /// once per outage. Refused requests get a `429` with `Retry-After: 1`.
     pub fn rate_limit_fail_closed(mut self, fail_closed: bool) -> Self {
         self.fail_closed = fail_closed;
+        self
+    }
+
+    /// Ignores the routes declared with `#[route]` in this binary: the engine then knows only
+    /// what its backend holds. A Waygate Server uses this: it stores the routes of the services
+    /// that register with it, and must not seed the routes of the binary it runs in.
+    pub fn without_declared_routes(mut self) -> Self {
+        self.skip_declared = true;
         self
     }
 
@@ -98,7 +107,13 @@ impl EngineBuilder {
             .settings
             .env
             .unwrap_or_else(|| config::DEFAULT_ENV.to_owned());
-        Engine::from_parts(backend, env, self.trusted_proxies, self.fail_closed)
+        Engine::from_parts(
+            backend,
+            env,
+            self.trusted_proxies,
+            self.fail_closed,
+            self.skip_declared,
+        )
     }
 
     /// Builds the engine, filling what was not set explicitly from `WAYGATE_BACKEND`,
@@ -115,6 +130,7 @@ impl EngineBuilder {
             resolved.env,
             self.trusted_proxies,
             self.fail_closed,
+            self.skip_declared,
         ))
     }
 }
