@@ -79,11 +79,11 @@
 //! backend, so every instance sharing the backend refuses it.
 
 mod auth;
-mod body;
+pub(crate) mod body;
 #[cfg(feature = "dashboard")]
 mod dashboard;
-mod error;
-mod extract;
+pub(crate) mod error;
+pub(crate) mod extract;
 mod routes;
 mod token;
 
