@@ -249,11 +249,11 @@ impl Hub {
                 format!("policy:{full_key}"),
                 Item {
                     service: Some(service.to_owned()),
-                    full: policy_frame(&full_key, &policy),
-                    local: policy_frame(&local_key, &local),
+                    full: policy_frame(&full_key, &policy, None),
+                    local: policy_frame(&local_key, &local, Some(service)),
                     removal: Some((
-                        policy_removal_frame(&full_key),
-                        policy_removal_frame(&local_key),
+                        policy_removal_frame(&full_key, None),
+                        policy_removal_frame(&local_key, Some(service)),
                     )),
                 },
             );
@@ -328,12 +328,22 @@ fn state_frame(state: &RouteState) -> String {
     json!({"type": "state", "payload": state}).to_string()
 }
 
-fn policy_frame(key: &str, policy: &RateLimitPolicy) -> String {
-    json!({"type": "rl_policy", "action": "set", "key": key, "policy": policy}).to_string()
+/// A policy change; `service` marks a frame in the service's own paths (an extra field the
+/// Python SDK ignores).
+fn policy_frame(key: &str, policy: &RateLimitPolicy, service: Option<&str>) -> String {
+    let mut frame = json!({"type": "rl_policy", "action": "set", "key": key, "policy": policy});
+    if let Some(service) = service {
+        frame["service"] = json!(service);
+    }
+    frame.to_string()
 }
 
-fn policy_removal_frame(key: &str) -> String {
-    json!({"type": "rl_policy", "action": "delete", "key": key}).to_string()
+fn policy_removal_frame(key: &str, service: Option<&str>) -> String {
+    let mut frame = json!({"type": "rl_policy", "action": "delete", "key": key});
+    if let Some(service) = service {
+        frame["service"] = json!(service);
+    }
+    frame.to_string()
 }
 
 #[cfg(test)]
