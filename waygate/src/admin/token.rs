@@ -96,6 +96,7 @@ impl Tokens {
 
     /// A fresh token for `username` on `platform`, valid from `now` for the platform's
     /// lifetime (`sdk` tokens get the SDK lifetime).
+    #[cfg(any(test, feature = "dashboard"))]
     pub(crate) fn issue(
         &self,
         username: &str,

@@ -217,7 +217,9 @@ impl Shared {
 fn is_route_key(key: &str) -> bool {
     key.starts_with('/')
         || key.split_once(':').is_some_and(|(method, path)| {
-            !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase()) && path.starts_with('/')
+            !method.is_empty()
+                && method.bytes().all(|b| b.is_ascii_uppercase())
+                && path.starts_with('/')
         })
 }
 
@@ -320,7 +322,11 @@ impl Backend for SdkBackend {
     }
 
     async fn rate_limit_policies(&self) -> Result<Vec<RateLimitPolicy>, BackendError> {
-        Ok(lock(&self.shared.cache).policies.values().cloned().collect())
+        Ok(lock(&self.shared.cache)
+            .policies
+            .values()
+            .cloned()
+            .collect())
     }
 
     async fn set_rate_limit_policy(&self, policy: &RateLimitPolicy) -> Result<(), BackendError> {

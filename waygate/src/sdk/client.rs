@@ -72,9 +72,11 @@ pub(super) async fn run(shared: Arc<Shared>) {
 fn jitter(delay: Duration) -> Duration {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(std::time::SystemTime::now()
+    hasher.write_u128(
+        std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()));
+            .map_or(0, |d| d.as_nanos()),
+    );
     let fraction = (hasher.finish() % 1000) as f64 / 2000.0;
     delay.mul_f64(1.0 - fraction)
 }
@@ -217,13 +219,24 @@ async fn synchronise(shared: &Shared) -> Result<usize, Ended> {
         }
     }
     let global: GlobalMaintenanceConfig = get(shared, "/api/global").await?;
-    let service: GlobalMaintenanceConfig =
-        get(shared, &format!("/api/services/{}/maintenance", encode(&app))).await?;
+    let service: GlobalMaintenanceConfig = get(
+        shared,
+        &format!("/api/services/{}/maintenance", encode(&app)),
+    )
+    .await?;
     let global_rl = shared_policy(get(shared, "/api/global-rate-limit").await?);
     let service_rl = shared_policy(
-        get(shared, &format!("/api/services/{}/rate-limit", encode(&app))).await?,
+        get(
+            shared,
+            &format!("/api/services/{}/rate-limit", encode(&app)),
+        )
+        .await?,
     );
-    let listed: Value = get(shared, &format!("/api/rate-limits?service={}", encode(&app))).await?;
+    let listed: Value = get(
+        shared,
+        &format!("/api/rate-limits?service={}", encode(&app)),
+    )
+    .await?;
     let mut policies = BTreeMap::new();
     for value in listed.as_array().into_iter().flatten() {
         let Ok(policy) = serde_json::from_value::<RateLimitPolicy>(value.clone()) else {
@@ -236,7 +249,10 @@ async fn synchronise(shared: &Shared) -> Result<usize, Ended> {
     let mut records = BTreeMap::new();
     let service_key = format!("{SERVICE_MAINTENANCE_PREFIX}{app}__");
     records.insert(GLOBAL_KEY.to_owned(), record(GLOBAL_KEY, None, &global));
-    records.insert(service_key.clone(), record(&service_key, Some(&app), &service));
+    records.insert(
+        service_key.clone(),
+        record(&service_key, Some(&app), &service),
+    );
     if let Some(policy) = global_rl {
         records.insert(
             GLOBAL_RL_KEY.to_owned(),
@@ -609,7 +625,10 @@ mod tests {
     fn jitter_stays_within_half() {
         for _ in 0..100 {
             let d = jitter(Duration::from_secs(2));
-            assert!(d <= Duration::from_secs(2) && d >= Duration::from_secs(1), "{d:?}");
+            assert!(
+                d <= Duration::from_secs(2) && d >= Duration::from_secs(1),
+                "{d:?}"
+            );
         }
         assert_eq!(encode("pay-svc_1"), "pay-svc_1");
         assert_eq!(encode("a b/c"), "a%20b%2Fc");
