@@ -125,6 +125,7 @@ pub struct WaygateSdkBuilder {
     trusted_proxies: IpNetList,
     backoff: (Duration, Duration),
     startup_wait: Duration,
+    mounted_only: bool,
 }
 
 impl WaygateSdk {
@@ -139,6 +140,7 @@ impl WaygateSdk {
             trusted_proxies: IpNetList::default(),
             backoff: (Duration::from_millis(500), Duration::from_secs(30)),
             startup_wait: Duration::from_secs(5),
+            mounted_only: false,
         }
     }
 
@@ -214,6 +216,14 @@ impl WaygateSdkBuilder {
         self
     }
 
+    /// Registers only the routes mounted through a [`WaygateRouter`](crate::WaygateRouter)
+    /// on this engine, not every `#[route]` of the binary: for a binary that runs several
+    /// services (each mounts its own routes), or serves routes it does not want managed.
+    pub fn only_mounted_routes(mut self) -> Self {
+        self.mounted_only = true;
+        self
+    }
+
     /// Builds the SDK (nothing is sent until [`WaygateSdk::start`]).
     pub fn build(self) -> Result<WaygateSdk, SdkError> {
         let url = self.server_url.trim_end_matches('/').to_owned();
@@ -242,6 +252,9 @@ impl WaygateSdkBuilder {
             .trusted_proxies(self.trusted_proxies);
         if let Some(env) = self.env {
             engine = engine.env(env);
+        }
+        if self.mounted_only {
+            engine = engine.without_declared_routes();
         }
         Ok(WaygateSdk {
             engine: engine.build(),
