@@ -35,6 +35,12 @@ pub(super) fn run(args: Serve) -> Result<()> {
             .await
             .map_err(|e| Error::Usage(format!("cannot listen on {address}: {e}")))?;
         tracing::info!(backend = %args.backend, "waygate server: state backend");
+        // For scripts (and `--port 0`): the address, on stdout.
+        if let Ok(address) = listener.local_addr() {
+            println!("listening on http://{address}");
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+        }
         server
             .serve(listener, shutdown_signal())
             .await
