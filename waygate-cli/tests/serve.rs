@@ -4,11 +4,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use support::Cli;
+use support::{Cli, Served};
 use waygate::prelude::*;
 use waygate::sdk::WaygateSdk;
 
@@ -29,67 +27,6 @@ async fn payments() -> &'static str {
 #[route(GET, "/api/orders")]
 async fn orders() -> &'static str {
     "orders"
-}
-
-/// `waygate serve` on a free port; killed on drop.
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Served {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_waygate"))
-            .arg("serve")
-            .args(["--port", "0"])
-            .args(args)
-            .env_remove("WAYGATE_SERVER_AUTH")
-            .env_remove("WAYGATE_SECRET_KEY")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start waygate serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("waygate serve printed {line:?}"))
-            .to_owned();
-        Self { child, url }
-    }
-
-    /// SIGTERM; it must exit with 0 within 10 s.
-    fn stop(mut self) {
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "waygate serve exited with {status}");
-                return;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "waygate serve did not shut down on SIGTERM with an SDK stream open"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 async fn status(url: &str) -> u16 {
