@@ -84,16 +84,25 @@ fn lifecycle_attrs(ours: Vec<(Ours, Attribute)>) -> Result<Vec<Lifecycle>> {
     Ok(attrs)
 }
 
-/// The runtime crate's path, as the user's `Cargo.toml` names it.
+/// The runtime crate's path, as the user's `Cargo.toml` names it: `waygate` (axum), else
+/// `waygate-actix` (actix-web). Each adapter exports the same `__private` names, with its own
+/// framework's types behind them.
 fn runtime() -> TokenStream {
-    match crate_name("waygate") {
-        Ok(FoundCrate::Name(name)) => {
-            let name = Ident::new(&name, Span::call_site());
-            quote!(::#name)
+    for (package, own) in [("waygate", "waygate"), ("waygate-actix", "waygate_actix")] {
+        match crate_name(package) {
+            Ok(FoundCrate::Name(name)) => {
+                let name = Ident::new(&name, Span::call_site());
+                return quote!(::#name);
+            }
+            // `Itself`: the runtime declares `extern crate self as <own>;`.
+            Ok(FoundCrate::Itself) => {
+                let own = Ident::new(own, Span::call_site());
+                return quote!(::#own);
+            }
+            Err(_) => {}
         }
-        // `Itself`: the runtime declares `extern crate self as waygate;`.
-        Ok(FoundCrate::Itself) | Err(_) => quote!(::waygate),
     }
+    quote!(::waygate)
 }
 
 /// A placeholder route for a handler whose attributes have errors.
@@ -263,11 +272,21 @@ fn rate_limit(limit: &RateLimit, private: &TokenStream) -> TokenStream {
             quote!(#private::LimitMeta::Tiers(&[#((#names, #rates)),*]))
         }
     };
-    let algorithm = option(limit.algorithm.as_ref().map(ToTokens::to_token_stream));
+    let algorithm = option(
+        limit
+            .algorithm
+            .as_deref()
+            .map(|name| variant(private, "Algorithm", name)),
+    );
     let key = key(&limit.key, private);
     let burst = limit.burst;
     let (ips, roles) = (&limit.exempt_ips, &limit.exempt_roles);
-    let on_missing_key = option(limit.on_missing_key.as_ref().map(ToTokens::to_token_stream));
+    let on_missing_key = option(
+        limit
+            .on_missing_key
+            .as_deref()
+            .map(|name| variant(private, "OnMissingKey", name)),
+    );
     let response = option(
         limit
             .response
@@ -286,6 +305,24 @@ fn rate_limit(limit: &RateLimit, private: &TokenStream) -> TokenStream {
             #response,
         )
     }
+}
+
+/// `#private::Algorithm::TokenBucket` for the validated wire name `token_bucket`: the
+/// runtime gets a typed value, never a string to parse at startup.
+fn variant(private: &TokenStream, enum_name: &str, wire: &str) -> TokenStream {
+    let enum_name = Ident::new(enum_name, Span::call_site());
+    let camel: String = wire
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect();
+    let variant = Ident::new(&camel, Span::call_site());
+    quote!(#private::#enum_name::#variant)
 }
 
 fn key(key: &KeyStrategy, private: &TokenStream) -> TokenStream {

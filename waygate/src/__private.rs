@@ -1,20 +1,12 @@
 //! What the macros' generated code names. Not public API: no semver guarantees.
 
-pub use crate::__waygate_submit_route as submit_route;
 pub use crate::axum::{
     call_factory, BoxResponseFuture, MountGuardLayer, RateLimitResponse, ResponseFn, RouteResponse,
 };
-#[cfg(not(feature = "linkme"))]
-pub use crate::registry::Registration;
-#[cfg(feature = "linkme")]
-pub use crate::registry::WAYGATE_ROUTES;
-pub use crate::registry::{InitialStatus, KeyMeta, LimitMeta, RateLimitMeta, RouteMeta};
 pub use ::axum;
 pub use ::axum::routing::MethodFilter;
-#[cfg(not(feature = "linkme"))]
-pub use ::inventory;
-#[cfg(feature = "linkme")]
-pub use ::linkme;
+pub use waygate_core::__private::*;
+pub use waygate_core::__waygate_submit_route as submit_route;
 
 /// Fails compilation when two routes in one `routes![..]` share a method and path (axum would
 /// panic at startup).

@@ -9,14 +9,10 @@ extern crate self as waygate;
 #[cfg(feature = "admin")]
 #[cfg_attr(docsrs, doc(cfg(feature = "admin")))]
 pub mod admin;
-pub mod backend;
-pub mod model;
 #[cfg(feature = "openapi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
 pub mod openapi;
 pub mod prelude;
-pub mod rate_limit;
-pub mod registry;
 #[cfg(feature = "sdk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sdk")))]
 pub mod sdk;
@@ -28,12 +24,6 @@ pub mod server;
 pub mod webhooks;
 
 mod axum;
-mod clock;
-mod config;
-mod engine;
-mod error;
-mod limiter;
-mod snapshot;
 
 #[doc(hidden)]
 pub mod __private;
@@ -42,15 +32,13 @@ pub use crate::axum::{
     BlockKind, Blocked, Gate, IntoFactoryResponse, MountGuard, MountGuardLayer, RateLimited,
     ResponseFuture, Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
 };
-pub use config::{BackendKind, ConfigError};
-pub use engine::{Change, Engine, EngineBuilder, EngineEvent, PolicyChange};
-pub use error::EngineError;
-pub use limiter::Identity;
-pub use model::{
-    Actor, AuditEntry, AuditQuery, GlobalMaintenanceConfig, HitQuery, MaintenanceWindow,
-    RouteState, RouteStatus,
+pub use waygate_core::{backend, model, rate_limit, registry, stored};
+pub use waygate_core::{
+    Actor, AuditEntry, AuditQuery, BackendKind, Change, ClientIpHeader, ConfigError,
+    DeprecationHeaders, Engine, EngineBuilder, EngineError, EngineEvent, GlobalMaintenanceConfig,
+    HitQuery, Identity, MaintenanceWindow, PolicyChange, RouteState, RouteStatus, Snapshot,
+    Verdict,
 };
-pub use snapshot::{Snapshot, Verdict};
 
 #[cfg(feature = "macros")]
 pub use waygate_macros::{

@@ -6,3 +6,6 @@ pub use crate::{Engine, Gate, WaygateLayer, WaygateRouter};
 pub use crate::{
     deprecated_route, disabled, env_only, force_active, maintenance, rate_limit, route, routes,
 };
+
+#[cfg(feature = "webhooks")]
+pub use crate::webhooks::EngineWebhooks as _;

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use waygate::backend::{Backend, MemoryBackend, AUDIT_CAPACITY, GLOBAL_KEY};
-use waygate::{AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState, RouteStatus};
+use waygate::{Actor, AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState, RouteStatus};
 
 #[cfg(feature = "redis")]
 use waygate::backend::RedisBackend;
@@ -80,18 +80,13 @@ fn state(key: &str, status: RouteStatus) -> RouteState {
 }
 
 fn audit(path: &str, n: usize) -> AuditEntry {
-    AuditEntry {
-        id: format!("entry-{n}"),
-        timestamp: chrono::DateTime::from_timestamp(1_700_000_000 + n as i64, 0).unwrap(),
-        path: path.to_owned(),
-        service: None,
-        action: "enable".to_owned(),
-        actor: "alice".to_owned(),
-        platform: "cli".to_owned(),
-        reason: format!("change {n}"),
-        previous_status: Some(RouteStatus::Maintenance),
-        new_status: Some(RouteStatus::Active),
-    }
+    let mut entry = AuditEntry::new(path, "enable", &Actor::new("alice").platform("cli"));
+    entry.id = format!("entry-{n}");
+    entry.timestamp = chrono::DateTime::from_timestamp(1_700_000_000 + n as i64, 0).unwrap();
+    entry.reason = format!("change {n}");
+    entry.previous_status = Some(RouteStatus::Maintenance);
+    entry.new_status = Some(RouteStatus::Active);
+    entry
 }
 
 fn ids(entries: &[AuditEntry]) -> Vec<&str> {
@@ -283,12 +278,9 @@ mod suite {
 
     pub(super) async fn global_config_round_trips_through_the_sentinel(fx: &Fixture) {
         let b = &*fx.backend;
-        let config = GlobalMaintenanceConfig {
-            enabled: true,
-            reason: "Deploying v2".to_owned(),
-            exempt_paths: vec!["/health".to_owned(), "GET:/ready".to_owned()],
-            include_force_active: true,
-        };
+        let config = GlobalMaintenanceConfig::enabled("Deploying v2")
+            .exempt_paths(["/health", "GET:/ready"])
+            .include_force_active(true);
         b.set_global_config(&config).await.unwrap();
         assert_eq!(b.global_config().await.unwrap(), config);
         let sentinel = b.get_state(GLOBAL_KEY).await.unwrap().unwrap();
@@ -470,10 +462,7 @@ mod file {
             .unwrap();
         first.write_audit(&audit("GET:/x", 1)).await.unwrap();
         first
-            .set_global_config(&GlobalMaintenanceConfig {
-                enabled: true,
-                ..GlobalMaintenanceConfig::default()
-            })
+            .set_global_config(&GlobalMaintenanceConfig::enabled(""))
             .await
             .unwrap();
         drop(first);

@@ -463,11 +463,8 @@ async fn a_maintenance_window_shared_by_two_instances_is_ended_once() {
     let a = instance(&url(), &prefix, false).await;
     let b = instance(&url(), &prefix, false).await;
     let now = a.engine.now();
-    let window = waygate::MaintenanceWindow {
-        start: now,
-        end: now + chrono::Duration::milliseconds(600),
-        reason: "short".to_owned(),
-    };
+    let window =
+        waygate::MaintenanceWindow::new(now, now + chrono::Duration::milliseconds(600), "short");
     a.engine
         .schedule_maintenance("GET:/orders", window, "alice")
         .await

@@ -66,6 +66,7 @@ impl From<EngineError> for ApiError {
             EngineError::Ambiguous { .. } | EngineError::Protected { .. } => StatusCode::CONFLICT,
             EngineError::Invalid { .. } => StatusCode::BAD_REQUEST,
             EngineError::Backend(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let mut api = Self::new(status, error.to_string());
         if let EngineError::Ambiguous { matches, .. } = error {

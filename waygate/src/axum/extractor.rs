@@ -1,13 +1,12 @@
-use super::limit::{enforce, enforce_shared, needs_shared, LimitHeaders, LimitsEnforced};
-use super::respond::{refuse, RequestView};
-use crate::snapshot::{DeprecationHeaders, Pass, Verdict};
-use crate::Engine;
+use super::head::AxumHead;
+use super::refuse::respond;
+use arc_swap::Guard;
 use axum::extract::{FromRef, FromRequestParts, MatchedPath};
 use axum::response::{IntoResponseParts, Response, ResponseParts};
-use http::header;
 use http::request::Parts;
 use std::convert::Infallible;
 use std::sync::Arc;
+use waygate_core::{Decision, DeprecationHeaders, Engine, LimitHeaders, Serve};
 
 /// Enforces the handler's route state without [`WaygateLayer`](super::WaygateLayer): for
 /// apps (or single routes) that run without the middleware. A blocked request is refused
@@ -35,7 +34,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default)]
 #[must_use]
 pub struct Gate {
-    deprecation: Option<DeprecationHeaders>,
+    deprecation: Option<Arc<DeprecationHeaders>>,
     limits: Option<LimitHeaders>,
 }
 
@@ -59,64 +58,43 @@ where
             .extensions
             .get::<MatchedPath>()
             .map(MatchedPath::as_str);
-        let refusal = {
+        let head = AxumHead::of_parts(parts);
+        let refused = {
             let snapshot = engine.snapshot();
-            match snapshot.check(&parts.method, template, parts.uri.path(), || engine.now()) {
-                Verdict::Pass(Pass::ForceActive) => return Ok(Self::default()),
-                Verdict::Pass(Pass::Unknown) => {
-                    if let Some(template) = template {
-                        engine.note_unknown_route(&parts.method, template);
-                    }
-                    return Ok(Self::default());
-                }
-                Verdict::Pass(Pass::Route(rule))
-                    if parts.extensions.get::<LimitsEnforced>().is_some() =>
-                {
-                    return Ok(Self {
-                        deprecation: rule.deprecation().cloned(),
-                        limits: None,
-                    })
-                }
-                Verdict::Pass(Pass::Route(rule))
-                    if needs_shared(&snapshot, rule, parts, template.unwrap_or_default()) =>
-                {
-                    // Counted below, once the snapshot guard (not `Send`) is released.
-                    Err(Arc::clone(rule))
-                }
-                Verdict::Pass(Pass::Route(rule)) => {
-                    let template = template.unwrap_or_default();
-                    match enforce(&engine, &snapshot, rule, parts, template, None) {
-                        Ok(limits) => {
-                            return Ok(Self {
-                                deprecation: rule.deprecation().cloned(),
-                                limits,
-                            })
-                        }
-                        Err(refusal) => Ok(refusal),
-                    }
-                }
-                Verdict::Block(block) => {
-                    Ok(refuse(&engine, &block, RequestView::from(&*parts), None))
+            match engine.decide(&snapshot, &head, template) {
+                Decision::Serve(serve) => return Ok(Self::served(serve)),
+                Decision::Refuse(refusal) => Some(respond(&engine, &refusal, &head, None)),
+                // Counted below, once the snapshot guard (not `Send`) is released.
+                Decision::CountShared => None,
+            }
+        };
+        let refused = match refused {
+            Some(refused) => refused,
+            None => {
+                let snapshot = Guard::into_inner(engine.snapshot());
+                match engine.decide_shared(&snapshot, &head, template).await {
+                    Decision::Refuse(refusal) => respond(&engine, &refusal, &head, None),
+                    decision => return Ok(Self::from_decision(decision)),
                 }
             }
         };
-        let refusal = match refusal {
-            Ok(refusal) => refusal,
-            Err(rule) => {
-                let snapshot = engine.snapshot_full();
-                let template = template.unwrap_or_default();
-                match enforce_shared(&engine, &snapshot, &rule, parts, template, None).await {
-                    Ok(limits) => {
-                        return Ok(Self {
-                            deprecation: rule.deprecation().cloned(),
-                            limits,
-                        })
-                    }
-                    Err(refusal) => refusal,
-                }
-            }
-        };
-        Err(refusal.into_response().await)
+        Err(refused.into_response().await)
+    }
+}
+
+impl Gate {
+    fn served(serve: Serve<'_>) -> Self {
+        Self {
+            deprecation: serve.deprecation.cloned(),
+            limits: serve.limits,
+        }
+    }
+
+    fn from_decision(decision: Decision<'_>) -> Self {
+        match decision {
+            Decision::Serve(serve) => Self::served(serve),
+            _ => Self::default(),
+        }
     }
 }
 
@@ -127,15 +105,8 @@ impl IntoResponseParts for Gate {
         if let Some(limits) = &self.limits {
             limits.apply(parts.headers_mut());
         }
-        if let Some(headers) = self.deprecation {
-            let map = parts.headers_mut();
-            map.insert("deprecation", headers.deprecation);
-            if let Some(sunset) = headers.sunset {
-                map.insert("sunset", sunset);
-            }
-            if let Some(link) = headers.link {
-                map.append(header::LINK, link);
-            }
+        if let Some(headers) = &self.deprecation {
+            headers.apply(parts.headers_mut());
         }
         Ok(parts)
     }

@@ -1,14 +1,12 @@
-use crate::snapshot::Rule;
 use axum::response::Response;
-use http::header;
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use super::limit::LimitHeaders;
 use super::BoxResponseFuture;
+use waygate_core::{DeprecationHeaders, LimitHeaders};
 
 pin_project! {
     /// The response future of [`Waygate`](super::Waygate): the inner service's response (with
@@ -26,7 +24,7 @@ pin_project! {
         Plain { #[pin] future: F },
         // Boxed: a rate-limited response allocates its header values anyway, and a small future
         // keeps every other request cheap to move.
-        Inner { #[pin] future: F, deprecated: Option<Arc<Rule>>, limits: Option<Box<LimitHeaders>> },
+        Inner { #[pin] future: F, deprecated: Option<Arc<DeprecationHeaders>>, limits: Option<Box<LimitHeaders>> },
         Ready { response: Option<Response> },
         Factory { future: BoxResponseFuture },
         // A request whose rate limits are counted in the shared counters: the count, then
@@ -40,7 +38,7 @@ pub(crate) enum Counted<F> {
     /// Allowed: the inner service's future, with the headers to add.
     Served {
         future: F,
-        deprecated: Option<Arc<Rule>>,
+        deprecated: Option<Arc<DeprecationHeaders>>,
         limits: Option<LimitHeaders>,
     },
     /// Refused with this response.
@@ -59,7 +57,7 @@ impl<F> ResponseFuture<F> {
     /// The inner service's response, with the route's deprecation and rate-limit headers.
     pub(crate) fn served(
         future: F,
-        deprecated: Option<Arc<Rule>>,
+        deprecated: Option<Arc<DeprecationHeaders>>,
         limits: Option<LimitHeaders>,
     ) -> Self {
         Self {
@@ -130,15 +128,8 @@ where
                 if let Some(limits) = limits.take() {
                     limits.apply(response.headers_mut());
                 }
-                if let Some(headers) = deprecated.take().as_deref().and_then(Rule::deprecation) {
-                    let map = response.headers_mut();
-                    map.insert("deprecation", headers.deprecation.clone());
-                    if let Some(sunset) = &headers.sunset {
-                        map.insert("sunset", sunset.clone());
-                    }
-                    if let Some(link) = &headers.link {
-                        map.append(header::LINK, link.clone());
-                    }
+                if let Some(headers) = deprecated.take() {
+                    headers.apply(response.headers_mut());
                 }
                 Poll::Ready(Ok(response))
             }

@@ -194,6 +194,8 @@ impl Responses {
             BlockKind::Maintenance => self.maintenance.as_ref(),
             BlockKind::Disabled => self.disabled.as_ref(),
             BlockKind::EnvGated => self.env_gated.as_ref(),
+            // A kind this adapter has no default for gets the built-in response.
+            _ => None,
         }
     }
 }

@@ -3,10 +3,10 @@
 
 mod extractor;
 mod future;
+mod head;
 mod layer;
-mod limit;
 mod mount;
-mod respond;
+mod refuse;
 mod response;
 mod router;
 mod service;

@@ -1,13 +1,15 @@
 //! What a blocked request gets: the built-in JSON bodies (the Python original's, field for
 //! field), and the user's `response = ..` factories.
 
-pub use crate::snapshot::BlockKind;
+use super::head::AxumHead;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, SecondsFormat, Utc};
-use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use chrono::{DateTime, Utc};
+use http::{HeaderMap, Method};
 use std::future::Future;
 use std::pin::Pin;
+pub use waygate_core::BlockKind;
+use waygate_core::{builtin_blocked_response, Block, Engine, RequestHead};
 
 /// A blocked request, handed to a `response = ..` factory.
 ///
@@ -50,102 +52,31 @@ pub struct Blocked {
 }
 
 impl Blocked {
+    pub(crate) fn new(engine: &Engine, block: &Block<'_>, request: &AxumHead<'_>) -> Self {
+        Self {
+            kind: block.kind,
+            reason: block.reason.to_owned(),
+            path: request.uri().path().to_owned(),
+            key: block.rule.map(|rule| rule.key().to_owned()),
+            method: request.method().clone(),
+            headers: request.headers().clone(),
+            retry_after: block.retry_after,
+            current_env: engine.current_env().to_owned(),
+            allowed_envs: block.allowed_envs.to_vec(),
+        }
+    }
+
     /// The response waygate sends when no factory is configured.
     pub fn default_response(&self) -> Response {
-        builtin(
-            self.kind,
-            &self.reason,
-            &self.path,
-            self.retry_after,
-            Utc::now,
-        )
-    }
-}
-
-/// The built-in response for a blocked request.
-pub(crate) fn builtin(
-    kind: BlockKind,
-    reason: &str,
-    path: &str,
-    retry_after: Option<DateTime<Utc>>,
-    now: impl FnOnce() -> DateTime<Utc>,
-) -> Response {
-    match kind {
-        BlockKind::Maintenance => {
-            let mut body = ErrorBody::new(
-                "MAINTENANCE_MODE",
-                "This endpoint is temporarily unavailable",
-            );
-            body.field("reason", reason);
-            body.field("path", path);
-            let Some(end) = retry_after else {
-                return body.into_response(StatusCode::SERVICE_UNAVAILABLE);
-            };
-            body.field(
-                "retry_after",
-                &end.to_rfc3339_opts(SecondsFormat::AutoSi, false),
-            );
-            let mut response = body.into_response(StatusCode::SERVICE_UNAVAILABLE);
+        let retry_after = self.retry_after.map(|end| {
             // Whole seconds, rounded up: a client that waits this long finds the route back.
-            let millis = (end - now()).num_milliseconds().max(0);
-            let seconds = (millis + 999) / 1000;
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            response
-        }
-        BlockKind::Disabled => {
-            let mut body = ErrorBody::new("ROUTE_DISABLED", "This endpoint has been disabled");
-            body.field("reason", reason);
-            body.field("path", path);
-            body.into_response(StatusCode::SERVICE_UNAVAILABLE)
-        }
-        BlockKind::EnvGated => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-/// `{"error": {"code": .., "message": .., "reason": .., "path": .., ...}}`, written
-/// directly: a blocked request costs one buffer, not a JSON tree.
-pub(crate) struct ErrorBody(Vec<u8>);
-
-impl ErrorBody {
-    pub(crate) fn new(code: &str, message: &str) -> Self {
-        let mut body = Self(Vec::with_capacity(192));
-        body.0.extend_from_slice(b"{\"error\":{");
-        body.0.extend_from_slice(b"\"code\":");
-        body.string(code);
-        body.field("message", message);
-        body
-    }
-
-    pub(crate) fn number(&mut self, name: &str, value: u64) {
-        self.0.push(b',');
-        self.string(name);
-        self.0.push(b':');
-        self.0.extend_from_slice(value.to_string().as_bytes());
-    }
-
-    pub(crate) fn field(&mut self, name: &str, value: &str) {
-        self.0.push(b',');
-        self.string(name);
-        self.0.push(b':');
-        self.string(value);
-    }
-
-    fn string(&mut self, value: &str) {
-        // Writing a `&str` into a `Vec` cannot fail.
-        let _ = serde_json::to_writer(&mut self.0, value);
-    }
-
-    pub(crate) fn into_response(mut self, status: StatusCode) -> Response {
-        self.0.extend_from_slice(b"}}");
-        let mut response = Response::new(Body::from(self.0));
-        *response.status_mut() = status;
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        response
+            let millis = (end - Utc::now()).num_milliseconds().max(0);
+            (
+                end,
+                u64::try_from((millis + 999) / 1000).unwrap_or_default(),
+            )
+        });
+        builtin_blocked_response(self.kind, &self.reason, &self.path, retry_after).map(Body::from)
     }
 }
 
@@ -237,6 +168,19 @@ pub struct RateLimited {
     pub method: Method,
     /// The request headers.
     pub headers: HeaderMap,
+}
+
+impl RateLimited {
+    pub(crate) fn new(limited: &waygate_core::RateLimited, request: &AxumHead<'_>) -> Self {
+        Self {
+            limit: limited.limit.clone(),
+            retry_after_seconds: limited.retry_after_seconds,
+            reset_at: limited.reset_at,
+            path: request.uri().path().to_owned(),
+            method: request.method().clone(),
+            headers: request.headers().clone(),
+        }
+    }
 }
 
 /// The registry's wrapper around a route's `429` factory.

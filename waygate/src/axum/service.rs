@@ -1,8 +1,7 @@
 use super::future::{Counted, ResponseFuture};
+use super::head::AxumHead;
 use super::layer::WaygateLayer;
-use super::limit::{enforce, enforce_shared, needs_shared, LimitsEnforced};
-use super::respond::{refuse, Refusal, RequestView};
-use crate::snapshot::{Pass, Verdict};
+use super::refuse::{respond, Refused};
 use arc_swap::Guard;
 use axum::extract::MatchedPath;
 use axum::response::Response;
@@ -10,6 +9,7 @@ use http::Request;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower_service::Service;
+use waygate_core::{Decision, LimitsCounted};
 
 /// The middleware [`WaygateLayer`] wraps services in.
 ///
@@ -64,98 +64,77 @@ where
             .extensions()
             .get::<MatchedPath>()
             .map(MatchedPath::as_str);
-        let snapshot = engine.snapshot();
-        let verdict = snapshot.check(request.method(), template, request.uri().path(), || {
-            engine.now()
-        });
-        // A route with nothing to enforce is served before anything else is looked at;
-        // everything else under the admin path passes untouched (waygate never registers
-        // those routes, so only global maintenance or an unknown route lead here).
-        let plain = matches!(&verdict, Verdict::Pass(Pass::Route(rule))
-            if rule.deprecation().is_none() && !snapshot.has_limits(rule));
-        if plain || config.skips(request.uri().path()) {
+        // Requests under the admin path pass untouched, and are never registered as routes.
+        if config.skips(request.uri().path()) {
             return ResponseFuture::inner(self.inner.call(request));
         }
-        match verdict {
-            Verdict::Pass(Pass::ForceActive) => ResponseFuture::inner(self.inner.call(request)),
-            Verdict::Pass(Pass::Unknown) => {
-                if let Some(template) = template {
-                    engine.note_unknown_route(request.method(), template);
-                }
+        let snapshot = engine.snapshot();
+        match engine.decide(&snapshot, &AxumHead::of_request(&request), template) {
+            // Nothing to add: the inner future, polled as is.
+            Decision::Serve(serve) if serve.is_plain() => {
                 ResponseFuture::inner(self.inner.call(request))
             }
-            Verdict::Pass(Pass::Route(rule)) => {
-                let deprecated = rule.deprecation().is_some().then(|| rule.clone());
-                if !snapshot.has_limits(rule) {
-                    return ResponseFuture::served(self.inner.call(request), deprecated, None);
-                }
-                let matched = request.extensions().get::<MatchedPath>().cloned();
-                let template = matched.as_ref().map_or("", MatchedPath::as_str);
-                let (mut parts, body) = request.into_parts();
-                if needs_shared(&snapshot, rule, &parts, template) {
-                    // The count is a round trip: the request waits for it in the response
-                    // future, with the service that `poll_ready` readied (its clone stays).
-                    let rule = Arc::clone(rule);
-                    let snapshot = Guard::into_inner(snapshot);
-                    let clone = self.inner.clone();
-                    let mut service = std::mem::replace(&mut self.inner, clone);
-                    let config = Arc::clone(&self.layer.shared);
-                    return ResponseFuture::counting(Box::pin(async move {
-                        let template = matched.as_ref().map_or("", MatchedPath::as_str);
-                        let engine = &config.engine;
-                        let counted = enforce_shared(
-                            engine,
-                            &snapshot,
-                            &rule,
-                            &parts,
-                            template,
-                            Some(&config.responses),
-                        )
-                        .await;
-                        match counted {
-                            Ok(limits) => {
-                                parts.extensions.insert(LimitsEnforced);
-                                let request = Request::from_parts(parts, body);
-                                Counted::Served {
-                                    future: service.call(request),
-                                    deprecated,
-                                    limits,
-                                }
-                            }
-                            Err(Refusal::Ready(response)) => Counted::Refused(response),
-                            Err(Refusal::Pending(future)) => Counted::Factory(future),
-                        }
-                    }));
-                }
-                match enforce(
-                    engine,
-                    &snapshot,
-                    rule,
-                    &parts,
-                    template,
-                    Some(&config.responses),
-                ) {
-                    Ok(limits) => {
-                        // A `Gate` in the handler must not count the request again.
-                        parts.extensions.insert(LimitsEnforced);
-                        let request = Request::from_parts(parts, body);
-                        ResponseFuture::served(self.inner.call(request), deprecated, limits)
-                    }
-                    Err(Refusal::Ready(response)) => ResponseFuture::ready(response),
-                    Err(Refusal::Pending(future)) => ResponseFuture::factory(future),
+            Decision::Serve(serve) => {
+                let deprecated = serve.deprecation.cloned();
+                let request = match serve.counted {
+                    // A `Gate` in the handler must not count the request again.
+                    true => counted(request),
+                    false => request,
+                };
+                ResponseFuture::served(self.inner.call(request), deprecated, serve.limits)
+            }
+            Decision::Refuse(refusal) => {
+                let head = AxumHead::of_request(&request);
+                match respond(engine, &refusal, &head, Some(&config.responses)) {
+                    Refused::Ready(response) => ResponseFuture::ready(response),
+                    Refused::Pending(future) => ResponseFuture::factory(future),
                 }
             }
-            Verdict::Block(block) => {
-                let view = RequestView {
-                    method: request.method(),
-                    uri: request.uri(),
-                    headers: request.headers(),
-                };
-                match refuse(engine, &block, view, Some(&config.responses)) {
-                    Refusal::Ready(response) => ResponseFuture::ready(response),
-                    Refusal::Pending(future) => ResponseFuture::factory(future),
-                }
+            Decision::CountShared => {
+                // The count is a round trip: the request waits for it in the response
+                // future, with the service that `poll_ready` readied (its clone stays).
+                let snapshot = Guard::into_inner(snapshot);
+                let clone = self.inner.clone();
+                let mut service = std::mem::replace(&mut self.inner, clone);
+                let config = Arc::clone(&self.layer.shared);
+                ResponseFuture::counting(Box::pin(async move {
+                    let engine = &config.engine;
+                    let template = request
+                        .extensions()
+                        .get::<MatchedPath>()
+                        .map(MatchedPath::as_str);
+                    let head = AxumHead::of_request(&request);
+                    match engine.decide_shared(&snapshot, &head, template).await {
+                        Decision::Refuse(refusal) => {
+                            match respond(engine, &refusal, &head, Some(&config.responses)) {
+                                Refused::Ready(response) => Counted::Refused(response),
+                                Refused::Pending(future) => Counted::Factory(future),
+                            }
+                        }
+                        Decision::Serve(serve) => {
+                            let deprecated = serve.deprecation.cloned();
+                            let limits = serve.limits;
+                            Counted::Served {
+                                future: service.call(counted(request)),
+                                deprecated,
+                                limits,
+                            }
+                        }
+                        // `decide_shared` never asks again; serve as counted.
+                        Decision::CountShared => Counted::Served {
+                            future: service.call(counted(request)),
+                            deprecated: None,
+                            limits: None,
+                        },
+                    }
+                }))
             }
         }
     }
+}
+
+/// The request, marked as counted by the layer's rate limits.
+fn counted<B>(mut request: Request<B>) -> Request<B> {
+    request.extensions_mut().insert(LimitsCounted);
+    request
 }

@@ -370,12 +370,7 @@ mod tests {
 
     #[test]
     fn exempt_paths_bare_and_qualified() {
-        let global = GlobalMaintenanceConfig {
-            enabled: true,
-            reason: "r".into(),
-            exempt_paths: vec!["/health".into(), "GET:/status".into()],
-            include_force_active: false,
-        };
+        let global = GlobalMaintenanceConfig::enabled("r").exempt_paths(["/health", "GET:/status"]);
         let states = [];
         let context = Context::new(&states, &global, "dev", Utc::now());
         assert!(!context.globally_blocked("get", "/health", None));

@@ -70,7 +70,7 @@ mod sign;
 pub use format::{DefaultFormatter, Formatter, SlackFormatter};
 pub use sign::{sign, verify_signature, SIGNATURE_HEADER};
 
-pub(crate) use deliver::Registry;
+use deliver::Registry;
 
 use crate::Engine;
 use std::fmt;
@@ -179,20 +179,29 @@ impl fmt::Debug for Webhook {
     }
 }
 
-impl Engine {
+/// Webhooks on an [`Engine`]: `engine.add_webhook(..)`. In the [prelude](crate::prelude).
+pub trait EngineWebhooks {
     /// Posts every change this engine applies to `url`, formatted by `formatter`
     /// ([`DefaultFormatter`], [`SlackFormatter`], or a closure). See [`webhooks`](self).
-    pub fn add_webhook(&self, url: &str, formatter: impl Formatter) -> Result<(), WebhookError> {
+    fn add_webhook(&self, url: &str, formatter: impl Formatter) -> Result<(), WebhookError>;
+
+    /// Registers a configured [`Webhook`].
+    fn register_webhook(&self, webhook: Webhook) -> Result<(), WebhookError>;
+
+    /// The registered webhooks.
+    fn webhooks(&self) -> Vec<Webhook>;
+}
+
+impl EngineWebhooks for Engine {
+    fn add_webhook(&self, url: &str, formatter: impl Formatter) -> Result<(), WebhookError> {
         self.register_webhook(Webhook::new(url)?.formatter(formatter))
     }
 
-    /// Registers a configured [`Webhook`].
-    pub fn register_webhook(&self, webhook: Webhook) -> Result<(), WebhookError> {
-        self.webhook_registry().add(self, webhook)
+    fn register_webhook(&self, webhook: Webhook) -> Result<(), WebhookError> {
+        self.extension::<Registry>().add(self, webhook)
     }
 
-    /// The registered webhooks.
-    pub fn webhooks(&self) -> Vec<Webhook> {
-        self.webhook_registry().list()
+    fn webhooks(&self) -> Vec<Webhook> {
+        self.extension::<Registry>().list()
     }
 }

@@ -102,6 +102,8 @@ impl Row {
             RouteStatus::Disabled => ("disabled", "disabled"),
             RouteStatus::EnvGated => ("env_gated", "env gated"),
             RouteStatus::Deprecated => ("deprecated", "deprecated"),
+            // A status this dashboard does not know yet is shown by its wire name.
+            other => (other.as_str(), other.as_str()),
         };
         Self {
             key: key.to_owned(),

@@ -1,0 +1,277 @@
+//! The one decision every adapter calls: what happens to a request.
+//!
+//! [`Engine::decide`] reads the snapshot the adapter loaded, checks the route's state (global
+//! and service maintenance, force-active, the route's own status) and then its rate limits
+//! (global, service, route, in the Python original's order), and answers with a
+//! [`Decision`]: serve (with these headers), refuse (with this refusal), or — when a limit
+//! counts in counters shared by several instances — ask the adapter to await
+//! [`Engine::decide_shared`]. An adapter is then a short match:
+//!
+//! ```
+//! use http::{Request, Response};
+//! use waygate_core::{Decision, Engine};
+//!
+//! async fn handle(engine: &Engine, request: Request<()>) -> Response<String> {
+//!     let (parts, ()) = request.into_parts();
+//!     let snapshot = engine.snapshot();
+//!     let template = Some(parts.uri.path()); // your router's matched template
+//!     let mut decision = engine.decide(&snapshot, &parts, template);
+//!     if let Decision::CountShared = decision {
+//!         let snapshot = arc_swap::Guard::into_inner(snapshot);
+//!         decision = engine.decide_shared(&snapshot, &parts, template).await;
+//!         return respond(decision, &parts);
+//!     }
+//!     respond(decision, &parts)
+//! }
+//!
+//! fn respond(decision: Decision<'_>, parts: &http::request::Parts) -> Response<String> {
+//!     match decision {
+//!         Decision::Serve(serve) => {
+//!             let mut response = Response::new("served".to_owned());
+//!             serve.apply(response.headers_mut());
+//!             response
+//!         }
+//!         Decision::Refuse(refusal) => refusal.builtin_response(parts.uri.path()),
+//!         Decision::CountShared => unreachable!("decide_shared never asks again"),
+//!     }
+//! }
+//! # let _ = handle;
+//! ```
+
+mod body;
+mod client_ip;
+mod head;
+mod limits;
+
+pub use body::builtin_blocked_response;
+pub use client_ip::ClientIpHeader;
+pub use head::{LimitsCounted, RequestHead};
+pub use limits::{LimitHeaders, RateLimited};
+
+use crate::snapshot::{Block, BlockKind, DeprecationHeaders, Pass, Snapshot, Verdict};
+use crate::Engine;
+use http::{HeaderMap, StatusCode};
+use std::any::Any;
+use std::sync::Arc;
+
+/// What happens to a request, as [`Engine::decide`] answers.
+#[derive(Debug)]
+#[must_use]
+pub enum Decision<'s> {
+    /// Serve the request, adding these headers to its response.
+    Serve(Serve<'s>),
+    /// Refuse the request with this refusal.
+    Refuse(Refusal<'s>),
+    /// A rate limit of the route counts in counters shared with other instances: await
+    /// [`Engine::decide_shared`] with the same arguments (the snapshot as an `Arc`, so the
+    /// future can hold it), which never answers this again.
+    CountShared,
+}
+
+/// A request to serve, and what its response carries.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Serve<'s> {
+    /// The deprecation headers of a deprecated route (an `Arc`: a response future keeps
+    /// them for the price of a reference count).
+    pub deprecation: Option<&'s Arc<DeprecationHeaders>>,
+    /// The `X-RateLimit-*` headers of the route's own limit.
+    pub limits: Option<LimitHeaders>,
+    /// Whether rate limits counted the request here: an adapter that decides again further
+    /// in (a per-handler check after a middleware) marks the request with
+    /// [`LimitsCounted`] so that it is not counted twice.
+    pub counted: bool,
+}
+
+impl Serve<'_> {
+    /// Whether the request is served as it came and its response as the handler made it
+    /// (nothing counted, no headers to add).
+    pub fn is_plain(&self) -> bool {
+        self.deprecation.is_none() && self.limits.is_none() && !self.counted
+    }
+
+    /// Adds the deprecation and rate-limit headers to a response's headers.
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        if let Some(limits) = &self.limits {
+            limits.apply(headers);
+        }
+        if let Some(deprecation) = self.deprecation {
+            deprecation.apply(headers);
+        }
+    }
+}
+
+/// Why a request is refused, before an adapter turns it into a response (the route's
+/// `response = ..` factory, its own defaults, or [`builtin_response`](Self::builtin_response)).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Refusal<'s> {
+    /// The route's state (or global or service maintenance) refuses it.
+    Blocked {
+        /// The block, as the snapshot found it.
+        block: Block<'s>,
+        /// Whole seconds until a maintenance window ends, rounded up (`Retry-After`).
+        retry_after_seconds: Option<u64>,
+    },
+    /// A rate limit refuses it (the refusal is already in the blocked-request log).
+    RateLimited(RateLimited),
+}
+
+impl Refusal<'_> {
+    /// The status of the built-in response: `503`, `404` (env-gated) or `429`.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Blocked { block, .. } => match block.kind {
+                BlockKind::EnvGated => StatusCode::NOT_FOUND,
+                _ => StatusCode::SERVICE_UNAVAILABLE,
+            },
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        }
+    }
+
+    /// The route's type-erased `response = ..` factory for this refusal, if it declared one;
+    /// the adapter that generated it knows its type.
+    pub fn route_factory(&self) -> Option<&'static (dyn Any + Send + Sync)> {
+        match self {
+            Self::Blocked { block, .. } => block.rule.and_then(|rule| rule.response()),
+            Self::RateLimited(limited) => limited.response,
+        }
+    }
+
+    /// The Python original's response for the refusal, field for field; `path` is the
+    /// concrete request path the body names.
+    pub fn builtin_response(&self, path: &str) -> http::Response<String> {
+        match self {
+            Self::Blocked {
+                block,
+                retry_after_seconds,
+            } => builtin_blocked_response(
+                block.kind,
+                block.reason,
+                path,
+                block.retry_after.zip(*retry_after_seconds),
+            ),
+            Self::RateLimited(limited) => body::rate_limited(limited, path),
+        }
+    }
+}
+
+impl Engine {
+    /// Decides a request: its route's state, then its rate limits.
+    ///
+    /// `snapshot` is [`Engine::snapshot`], loaded by the adapter (one atomic load);
+    /// `template` the route template its router matched (`/items/{id}`, nest prefixes
+    /// included), `None` when nothing matched.
+    ///
+    /// A request served with nothing to add costs one hash lookup and allocates nothing.
+    /// A route seen for the first time is registered off the request path. A request the
+    /// rate limits refuse is recorded in the blocked-request log.
+    pub fn decide<'s, H>(
+        &self,
+        snapshot: &'s Snapshot,
+        request: &H,
+        template: Option<&str>,
+    ) -> Decision<'s>
+    where
+        H: RequestHead + ?Sized,
+    {
+        let rule = match self.route_verdict(snapshot, request, template) {
+            Ok(Some(rule)) => rule,
+            Ok(None) => return Decision::Serve(Serve::default()),
+            Err(refusal) => return Decision::Refuse(refusal),
+        };
+        let deprecation = rule.deprecation();
+        if !snapshot.has_limits(rule) || request.limits_counted() {
+            return Decision::Serve(Serve {
+                deprecation,
+                limits: None,
+                counted: false,
+            });
+        }
+        let template = template.unwrap_or_default();
+        if limits::needs_shared(snapshot, rule, request.method(), template) {
+            return Decision::CountShared;
+        }
+        match limits::enforce(self, snapshot, rule, request, template) {
+            Ok(limits) => Decision::Serve(Serve {
+                deprecation,
+                limits,
+                counted: true,
+            }),
+            Err(limited) => Decision::Refuse(Refusal::RateLimited(limited)),
+        }
+    }
+
+    /// [`decide`](Self::decide) for a request whose limits count in the shared counters
+    /// (after it answered [`Decision::CountShared`]): one round trip per such limit. A
+    /// failure of the counters lets the request through uncounted, or refuses it when the
+    /// engine fails closed.
+    pub async fn decide_shared<'s, H>(
+        &self,
+        snapshot: &'s Snapshot,
+        request: &H,
+        template: Option<&str>,
+    ) -> Decision<'s>
+    where
+        H: RequestHead + ?Sized,
+    {
+        let rule = match self.route_verdict(snapshot, request, template) {
+            Ok(Some(rule)) => rule,
+            Ok(None) => return Decision::Serve(Serve::default()),
+            Err(refusal) => return Decision::Refuse(refusal),
+        };
+        let deprecation = rule.deprecation();
+        if !snapshot.has_limits(rule) || request.limits_counted() {
+            return Decision::Serve(Serve {
+                deprecation,
+                limits: None,
+                counted: false,
+            });
+        }
+        let template = template.unwrap_or_default();
+        match limits::enforce_shared(self, snapshot, rule, request, template).await {
+            Ok(limits) => Decision::Serve(Serve {
+                deprecation,
+                limits,
+                counted: true,
+            }),
+            Err(limited) => Decision::Refuse(Refusal::RateLimited(limited)),
+        }
+    }
+
+    /// The route-state half of a decision: the rule to serve under (`None`: served as is,
+    /// nothing else applies), or the refusal.
+    fn route_verdict<'s, H>(
+        &self,
+        snapshot: &'s Snapshot,
+        request: &H,
+        template: Option<&str>,
+    ) -> Result<Option<&'s Arc<crate::snapshot::Rule>>, Refusal<'s>>
+    where
+        H: RequestHead + ?Sized,
+    {
+        let method = request.method();
+        match snapshot.check(method, template, request.path(), || self.now()) {
+            Verdict::Pass(Pass::Route(rule)) => Ok(Some(rule)),
+            Verdict::Pass(Pass::ForceActive) => Ok(None),
+            Verdict::Pass(Pass::Unknown) => {
+                if let Some(template) = template {
+                    self.note_unknown_route(method, template);
+                }
+                Ok(None)
+            }
+            Verdict::Block(block) => {
+                let retry_after_seconds = block.retry_after.map(|end| {
+                    // Whole seconds, rounded up: a client that waits this long finds the
+                    // route back.
+                    let millis = (end - self.now()).num_milliseconds().max(0);
+                    u64::try_from((millis + 999) / 1000).unwrap_or_default()
+                });
+                Err(Refusal::Blocked {
+                    block,
+                    retry_after_seconds,
+                })
+            }
+        }
+    }
+}

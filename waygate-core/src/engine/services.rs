@@ -1,0 +1,180 @@
+//! Per-service maintenance (routes registered by one service, in server mode) and token
+//! revocations: small records the engine keeps beside route states, stored as sentinel
+//! states so that every engine sharing the backend sees them.
+
+use super::{Engine, EngineEvent};
+use crate::model::{Actor, GlobalMaintenanceConfig, RouteState, RouteStatus};
+use crate::stored::{
+    POLICY_OFF_PREFIX, REVOKED_PREFIX, SENTINEL_PREFIX, SERVICE_MAINTENANCE_PREFIX,
+};
+use crate::EngineError;
+use chrono::{DateTime, Utc};
+use rustc_hash::FxHashMap;
+
+/// The records kept as sentinels, read from a backend's state list.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Records {
+    /// Maintenance configuration per service.
+    pub(super) services: FxHashMap<String, GlobalMaintenanceConfig>,
+    /// Revoked token ids, with when the token would have expired anyway.
+    pub(super) revoked: FxHashMap<String, DateTime<Utc>>,
+    /// Route keys whose policy was deleted at runtime.
+    pub(super) policies_off: rustc_hash::FxHashSet<String>,
+}
+
+impl Records {
+    /// Picks the records out of `states`.
+    pub(super) fn from_states(states: &[RouteState]) -> Self {
+        let mut records = Self::default();
+        for state in states
+            .iter()
+            .filter(|s| s.path.starts_with(SENTINEL_PREFIX))
+        {
+            if let Some(service) = sentinel_name(&state.path, SERVICE_MAINTENANCE_PREFIX) {
+                match serde_json::from_str(&state.reason) {
+                    Ok(config) => {
+                        records.services.insert(service.to_owned(), config);
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, key = %state.path, "waygate: unreadable service maintenance");
+                    }
+                }
+            } else if let Some(key) = sentinel_name(&state.path, POLICY_OFF_PREFIX) {
+                records.policies_off.insert(key.to_owned());
+            } else if let Some(jti) = sentinel_name(&state.path, REVOKED_PREFIX) {
+                if let Ok(expires) = DateTime::parse_from_rfc3339(&state.reason) {
+                    records.revoked.insert(jti.to_owned(), expires.to_utc());
+                }
+            }
+        }
+        records
+    }
+}
+
+fn sentinel_name<'a>(key: &'a str, prefix: &str) -> Option<&'a str> {
+    key.strip_prefix(prefix)?.strip_suffix("__")
+}
+
+impl Engine {
+    /// The maintenance configuration of one service (disabled when none is stored).
+    pub fn service_maintenance(&self, service: &str) -> GlobalMaintenanceConfig {
+        self.view()
+            .records
+            .services
+            .get(service)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Puts every route of `service` in maintenance (routes registered with that service,
+    /// in server mode), except `exempt_paths` and, unless `include_force_active`,
+    /// force-active routes.
+    pub async fn enable_service_maintenance(
+        &self,
+        service: &str,
+        reason: &str,
+        exempt_paths: Vec<String>,
+        include_force_active: bool,
+        actor: impl Into<Actor>,
+    ) -> Result<GlobalMaintenanceConfig, EngineError> {
+        let config = GlobalMaintenanceConfig {
+            enabled: true,
+            reason: reason.to_owned(),
+            exempt_paths,
+            include_force_active,
+        };
+        self.set_service_maintenance(service, config, "service_maintenance_on", actor.into())
+            .await
+    }
+
+    /// Lifts a service's maintenance.
+    pub async fn disable_service_maintenance(
+        &self,
+        service: &str,
+        actor: impl Into<Actor>,
+    ) -> Result<GlobalMaintenanceConfig, EngineError> {
+        let config = GlobalMaintenanceConfig::default();
+        self.set_service_maintenance(service, config, "service_maintenance_off", actor.into())
+            .await
+    }
+
+    async fn set_service_maintenance(
+        &self,
+        service: &str,
+        config: GlobalMaintenanceConfig,
+        action: &str,
+        actor: Actor,
+    ) -> Result<GlobalMaintenanceConfig, EngineError> {
+        if service.is_empty() {
+            return Err(EngineError::invalid("service", "the service name is empty"));
+        }
+        let _write = self.inner.write.lock().await;
+        let key = format!("{SERVICE_MAINTENANCE_PREFIX}{service}__");
+        let mut state = RouteState::active(&key);
+        state.service = Some(service.to_owned());
+        state.reason = serde_json::to_string(&config)
+            .map_err(|e| EngineError::invalid("config", e.to_string()))?;
+        self.inner.backend.set_state(&state).await?;
+        let (previous, new) = match config.enabled {
+            true => (RouteStatus::Active, RouteStatus::Maintenance),
+            false => (RouteStatus::Maintenance, RouteStatus::Active),
+        };
+        self.audit(crate::model::AuditEntry {
+            service: Some(service.to_owned()),
+            previous_status: Some(previous),
+            new_status: Some(new),
+            ..self.audit_entry(&key, action, &actor, config.reason.clone())
+        })
+        .await;
+        {
+            let mut view = self.view();
+            view.records
+                .services
+                .insert(service.to_owned(), config.clone());
+            self.publish(&mut view);
+        }
+        self.emit(EngineEvent::GlobalChanged);
+        Ok(config)
+    }
+
+    /// Revokes a token id until `expires_at` (after which the token is invalid anyway). The
+    /// revocation is stored in the backend, so every engine sharing it honours it.
+    pub async fn revoke_token(
+        &self,
+        jti: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), EngineError> {
+        let key = format!("{REVOKED_PREFIX}{jti}__");
+        let mut state = RouteState::active(&key);
+        state.reason = expires_at.to_rfc3339();
+        self.inner.backend.set_state(&state).await?;
+        let now = self.now();
+        let expired: Vec<String> = {
+            let mut view = self.view();
+            view.records.revoked.insert(jti.to_owned(), expires_at);
+            let expired = view
+                .records
+                .revoked
+                .iter()
+                .filter(|(_, until)| **until < now)
+                .map(|(jti, _)| jti.clone())
+                .collect();
+            view.records.revoked.retain(|_, until| *until >= now);
+            expired
+        };
+        for jti in expired {
+            // Best effort: an expired token is refused whether or not its record remains.
+            let _ = self
+                .inner
+                .backend
+                .delete_state(&format!("{REVOKED_PREFIX}{jti}__"))
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Whether a token id was revoked (by this engine or another sharing the backend).
+    pub fn is_token_revoked(&self, jti: &str) -> bool {
+        self.view().records.revoked.contains_key(jti)
+    }
+}

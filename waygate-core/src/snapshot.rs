@@ -1,0 +1,484 @@
+//! The in-process picture of every route's state that requests are checked against.
+//!
+//! A [`Snapshot`] is immutable and rebuilt whole when state changes; the hot path loads it
+//! once per request (`ArcSwap`) and does one hash lookup by path template, with no allocation
+//! and no lock.
+
+use crate::engine::Limits;
+use crate::limiter::Limiter;
+use crate::model::{GlobalMaintenanceConfig, RouteState, RouteStatus};
+use crate::registry::{InitialStatus, RouteMeta};
+use chrono::{DateTime, TimeZone, Utc};
+use http::{HeaderValue, Method};
+use rustc_hash::FxHashMap;
+use std::any::Any;
+use std::sync::Arc;
+
+/// Method slots of a path entry; anything else only matches bare keys.
+const METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::DELETE,
+    Method::PATCH,
+    Method::OPTIONS,
+    Method::TRACE,
+    Method::CONNECT,
+];
+const HEAD_SLOT: usize = 1;
+const GET_SLOT: usize = 0;
+
+fn slot(method: &Method) -> Option<usize> {
+    METHODS.iter().position(|m| m == method)
+}
+
+/// Splits a route key into its method slot (`None` for a bare key) and path template.
+/// Keys that are neither `METHOD:/path` nor `/path` (service-prefixed, sentinels) give `None`.
+pub(crate) fn parse_key(key: &str) -> Option<(Option<usize>, &str)> {
+    if key.starts_with('/') {
+        return Some((None, key));
+    }
+    let (method, path) = key.split_once(':')?;
+    if !path.starts_with('/') {
+        return None;
+    }
+    let method = Method::from_bytes(method.as_bytes()).ok()?;
+    Some((Some(slot(&method)?), path))
+}
+
+/// An immutable view of all route states and the global maintenance switch.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    generation: u64,
+    routes: FxHashMap<Box<str>, PathRules>,
+    global: Option<GlobalBlock>,
+    global_limit: Option<GlobalLimit>,
+}
+
+#[derive(Debug, Default)]
+struct PathRules {
+    by_method: [Option<Arc<Rule>>; METHODS.len()],
+    any_method: Option<Arc<Rule>>,
+}
+
+#[derive(Debug)]
+struct GlobalBlock {
+    reason: Box<str>,
+    exempt: PathSet,
+    include_force_active: bool,
+}
+
+/// The global rate limit, with the routes it spares.
+#[derive(Debug)]
+struct GlobalLimit {
+    limiter: Arc<Limiter>,
+    exempt: PathSet,
+}
+
+/// Paths given as `"/path"` (every method) or `"METHOD:/path"`: a bit per method slot, bit
+/// `METHODS.len()` for every method.
+#[derive(Debug, Default)]
+struct PathSet(FxHashMap<Box<str>, u16>);
+
+const ALL_METHODS_BIT: u16 = 1 << METHODS.len();
+
+/// How one route key is enforced.
+#[derive(Debug)]
+pub struct Rule {
+    key: Box<str>,
+    force_active: bool,
+    action: Action,
+    response: Option<&'static (dyn Any + Send + Sync)>,
+    limiter: Option<Arc<Limiter>>,
+    service_limiter: Option<Arc<Limiter>>,
+    /// The maintenance of the route's service, when it is on.
+    service_block: Option<Arc<GlobalBlock>>,
+}
+
+#[derive(Debug)]
+enum Action {
+    Allow,
+    Deprecated(Arc<DeprecationHeaders>),
+    Maintenance {
+        reason: Box<str>,
+        window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    },
+    Disabled {
+        reason: Box<str>,
+    },
+    EnvGated {
+        allowed: Box<[String]>,
+    },
+}
+
+/// The headers a deprecated route's responses carry, encoded once per snapshot.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DeprecationHeaders {
+    /// `Deprecation: @<unix>` (RFC 9745) or `true`.
+    pub deprecation: HeaderValue,
+    /// `Sunset: <HTTP-date>`.
+    pub sunset: Option<HeaderValue>,
+    /// `Link: <successor>; rel="successor-version"`.
+    pub link: Option<HeaderValue>,
+}
+
+impl DeprecationHeaders {
+    /// Adds the headers to a response's: `Deprecation`, then `Sunset` and `Link` when set.
+    pub fn apply(&self, headers: &mut http::HeaderMap) {
+        headers.insert(
+            http::HeaderName::from_static("deprecation"),
+            self.deprecation.clone(),
+        );
+        if let Some(sunset) = &self.sunset {
+            headers.insert(http::HeaderName::from_static("sunset"), sunset.clone());
+        }
+        if let Some(link) = &self.link {
+            headers.append(http::header::LINK, link.clone());
+        }
+    }
+}
+
+/// The outcome of checking a request against a snapshot.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Verdict<'a> {
+    /// Serve the request.
+    Pass(Pass<'a>),
+    /// Refuse the request.
+    Block(Block<'a>),
+}
+
+/// Whose limit a limiter enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LimitScope {
+    /// The global or the service's limit.
+    Shared,
+    /// The route's own limit (the one `X-RateLimit-*` headers describe).
+    Route,
+}
+
+/// How a request is served.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Pass<'a> {
+    /// No state is known for the route (it should be registered).
+    Unknown,
+    /// A force-active route: served as is, nothing else applies.
+    ForceActive,
+    /// Served under the rule: its rate limits apply, and its deprecation headers if any.
+    Route(&'a Arc<Rule>),
+}
+
+/// A refused request, before it is turned into a response.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Block<'a> {
+    /// Why.
+    pub kind: BlockKind,
+    /// The reason stored with the state.
+    pub reason: &'a str,
+    /// The end of the maintenance window, for `Retry-After`.
+    pub retry_after: Option<DateTime<Utc>>,
+    /// The environments an env-gated route is served in.
+    pub allowed_envs: &'a [String],
+    /// The matched rule, if any (its key and response factory).
+    pub rule: Option<&'a Rule>,
+}
+
+/// Why a request is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BlockKind {
+    /// The route (or the whole service) is in maintenance: `503 MAINTENANCE_MODE`.
+    Maintenance,
+    /// The route is disabled: `503 ROUTE_DISABLED`.
+    Disabled,
+    /// The route is not served in this environment: `404`.
+    EnvGated,
+}
+
+impl Rule {
+    /// The route key this rule was built from.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The type-erased `response = ..` factory of the route.
+    pub fn response(&self) -> Option<&'static (dyn Any + Send + Sync)> {
+        self.response
+    }
+
+    /// The deprecation headers, for a deprecated route.
+    pub fn deprecation(&self) -> Option<&Arc<DeprecationHeaders>> {
+        match &self.action {
+            Action::Deprecated(headers) => Some(headers),
+            _ => None,
+        }
+    }
+}
+
+impl Snapshot {
+    /// Which version of the state this is; every rebuild increments it.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Whether a rule exists for this method and template.
+    pub fn knows(&self, method: &Method, template: &str) -> bool {
+        self.rule(method, template).is_some()
+    }
+
+    fn rule(&self, method: &Method, template: &str) -> Option<&Arc<Rule>> {
+        let rules = self.routes.get(template)?;
+        let by_method = match slot(method) {
+            Some(HEAD_SLOT) => rules.by_method[HEAD_SLOT]
+                .as_ref()
+                .or(rules.by_method[GET_SLOT].as_ref()),
+            Some(i) => rules.by_method[i].as_ref(),
+            None => None,
+        };
+        by_method.or(rules.any_method.as_ref())
+    }
+
+    /// Checks a request, in the Python original's order: force-active routes, global
+    /// maintenance and its exemptions, then the route's own state. `template` is the matched
+    /// route template (`/items/{id}`), `path` the concrete path (used when nothing matched).
+    /// `now` is read only for routes with a maintenance window.
+    pub fn check<'a>(
+        &'a self,
+        method: &Method,
+        template: Option<&str>,
+        path: &str,
+        now: impl FnOnce() -> DateTime<Utc>,
+    ) -> Verdict<'a> {
+        let rule = template.and_then(|t| self.rule(method, t));
+        let force_active = rule.is_some_and(|r| r.force_active);
+        let checked_path = template.unwrap_or(path);
+        let service = rule.and_then(|r| r.service_block.as_deref());
+        for block in self.global.iter().chain(service) {
+            if block.blocks(method, checked_path, force_active) {
+                return Verdict::Block(Block {
+                    kind: BlockKind::Maintenance,
+                    reason: &block.reason,
+                    retry_after: None,
+                    allowed_envs: &[],
+                    rule: rule.map(|r| &**r),
+                });
+            }
+        }
+        let Some(rule) = rule else {
+            return Verdict::Pass(Pass::Unknown);
+        };
+        if rule.force_active {
+            return Verdict::Pass(Pass::ForceActive);
+        }
+        let block = |kind, reason, retry_after, allowed_envs| {
+            Verdict::Block(Block {
+                kind,
+                reason,
+                retry_after,
+                allowed_envs,
+                rule: Some(rule),
+            })
+        };
+        match &rule.action {
+            Action::Allow | Action::Deprecated(_) => Verdict::Pass(Pass::Route(rule)),
+            Action::Maintenance { reason, window } => match window {
+                Some((start, end)) => {
+                    let now = now();
+                    if *start <= now && now < *end {
+                        block(BlockKind::Maintenance, reason, Some(*end), &[])
+                    } else {
+                        Verdict::Pass(Pass::Route(rule))
+                    }
+                }
+                None => block(BlockKind::Maintenance, reason, None, &[]),
+            },
+            Action::Disabled { reason } => block(BlockKind::Disabled, reason, None, &[]),
+            Action::EnvGated { allowed } => block(BlockKind::EnvGated, "", None, allowed),
+        }
+    }
+}
+
+impl Snapshot {
+    /// The rate limiters a request served under `rule` passes, in the Python original's
+    /// order: global (unless the route is exempt), the route's service, the route.
+    pub(crate) fn limiters<'a>(
+        &'a self,
+        rule: &'a Rule,
+        method: &Method,
+        template: &str,
+    ) -> impl Iterator<Item = (LimitScope, &'a Arc<Limiter>)> {
+        let global = self
+            .global_limit
+            .as_ref()
+            .filter(|g| !g.exempt.contains(method, template))
+            .map(|g| &g.limiter);
+        let shared = global.into_iter().chain(rule.service_limiter.as_ref());
+        shared
+            .map(|l| (LimitScope::Shared, l))
+            .chain(rule.limiter.as_ref().map(|l| (LimitScope::Route, l)))
+    }
+
+    /// Whether any rate limit applies to anything.
+    pub(crate) fn has_limits(&self, rule: &Rule) -> bool {
+        self.global_limit.is_some() || rule.limiter.is_some() || rule.service_limiter.is_some()
+    }
+}
+
+impl PathSet {
+    fn new(entries: &[String]) -> Self {
+        let mut set: FxHashMap<Box<str>, u16> = FxHashMap::default();
+        for entry in entries {
+            match parse_key(entry) {
+                Some((Some(i), path)) => *set.entry(path.into()).or_default() |= 1 << i,
+                _ => *set.entry(entry.as_str().into()).or_default() |= ALL_METHODS_BIT,
+            }
+        }
+        Self(set)
+    }
+
+    fn contains(&self, method: &Method, path: &str) -> bool {
+        let Some(bits) = self.0.get(path) else {
+            return false;
+        };
+        if bits & ALL_METHODS_BIT != 0 {
+            return true;
+        }
+        match slot(method) {
+            Some(HEAD_SLOT) => bits & (1 << HEAD_SLOT | 1 << GET_SLOT) != 0,
+            Some(i) => bits & (1 << i) != 0,
+            None => false,
+        }
+    }
+}
+
+/// Everything a snapshot is built from.
+#[derive(Debug)]
+pub(crate) struct SnapshotInput<'a> {
+    pub(crate) generation: u64,
+    pub(crate) env: &'a str,
+    pub(crate) states: &'a [&'a RouteState],
+    pub(crate) metas: &'a FxHashMap<String, &'static RouteMeta>,
+    pub(crate) global: &'a GlobalMaintenanceConfig,
+    pub(crate) limits: &'a Limits,
+    pub(crate) services: &'a FxHashMap<String, GlobalMaintenanceConfig>,
+}
+
+impl Snapshot {
+    pub(crate) fn build(input: SnapshotInput<'_>) -> Self {
+        let service_blocks: FxHashMap<&str, Arc<GlobalBlock>> = input
+            .services
+            .iter()
+            .filter(|(_, config)| config.enabled)
+            .map(|(service, config)| (service.as_str(), Arc::new(GlobalBlock::new(config))))
+            .collect();
+        let mut routes: FxHashMap<Box<str>, PathRules> = FxHashMap::default();
+        for state in input.states {
+            let Some((slot, template)) = parse_key(&state.path) else {
+                continue;
+            };
+            let meta = input.metas.get(state.path.as_str()).copied();
+            let mut rule = Rule::from_state(state, meta, input.env);
+            rule.limiter = input.limits.routes.get(state.path.as_str()).cloned();
+            rule.service_block = state
+                .service
+                .as_deref()
+                .and_then(|service| service_blocks.get(service).cloned());
+            rule.service_limiter = state
+                .service
+                .as_ref()
+                .and_then(|service| input.limits.services.get(service))
+                .filter(|limiter| limiter.global_exemptions().is_some())
+                .cloned();
+            let rule = Arc::new(rule);
+            let rules = routes.entry(template.into()).or_default();
+            match slot {
+                Some(i) => rules.by_method[i] = Some(rule),
+                None => rules.any_method = Some(rule),
+            }
+        }
+        Self {
+            generation: input.generation,
+            routes,
+            global: input.global.enabled.then(|| GlobalBlock::new(input.global)),
+            global_limit: input.limits.global.as_ref().and_then(|limiter| {
+                let exempt = limiter.global_exemptions()?;
+                Some(GlobalLimit {
+                    limiter: limiter.clone(),
+                    exempt: PathSet::new(exempt),
+                })
+            }),
+        }
+    }
+}
+
+impl GlobalBlock {
+    /// Whether this maintenance blocks the request.
+    fn blocks(&self, method: &Method, path: &str, force_active: bool) -> bool {
+        !self.exempt.contains(method, path) && (!force_active || self.include_force_active)
+    }
+
+    fn new(config: &GlobalMaintenanceConfig) -> Self {
+        Self {
+            reason: config.reason.as_str().into(),
+            exempt: PathSet::new(&config.exempt_paths),
+            include_force_active: config.include_force_active,
+        }
+    }
+}
+
+impl Rule {
+    fn from_state(state: &RouteState, meta: Option<&'static RouteMeta>, env: &str) -> Self {
+        let action = match state.status {
+            RouteStatus::Active => Action::Allow,
+            RouteStatus::Deprecated => {
+                Action::Deprecated(Arc::new(deprecation_headers(state, meta)))
+            }
+            RouteStatus::Maintenance => Action::Maintenance {
+                reason: state.reason.as_str().into(),
+                window: state.window.as_ref().map(|w| (w.start, w.end)),
+            },
+            RouteStatus::Disabled => Action::Disabled {
+                reason: state.reason.as_str().into(),
+            },
+            RouteStatus::EnvGated if state.allowed_envs.iter().any(|e| e == env) => Action::Allow,
+            RouteStatus::EnvGated => Action::EnvGated {
+                allowed: state.allowed_envs.clone().into_boxed_slice(),
+            },
+        };
+        Self {
+            key: state.path.as_str().into(),
+            force_active: state.force_active || meta.is_some_and(|m| m.force_active),
+            action,
+            response: meta.and_then(|m| m.response),
+            limiter: None,
+            service_limiter: None,
+            service_block: None,
+        }
+    }
+}
+
+fn deprecation_headers(state: &RouteState, meta: Option<&'static RouteMeta>) -> DeprecationHeaders {
+    let since = meta.and_then(|m| match m.initial {
+        InitialStatus::Deprecated { since, .. } => since,
+        _ => None,
+    });
+    let deprecation = match since.and_then(|s| Utc.timestamp_opt(s, 0).single()) {
+        Some(at) => HeaderValue::from_str(&format!("@{}", at.timestamp())).ok(),
+        None => None,
+    }
+    .unwrap_or(HeaderValue::from_static("true"));
+    let header = |value: String| HeaderValue::from_str(&value).ok();
+    DeprecationHeaders {
+        deprecation,
+        sunset: state.sunset_date.clone().and_then(header),
+        link: state
+            .successor_path
+            .as_ref()
+            .map(|s| format!("<{s}>; rel=\"successor-version\""))
+            .and_then(header),
+    }
+}
