@@ -679,3 +679,57 @@ async fn service_tokens_stay_inside_their_service() {
     svc.sdk.shutdown().await;
     server.stop().await;
 }
+
+#[cfg(feature = "redis")]
+mod common;
+
+/// Two server instances on one Redis (behind a load balancer, say): a service streaming from
+/// one follows a change made on the other.
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_redis_serve_one_fleet() {
+    use waygate::backend::RedisBackend;
+    let prefix = common::redis::unique_prefix();
+    let backend = || -> Arc<dyn Backend> {
+        Arc::new(
+            RedisBackend::new(&common::redis::url())
+                .unwrap()
+                .with_key_prefix(&prefix),
+        )
+    };
+    let a = serve_server(server_on(backend(), false), "127.0.0.1:0").await;
+    let b = serve_server(server_on(backend(), false), "127.0.0.1:0").await;
+    let svc = service(&a.url, false).await;
+    let on_b = b.url.clone();
+    eventually("server B knows the routes registered on A", || {
+        let url = format!("{on_b}/api/routes?service={APP}");
+        async move {
+            let listed: Vec<Value> = client().get(url).send().await.unwrap().json().await.unwrap();
+            listed.len() == 4
+        }
+    })
+    .await;
+    let disabled = client()
+        .post(format!("{}/api/routes/{}/disable", b.url, b64u(&format!("{APP}:GET:/api/orders"))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), StatusCode::OK);
+    until_status(&format!("{}/api/orders", svc.url), StatusCode::SERVICE_UNAVAILABLE).await;
+    client()
+        .post(format!("{}/api/global/enable", b.url))
+        .json(&json!({"exempt_paths": ["/health"]}))
+        .send()
+        .await
+        .unwrap();
+    until_status(&format!("{}/api/payments", svc.url), StatusCode::SERVICE_UNAVAILABLE).await;
+    eventually("global maintenance reached the service", || {
+        let engine = svc.sdk.engine().clone();
+        async move { engine.global_maintenance().enabled }
+    })
+    .await;
+    svc.sdk.shutdown().await;
+    a.stop().await;
+    b.stop().await;
+    common::redis::delete_prefix(&prefix).await;
+}
