@@ -170,7 +170,7 @@ pub(super) async fn events(
         (None, named) => named,
     };
     let connection = sdk.hub.connect(app.as_deref());
-    let closing = sdk.closing.clone();
+    let closing = sdk.closing;
     let updates = stream::unfold(
         (connection, closing),
         |(mut connection, mut closing)| async move {
