@@ -74,7 +74,9 @@ async fn propagation() {
     let (_server, url) = start_server().await;
     let mut sdks = Vec::new();
     for i in 0..SERVICES {
-        let sdk = WaygateSdk::builder(&url, format!("svc-{i}")).build().unwrap();
+        let sdk = WaygateSdk::builder(&url, format!("svc-{i}"))
+            .build()
+            .unwrap();
         sdk.start().await.unwrap();
         sdks.push(sdk);
     }
@@ -156,7 +158,11 @@ async fn open_stream(addr: SocketAddr) -> TcpStream {
         stream.read_exact(&mut byte).await.unwrap();
         head.push(byte[0]);
     }
-    assert!(head.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head));
+    assert!(
+        head.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
     stream
 }
 

@@ -704,25 +704,44 @@ async fn two_servers_on_one_redis_serve_one_fleet() {
     eventually("server B knows the routes registered on A", || {
         let url = format!("{on_b}/api/routes?service={APP}");
         async move {
-            let listed: Vec<Value> = client().get(url).send().await.unwrap().json().await.unwrap();
+            let listed: Vec<Value> = client()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             listed.len() == 4
         }
     })
     .await;
     let disabled = client()
-        .post(format!("{}/api/routes/{}/disable", b.url, b64u(&format!("{APP}:GET:/api/orders"))))
+        .post(format!(
+            "{}/api/routes/{}/disable",
+            b.url,
+            b64u(&format!("{APP}:GET:/api/orders"))
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(disabled.status(), StatusCode::OK);
-    until_status(&format!("{}/api/orders", svc.url), StatusCode::SERVICE_UNAVAILABLE).await;
+    until_status(
+        &format!("{}/api/orders", svc.url),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
     client()
         .post(format!("{}/api/global/enable", b.url))
         .json(&json!({"exempt_paths": ["/health"]}))
         .send()
         .await
         .unwrap();
-    until_status(&format!("{}/api/payments", svc.url), StatusCode::SERVICE_UNAVAILABLE).await;
+    until_status(
+        &format!("{}/api/payments", svc.url),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
     eventually("global maintenance reached the service", || {
         let engine = svc.sdk.engine().clone();
         async move { engine.global_maintenance().enabled }

@@ -806,10 +806,11 @@ pub(crate) fn policy_key(method: &str, path: &str) -> String {
     }
 }
 
-/// `("svc", "/path")` for a service's `svc:/path`.
+/// `("svc", "/path")` for a service's `svc:/path` (not for `METHOD:/path`).
 fn service_path(path: &str) -> Option<(&str, &str)> {
     let (service, rest) = path.split_once(':')?;
-    (!path.starts_with('/') && rest.starts_with('/')).then_some((service, rest))
+    let is_method = !service.is_empty() && service.bytes().all(|b| b.is_ascii_uppercase());
+    (!path.starts_with('/') && !is_method && rest.starts_with('/')).then_some((service, rest))
 }
 
 /// The sentinel that keeps a route's deleted policy off.
@@ -849,5 +850,24 @@ fn new_policy(method: &str, path: &str, limit: &str) -> RateLimitPolicy {
         tier_resolver: "plan".to_owned(),
         exempt_ips: Vec::new(),
         exempt_roles: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_plain_and_service_routes() {
+        let split = |key: &str| method_and_path(key).map_err(|e| e.to_string());
+        assert_eq!(split("GET:/x"), Ok(("GET".into(), "/x".into())));
+        assert_eq!(split("/x"), Ok(("ALL".into(), "/x".into())));
+        assert_eq!(split("pay:GET:/x"), Ok(("GET".into(), "pay:/x".into())));
+        assert_eq!(split("pay:/x"), Ok(("ALL".into(), "pay:/x".into())));
+        assert!(split("pay:GET:x").is_err());
+        assert_eq!(policy_key("GET", "/x"), "GET:/x");
+        assert_eq!(policy_key("ALL", "/x"), "/x");
+        assert_eq!(policy_key("GET", "pay:/x"), "pay:GET:/x");
+        assert_eq!(policy_key("ALL", "pay:/x"), "pay:/x");
     }
 }
