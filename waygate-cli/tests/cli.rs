@@ -63,6 +63,15 @@ impl Server {
 
     /// With tokens signed by `secret_key`, or an open admin (no auth) for `None`.
     fn start_with(secret_key: Option<&str>) -> Self {
+        Self::serve(secret_key, true)
+    }
+
+    /// An open admin on an app served without peer addresses (no `ConnectInfo`).
+    fn start_without_peer_addresses() -> Self {
+        Self::serve(None, false)
+    }
+
+    fn serve(secret_key: Option<&str>, peer_addresses: bool) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -97,12 +106,12 @@ impl Server {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             tokio::spawn(async move {
-                axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .await
-                .unwrap();
+                if peer_addresses {
+                    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+                    axum::serve(listener, app).await.unwrap();
+                } else {
+                    axum::serve(listener, app).await.unwrap();
+                }
             });
             (engine, addr)
         });
@@ -947,6 +956,24 @@ fn waygate_service_filters_status_and_prefixes_route_keys() {
 // ---------------------------------------------------------------------------------------------
 // Rate limits
 // ---------------------------------------------------------------------------------------------
+
+#[test]
+fn rl_set_passes_on_the_servers_warning_about_per_ip_limits_without_peer_addresses() {
+    let server = Server::start_without_peer_addresses();
+    let cli = Cli::new();
+    cli.ok(&["config", "set-url", &server.url]);
+    let out = cli.ok(&["rl", "set", "GET:/payments", "2/hour"]);
+    assert!(out.contains("Rate limit set: GET /payments"), "{out}");
+    assert!(
+        out.contains("⚠") && out.contains("per-IP limits need the peer address"),
+        "{out}"
+    );
+    let out = cli.ok(&["rl", "set", "GET:/orders", "2/hour", "-k", "global"]);
+    assert!(
+        !out.contains("⚠"),
+        "a global key needs no peer address: {out}"
+    );
+}
 
 #[test]
 fn rl_set_list_hits_reset_and_delete() {

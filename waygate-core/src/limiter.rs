@@ -25,19 +25,20 @@ const FAIL_CLOSED_RETRY: Duration = Duration::from_secs(1);
 
 /// Who is making a request, as the app's own authentication sees it.
 ///
-/// Insert it into the request extensions from your auth middleware; the rate limiter reads
-/// it for the `user` key strategy, for tiers (`plan`) and for `exempt_roles`.
+/// Insert it into the request extensions from your auth middleware (axum's
+/// `middleware::from_fn`, an actix `wrap_fn`, ...); the rate limiter reads it for the `user`
+/// key strategy, for tiers (`plan`) and for `exempt_roles`.
 ///
 /// ```
-/// use axum::{extract::Request, middleware::Next, response::Response};
+/// use http::Request;
 /// use waygate_core::Identity;
 ///
-/// async fn authenticate(mut request: Request, next: Next) -> Response {
+/// fn authenticate<B>(mut request: Request<B>) -> Request<B> {
 ///     let user = request.headers().get("x-user-id").and_then(|v| v.to_str().ok());
 ///     if let Some(user) = user.map(str::to_owned) {
 ///         request.extensions_mut().insert(Identity::user(user).plan("pro"));
 ///     }
-///     next.run(request).await
+///     request
 /// }
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

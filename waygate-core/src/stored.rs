@@ -20,7 +20,7 @@
 //! | [`REVOKED_PREFIX`] `jti` | a revoked admin token, until it would have expired | `revoke_token` |
 //!
 //! Audit entries name the route they are about, or one of [`GLOBAL_AUDIT_PATH`],
-//! [`GLOBAL_RL_AUDIT_PATH`] and the service sentinel above.
+//! [`GLOBAL_RL_AUDIT_PATH`], [`AUTH_AUDIT_PATH`] and the service sentinel above.
 //!
 //! Rate-limit counters live in a namespace per policy — `METHOD:path` for a route,
 //! [`GLOBAL_NAMESPACE`] for the global policy, `ALL:__svc_rl:{service}__` for a service's —
@@ -65,6 +65,9 @@ pub const GLOBAL_AUDIT_PATH: &str = "__global__";
 
 /// The audit path of global rate-limit policy changes, as the Python original writes it.
 pub const GLOBAL_RL_AUDIT_PATH: &str = "__global_rl__";
+
+/// The audit path of admin login lockouts.
+pub const AUTH_AUDIT_PATH: &str = "__auth__";
 
 /// The counter namespace of the global rate-limit policy.
 pub const GLOBAL_NAMESPACE: &str = "ALL:__global__";

@@ -1043,7 +1043,7 @@ async fn maintenance_now_and_in_a_window() {
     );
 
     // A window in the future (as the Python CLI sends it: isoformat with `+00:00`): the
-    // route stays active until it starts.
+    // route stays active until it starts, and its state says so.
     let start = Utc::now() + TimeDelta::hours(1);
     let end = start + TimeDelta::hours(1);
     let reply = api
@@ -1053,7 +1053,7 @@ async fn maintenance_now_and_in_a_window() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
-    assert_eq!(reply.json["status"], "maintenance");
+    assert_eq!(reply.json["status"], "active");
     let window = &reply.json["window"];
     assert_eq!(window["reason"], "scheduled");
     assert_eq!(
@@ -1211,7 +1211,7 @@ async fn schedule_and_cancel() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
-    assert_eq!(reply.json["status"], "maintenance");
+    assert_eq!(reply.json["status"], "active", "pending until start");
     assert_eq!(reply.json["window"]["reason"], "planned work");
     assert_eq!(reply.json["reason"], "planned work");
 
@@ -1590,8 +1590,15 @@ async fn set_a_rate_limit_policy() {
         ("/payments", "GET")
     );
 
+    // Served without `ConnectInfo`: the answer warns that every client shares the counter.
+    let mut policy = reply.json.clone();
+    let warning = policy.as_object_mut().unwrap().remove("warning").unwrap();
+    assert!(warning
+        .as_str()
+        .unwrap()
+        .starts_with("per-IP limits need the peer address"));
     let listed = api.get("/api/rate-limits").await;
-    assert_eq!(listed.json, json!([reply.json]));
+    assert_eq!(listed.json, json!([policy]));
     let entry = api.last_audit("GET:/payments").await;
     assert_eq!(entry.action, "rl_policy_set");
     assert_eq!(entry.reason, "10/minute \u{b7} sliding_window \u{b7} ip");
@@ -1847,13 +1854,18 @@ async fn global_rate_limit_endpoints() {
         .post("/api/global-rate-limit", json!({"limit": "100/minute", "burst": 0, "exempt_routes": ["/health"], "algorithm": "moving_window"}))
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
+    let mut policy = reply.json.clone();
+    assert!(
+        policy.as_object_mut().unwrap().remove("warning").is_some(),
+        "served without ConnectInfo: {reply:?}"
+    );
     assert_eq!(
-        reply.json,
+        policy,
         json!({"limit": "100/minute", "algorithm": "moving_window", "key_strategy": "ip", "on_missing_key": null, "burst": 0, "exempt_routes": ["/health"], "enabled": true})
     );
     assert_eq!(
         api.get("/api/global-rate-limit").await.json,
-        json!({"enabled": true, "policy": reply.json})
+        json!({"enabled": true, "policy": policy})
     );
     assert_eq!(api.engine.global_rate_limit().unwrap().limit, "100/minute");
 

@@ -139,6 +139,7 @@ pub(super) fn route(out: &Output, client: &Client, command: RateLimitCommand) ->
                 policy.algorithm,
                 policy.key_strategy
             ));
+            print_warning(out, &value);
             Ok(())
         }
         RateLimitCommand::Delete { route, service } => {
@@ -292,7 +293,16 @@ fn set(
             policy.exempt_routes.join(", ")
         ));
     }
+    print_warning(out, &value);
     Ok(())
+}
+
+/// The server's `warning` about a policy it accepted (a per-IP limit on an app served
+/// without peer addresses, say).
+fn print_warning(out: &Output, value: &serde_json::Value) {
+    if let Some(warning) = value.get("warning").and_then(|w| w.as_str()) {
+        out.line(format!("{} {warning}", out.paint(Colour::Yellow, "⚠")));
+    }
 }
 
 fn show(out: &Output, client: &Client, base: &str, service: Option<&str>) -> Result<()> {

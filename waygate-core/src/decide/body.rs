@@ -105,22 +105,31 @@ impl ErrorBody {
         self.string(value);
     }
 
-    /// A JSON string literal (RFC 8259 escapes).
+    /// A JSON string literal (RFC 8259 escapes), copied in runs between the bytes that need
+    /// escaping (all ASCII, so every cut is a char boundary).
     fn string(&mut self, value: &str) {
         self.0.push('"');
-        for c in value.chars() {
-            match c {
-                '"' => self.0.push_str("\\\""),
-                '\\' => self.0.push_str("\\\\"),
-                '\n' => self.0.push_str("\\n"),
-                '\r' => self.0.push_str("\\r"),
-                '\t' => self.0.push_str("\\t"),
-                c if u32::from(c) < 0x20 => {
-                    let _ = write!(self.0, "\\u{:04x}", u32::from(c));
+        let mut run = 0;
+        for (at, byte) in value.bytes().enumerate() {
+            let escaped = match byte {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                0..=0x1f => "",
+                _ => continue,
+            };
+            self.0.push_str(&value[run..at]);
+            match escaped {
+                "" => {
+                    let _ = write!(self.0, "\\u{byte:04x}");
                 }
-                c => self.0.push(c),
+                escaped => self.0.push_str(escaped),
             }
+            run = at + 1;
         }
+        self.0.push_str(&value[run..]);
         self.0.push('"');
     }
 

@@ -1,7 +1,6 @@
 //! The rate-limit half of a decision: the client's identity, the limiters in order, the
 //! `X-RateLimit-*` values of an allowed request, and the refusal of a blocked one.
 
-use super::client_ip::client_ip;
 use super::head::RequestHead;
 use crate::limiter::{Blocked, Limiter, Outcome, RequestFacts};
 use crate::rate_limit::RateLimitHit;
@@ -137,12 +136,7 @@ impl<'a, H: RequestHead + ?Sized> LimitedRequest<'a, H> {
             engine,
             request,
             template,
-            client_ip: client_ip(
-                request,
-                request.peer(),
-                engine.trusted_proxies(),
-                engine.client_ip_header(),
-            ),
+            client_ip: engine.client_ip(request),
             api_key: request.header("x-api-key").filter(|v| !v.is_empty()),
         }
     }

@@ -239,6 +239,19 @@ impl Engine {
         }
     }
 
+    /// The client's address as the rate limiter keys it: the request's peer, or — only when
+    /// the peer is a [trusted proxy](crate::EngineBuilder::trusted_proxies) — the address the
+    /// proxies name in the [configured header](crate::EngineBuilder::client_ip_header).
+    /// `None` when the request carries no peer address.
+    pub fn client_ip<H: RequestHead + ?Sized>(&self, request: &H) -> Option<std::net::IpAddr> {
+        client_ip::client_ip(
+            request,
+            request.peer(),
+            self.trusted_proxies(),
+            self.client_ip_header(),
+        )
+    }
+
     /// The route-state half of a decision: the rule to serve under (`None`: served as is,
     /// nothing else applies), or the refusal.
     fn route_verdict<'s, H>(

@@ -7,13 +7,15 @@ use crate::model::{
     Actor, AuditEntry, GlobalMaintenanceConfig, MaintenanceWindow, RouteState, RouteStatus,
 };
 use crate::EngineError;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 /// The audit path of global maintenance changes.
 use crate::stored::GLOBAL_AUDIT_PATH;
 
 impl Engine {
-    /// Serves the route normally again: status `active`, reason and window cleared.
+    /// Serves the route normally again: status `active`; reason, window and allowed
+    /// environments cleared.
     pub async fn enable(
         &self,
         key: &str,
@@ -51,7 +53,8 @@ impl Engine {
     }
 
     /// Puts the route in maintenance: `503 MAINTENANCE_MODE`. With a window, the route is
-    /// active until `start`, in maintenance during `[start, end)` and enabled again at `end`.
+    /// active until `start`, in maintenance during `[start, end)` and enabled again at `end`;
+    /// the window must end in the future.
     pub async fn set_maintenance(
         &self,
         key: &str,
@@ -60,7 +63,7 @@ impl Engine {
         actor: impl Into<Actor>,
     ) -> Result<RouteState, EngineError> {
         if let Some(window) = &window {
-            check_window(window)?;
+            check_window(window, self.inner.clock.now())?;
         }
         self.change_route(key, actor.into(), "maintenance_on", |state| {
             set_status(state, RouteStatus::Maintenance, reason, window);
@@ -77,12 +80,6 @@ impl Engine {
         window: MaintenanceWindow,
         actor: impl Into<Actor>,
     ) -> Result<RouteState, EngineError> {
-        if window.end <= self.inner.clock.now() {
-            return Err(EngineError::invalid(
-                "window",
-                "the window has already ended",
-            ));
-        }
         let reason = window.reason.clone();
         self.set_maintenance(key, &reason, Some(window), actor)
             .await
@@ -152,13 +149,15 @@ impl Engine {
         .await
     }
 
-    /// Turns global maintenance off; routes resume their own state.
+    /// Turns global maintenance off; routes resume their own state. The configuration is
+    /// reset (reason and exempt paths cleared, as in the Python original); the audit log
+    /// keeps what it was.
     pub async fn disable_global_maintenance(
         &self,
         actor: impl Into<Actor>,
     ) -> Result<GlobalMaintenanceConfig, EngineError> {
         self.change_global(actor.into(), "global_maintenance_off", "", |config| {
-            config.enabled = false;
+            *config = GlobalMaintenanceConfig::default();
         })
         .await
     }
@@ -327,9 +326,14 @@ fn set_status(
     state.status = status;
     state.reason = reason.to_owned();
     state.window = window;
+    // An active route serves every environment: what it was gated to is no longer a
+    // property of it (the JSON equals the declared-active shape).
+    if status == RouteStatus::Active {
+        state.allowed_envs.clear();
+    }
 }
 
-fn check_window(window: &MaintenanceWindow) -> Result<(), EngineError> {
+fn check_window(window: &MaintenanceWindow, now: DateTime<Utc>) -> Result<(), EngineError> {
     if window.start >= window.end {
         return Err(EngineError::invalid(
             "window",
@@ -337,6 +341,12 @@ fn check_window(window: &MaintenanceWindow) -> Result<(), EngineError> {
                 "start ({}) must be before end ({})",
                 window.start, window.end
             ),
+        ));
+    }
+    if window.end <= now {
+        return Err(EngineError::invalid(
+            "window",
+            "the window has already ended",
         ));
     }
     Ok(())

@@ -7,6 +7,38 @@ use serde_json::{Map, Value};
 use std::fmt::Display;
 use std::str::FromStr;
 
+/// The longest text an admin field takes (a reason, an exempt path, an environment, a route
+/// key, a service name, ...), in bytes: it is stored, copied into the audit log (which keeps
+/// 1,000 entries) and shown on every page, so a slip cannot grow the state to gigabytes.
+pub(crate) const MAX_TEXT: usize = 1024;
+/// The most entries a list field takes (exempt paths, environments, exempt routes).
+pub(crate) const MAX_ITEMS: usize = 100;
+
+/// `value`, if it is at most [`MAX_TEXT`] bytes; else a `400` naming `field`.
+pub(crate) fn capped<'a>(field: &str, value: &'a str) -> Result<&'a str, ApiError> {
+    if value.len() > MAX_TEXT {
+        return Err(ApiError::bad_request(format!(
+            "{field} is too long: {} bytes, at most {MAX_TEXT}",
+            value.len()
+        )));
+    }
+    Ok(value)
+}
+
+/// `items`, if there are at most [`MAX_ITEMS`] and each is at most [`MAX_TEXT`] bytes.
+pub(crate) fn capped_list<S: AsRef<str>>(field: &str, items: &[S]) -> Result<(), ApiError> {
+    if items.len() > MAX_ITEMS {
+        return Err(ApiError::bad_request(format!(
+            "{field} has too many entries: {}, at most {MAX_ITEMS}",
+            items.len()
+        )));
+    }
+    for item in items {
+        capped(&format!("each of {field}"), item.as_ref())?;
+    }
+    Ok(())
+}
+
 /// A JSON object body.
 #[derive(Debug, Default)]
 pub(crate) struct JsonObject(Map<String, Value>);
@@ -40,8 +72,15 @@ impl JsonObject {
         self.get(field)
     }
 
-    /// A string field.
+    /// A string field, at most [`MAX_TEXT`] bytes.
     pub(crate) fn string(&self, field: &str) -> Result<Option<&str>, ApiError> {
+        self.long_string(field)?
+            .map(|value| capped(field, value))
+            .transpose()
+    }
+
+    /// A string field of any length (credentials, which are checked, never stored).
+    pub(crate) fn long_string(&self, field: &str) -> Result<Option<&str>, ApiError> {
         match self.get(field) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -60,18 +99,20 @@ impl JsonObject {
         }
     }
 
-    /// A list-of-strings field.
+    /// A list-of-strings field: at most [`MAX_ITEMS`] entries of at most [`MAX_TEXT`]
+    /// bytes.
     pub(crate) fn strings(&self, field: &str) -> Result<Option<Vec<String>>, ApiError> {
         let error = || ApiError::bad_request(format!("{field} must be a list of strings"));
-        match self.get(field) {
-            None => Ok(None),
+        let items: Vec<String> = match self.get(field) {
+            None => return Ok(None),
             Some(Value::Array(items)) => items
                 .iter()
                 .map(|item| item.as_str().map(str::to_owned).ok_or_else(error))
-                .collect::<Result<_, _>>()
-                .map(Some),
-            Some(_) => Err(error()),
-        }
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(error()),
+        };
+        capped_list(field, &items)?;
+        Ok(Some(items))
     }
 
     /// A non-negative integer field that fits a `u32`.

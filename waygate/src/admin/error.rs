@@ -16,6 +16,8 @@ pub(crate) const AUTH_REQUIRED: &str =
 pub(crate) struct ApiError {
     status: StatusCode,
     body: Body,
+    /// `Retry-After`, in seconds.
+    retry_after: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -33,6 +35,18 @@ impl ApiError {
                 error: message.into(),
                 ambiguous_matches: None,
             },
+            retry_after: None,
+        }
+    }
+
+    /// `429` with `Retry-After`: too many failed logins.
+    pub(crate) fn too_many_logins(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("Too many failed logins; try again in {retry_after} seconds"),
+            )
         }
     }
 
@@ -78,6 +92,12 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

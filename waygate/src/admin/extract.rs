@@ -1,22 +1,26 @@
 //! Who is calling, and the parts of a request the handlers read: the route key in the path,
 //! a service name, the query string.
 
+use super::body::capped;
 use super::error::ApiError;
 use super::token::{Claims, B64U};
 use super::AdminState;
 use crate::model::Actor;
-use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 
 /// The header a token is sent in.
 pub(crate) const TOKEN_HEADER: &str = "x-waygate-token";
 /// The cookie a browser session keeps its token in.
 pub(crate) const SESSION_COOKIE: &str = "waygate_session";
+/// The header a page sends its session's CSRF token in.
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
 /// Open mode only: who is acting.
 const ACTOR_HEADER: &str = "x-waygate-actor";
 /// Open mode only: where from.
@@ -116,6 +120,11 @@ pub(crate) async fn authenticate(
             return refusal.into_response();
         }
     }
+    // Login and logout act on what they are sent, not on the cookie's authority.
+    let path = request.uri().path();
+    if !is_public(path) && is_api(path) && !admin.cookie_request_allowed(&request) {
+        return ApiError::new(StatusCode::FORBIDDEN, COOKIE_CSRF).into_response();
+    }
     request.extensions_mut().insert(caller);
     next.run(request).await
 }
@@ -159,10 +168,63 @@ fn sdk_may(caller: &Caller, method: &axum::http::Method, path: &str) -> Result<(
     }
 }
 
+/// What a cross-site (or unproven) API change authenticated by the session cookie answers,
+/// with `403`.
+const COOKIE_CSRF: &str = "a change authenticated by the session cookie needs the session's \
+     CSRF token in X-CSRF-Token, or a JSON body (Content-Type: application/json) with a \
+     same-origin Origin header; API clients send their token in X-Waygate-Token instead";
+
 /// Whether `path` is under `api/` (answered in JSON) rather than a dashboard page.
-#[cfg(feature = "dashboard")]
 fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
+}
+
+impl AdminState {
+    /// Whether a request may go on as far as CSRF goes. A browser sends the session cookie
+    /// with any request, a cross-site form's included (`SameSite=Strict` stops other sites,
+    /// not a sibling subdomain), so an API change (any method but `GET`, `HEAD`, `OPTIONS`)
+    /// authenticated by the cookie alone needs proof that the page making it is ours: the
+    /// session's CSRF token in `X-CSRF-Token`, or a JSON body (which a cross-site page can
+    /// send only after a CORS preflight we never answer) with an `Origin` equal to the
+    /// `Host`. A token in `X-Waygate-Token` (the CLI, the SDK) is not sent by browsers on
+    /// their own, so it needs neither.
+    fn cookie_request_allowed(&self, request: &Request) -> bool {
+        let headers = request.headers();
+        let method = request.method();
+        if self.auth.is_none()
+            || header(headers, TOKEN_HEADER).is_some()
+            || matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        {
+            return true;
+        }
+        let Some(claims) = self.verified(headers) else {
+            // No session at all: the handler (login, logout) does not act on the cookie.
+            return true;
+        };
+        if let Some(csrf) = header(headers, CSRF_HEADER) {
+            return self.tokens.csrf_ok(&claims.jti, csrf);
+        }
+        let json = header(headers, "content-type").is_some_and(|t| {
+            t.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+        json && same_origin(request)
+    }
+}
+
+/// Whether the `Origin` header names the host the request was sent to (`Host`, or the
+/// authority of an absolute request target).
+fn same_origin(request: &Request) -> bool {
+    let headers = request.headers();
+    let host = header(headers, "host").or_else(|| request.uri().authority().map(|a| a.as_str()));
+    let (Some(origin), Some(host)) = (header(headers, "origin"), host) else {
+        return false;
+    };
+    let authority = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    authority.is_some_and(|authority| authority.eq_ignore_ascii_case(host))
 }
 
 impl AdminState {
@@ -243,8 +305,10 @@ pub(crate) fn decode_key(raw: &str) -> Result<String, ApiError> {
              base64url(\"GET:/payments\") = \"R0VUOi9wYXltZW50cw\""
         ))
     })?;
-    String::from_utf8(bytes)
-        .map_err(|_| ApiError::bad_request("invalid path_key: it does not decode to UTF-8 text"))
+    let key = String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("invalid path_key: it does not decode to UTF-8 text"))?;
+    capped("path_key", &key)?;
+    Ok(key)
 }
 
 /// A `{service}` path segment (plain text, not base64).
@@ -258,7 +322,54 @@ impl<S: Send + Sync> FromRequestParts<S> for Service {
         let Path(service) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::bad_request(format!("invalid service: {}", e.body_text())))?;
+        capped("service", &service)?;
         Ok(Self(service))
+    }
+}
+
+/// The peer address of the connection, when the app is served with
+/// `into_make_service_with_connect_info::<SocketAddr>()` (axum's `ConnectInfo`); `None`
+/// otherwise.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub(crate) Option<SocketAddr>);
+
+impl Peer {
+    /// The peer of a request.
+    pub(crate) fn of(extensions: &axum::http::Extensions) -> Self {
+        Self(
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| *addr),
+        )
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(&parts.extensions))
+    }
+}
+
+/// The client's IP address, as the rate limiter finds it: the peer (`ConnectInfo`), or
+/// behind a [trusted proxy](crate::EngineBuilder::trusted_proxies) the address it forwards;
+/// `None` when the app is served without `ConnectInfo`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientIp(pub(crate) Option<IpAddr>);
+
+impl FromRequestParts<AdminState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        admin: &AdminState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            admin
+                .engine
+                .client_ip(&crate::axum::AxumHead::of_parts(parts)),
+        ))
     }
 }
 

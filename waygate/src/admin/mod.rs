@@ -58,10 +58,27 @@
 //! | `GET`, `POST`, `DELETE api/global-rate-limit` · `DELETE ../reset` · `POST ../enable` · `../disable` | the global rate limit |
 //! | `GET`, `POST`, `DELETE api/services/{service}/rate-limit` · `DELETE ../reset` · `POST ../enable` · `../disable` | one service's rate limit |
 //!
+//! Route states are answered as enforced: a maintenance window that has not started yet
+//! reads `"status": "active"`, the pending `window` beside it, until `start`.
+//!
 //! Errors are `{"error": "<message>"}`: `400` for malformed input (the message names the
 //! field; nothing is changed), `404` for an unknown route, `409` for a bare path that matches
 //! several routes (with `"ambiguous_matches": [..]`) or a force-active route, `503` when the
-//! backend fails.
+//! backend fails. So are the errors axum answers itself under `api/`: `413` for a body over
+//! axum's limit (2 MB), `405` for a wrong method (with `Allow`).
+//!
+//! Texts are capped: a reason, an exempt path, an environment, a route key, a service name,
+//! ... takes at most 1 KB, a list at most 100 entries (`400` naming the field), so that a slip
+//! cannot grow the stored state and the audit log without bound.
+//!
+//! # Per-IP rate limits need the peer address
+//!
+//! The rate limiter keys `ip` policies (the default) by the peer address, which axum records
+//! only when the app is served with
+//! `axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())`. Served
+//! with plain `axum::serve(listener, app)`, every client shares one counter (`"unknown"`):
+//! setting such a policy here (`waygate rl set`, `grl set`, `srl set`) then answers with a
+//! `"warning"` field saying so, beside the policy.
 //!
 //! # Auth
 //!
@@ -70,6 +87,22 @@
 //! on `cli`) and login answers `501`. With it, every path but `api/auth/login` and
 //! `api/auth/logout` needs a token — in the `X-Waygate-Token` header or the
 //! `waygate_session` cookie — and answers `401` without a valid one.
+//!
+//! Failed logins are throttled (see [`LoginThrottle`]): after 5 failures for a username, or
+//! 20 from a client IP, within a minute, login answers `429` with `Retry-After` (the right
+//! password included) until the oldest of them is a minute old. Each failure is logged with
+//! `warn!` (username and client, never the password); each lockout is audited
+//! (`login_locked` on `__auth__`). The client IP is the rate limiter's (the peer, or behind a
+//! [trusted proxy](crate::EngineBuilder::trusted_proxies) the address it forwards); served
+//! without `ConnectInfo` only the per-username limit applies.
+//!
+//! A browser sends the dashboard's session cookie with every request, a cross-site form's
+//! included, so a change (any method but `GET`, `HEAD`, `OPTIONS`) under `api/`
+//! authenticated by the cookie alone needs the session's CSRF token in `X-CSRF-Token`, or a
+//! JSON body (`Content-Type: application/json`) with an `Origin` equal to the `Host`; else
+//! `403`. A token in `X-Waygate-Token` (the CLI, the SDK) needs neither. The session cookie
+//! is `HttpOnly; SameSite=Strict`, and `Secure` when the login came over HTTPS (see
+//! [`secure_cookie`](WaygateAdmin::secure_cookie)).
 //!
 //! Tokens are the Python original's (HMAC-SHA256 over a base64url JSON payload, key
 //! `"{secret_key}:{credential fingerprint}"`), so instances that share a
@@ -84,10 +117,13 @@ pub(crate) mod body;
 mod dashboard;
 pub(crate) mod error;
 pub(crate) mod extract;
+mod login;
 mod routes;
+mod throttle;
 mod token;
 
 pub use auth::{Auth, AuthBackend};
+pub use throttle::LoginThrottle;
 
 use crate::Engine;
 use axum::Router;
@@ -110,6 +146,8 @@ pub struct WaygateAdmin {
     secret_key: Option<String>,
     token_expiry: Duration,
     sdk_token_expiry: Duration,
+    login_throttle: LoginThrottle,
+    secure_cookie: bool,
 }
 
 impl WaygateAdmin {
@@ -121,6 +159,8 @@ impl WaygateAdmin {
             secret_key: None,
             token_expiry: TOKEN_EXPIRY,
             sdk_token_expiry: SDK_TOKEN_EXPIRY,
+            login_throttle: LoginThrottle::default(),
+            secure_cookie: false,
         }
     }
 
@@ -148,6 +188,25 @@ impl WaygateAdmin {
     /// (default one year).
     pub fn sdk_token_expiry(mut self, expiry: Duration) -> Self {
         self.sdk_token_expiry = expiry;
+        self
+    }
+
+    /// How many failed logins lock a username or a client IP (default: 5 per username and
+    /// 20 per IP within a minute); locked, login answers `429` with `Retry-After`. See
+    /// [`LoginThrottle`].
+    pub fn login_throttle(mut self, throttle: LoginThrottle) -> Self {
+        self.login_throttle = throttle;
+        self
+    }
+
+    /// Marks the dashboard's session cookie `Secure` on every login, whatever the request
+    /// looks like. Without it the cookie is `Secure` when the login request came over HTTPS
+    /// as the server sees it (an `https` request URI, as HTTP/2 sends it) or through a
+    /// [trusted proxy](crate::EngineBuilder::trusted_proxies) that sends
+    /// `X-Forwarded-Proto: https`. Turn it on when TLS ends in front of the app without such
+    /// a proxy, or in this process over HTTP/1.1 (which carries no scheme).
+    pub fn secure_cookie(mut self, always: bool) -> Self {
+        self.secure_cookie = always;
         self
     }
 
@@ -215,6 +274,8 @@ impl WaygateAdmin {
             ),
             engine: self.engine,
             auth: self.auth,
+            throttle: throttle::Throttle::new(self.login_throttle),
+            secure_cookie: self.secure_cookie,
         }));
         let extra = extra(state.clone());
         routes::router(state, extra)
@@ -230,6 +291,8 @@ impl std::fmt::Debug for WaygateAdmin {
             .field("secret_key", &self.secret_key.as_ref().map(|_| ".."))
             .field("token_expiry", &self.token_expiry)
             .field("sdk_token_expiry", &self.sdk_token_expiry)
+            .field("login_throttle", &self.login_throttle)
+            .field("secure_cookie", &self.secure_cookie)
             .finish()
     }
 }
@@ -243,6 +306,10 @@ pub(crate) struct Shared {
     pub(crate) engine: Engine,
     pub(crate) auth: Option<Auth>,
     pub(crate) tokens: Tokens,
+    pub(crate) throttle: throttle::Throttle,
+    /// Only the dashboard sets a cookie.
+    #[cfg_attr(not(feature = "dashboard"), allow(dead_code))]
+    pub(crate) secure_cookie: bool,
 }
 
 impl std::ops::Deref for AdminState {

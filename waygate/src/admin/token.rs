@@ -163,7 +163,6 @@ impl Tokens {
     }
 
     /// Whether `presented` is the session's CSRF token (compared in constant time).
-    #[cfg(feature = "dashboard")]
     pub(crate) fn csrf_ok(&self, session: &str, presented: &str) -> bool {
         unhex(presented).is_some_and(|tag| {
             self.mac(&format!("csrf:{session}"))

@@ -13,6 +13,8 @@ mod service;
 
 pub use extractor::Gate;
 pub use future::ResponseFuture;
+/// The client IP as the rate limiter finds it; the admin's login throttle keys by it too.
+pub(crate) use head::AxumHead;
 pub use layer::{Responses, WaygateLayer};
 pub use mount::{MountGuard, MountGuardLayer};
 pub use response::{

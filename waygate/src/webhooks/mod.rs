@@ -1,7 +1,7 @@
 //! HTTP notifications of every state change (feature `webhooks`).
 //!
 //! ```rust,no_run
-//! use waygate::webhooks::{SlackFormatter, Webhook};
+//! use waygate::webhooks::{EngineWebhooks, SlackFormatter, Webhook};
 //! use waygate::Engine;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

@@ -10,6 +10,8 @@ use tower::ServiceExt;
 #[cfg(feature = "redis")]
 pub mod redis;
 
+pub mod loopback;
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Reply {

@@ -2,6 +2,7 @@
 //! route's new row (htmx swaps it in); global maintenance answers its panel. Errors answer
 //! the API's `{"error": ..}` with its status, which the page shows as a toast.
 
+use super::super::body::{capped, capped_list};
 use super::super::error::ApiError;
 use super::super::extract::PathKey;
 use super::super::AdminState;
@@ -24,6 +25,17 @@ pub(super) struct Fields {
     envs: String,
     exempt_paths: String,
     include_force_active: String,
+}
+
+impl Fields {
+    /// The fields, if each is within the admin's caps (1 KB a text, 100 exempt paths).
+    fn checked(self) -> Result<Self, ApiError> {
+        capped("reason", &self.reason)?;
+        capped("envs", &self.envs)?;
+        let exempt: Vec<&str> = self.exempt_paths.lines().collect();
+        capped_list("exempt_paths", &exempt)?;
+        Ok(self)
+    }
 }
 
 /// The row of a route's new state.
@@ -84,6 +96,7 @@ pub(super) async fn disable(
     PathKey(key): PathKey,
     Form(fields): Form<Fields>,
 ) -> Result<Response, ApiError> {
+    let fields = fields.checked()?;
     let state = admin
         .engine
         .disable(&key, fields.reason.trim(), ctx.actor)
@@ -98,6 +111,7 @@ pub(super) async fn maintenance(
     PathKey(key): PathKey,
     Form(fields): Form<Fields>,
 ) -> Result<Response, ApiError> {
+    let fields = fields.checked()?;
     let window = window(&fields)?;
     let state = admin
         .engine
@@ -113,6 +127,7 @@ pub(super) async fn env(
     PathKey(key): PathKey,
     Form(fields): Form<Fields>,
 ) -> Result<Response, ApiError> {
+    let fields = fields.checked()?;
     let envs: Vec<&str> = fields
         .envs
         .split(|c: char| c == ',' || c.is_whitespace())
@@ -129,6 +144,7 @@ pub(super) async fn schedule(
     PathKey(key): PathKey,
     Form(fields): Form<Fields>,
 ) -> Result<Response, ApiError> {
+    let fields = fields.checked()?;
     let Some(window) = window(&fields)? else {
         return Err(ApiError::bad_request("start and end are required"));
     };
@@ -156,6 +172,7 @@ pub(super) async fn enable_global(
     ctx: Ctx,
     Form(fields): Form<Fields>,
 ) -> Result<Response, ApiError> {
+    let fields = fields.checked()?;
     let exempt = fields
         .exempt_paths
         .lines()

@@ -15,7 +15,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 /// The header htmx sends the token in.
-pub(super) const HEADER: &str = "x-csrf-token";
+pub(super) const HEADER: &str = super::super::extract::CSRF_HEADER;
 /// The form field a plain form sends it in.
 const FIELD: &str = "csrf";
 /// The largest form body read (the dashboard's forms are small).

@@ -2,7 +2,7 @@
 
 use super::super::body::JsonObject;
 use super::super::error::ApiError;
-use super::super::extract::Caller;
+use super::super::extract::{Caller, ClientIp};
 use super::super::AdminState;
 use super::ok;
 use axum::body::Bytes;
@@ -12,10 +12,12 @@ use axum::Json;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
-/// `POST api/auth/login`: `{"username", "password", "platform"?}` → a token.
+/// `POST api/auth/login`: `{"username", "password", "platform"?}` → a token. Throttled:
+/// after too many failures for the username or from the client, `429` with `Retry-After`.
 pub(super) async fn login(
     State(admin): State<AdminState>,
     headers: HeaderMap,
+    ClientIp(client): ClientIp,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let Some(auth) = &admin.auth else {
@@ -26,7 +28,7 @@ pub(super) async fn login(
     };
     let body = JsonObject::required(&body)?;
     let username = body.string("username")?.unwrap_or_default();
-    let password = body.string("password")?.unwrap_or_default();
+    let password = body.long_string("password")?.unwrap_or_default();
     // `sdk` tokens live longer; anything unknown is `cli`, as in the Python original.
     let platform = body
         .string("platform")?
@@ -35,11 +37,20 @@ pub(super) async fn login(
     if username.is_empty() || password.is_empty() {
         return Err(ApiError::bad_request("username and password are required"));
     }
-    if !auth.authenticate(username, password).await {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "Invalid credentials",
-        ));
+    match admin
+        .attempt_login(auth, username, password, client, platform)
+        .await
+    {
+        Ok(()) => {}
+        Err(refused) => match refused.retry_after() {
+            None => {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "Invalid credentials",
+                ))
+            }
+            Some(seconds) => return Err(ApiError::too_many_logins(seconds)),
+        },
     }
     // A service's token is bound to the service it logs in for (`app_id` in the body, or
     // the `X-Waygate-App-Id` header every SDK sends): it may change that service's routes

@@ -10,8 +10,11 @@ mod states;
 use super::error::ApiError;
 use super::extract::authenticate;
 use super::AdminState;
-use axum::http::StatusCode;
-use axum::middleware::from_fn_with_state;
+use axum::body::{to_bytes, Body};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::Router;
 
@@ -107,7 +110,62 @@ where
     api.merge(extra)
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), authenticate))
+        .layer(from_fn(json_errors))
         .with_state(state)
+}
+
+/// The longest error body of axum's own rejections that is kept as the message.
+const MAX_ERROR_TEXT: usize = 4096;
+
+/// Middleware around every API path: an error that axum answers itself (a body over the
+/// limit, a wrong method, a wrong content type) is plain text or empty; it becomes the
+/// API's `{"error": ..}` with the same status and headers (`Allow` included), so every
+/// client reads every error the same way. The dashboard's pages keep their own errors.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let api = is_api(request.uri().path());
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = to_bytes(body, MAX_ERROR_TEXT)
+        .await
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
+        .map(|text| text.trim().to_owned())
+        .filter(|text| !text.is_empty());
+    let message = match (status, text) {
+        // axum adds `Allow` further out; the client sees it beside this.
+        (StatusCode::METHOD_NOT_ALLOWED, _) => {
+            format!("Method Not Allowed: this path does not take {method}")
+        }
+        (_, Some(text)) => text,
+        (_, None) => status.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    let body = serde_json::json!({ "error": message }).to_string();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// Whether `path` (relative to the admin's mount point) is answered in JSON: everything
+/// under `api/`, and with the dashboard off every path.
+fn is_api(path: &str) -> bool {
+    if cfg!(feature = "dashboard") {
+        path == "/api" || path.starts_with("/api/")
+    } else {
+        true
+    }
 }
 
 /// `404` as JSON, so the CLI shows a message.

@@ -3,7 +3,7 @@
 
 use super::super::body::JsonObject;
 use super::super::error::ApiError;
-use super::super::extract::{Caller, Params, PathKey, Service};
+use super::super::extract::{Caller, Params, PathKey, Peer, Service};
 use super::super::AdminState;
 use super::ok;
 use crate::model::HitQuery;
@@ -40,6 +40,23 @@ fn route_key(engine: &Engine, method: &str, path: &str) -> String {
         return path.to_owned();
     }
     key
+}
+
+/// What the answer to setting a policy keyed by client IP says when the server does not
+/// know the peer address: every client then shares one counter.
+const NO_PEER_WARNING: &str = "per-IP limits need the peer address, and this server does not \
+     record it: every client shares one counter (key \"unknown\"). Serve the app with \
+     `axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())`.";
+
+/// The policy as JSON, with a `warning` when it keys by client IP and the server was not
+/// started with `ConnectInfo` (seen on this very request: the admin is served by the same
+/// `axum::serve` as the app).
+fn with_warning(policy: &impl serde::Serialize, by_ip: bool, peer: Peer) -> Json<Value> {
+    let mut json = serde_json::to_value(policy).unwrap_or(Value::Null);
+    if let (true, None, Value::Object(map)) = (by_ip, peer.0, &mut json) {
+        map.insert("warning".to_owned(), Value::from(NO_PEER_WARNING));
+    }
+    Json(json)
 }
 
 /// `GET api/rate-limits`: every per-route policy in force, sorted by path. A service's
@@ -79,13 +96,15 @@ pub(super) async fn list(
 }
 
 /// `POST api/rate-limits`, body `{"path", "limit", "method"? (GET), "algorithm"?,
-/// "key_strategy"?, "burst"?}` → `201` with the policy. The Python CLI sends the method
+/// "key_strategy"?, "burst"?}` → `201` with the policy, plus a `warning` when it keys by
+/// client IP and the server does not record peer addresses. The Python CLI sends the method
 /// apart from the path, so a path served under several methods is not ambiguous here.
 pub(super) async fn set(
     State(admin): State<AdminState>,
     caller: Caller,
+    peer: Peer,
     body: Bytes,
-) -> Result<(StatusCode, Json<RateLimitPolicy>), ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body = JsonObject::required(&body)?;
     let path = body.string("path")?.unwrap_or_default();
     let limit = body.string("limit")?.unwrap_or_default();
@@ -112,7 +131,8 @@ pub(super) async fn set(
         .engine
         .set_rate_limit_policy(&key, limit, change, caller.actor())
         .await?;
-    Ok((StatusCode::CREATED, Json(policy)))
+    let by_ip = policy.key_strategy == KeyStrategy::Ip;
+    Ok((StatusCode::CREATED, with_warning(&policy, by_ip, peer)))
 }
 
 /// `DELETE api/rate-limits/{path_key}`, the key being `METHOD:/path`.
@@ -134,7 +154,8 @@ pub(super) async fn delete(
 
 /// `DELETE api/rate-limits/{path_key}/reset?method=`, the key being the bare path: clears
 /// the counters of the route's policy for `method`, or without it of every method's
-/// policy on the path.
+/// policy on the path. A registered route without a policy has nothing to reset: `200`, as
+/// in the Python original; `404` only for a route that is not registered.
 pub(super) async fn reset(
     State(admin): State<AdminState>,
     caller: Caller,
@@ -146,22 +167,17 @@ pub(super) async fn reset(
         Some(method) => route_key(engine, &method.to_ascii_uppercase(), &path),
         None => path.clone(),
     };
-    match engine.reset_rate_limit(&key, caller.actor()).await {
-        Ok(()) => {}
-        Err(EngineError::Ambiguous { matches, .. }) => {
-            let mut reset = 0;
-            let mut last_error = None;
-            for key in matches {
-                match engine.reset_rate_limit(&key, caller.actor()).await {
-                    Ok(()) => reset += 1,
-                    Err(error) => last_error = Some(error),
-                }
-            }
-            if let (0, Some(error)) = (reset, last_error) {
-                return Err(error.into());
-            }
-        }
+    let keys = match engine.resolve(&key) {
+        Ok(key) => vec![key],
+        Err(EngineError::Ambiguous { matches, .. }) => matches,
         Err(error) => return Err(error.into()),
+    };
+    for key in keys {
+        match engine.reset_rate_limit(&key, caller.actor()).await {
+            // The key is registered (it resolved): no limiter means no policy.
+            Ok(()) | Err(EngineError::NotFound { .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
     }
     Ok(Json(json!({"ok": true, "path": path})))
 }
@@ -213,18 +229,21 @@ pub(super) async fn global(State(admin): State<AdminState>) -> Json<Value> {
     shared_view(admin.engine.global_rate_limit())
 }
 
-/// `POST api/global-rate-limit` → `201` with the policy (enabled).
+/// `POST api/global-rate-limit` → `201` with the policy (enabled), and a `warning` as for
+/// a route's.
 pub(super) async fn set_global(
     State(admin): State<AdminState>,
     caller: Caller,
+    peer: Peer,
     body: Bytes,
-) -> Result<(StatusCode, Json<GlobalRateLimitPolicy>), ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let policy = shared_policy(&body)?;
     let policy = admin
         .engine
         .set_global_rate_limit(policy, caller.actor())
         .await?;
-    Ok((StatusCode::CREATED, Json(policy)))
+    let by_ip = policy.key_strategy == KeyStrategy::Ip;
+    Ok((StatusCode::CREATED, with_warning(&policy, by_ip, peer)))
 }
 
 /// `DELETE api/global-rate-limit`.
@@ -280,19 +299,22 @@ pub(super) async fn service(
     shared_view(admin.engine.service_rate_limit(&service))
 }
 
-/// `POST api/services/{service}/rate-limit` → `201` with the policy (enabled).
+/// `POST api/services/{service}/rate-limit` → `201` with the policy (enabled), and a
+/// `warning` as for a route's.
 pub(super) async fn set_service(
     State(admin): State<AdminState>,
     caller: Caller,
+    peer: Peer,
     Service(service): Service,
     body: Bytes,
-) -> Result<(StatusCode, Json<GlobalRateLimitPolicy>), ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let policy = shared_policy(&body)?;
     let policy = admin
         .engine
         .set_service_rate_limit(&service, policy, caller.actor())
         .await?;
-    Ok((StatusCode::CREATED, Json(policy)))
+    let by_ip = policy.key_strategy == KeyStrategy::Ip;
+    Ok((StatusCode::CREATED, with_warning(&policy, by_ip, peer)))
 }
 
 /// `DELETE api/services/{service}/rate-limit`.

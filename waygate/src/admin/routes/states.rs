@@ -10,12 +10,25 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::Json;
 
+/// The state as requests see it now: a maintenance window that has not started (or has
+/// ended) is enforced as `active`, so it says `active`, its pending `window` beside it.
+/// Every route state the API answers goes through here, so `waygate status` shows what
+/// the route serves.
+fn enforced(admin: &AdminState, mut state: RouteState) -> Json<RouteState> {
+    state.status = state.effective_status(admin.engine.now());
+    Json(state)
+}
+
 /// `GET api/routes?service=`: every route's state, sorted by key (waygate's own records
 /// hidden).
 pub(super) async fn list(State(admin): State<AdminState>, params: Params) -> Json<Vec<RouteState>> {
+    let now = admin.engine.now();
     let mut states = admin.engine.list_states();
     if let Some(service) = params.get("service") {
         states.retain(|s| s.service.as_deref() == Some(service));
+    }
+    for state in &mut states {
+        state.status = state.effective_status(now);
     }
     Json(states)
 }
@@ -28,14 +41,14 @@ pub(super) async fn get(
     PathKey(key): PathKey,
 ) -> Result<Json<RouteState>, ApiError> {
     if let Some(state) = admin.engine.state(&key) {
-        return Ok(Json(state));
+        return Ok(enforced(&admin, state));
     }
     let resolved = admin.engine.resolve(&key)?;
     let state = admin
         .engine
         .state(&resolved)
         .ok_or(EngineError::NotFound { key })?;
-    Ok(Json(state))
+    Ok(enforced(&admin, state))
 }
 
 /// `POST api/routes/{path_key}/enable`, body `{"reason"?}` (optional).
@@ -51,7 +64,7 @@ pub(super) async fn enable(
         .engine
         .enable_with_reason(&key, reason, caller.actor())
         .await?;
-    Ok(Json(state))
+    Ok(enforced(&admin, state))
 }
 
 /// `POST api/routes/{path_key}/disable`, body `{"reason"?}` (optional).
@@ -64,7 +77,7 @@ pub(super) async fn disable(
     let body = JsonObject::optional(&body)?;
     let reason = body.string("reason")?.unwrap_or_default();
     let state = admin.engine.disable(&key, reason, caller.actor()).await?;
-    Ok(Json(state))
+    Ok(enforced(&admin, state))
 }
 
 /// `POST api/routes/{path_key}/maintenance`, body `{"reason"?, "start"?, "end"?}`
@@ -88,7 +101,7 @@ pub(super) async fn maintenance(
         .engine
         .set_maintenance(&key, reason, window, caller.actor())
         .await?;
-    Ok(Json(state))
+    Ok(enforced(&admin, state))
 }
 
 /// `POST api/routes/{path_key}/env`, body `{"envs": [..]}`.
@@ -104,7 +117,7 @@ pub(super) async fn env(
         .engine
         .set_env_only(&key, &envs, caller.actor())
         .await?;
-    Ok(Json(state))
+    Ok(enforced(&admin, state))
 }
 
 /// `POST api/routes/{path_key}/schedule`, body `{"start", "end", "reason"?}`.
@@ -124,7 +137,7 @@ pub(super) async fn schedule(
         .engine
         .schedule_maintenance(&key, window, caller.actor())
         .await?;
-    Ok(Json(state))
+    Ok(enforced(&admin, state))
 }
 
 /// `DELETE api/routes/{path_key}/schedule`: cancels the route's maintenance window (the
@@ -135,5 +148,5 @@ pub(super) async fn cancel_schedule(
     PathKey(key): PathKey,
 ) -> Result<Json<RouteState>, ApiError> {
     let state = admin.engine.cancel_schedule(&key, caller.actor()).await?;
-    Ok(Json(state))
+    Ok(enforced(&admin, state))
 }

@@ -3,6 +3,7 @@ use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Router;
 use waygate::prelude::*;
+use waygate::rate_limit::{Algorithm, OnMissingKey};
 use waygate::registry::{KeyMeta, LimitMeta};
 use waygate::RateLimited;
 
@@ -83,7 +84,7 @@ fn main() {
 
     let all = all::META.rate_limit.unwrap();
     assert_eq!(all.limit, LimitMeta::Single("5 per 2 Hours"));
-    assert_eq!(all.algorithm, Some("token_bucket"));
+    assert_eq!(all.algorithm, Some(Algorithm::TokenBucket));
     assert!(matches!(all.key, KeyMeta::ApiKey));
     assert_eq!(all.burst, 20);
     assert_eq!(
@@ -91,7 +92,7 @@ fn main() {
         ["127.0.0.1", "10.0.0.0/8", "::1", "fd00::/8"]
     );
     assert_eq!(all.exempt_roles, ["admin", "ops"]);
-    assert_eq!(all.on_missing_key, Some("fallback_ip"));
+    assert_eq!(all.on_missing_key, Some(OnMissingKey::FallbackIp));
     assert!(all.response.is_some());
 
     let tiers = tiers::META.rate_limit.unwrap();
