@@ -752,3 +752,73 @@ async fn two_servers_on_one_redis_serve_one_fleet() {
     b.stop().await;
     common::redis::delete_prefix(&prefix).await;
 }
+
+/// Refused by the server (no credentials given): the service serves its declared states and
+/// retries with backoff, not in a tight loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_service_backs_off_and_fails_open() {
+    let server = serve_server(
+        server_on(Arc::new(MemoryBackend::new()), true),
+        "127.0.0.1:0",
+    )
+    .await;
+    let svc = service(&server.url, false).await;
+    assert!(!svc.sdk.backend().is_connected());
+    assert_eq!(
+        status(&format!("{}/api/payments", svc.url)).await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        status(&format!("{}/api/orders", svc.url)).await,
+        StatusCode::OK
+    );
+    let before = svc.sdk.backend().failed_attempts();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let attempts = svc.sdk.backend().failed_attempts() - before;
+    // 50 ms doubling to 400 ms, less up to half of jitter: at most ~10 in 1.5 s; a tight
+    // loop would make hundreds.
+    assert!(attempts <= 12, "{attempts} attempts in 1.5 s");
+    assert!(attempts >= 2, "it keeps trying ({attempts})");
+    svc.sdk.shutdown().await;
+    server.stop().await;
+}
+
+/// `POST api/sdk/audit` (what the Python SDK sends): stored with the service, under the
+/// server's key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_entries_from_a_service_carry_the_service() {
+    let running = server_on(Arc::new(MemoryBackend::new()), false);
+    let engine = running.engine().clone();
+    let server = serve_server(running, "127.0.0.1:0").await;
+    let reply = client()
+        .post(format!("{}/api/sdk/audit", server.url))
+        .header("x-waygate-app-id", APP)
+        .json(&json!({
+            "id": "5b0b4a8e-8d43-4a8b-9a43-2f1f3f1f3f1f",
+            "timestamp": "2026-12-01T10:00:00Z",
+            "path": "GET:/api/orders",
+            "action": "disable",
+            "actor": "in-service",
+            "platform": "sdk",
+            "reason": "hotfix"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    let log = engine
+        .audit_log(&waygate::AuditQuery::latest(10))
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].path, format!("{APP}:GET:/api/orders"));
+    assert_eq!(log[0].service.as_deref(), Some(APP));
+    let bad = client()
+        .post(format!("{}/api/sdk/audit", server.url))
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    server.stop().await;
+}

@@ -113,6 +113,12 @@ impl SdkBackend {
         *self.shared.connected.borrow()
     }
 
+    /// How many connection attempts failed since the SDK started (each is followed by a
+    /// backoff delay, never by an immediate retry).
+    pub fn failed_attempts(&self) -> u64 {
+        *self.shared.failures.borrow()
+    }
+
     /// Counts completed synchronisations with the server (one per connect and reconnect):
     /// wait on it to know that what the server holds is enforced.
     pub fn synchronisations(&self) -> watch::Receiver<u64> {

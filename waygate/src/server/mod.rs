@@ -36,7 +36,13 @@
 //! Each service's stream carries its own routes, global maintenance and rate limit, its
 //! service's maintenance and rate limit, and the per-route rate limits of its routes (with
 //! the paths it serves). A service that connects — or reconnects — reads all of that first,
-//! so what was set before it connected applies at once. See [`hub`](self) for the wire.
+//! so what was set before it connected applies at once.
+//!
+//! Wire: `data: <one-line JSON>\n\n` frames, `{"type": "state", "payload": <RouteState>}` for
+//! routes and for the global and service records (as their sentinel states, an empty
+//! `reason` when a rate limit was removed), and `{"type": "rl_policy", "action": "set" |
+//! "delete", "key", "policy"}` for per-route limits, as the Python original sends them; a
+//! `: keepalive` comment every 15 s.
 //!
 //! # Security
 //!
