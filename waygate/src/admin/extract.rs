@@ -72,6 +72,7 @@ impl Caller {
 
     /// Whether the caller may register or change the routes of service `app_id`: anyone but
     /// an `sdk` token issued to another service.
+    #[cfg(feature = "server")]
     pub(crate) fn may_act_for(&self, app_id: &str) -> bool {
         self.app.as_deref().is_none_or(|app| app == app_id)
     }
