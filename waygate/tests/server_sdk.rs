@@ -822,3 +822,48 @@ async fn audit_entries_from_a_service_carry_the_service() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     server.stop().await;
 }
+
+/// The OpenAPI filter works on an SDK engine as on an embedded one: a route disabled on the
+/// server leaves the service's document.
+#[cfg(feature = "openapi")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_follows_the_server() {
+    let server = serve_server(
+        server_on(Arc::new(MemoryBackend::new()), false),
+        "127.0.0.1:0",
+    )
+    .await;
+    let svc = service(&server.url, false).await;
+    let docs = waygate::openapi::WaygateOpenApi::from_json(
+        svc.sdk.engine().clone(),
+        json!({
+            "openapi": "3.1.0",
+            "info": {"title": "svc", "version": "1"},
+            "paths": {
+                "/api/orders": {"get": {"responses": {"200": {"description": "ok"}}}},
+                "/api/payments": {"get": {"responses": {"200": {"description": "ok"}}}}
+            }
+        }),
+    );
+    assert!(docs.document()["paths"]["/api/orders"].is_object());
+    client()
+        .post(format!(
+            "{}/api/routes/{}/disable",
+            server.url,
+            b64u(&format!("{APP}:GET:/api/orders"))
+        ))
+        .send()
+        .await
+        .unwrap();
+    eventually("the disabled route leaves the document", || {
+        let gone = docs.document()["paths"]["/api/orders"].is_null();
+        async move { gone }
+    })
+    .await;
+    assert_eq!(
+        docs.document()["paths"]["/api/payments"]["get"]["x-waygate-status"],
+        "maintenance"
+    );
+    svc.sdk.shutdown().await;
+    server.stop().await;
+}
