@@ -84,11 +84,13 @@ fn lifecycle_attrs(ours: Vec<(Ours, Attribute)>) -> Result<Vec<Lifecycle>> {
     Ok(attrs)
 }
 
-/// The runtime crate's path, as the user's `Cargo.toml` names it: `waygate` (axum), else
-/// `waygate-actix` (actix-web). Each adapter exports the same `__private` names, with its own
-/// framework's types behind them.
+/// The runtime crate's path, as the user's `Cargo.toml` names it: `waygate-actix` (actix-web),
+/// else `waygate` (axum). Each adapter exports the same `__private` names, with its own
+/// framework's types behind them. `waygate-actix` is looked for first because it may depend
+/// on `waygate` itself (its `admin` feature serves the axum admin): a crate that names
+/// `waygate-actix` writes actix-web handlers.
 fn runtime() -> TokenStream {
-    for (package, own) in [("waygate", "waygate"), ("waygate-actix", "waygate_actix")] {
+    for (package, own) in [("waygate-actix", "waygate_actix"), ("waygate", "waygate")] {
         match crate_name(package) {
             Ok(FoundCrate::Name(name)) => {
                 let name = Ident::new(&name, Span::call_site());

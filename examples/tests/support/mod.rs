@@ -310,7 +310,7 @@ impl std::fmt::Debug for Reply {
 }
 
 /// `GET path` with extra `headers`, on a fresh connection.
-fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply {
+pub(crate) fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply {
     let mut stream = TcpStream::connect_timeout(&addr, REQUEST_TIMEOUT)
         .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
     stream.set_read_timeout(Some(REQUEST_TIMEOUT)).unwrap();
@@ -336,7 +336,7 @@ fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply {
 }
 
 /// `method path` with extra `headers` and a JSON `body`, on a fresh connection.
-fn send(
+pub(crate) fn send(
     addr: SocketAddr,
     method: &str,
     path: &str,

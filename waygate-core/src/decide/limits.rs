@@ -27,6 +27,22 @@ impl LimitHeaders {
         headers.insert("x-ratelimit-remaining", HeaderValue::from(self.remaining));
         headers.insert("x-ratelimit-reset", HeaderValue::from(self.reset));
     }
+
+    /// The `X-RateLimit-Limit` value: the limit as written (`"10/minute"`), or `unlimited`.
+    /// For an adapter whose framework has header types of its own.
+    pub fn limit(&self) -> &HeaderValue {
+        &self.limit
+    }
+
+    /// The `X-RateLimit-Remaining` value: requests left in the window.
+    pub fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
+    /// The `X-RateLimit-Reset` value: when the window resets, in unix seconds.
+    pub fn reset(&self) -> i64 {
+        self.reset
+    }
 }
 
 /// A request a rate limit refused.

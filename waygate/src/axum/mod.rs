@@ -14,6 +14,7 @@ mod service;
 pub use extractor::Gate;
 pub use future::ResponseFuture;
 /// The client IP as the rate limiter finds it; the admin's login throttle keys by it too.
+#[cfg(feature = "admin")]
 pub(crate) use head::AxumHead;
 pub use layer::{Responses, WaygateLayer};
 pub use mount::{MountGuard, MountGuardLayer};
