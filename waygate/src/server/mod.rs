@@ -46,7 +46,7 @@
 //!
 //! # Security
 //!
-//! With [`auth`](Self::auth), every endpoint but login, logout and `health` needs a token.
+//! With [`auth`](WaygateServer::auth), every endpoint but login, logout and `health` needs a token.
 //! A service logs in with `"platform": "sdk"` and gets a long-lived token bound to its
 //! `app_id` (from the login body's `app_id` or the `X-Waygate-App-Id` header every SDK
 //! sends). Such a token:
@@ -65,8 +65,8 @@
 //!
 //! # Lifecycle
 //!
-//! [`start`](Self::start) loads the backend (policies restored, maintenance windows armed)
-//! and starts the stream; [`serve`](Self::serve) does it for you and, on its shutdown
+//! [`start`](WaygateServer::start) loads the backend (policies restored, maintenance windows armed)
+//! and starts the stream; [`serve`](WaygateServer::serve) does it for you and, on its shutdown
 //! signal, ends every SSE stream so the graceful shutdown completes.
 
 pub(crate) mod hub;
