@@ -14,8 +14,8 @@
 //!     .login("admin", "secret") // or .token(..), or nothing for an open server
 //!     .build()?;
 //! sdk.start().await?;
-//! let app: axum::Router = WaygateRouter::new()
-//!     .merge(routes![payments])
+//! let app: axum::Router = WaygateRouter::new(sdk.engine())
+//!     .routes(routes![payments])
 //!     .into_router()
 //!     .layer(WaygateLayer::new(sdk.engine().clone()));
 //! # let _ = app;

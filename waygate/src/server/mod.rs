@@ -19,7 +19,8 @@
 //!     .token_expiry(Duration::from_secs(3600)) // people: CLI and dashboard
 //!     .sdk_token_expiry(Duration::from_secs(365 * 24 * 3600)); // services
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8001").await?;
-//! server.serve(listener, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! // Serves until the future completes (Ctrl-C, SIGTERM: `tokio::signal`).
+//! server.serve(listener, std::future::pending()).await
 //! # }
 //! ```
 //!
