@@ -4,12 +4,20 @@
 
     "$(scripts/python-server-env)" scripts/python_server.py basic
     "$(scripts/python-server-env)" scripts/python_server.py server
+    WAYGATE_SERVER_URL=http://127.0.0.1:8001 \
+      "$(scripts/python-server-env)" scripts/python_server.py sdk
 
 `basic`: its FastAPI "Basic usage" example — the same routes as our `basic` example,
 `WaygateMiddleware` in front, `WaygateAdmin` mounted at `/waygate` (user admin/secret).
 
 `server`: a standalone `WaygateServer` on a memory backend (user admin/secret), the central
 server that service apps register with; its admin API is at the root.
+
+`sdk`: a small FastAPI service attached with the Python `WaygateSDK` to the Waygate Server
+at `WAYGATE_SERVER_URL` (ours or the Python one) as `WAYGATE_APP_ID` (default
+`python-service`), logging in as `WAYGATE_USERNAME` / `WAYGATE_PASSWORD` when given. Its
+routes: `GET /health` (force-active), `GET /api/payments` (starts in maintenance),
+`GET /api/orders` and `GET /api/limited` (active).
 
 Binds 127.0.0.1 on a free port (or `PORT`) and prints `listening on http://127.0.0.1:PORT`
 once it accepts connections, then serves until SIGTERM/SIGINT.
@@ -87,6 +95,43 @@ basic.mount(
 central = WaygateServer(backend=MemoryBackend(), auth=("admin", "secret"))
 
 
+def make_sdk_app() -> FastAPI:
+    """The `sdk` app (built on demand: it needs `WAYGATE_SERVER_URL`)."""
+    from waygate.sdk import WaygateSDK
+
+    sdk = WaygateSDK(
+        server_url=os.environ["WAYGATE_SERVER_URL"],
+        app_id=os.getenv("WAYGATE_APP_ID", "python-service"),
+        username=os.getenv("WAYGATE_USERNAME"),
+        password=os.getenv("WAYGATE_PASSWORD"),
+        reconnect_delay=0.5,
+    )
+    app = FastAPI(title="waygate — Python SDK service")
+    sdk.attach(app)
+    sdk_router = WaygateRouter(engine=sdk.engine)
+
+    @sdk_router.get("/health")
+    @force_active
+    async def sdk_health():
+        return {"status": "ok"}
+
+    @sdk_router.get("/api/payments")
+    @maintenance(reason="Payment processor upgrade")
+    async def sdk_payments():
+        return {"payments": []}
+
+    @sdk_router.get("/api/orders")
+    async def sdk_orders():
+        return {"orders": []}
+
+    @sdk_router.get("/api/limited")
+    async def sdk_limited():
+        return {"limited": True}
+
+    app.include_router(sdk_router)
+    return app
+
+
 class _Server(uvicorn.Server):
     """Prints the address once the socket accepts connections."""
 
@@ -97,10 +142,10 @@ class _Server(uvicorn.Server):
 
 
 def main() -> None:
-    apps = {"basic": basic, "server": central}
+    apps = {"basic": lambda: basic, "server": lambda: central, "sdk": make_sdk_app}
     if len(sys.argv) != 2 or sys.argv[1] not in apps:
-        sys.exit(f"usage: {sys.argv[0]} basic|server")
-    app = apps[sys.argv[1]]
+        sys.exit(f"usage: {sys.argv[0]} basic|server|sdk")
+    app = apps[sys.argv[1]]()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", int(os.getenv("PORT", "0"))))

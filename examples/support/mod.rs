@@ -14,6 +14,9 @@ pub(crate) fn init_tracing() {
 
 /// An engine builder whose env is `APP_ENV` when set (as the reference examples read it);
 /// otherwise `build_from_env` takes `WAYGATE_ENV`, the `.waygate` file, or `dev`.
+// Not every example builds its own engine (a service attached to a server gets its engine
+// from the SDK).
+#[allow(dead_code)]
 pub(crate) fn engine_builder() -> EngineBuilder {
     let builder = Engine::builder();
     match std::env::var("APP_ENV") {
@@ -23,12 +26,19 @@ pub(crate) fn engine_builder() -> EngineBuilder {
 }
 
 /// `PORT`, or 8000.
+#[allow(dead_code)]
 pub(crate) fn port() -> Result<u16, String> {
+    port_or(8000)
+}
+
+/// `PORT`, or `default`.
+#[allow(dead_code)]
+pub(crate) fn port_or(default: u16) -> Result<u16, String> {
     match std::env::var("PORT") {
         Ok(port) => port
             .parse()
             .map_err(|error| format!("PORT={port:?} is not a port number: {error}")),
-        Err(_) => Ok(8000),
+        Err(_) => Ok(default),
     }
 }
 

@@ -1130,3 +1130,175 @@ fn webhooks_reach_all_three_receivers_on_each_change() {
     assert!(app.expect("/docs", 200).body.contains("POLL_INTERVAL_MS"));
     app.stop();
 }
+
+/// A token from the server at its root (a Waygate Server's admin API is not nested).
+fn server_token(server: &Example) -> String {
+    let login = server.send(
+        "POST",
+        "/api/auth/login",
+        &[],
+        Some(r#"{"username": "admin", "password": "secret"}"#),
+    );
+    assert_eq!(login.status, 200, "{login:?}");
+    login.json()["token"].as_str().unwrap().to_owned()
+}
+
+fn soon() -> DateTime<Utc> {
+    Utc::now() + chrono::TimeDelta::seconds(20)
+}
+
+#[test]
+fn waygate_server_and_an_attached_service() {
+    let server = Example::start_args("waygate_server", &["server"], &[]);
+    assert_eq!(server.expect("/health", 200).json()["status"], "ok");
+    let url = format!("http://{}", server.addr);
+    let service = Example::start_args(
+        "waygate_server",
+        &["service"],
+        &[("WAYGATE_SERVER_URL", &url)],
+    );
+    // The behaviour table.
+    assert_eq!(
+        service.expect("/health", 200).json(),
+        json!({"status": "ok", "service": "payments-service"})
+    );
+    assert_eq!(
+        service.expect("/api/payments", 503).code(),
+        "MAINTENANCE_MODE"
+    );
+    service.expect("/api/orders", 200);
+    assert_eq!(service.expect("/api/legacy", 503).code(), "ROUTE_DISABLED");
+    let v1 = service.expect("/api/v1/products", 200);
+    assert_eq!(v1.header("deprecation"), Some("true"));
+    assert_eq!(v1.header("sunset"), Some("Sat, 01 Jan 2028 00:00:00 GMT"));
+    assert!(v1.header("link").unwrap().contains("/api/v2/products"));
+    service.expect("/api/v2/products", 200);
+
+    // The server holds the service's routes; a change there is enforced by the service.
+    let token = server_token(&server);
+    let auth = [("x-waygate-token", token.as_str())];
+    let routes = server.send("GET", "/api/routes?service=payments-service", &auth, None);
+    assert_eq!(routes.status, 200);
+    assert_eq!(routes.json().as_array().unwrap().len(), 6, "{routes:?}");
+    assert_eq!(
+        server.send("GET", "/api/services", &auth, None).json(),
+        json!(["payments-service"])
+    );
+    let enabled = server.send(
+        "POST",
+        "/api/routes/cGF5bWVudHMtc2VydmljZTovYXBpL3BheW1lbnRz/enable",
+        &auth,
+        None,
+    );
+    assert_eq!(enabled.status, 200, "{enabled:?}");
+    service.poll("/api/payments", |r| r.status == 200, soon());
+    // No token: the server refuses; the dashboard sends people to its login page.
+    assert_eq!(server.send("GET", "/api/routes", &[], None).status, 401);
+    service.stop();
+    server.stop();
+}
+
+#[test]
+fn multi_service_two_services_on_one_server() {
+    let server = Example::start_args("multi_service", &["server"], &[]);
+    let url = format!("http://{}", server.addr);
+    let env = [("WAYGATE_SERVER_URL", url.as_str())];
+    let payments = Example::start_args("multi_service", &["payments"], &env);
+    let orders = Example::start_args("multi_service", &["orders"], &env);
+    payments.expect("/health", 200);
+    assert_eq!(
+        payments.expect("/api/payments", 503).code(),
+        "MAINTENANCE_MODE"
+    );
+    payments.expect("/api/refunds", 200);
+    assert!(payments
+        .expect("/api/v1/invoices", 200)
+        .header("link")
+        .unwrap()
+        .contains("/api/v2/invoices"));
+    payments.expect("/api/v2/invoices", 200);
+    orders.expect("/health", 200);
+    orders.expect("/api/orders", 200);
+    assert_eq!(
+        orders.expect("/api/shipments", 503).code(),
+        "ROUTE_DISABLED"
+    );
+    orders.expect("/api/cart", 200);
+    // Each service registered its own routes only.
+    let token = server_token(&server);
+    let auth = [("x-waygate-token", token.as_str())];
+    assert_eq!(
+        server.send("GET", "/api/services", &auth, None).json(),
+        json!(["orders-service", "payments-service"])
+    );
+    let paths = |service: &str| -> Vec<String> {
+        let reply = server.send(
+            "GET",
+            &format!("/api/routes?service={service}"),
+            &auth,
+            None,
+        );
+        let mut paths: Vec<String> = reply
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["path"].as_str().unwrap().to_owned())
+            .collect();
+        paths.sort();
+        paths
+    };
+    assert_eq!(
+        paths("orders-service"),
+        [
+            "orders-service:GET:/api/cart",
+            "orders-service:GET:/api/orders",
+            "orders-service:GET:/api/shipments",
+            "orders-service:GET:/health"
+        ]
+    );
+    assert_eq!(paths("payments-service").len(), 5);
+
+    // One service's maintenance leaves the other alone.
+    let on = server.send(
+        "POST",
+        "/api/services/orders-service/maintenance/enable",
+        &auth,
+        Some(r#"{"reason": "DB migration", "exempt_paths": ["/health"]}"#),
+    );
+    assert_eq!(on.status, 200, "{on:?}");
+    orders.poll("/api/orders", |r| r.status == 503, soon());
+    orders.expect("/health", 200);
+    payments.expect("/api/refunds", 200);
+    server.send(
+        "POST",
+        "/api/services/orders-service/maintenance/disable",
+        &auth,
+        None,
+    );
+    orders.poll("/api/orders", |r| r.status == 200, soon());
+    // Global maintenance reaches both.
+    server.send(
+        "POST",
+        "/api/global/enable",
+        &auth,
+        Some(r#"{"reason": "emergency", "exempt_paths": ["/health"]}"#),
+    );
+    orders.poll("/api/cart", |r| r.status == 503, soon());
+    payments.poll("/api/refunds", |r| r.status == 503, soon());
+    payments.expect("/health", 200);
+    server.send("POST", "/api/global/disable", &auth, None);
+    payments.poll("/api/refunds", |r| r.status == 200, soon());
+    // A bare path within a service.
+    let disabled = server.send(
+        "POST",
+        "/api/routes/b3JkZXJzLXNlcnZpY2U6L2FwaS9jYXJ0/disable",
+        &auth,
+        Some(r#"{"reason": "redesign"}"#),
+    );
+    assert_eq!(disabled.status, 200, "{disabled:?}");
+    orders.poll("/api/cart", |r| r.status == 503, soon());
+    payments.stop();
+    orders.stop();
+    server.stop();
+}

@@ -160,6 +160,7 @@ pub(crate) enum Command {
         subcommand,
         after_help = "Examples:
   waygate rl set GET:/payments 100/minute --algorithm sliding_window --key ip
+  waygate rl set GET:/api/pay 10/minute --service payments-service
   waygate rl list
   waygate rl hits
   waygate rl delete GET:/payments"
@@ -201,6 +202,20 @@ pub(crate) enum Command {
     )]
     ServiceMaintenance(ServiceMaintenanceCommand),
 
+    /// Run a Waygate Server: the admin API, dashboard and SDK endpoints for a fleet of
+    /// services.
+    #[cfg(feature = "server")]
+    #[command(after_help = "Examples:
+  waygate serve --port 8001 --auth admin:secret
+  waygate serve --port 8001 --backend redis://127.0.0.1:6379 --auth admin:secret
+  waygate serve --backend file:/var/lib/waygate/state.json --auth ops:s3cret --auth ci:t0ken
+  WAYGATE_SERVER_AUTH=admin:secret WAYGATE_SECRET_KEY=... waygate serve --host 0.0.0.0
+
+Services attach with the SDK (Rust: waygate::sdk::WaygateSdk; Python: waygate.sdk.WaygateSDK)
+at http://HOST:PORT; point this CLI at the same URL: waygate config set-url http://HOST:PORT.
+GET /health answers {\"status\": \"ok\", ..} without a token. Logs go to stderr (RUST_LOG).")]
+    Serve(Serve),
+
     /// Print a shell completion script.
     #[command(after_help = "Examples:
   waygate completions bash > ~/.local/share/bash-completion/completions/waygate
@@ -210,6 +225,41 @@ pub(crate) enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `serve`.
+#[cfg(feature = "server")]
+#[derive(Debug, Args)]
+pub(crate) struct Serve {
+    /// The address to listen on (0.0.0.0 for every interface).
+    #[arg(long, env = "WAYGATE_SERVER_HOST", default_value = "127.0.0.1")]
+    pub(crate) host: String,
+    /// The port to listen on.
+    #[arg(long, env = "WAYGATE_SERVER_PORT", default_value = "8001")]
+    pub(crate) port: u16,
+    /// Where state lives: memory (lost on restart), file:PATH (a JSON file), or a
+    /// redis://host:port[/db] URL (several servers behind a load balancer share it).
+    #[arg(long, env = "WAYGATE_SERVER_BACKEND", default_value = "memory")]
+    pub(crate) backend: String,
+    /// A user as user:password (repeat, or comma-separate in the env var, for more).
+    /// Without any, the server is open to anyone who can reach it.
+    #[arg(
+        long,
+        env = "WAYGATE_SERVER_AUTH",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub(crate) auth: Vec<String>,
+    /// The key tokens are signed with; set it so tokens survive restarts and every
+    /// instance accepts them. Random when unset.
+    #[arg(long, env = "WAYGATE_SECRET_KEY", hide_env_values = true)]
+    pub(crate) secret_key: Option<String>,
+    /// How long CLI and dashboard logins last (30m, 8h, 1d).
+    #[arg(long, default_value = "24h", value_parser = crate::time::parse_duration)]
+    pub(crate) token_expiry: TimeDelta,
+    /// How long service (SDK) tokens last.
+    #[arg(long, default_value = "365d", value_parser = crate::time::parse_duration)]
+    pub(crate) sdk_token_expiry: TimeDelta,
 }
 
 /// `login`.
@@ -449,6 +499,8 @@ pub(crate) enum EnvCommand {
         /// A note for the audit log.
         #[arg(short, long, default_value = "")]
         reason: String,
+        #[command(flatten)]
+        service: ServiceArg,
     },
     /// Lift the restriction: the route is active again.
     #[command(after_help = "Example:\n  waygate env clear GET:/debug")]
@@ -459,6 +511,8 @@ pub(crate) enum EnvCommand {
         /// A note for the audit log.
         #[arg(short, long, default_value = "")]
         reason: String,
+        #[command(flatten)]
+        service: ServiceArg,
     },
 }
 
@@ -499,6 +553,8 @@ pub(crate) enum RateLimitCommand {
         /// /path or METHOD:/path.
         #[arg(value_parser = Route::parse)]
         route: Route,
+        #[command(flatten)]
+        service: ServiceArg,
     },
     /// Set or change a route's policy (a bare path means GET).
     #[command(after_help = "Examples:
@@ -512,6 +568,8 @@ pub(crate) enum RateLimitCommand {
         limit: String,
         #[command(flatten)]
         options: LimitOptions,
+        #[command(flatten)]
+        service: ServiceArg,
     },
     /// Delete a route's policy (a bare path means GET).
     #[command(after_help = "Example:\n  waygate rl delete GET:/payments")]
@@ -519,6 +577,8 @@ pub(crate) enum RateLimitCommand {
         /// /path or METHOD:/path.
         #[arg(value_parser = Route::parse)]
         route: Route,
+        #[command(flatten)]
+        service: ServiceArg,
     },
 }
 

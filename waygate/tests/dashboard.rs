@@ -685,3 +685,88 @@ async fn a_route_in_a_rollout_shows_its_share() {
     let other = html.split("id=\"row-POST--orders\"").nth(1).unwrap();
     assert!(!other.split("</tr>").next().unwrap().contains("rollout"));
 }
+
+/// A Waygate Server's routes page filtered to a service shows the service's panel: its
+/// maintenance and rate limit, changed from there.
+#[tokio::test]
+async fn a_service_s_maintenance_and_rate_limit_from_its_page() {
+    let dash = Dash::new(true).await;
+    let mut state = waygate::RouteState::active("pay:GET:/api/pay");
+    state.service = Some("pay".into());
+    dash.engine.register_states(vec![state]).await.unwrap();
+    let cookie = dash.login().await;
+    let (_, csrf) = dash.page(Some(&cookie)).await;
+    let (all, _) = dash.page(Some(&cookie)).await;
+    assert!(!all.contains("service-panel"), "no panel without a service");
+    let html = text(dash.get("/waygate?service=pay", Some(&cookie)).await).await;
+    assert!(
+        html.contains("service-panel") && html.contains("<code>pay</code>"),
+        "{html}"
+    );
+
+    let panel = text(
+        dash.post(
+            "/waygate/service-maintenance/enable",
+            "service=pay&reason=migration&exempt_paths=%2Fhealth",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await,
+    )
+    .await;
+    let config = dash.engine.service_maintenance("pay");
+    assert!(config.enabled);
+    assert_eq!(config.reason, "migration");
+    assert_eq!(config.exempt_paths, ["/health"]);
+    assert!(panel.contains("badge-maintenance"), "{panel}");
+    dash.post(
+        "/waygate/service-maintenance/disable",
+        "service=pay",
+        Some(&cookie),
+        Some(&csrf),
+    )
+    .await;
+    assert!(!dash.engine.service_maintenance("pay").enabled);
+
+    let panel = text(
+        dash.post(
+            "/waygate/service-rl/set",
+            "service=pay&limit=500%2Fminute",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        dash.engine.service_rate_limit("pay").unwrap().limit,
+        "500/minute"
+    );
+    assert!(panel.contains("rate limit 500/minute"), "{panel}");
+    let bad = dash
+        .post(
+            "/waygate/service-rl/set",
+            "service=pay&limit=lots",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    dash.post(
+        "/waygate/service-rl/delete",
+        "service=pay",
+        Some(&cookie),
+        Some(&csrf),
+    )
+    .await;
+    assert_eq!(dash.engine.service_rate_limit("pay"), None);
+    let none = dash
+        .post(
+            "/waygate/service-maintenance/enable",
+            "reason=x",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(none.status(), StatusCode::BAD_REQUEST);
+}

@@ -42,8 +42,14 @@ impl Example {
     /// (no `APP_ENV`, `WAYGATE_*`, `SCHEDULE_*` or `TRUSTED_PROXIES` from the caller; memory
     /// backend).
     pub(crate) fn start(name: &'static str, env: &[(&str, &str)]) -> Self {
+        Self::start_args(name, &[], env)
+    }
+
+    /// [`start`](Self::start) with command-line arguments (`server`, `service`, ...).
+    pub(crate) fn start_args(name: &'static str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let binary = examples_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
         let mut command = Command::new(&binary);
+        command.args(args);
         for var in [
             "APP_ENV",
             "WAYGATE_ENV",
@@ -53,6 +59,9 @@ impl Example {
             "SCHEDULE_DELAY_SECS",
             "SCHEDULE_DURATION_SECS",
             "TRUSTED_PROXIES",
+            "WAYGATE_SERVER_URL",
+            "WAYGATE_USERNAME",
+            "WAYGATE_PASSWORD",
         ] {
             command.env_remove(var);
         }

@@ -6,6 +6,8 @@ mod maintenance;
 mod operator;
 mod rate_limits;
 mod routes;
+#[cfg(feature = "server")]
+mod serve;
 mod services;
 
 use crate::cli::{Cli, Command};
@@ -41,6 +43,8 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::RateLimits(command) => rate_limits::route(&out, &connect()?, command),
         Command::GlobalRateLimit(command) => rate_limits::global(&out, &connect()?, command),
         Command::ServiceRateLimit(command) => rate_limits::service(&out, &connect()?, command),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => serve::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

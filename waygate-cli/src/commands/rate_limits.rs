@@ -90,13 +90,16 @@ pub(super) fn route(out: &Output, client: &Client, command: RateLimitCommand) ->
             }
             Ok(())
         }
-        RateLimitCommand::Reset { route } => {
+        RateLimitCommand::Reset { route, service } => {
             let query: Vec<(&str, String)> =
                 route.method.iter().map(|m| ("method", m.clone())).collect();
-            let value = client.delete(
-                &format!("/api/rate-limits/{}/reset", b64u(&route.path)),
-                &query,
-            )?;
+            // A service's route: `svc:/path` (waygate server).
+            let path = match service.get() {
+                Some(service) => format!("{service}:{}", route.path),
+                None => route.path.clone(),
+            };
+            let value =
+                client.delete(&format!("/api/rate-limits/{}/reset", b64u(&path)), &query)?;
             let scope = match &route.method {
                 Some(method) => format!("{method} {}", route.path),
                 None => format!("{} (all methods)", route.path),
@@ -112,10 +115,16 @@ pub(super) fn route(out: &Output, client: &Client, command: RateLimitCommand) ->
             route,
             limit,
             options,
+            service,
         } => {
             let method = route.method_or_get().to_owned();
             let mut body = limit_body(&limit, &options);
-            body["path"] = json!(route.path);
+            // A service's route is named by its full key on the server,
+            // `svc:METHOD:/path` (what waygate servers in both languages accept).
+            body["path"] = match service.get() {
+                Some(service) => json!(format!("{service}:{method}:{}", route.path)),
+                None => json!(route.path),
+            };
             body["method"] = json!(method);
             let value = client.post("/api/rate-limits", Some(body))?;
             if printed_json(out, &value) {
@@ -133,8 +142,12 @@ pub(super) fn route(out: &Output, client: &Client, command: RateLimitCommand) ->
             print_warning(out, &value);
             Ok(())
         }
-        RateLimitCommand::Delete { route } => {
-            let key = format!("{}:{}", route.method_or_get(), route.path);
+        RateLimitCommand::Delete { route, service } => {
+            let method = route.method_or_get();
+            let key = match service.get() {
+                Some(service) => format!("{method}:{service}:{method}:{}", route.path),
+                None => format!("{method}:{}", route.path),
+            };
             let value = client.delete(&format!("/api/rate-limits/{}", b64u(&key)), &[])?;
             confirm_ok(
                 out,

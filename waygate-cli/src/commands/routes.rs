@@ -276,11 +276,12 @@ pub(super) fn env(out: &Output, client: &Client, command: EnvCommand) -> Result<
             route,
             envs,
             reason,
+            service,
         } => {
             let change = Change {
                 route,
                 reason,
-                service: crate::cli::ServiceArg { service: None },
+                service,
             };
             let changed = apply(&change, "env set", |key| {
                 client.post(
@@ -307,11 +308,15 @@ pub(super) fn env(out: &Output, client: &Client, command: EnvCommand) -> Result<
             }
             Ok(())
         }
-        EnvCommand::Clear { route, reason } => {
+        EnvCommand::Clear {
+            route,
+            reason,
+            service,
+        } => {
             let change = Change {
                 route,
                 reason,
-                service: crate::cli::ServiceArg { service: None },
+                service,
             };
             let changed = apply(&change, "env clear", |key| {
                 client.post(

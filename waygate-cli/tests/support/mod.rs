@@ -5,6 +5,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use serde_json::Value;
+use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread;
@@ -325,4 +326,66 @@ pub fn one_line_error(run: &Run) -> String {
     let first = run.stderr.lines().next().unwrap_or_default().to_owned();
     assert!(first.starts_with("error: "), "{run}");
     first
+}
+
+/// `waygate serve` on a free port; killed on drop.
+pub struct Served {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Served {
+    pub fn start(args: &[&str]) -> Self {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_waygate"))
+            .arg("serve")
+            .args(["--port", "0"])
+            .args(args)
+            .env_remove("WAYGATE_SERVER_AUTH")
+            .env_remove("WAYGATE_SECRET_KEY")
+            .env("RUST_LOG", "info")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start waygate serve");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("waygate serve printed {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+
+    /// SIGTERM; it must exit with 0 within 10 s.
+    pub fn stop(mut self) {
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "waygate serve exited with {status}");
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "waygate serve did not shut down on SIGTERM with an SDK stream open"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

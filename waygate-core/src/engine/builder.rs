@@ -26,6 +26,7 @@ pub struct EngineBuilder {
     backend: Option<Arc<dyn Backend>>,
     settings: Settings,
     requests: RequestSettings,
+    skip_declared: bool,
 }
 
 /// How the engine reads requests: set on the builder, fixed for the engine's life.
@@ -91,6 +92,14 @@ impl EngineBuilder {
         self
     }
 
+    /// Ignores the routes declared with `#[route]` in this binary: the engine then knows only
+    /// what its backend holds. A Waygate Server uses this: it stores the routes of the services
+    /// that register with it, and must not seed the routes of the binary it runs in.
+    pub fn without_declared_routes(mut self) -> Self {
+        self.skip_declared = true;
+        self
+    }
+
     /// Which built-in backend [`build_from_env`](Self::build_from_env) creates.
     pub fn backend_kind(mut self, kind: BackendKind) -> Self {
         self.settings.backend = Some(kind);
@@ -126,7 +135,7 @@ impl EngineBuilder {
             .settings
             .env
             .unwrap_or_else(|| config::DEFAULT_ENV.to_owned());
-        Engine::from_parts(backend, env, self.requests)
+        Engine::from_parts(backend, env, self.requests, self.skip_declared)
     }
 
     /// Builds the engine, filling what was not set explicitly from `WAYGATE_BACKEND`,
@@ -138,7 +147,12 @@ impl EngineBuilder {
             Some(backend) => backend,
             None => resolved.backend()?,
         };
-        Ok(Engine::from_parts(backend, resolved.env, self.requests))
+        Ok(Engine::from_parts(
+            backend,
+            resolved.env,
+            self.requests,
+            self.skip_declared,
+        ))
     }
 }
 

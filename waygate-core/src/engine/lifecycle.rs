@@ -192,6 +192,45 @@ impl Engine {
         }
     }
 
+    /// Registers routes that another process declared (a service attached to a Waygate
+    /// Server): each state is stored if its key has none yet, and the stored state is
+    /// returned otherwise (stored state wins, as it does over attributes). Nothing is audited.
+    /// Returns the states in force, in the order given.
+    pub async fn register_states(
+        &self,
+        states: Vec<RouteState>,
+    ) -> Result<Vec<RouteState>, EngineError> {
+        let _write = self.inner.write.lock().await;
+        let mut in_force = Vec::with_capacity(states.len());
+        let mut added = Vec::new();
+        for state in states {
+            let known = self.view().states.get(&state.path).cloned();
+            let stored = match known {
+                Some(known) => Some(known),
+                None => self.inner.backend.get_state(&state.path).await?,
+            };
+            match stored {
+                Some(stored) => in_force.push(stored),
+                None => {
+                    self.inner.backend.set_state(&state).await?;
+                    added.push(state.path.clone());
+                    in_force.push(state);
+                }
+            }
+        }
+        {
+            let mut view = self.view();
+            for state in &in_force {
+                view.states.insert(state.path.clone(), state.clone());
+            }
+            self.publish(&mut view);
+        }
+        for key in added {
+            self.emit(EngineEvent::RouteChanged { key });
+        }
+        Ok(in_force)
+    }
+
     /// Records where declared routes are really mounted: `(key, meta)` pairs whose key is
     /// `METHOD:` + the full path template, nest prefixes included. An adapter's router calls
     /// it once it knows every mount. A route moved away from its declared path stops being

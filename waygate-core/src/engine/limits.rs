@@ -340,7 +340,7 @@ impl Engine {
         };
         let (method, path) = method_and_path(&key)?;
         let updated = current.is_some();
-        let mut policy = current.unwrap_or_else(|| new_policy(method, path, limit));
+        let mut policy = current.unwrap_or_else(|| new_policy(&method, &path, limit));
         policy.limit = limit.trim().to_owned();
         policy.tiers.clear();
         if let Some(algorithm) = change.algorithm {
@@ -392,7 +392,7 @@ impl Engine {
         let (method, path) = method_and_path(&key)?;
         self.inner
             .backend
-            .delete_rate_limit_policy(method, path)
+            .delete_rate_limit_policy(&method, &path)
             .await?;
         // Remembered in the backend, so that a declared policy stays off on every engine.
         self.inner
@@ -799,12 +799,22 @@ fn serde_plain<T: serde::Serialize>(value: &T) -> String {
 /// The bounded in-memory hit log.
 pub(crate) type HitLog = std::sync::Mutex<VecDeque<RateLimitHit>>;
 
-/// The route key a policy applies to: `METHOD:/path`, or the bare `/path` for `ALL`.
+/// The route key a policy applies to: `METHOD:/path`, or the bare `/path` for `ALL`. A
+/// service's route (server mode) has the service before its path, `svc:/path`, and the key
+/// `svc:METHOD:/path`.
 pub(crate) fn policy_key(method: &str, path: &str) -> String {
-    match method {
-        "ALL" => path.to_owned(),
-        method => format!("{method}:{path}"),
+    match (method, service_path(path)) {
+        ("ALL", _) => path.to_owned(),
+        (method, Some((service, path))) => format!("{service}:{method}:{path}"),
+        (method, None) => format!("{method}:{path}"),
     }
+}
+
+/// `("svc", "/path")` for a service's `svc:/path` (not for `METHOD:/path`).
+fn service_path(path: &str) -> Option<(&str, &str)> {
+    let (service, rest) = path.split_once(':')?;
+    let is_method = !service.is_empty() && service.bytes().all(|b| b.is_ascii_uppercase());
+    (!path.starts_with('/') && !is_method && rest.starts_with('/')).then_some((service, rest))
 }
 
 /// The sentinel that keeps a route's deleted policy off.
@@ -812,15 +822,22 @@ fn policy_off_key(key: &str) -> String {
     format!("{}{key}__", POLICY_OFF_PREFIX)
 }
 
-/// `("GET", "/x")` for `GET:/x`, `("ALL", "/x")` for `/x`.
-fn method_and_path(key: &str) -> Result<(&str, &str), EngineError> {
-    match key.split_once(':') {
-        _ if key.starts_with('/') => Ok(("ALL", key)),
-        Some((method, path)) if path.starts_with('/') => Ok((method, path)),
-        _ => Err(EngineError::invalid(
-            "route",
-            format!("`{key}` is not a route key"),
-        )),
+/// `("GET", "/x")` for `GET:/x`, `("ALL", "/x")` for `/x`; for a service's route (server
+/// mode) `("GET", "svc:/x")` for `svc:GET:/x` and `("ALL", "svc:/x")` for `svc:/x`.
+fn method_and_path(key: &str) -> Result<(String, String), EngineError> {
+    let not_a_key = || EngineError::invalid("route", format!("`{key}` is not a route key"));
+    if key.starts_with('/') || service_path(key).is_some() {
+        return Ok(("ALL".to_owned(), key.to_owned()));
+    }
+    let (first, rest) = key.split_once(':').ok_or_else(not_a_key)?;
+    if rest.starts_with('/') {
+        return Ok((first.to_owned(), rest.to_owned()));
+    }
+    match rest.split_once(':') {
+        Some((method, path)) if path.starts_with('/') => {
+            Ok((method.to_owned(), format!("{first}:{path}")))
+        }
+        _ => Err(not_a_key()),
     }
 }
 
@@ -837,5 +854,24 @@ fn new_policy(method: &str, path: &str, limit: &str) -> RateLimitPolicy {
         tier_resolver: "plan".to_owned(),
         exempt_ips: Vec::new(),
         exempt_roles: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_plain_and_service_routes() {
+        let split = |key: &str| method_and_path(key).map_err(|e| e.to_string());
+        assert_eq!(split("GET:/x"), Ok(("GET".into(), "/x".into())));
+        assert_eq!(split("/x"), Ok(("ALL".into(), "/x".into())));
+        assert_eq!(split("pay:GET:/x"), Ok(("GET".into(), "pay:/x".into())));
+        assert_eq!(split("pay:/x"), Ok(("ALL".into(), "pay:/x".into())));
+        assert!(split("pay:GET:x").is_err());
+        assert_eq!(policy_key("GET", "/x"), "GET:/x");
+        assert_eq!(policy_key("ALL", "/x"), "/x");
+        assert_eq!(policy_key("GET", "pay:/x"), "pay:GET:/x");
+        assert_eq!(policy_key("ALL", "pay:/x"), "pay:/x");
     }
 }

@@ -130,10 +130,18 @@ impl Engine {
         EngineBuilder::default()
     }
 
-    fn from_parts(backend: Arc<dyn Backend>, env: String, requests: RequestSettings) -> Self {
+    fn from_parts(
+        backend: Arc<dyn Backend>,
+        env: String,
+        requests: RequestSettings,
+        skip_declared: bool,
+    ) -> Self {
         let (unknown, unknown_rx) = mpsc::channel(256);
         let (hit_tx, hit_rx) = mpsc::channel(1024);
-        let view = View::from_registry(backend.rate_limit_counters());
+        let view = match skip_declared {
+            false => View::from_registry(backend.rate_limit_counters()),
+            true => View::empty(backend.rate_limit_counters()),
+        };
         let inner = Arc::new(Inner {
             backend,
             env,
@@ -293,6 +301,19 @@ impl Engine {
         let mut routes: Vec<_> = view.metas.iter().map(|(k, m)| (k.clone(), *m)).collect();
         routes.sort_by(|a, b| a.0.cmp(&b.0));
         routes
+    }
+
+    /// The state each declared route's attributes give it (by full key, nest prefixes
+    /// included), sorted by key: what the route starts with when nothing is stored.
+    pub fn declared_states(&self) -> Vec<RouteState> {
+        let view = self.view();
+        let mut states: Vec<RouteState> = view
+            .metas
+            .iter()
+            .map(|(key, meta)| view::attribute_state(key, meta))
+            .collect();
+        states.sort_by(|a, b| a.path.cmp(&b.path));
+        states
     }
 
     /// Audit entries, newest first.

@@ -43,6 +43,14 @@ impl View {
         }
     }
 
+    /// No declared routes (an engine that only knows its backend's routes).
+    pub(super) fn empty(counters: crate::limiter::Counters) -> Self {
+        Self {
+            limits: Limits::declared(&FxHashMap::default(), counters),
+            ..Self::default()
+        }
+    }
+
     /// A route's state: stored, else declared.
     pub(super) fn state(&self, key: &str) -> Option<RouteState> {
         self.states

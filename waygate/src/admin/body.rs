@@ -66,6 +66,12 @@ impl JsonObject {
         self.0.get(field).filter(|v| !v.is_null())
     }
 
+    /// The field's raw value (`null` counts as absent).
+    #[cfg(feature = "server")]
+    pub(crate) fn value(&self, field: &str) -> Option<&Value> {
+        self.get(field)
+    }
+
     /// A string field, at most [`MAX_TEXT`] bytes.
     pub(crate) fn string(&self, field: &str) -> Result<Option<&str>, ApiError> {
         self.long_string(field)?

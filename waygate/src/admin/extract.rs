@@ -64,6 +64,8 @@ fn is_public(path: &str) -> bool {
 pub(crate) struct Caller {
     pub(crate) name: String,
     pub(crate) platform: String,
+    /// The service an `sdk` token was issued to: the caller acts for that service only.
+    pub(crate) app: Option<String>,
 }
 
 impl Caller {
@@ -71,7 +73,15 @@ impl Caller {
         Self {
             name: "anonymous".to_owned(),
             platform: "anonymous".to_owned(),
+            app: None,
         }
+    }
+
+    /// Whether the caller may register or change the routes of service `app_id`: anyone but
+    /// an `sdk` token issued to another service.
+    #[cfg(feature = "server")]
+    pub(crate) fn may_act_for(&self, app_id: &str) -> bool {
+        self.app.as_deref().is_none_or(|app| app == app_id)
     }
 
     /// The audit actor.
@@ -113,6 +123,11 @@ pub(crate) async fn authenticate(
             None => return ApiError::unauthorized().into_response(),
         }
     };
+    if admin.auth.is_some() && caller.platform == "sdk" {
+        if let Err(refusal) = sdk_may(&caller, request.method(), request.uri().path()) {
+            return refusal.into_response();
+        }
+    }
     // Login and logout act on what they are sent, not on the cookie's authority.
     let path = request.uri().path();
     if !is_public(path) && is_api(path) && !admin.cookie_request_allowed(&request) {
@@ -120,6 +135,45 @@ pub(crate) async fn authenticate(
     }
     request.extensions_mut().insert(caller);
     next.run(request).await
+}
+
+/// What a service's (`sdk`-platform) token may do: read the API, use the SDK endpoints
+/// (whose handlers check the service), and change the routes of its own service. It never
+/// opens the dashboard, and never changes global settings or another service's routes: a
+/// service token lives a year, so it gets only what a service needs.
+fn sdk_may(caller: &Caller, method: &axum::http::Method, path: &str) -> Result<(), ApiError> {
+    let forbidden = |what: &str| {
+        Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            format!("a service (sdk) token cannot {what}; log in as a user (platform cli)"),
+        ))
+    };
+    if path != "/api" && !path.starts_with("/api/") {
+        return forbidden("open the dashboard");
+    }
+    if method == axum::http::Method::GET || path.starts_with("/api/sdk/") {
+        return Ok(());
+    }
+    if path == "/api/auth/me" {
+        return Ok(());
+    }
+    if let (Some(app), Some(rest)) = (caller.app.as_deref(), path.strip_prefix("/api/services/")) {
+        if rest.split('/').next() == Some(app) {
+            return Ok(());
+        }
+    }
+    let route_key = path
+        .strip_prefix("/api/routes/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|raw| decode_key(raw).ok());
+    match (route_key, caller.app.as_deref()) {
+        (Some(_), None) => Ok(()),
+        (Some(key), Some(app)) if key.strip_prefix(app).is_some_and(|r| r.starts_with(':')) => {
+            Ok(())
+        }
+        (Some(_), Some(app)) => forbidden(&format!("change routes outside its service `{app}`")),
+        (None, _) => forbidden("change global settings, rate limits or other services"),
+    }
 }
 
 /// What a cross-site (or unproven) API change authenticated by the session cookie answers,
@@ -190,10 +244,12 @@ impl AdminState {
                     .unwrap_or("anonymous")
                     .to_owned(),
                 platform: header(headers, PLATFORM_HEADER).unwrap_or("cli").to_owned(),
+                app: None,
             });
         }
         let claims = self.verified(headers)?;
         Some(Caller {
+            app: claims.app.filter(|_| claims.plat == "sdk"),
             name: claims.sub,
             platform: claims.plat,
         })
@@ -226,7 +282,7 @@ pub(crate) fn token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// A header's value as UTF-8 text, trimmed; `None` when absent or empty.
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     let value = std::str::from_utf8(headers.get(name)?.as_bytes())
         .ok()?
         .trim();

@@ -116,12 +116,12 @@
 //! backend, so every instance sharing the backend refuses it.
 
 mod auth;
-mod body;
+pub(crate) mod body;
 mod bypass;
 #[cfg(feature = "dashboard")]
 mod dashboard;
-mod error;
-mod extract;
+pub(crate) mod error;
+pub(crate) mod extract;
 mod login;
 mod routes;
 mod throttle;
@@ -269,6 +269,18 @@ impl WaygateAdmin {
     where
         S: Clone + Send + Sync + 'static,
     {
+        self.into_router_with(|_| Router::new())
+    }
+
+    /// [`into_router`](Self::into_router) with more endpoints behind the same auth (the
+    /// Waygate Server's SDK endpoints).
+    pub(crate) fn into_router_with<S>(
+        self,
+        extra: impl FnOnce(AdminState) -> Router<AdminState>,
+    ) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
         let secret = self.signing_key().to_owned();
         let bypass = self.bypass_verifier();
         // The layer (any adapter) lets requests with this admin's bypass tokens through.
@@ -290,7 +302,8 @@ impl WaygateAdmin {
             throttle: throttle::Throttle::new(self.login_throttle),
             secure_cookie: self.secure_cookie,
         }));
-        routes::router(state)
+        let extra = extra(state.clone());
+        routes::router(state, extra)
     }
 }
 

@@ -41,6 +41,10 @@ pub(crate) struct Claims {
     /// The platform it was issued for: `cli`, `sdk` or `dashboard`.
     #[serde(default = "cli")]
     pub(crate) plat: String,
+    /// The service an `sdk` token was issued to (waygate for Rust only; other servers ignore
+    /// it): the token may act for that service's routes only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) app: Option<String>,
 }
 
 fn cli() -> String {
@@ -92,10 +96,22 @@ impl Tokens {
 
     /// A fresh token for `username` on `platform`, valid from `now` for the platform's
     /// lifetime (`sdk` tokens get the SDK lifetime).
+    #[cfg(any(test, feature = "dashboard"))]
     pub(crate) fn issue(
         &self,
         username: &str,
         platform: &str,
+        now: DateTime<Utc>,
+    ) -> (String, Claims) {
+        self.issue_for(username, platform, None, now)
+    }
+
+    /// [`issue`](Self::issue), bound to the service `app` when given (an `sdk` token).
+    pub(crate) fn issue_for(
+        &self,
+        username: &str,
+        platform: &str,
+        app: Option<&str>,
         now: DateTime<Utc>,
     ) -> (String, Claims) {
         let lifetime = if platform == "sdk" {
@@ -112,6 +128,7 @@ impl Tokens {
             exp: expires.timestamp_micros() as f64 / 1e6,
             jti: hex(&random::<8>()),
             plat: platform.to_owned(),
+            app: app.map(str::to_owned),
         };
         (self.sign(&claims), claims)
     }
@@ -247,6 +264,7 @@ mod tests {
             exp: 4_102_444_800.5,
             jti: "0123456789abcdef".into(),
             plat: "cli".into(),
+            app: None,
         };
         assert_eq!(tokens().sign(&admin), PYTHON_ADMIN);
         let sdk = Claims {
@@ -254,6 +272,7 @@ mod tests {
             exp: 4_102_444_800.0,
             jti: "fedcba9876543210".into(),
             plat: "sdk".into(),
+            app: None,
         };
         assert_eq!(tokens().sign(&sdk), PYTHON_SDK);
 
@@ -335,6 +354,7 @@ mod tests {
             exp: 1.0,
             jti: "x".into(),
             plat: "cli".into(),
+            app: None,
         };
         assert_eq!(
             python_compact_json(&claims),

@@ -7,7 +7,9 @@ use super::super::error::ApiError;
 use super::super::extract::PathKey;
 use super::super::AdminState;
 use super::context::Ctx;
-use super::view::{render, Global, GlobalFragment, Row, RowFragment};
+use super::view::{
+    render, Global, GlobalFragment, Row, RowFragment, ServiceFragment, ServicePanel,
+};
 use crate::model::{MaintenanceWindow, RouteState};
 use axum::extract::{Form, State};
 use axum::response::Response;
@@ -25,6 +27,8 @@ pub(super) struct Fields {
     envs: String,
     exempt_paths: String,
     include_force_active: String,
+    service: String,
+    limit: String,
 }
 
 impl Fields {
@@ -32,6 +36,8 @@ impl Fields {
     fn checked(self) -> Result<Self, ApiError> {
         capped("reason", &self.reason)?;
         capped("envs", &self.envs)?;
+        capped("service", &self.service)?;
+        capped("limit", &self.limit)?;
         let exempt: Vec<&str> = self.exempt_paths.lines().collect();
         capped_list("exempt_paths", &exempt)?;
         Ok(self)
@@ -203,4 +209,93 @@ pub(super) async fn disable_global(
     Ok(render(&GlobalFragment {
         global: Global::from(config),
     }))
+}
+
+/// The service a service action names (field `service`).
+fn service_of(fields: &Fields) -> Result<&str, ApiError> {
+    match fields.service.trim() {
+        "" => Err(ApiError::bad_request("service is required")),
+        service => Ok(service),
+    }
+}
+
+fn service_panel(admin: &AdminState, service: &str) -> Response {
+    render(&ServiceFragment {
+        panel: ServicePanel::of(&admin.engine, service),
+    })
+}
+
+/// `POST service-maintenance/enable` (fields `service`, `reason`, `exempt_paths` one a line,
+/// `include_force_active=1`): every route of the service answers `503`.
+pub(super) async fn enable_service(
+    State(admin): State<AdminState>,
+    ctx: Ctx,
+    Form(fields): Form<Fields>,
+) -> Result<Response, ApiError> {
+    let fields = fields.checked()?;
+    let service = service_of(&fields)?;
+    let exempt = fields
+        .exempt_paths
+        .lines()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    admin
+        .engine
+        .enable_service_maintenance(
+            service,
+            fields.reason.trim(),
+            exempt,
+            fields.include_force_active == "1",
+            ctx.actor,
+        )
+        .await?;
+    Ok(service_panel(&admin, service))
+}
+
+/// `POST service-maintenance/disable` (field `service`).
+pub(super) async fn disable_service(
+    State(admin): State<AdminState>,
+    ctx: Ctx,
+    Form(fields): Form<Fields>,
+) -> Result<Response, ApiError> {
+    let fields = fields.checked()?;
+    let service = service_of(&fields)?;
+    admin
+        .engine
+        .disable_service_maintenance(service, ctx.actor)
+        .await?;
+    Ok(service_panel(&admin, service))
+}
+
+/// `POST service-rl/set` (fields `service`, `limit`): every route of the service shares it.
+pub(super) async fn set_service_limit(
+    State(admin): State<AdminState>,
+    ctx: Ctx,
+    Form(fields): Form<Fields>,
+) -> Result<Response, ApiError> {
+    let fields = fields.checked()?;
+    let service = service_of(&fields)?;
+    let policy = crate::rate_limit::GlobalRateLimitPolicy::new(fields.limit.trim());
+    admin
+        .engine
+        .set_service_rate_limit(service, policy, ctx.actor)
+        .await?;
+    Ok(service_panel(&admin, service))
+}
+
+/// `POST service-rl/delete` (field `service`).
+pub(super) async fn delete_service_limit(
+    State(admin): State<AdminState>,
+    ctx: Ctx,
+    Form(fields): Form<Fields>,
+) -> Result<Response, ApiError> {
+    let fields = fields.checked()?;
+    let service = service_of(&fields)?;
+    admin
+        .engine
+        .delete_service_rate_limit(service, ctx.actor)
+        .await?;
+    Ok(service_panel(&admin, service))
 }

@@ -47,6 +47,13 @@ pub(super) fn router(state: AdminState) -> Router<AdminState> {
         .route("/cancel/{path_key}", post(actions::cancel_schedule))
         .route("/global-maintenance/enable", post(actions::enable_global))
         .route("/global-maintenance/disable", post(actions::disable_global))
+        .route("/service-maintenance/enable", post(actions::enable_service))
+        .route(
+            "/service-maintenance/disable",
+            post(actions::disable_service),
+        )
+        .route("/service-rl/set", post(actions::set_service_limit))
+        .route("/service-rl/delete", post(actions::delete_service_limit))
         .route("/rl/add", post(limits::add))
         .route("/rl/edit/{path_key}", post(limits::edit))
         .route("/rl/reset/{path_key}", post(limits::reset))

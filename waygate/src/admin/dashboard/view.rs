@@ -150,6 +150,36 @@ impl From<GlobalMaintenanceConfig> for Global {
     }
 }
 
+/// One service's panel (a Waygate Server's routes page filtered to a service): its
+/// maintenance and its rate limit.
+#[derive(Debug, Clone)]
+pub(super) struct ServicePanel {
+    pub(super) name: String,
+    pub(super) maintenance: Global,
+    /// The limit (`100/minute`), empty without a policy.
+    pub(super) limit: String,
+    pub(super) limit_enabled: bool,
+}
+
+impl ServicePanel {
+    pub(super) fn of(engine: &crate::Engine, service: &str) -> Self {
+        let policy = engine.service_rate_limit(service);
+        Self {
+            name: service.to_owned(),
+            maintenance: Global::from(engine.service_maintenance(service)),
+            limit: policy.as_ref().map(|p| p.limit.clone()).unwrap_or_default(),
+            limit_enabled: policy.is_some_and(|p| p.enabled),
+        }
+    }
+}
+
+/// The service panel, alone (what its actions answer).
+#[derive(Template)]
+#[template(path = "service.html")]
+pub(super) struct ServiceFragment {
+    pub(super) panel: ServicePanel,
+}
+
 /// One audit entry.
 #[derive(Debug, Clone)]
 pub(super) struct AuditRow {
@@ -261,6 +291,8 @@ pub(super) struct RoutesPage {
     pub(super) global: Global,
     pub(super) services: Vec<String>,
     pub(super) service: String,
+    /// The selected service's maintenance and rate limit.
+    pub(super) panel: Option<ServicePanel>,
     pub(super) page: usize,
     pub(super) pages: usize,
     pub(super) total: usize,

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 /// after too many failures for the username or from the client, `429` with `Retry-After`.
 pub(super) async fn login(
     State(admin): State<AdminState>,
+    headers: HeaderMap,
     ClientIp(client): ClientIp,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -51,7 +52,19 @@ pub(super) async fn login(
             Some(seconds) => return Err(ApiError::too_many_logins(seconds)),
         },
     }
-    let (token, claims) = admin.tokens.issue(username, platform, admin.engine.now());
+    // A service's token is bound to the service it logs in for (`app_id` in the body, or
+    // the `X-Waygate-App-Id` header every SDK sends): it may change that service's routes
+    // only.
+    let app = match platform {
+        "sdk" => body
+            .string("app_id")?
+            .or_else(|| super::super::extract::header(&headers, "x-waygate-app-id"))
+            .filter(|app| !app.is_empty()),
+        _ => None,
+    };
+    let (token, claims) = admin
+        .tokens
+        .issue_for(username, platform, app, admin.engine.now());
     Ok(Json(json!({
         "token": token,
         "username": username,

@@ -21,7 +21,7 @@ use axum::Router;
 
 /// Every endpoint, behind the auth middleware (which lets only the exact public paths
 /// through without a token, unknown paths included).
-pub(super) fn router<S>(state: AdminState) -> Router<S>
+pub(super) fn router<S>(state: AdminState, extra: Router<AdminState>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
@@ -112,7 +112,8 @@ where
     // The dashboard's pages at the root, behind the same auth.
     #[cfg(feature = "dashboard")]
     let api = api.merge(super::dashboard::router(state.clone()));
-    api.fallback(not_found)
+    api.merge(extra)
+        .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), authenticate))
         .layer(from_fn(json_errors))
         .with_state(state)

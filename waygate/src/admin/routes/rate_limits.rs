@@ -20,7 +20,21 @@ use serde_json::{json, Value};
 /// The route key a policy of `method` on `path` belongs to: `METHOD:/path`; the bare path
 /// when the method is `ALL`, or when the route is stored under its bare path only (it then
 /// covers every method).
+///
+/// A service's route (waygate server) is named `svc:/path` (the key is then
+/// `svc:METHOD:/path`) or by its full key `svc:METHOD:/path`, whose method wins.
 fn route_key(engine: &Engine, method: &str, path: &str) -> String {
+    if let Some((service, rest)) = path.split_once(':').filter(|_| !path.starts_with('/')) {
+        if rest.starts_with('/') {
+            let key = format!("{service}:{method}:{rest}");
+            if method == "ALL" || (engine.state(&key).is_none() && engine.state(path).is_some()) {
+                return path.to_owned();
+            }
+            return key;
+        }
+        // `svc:METHOD:/path`: already a key.
+        return path.to_owned();
+    }
     let key = format!("{method}:{path}");
     if method == "ALL" || (engine.state(&key).is_none() && engine.state(path).is_some()) {
         return path.to_owned();
@@ -45,9 +59,40 @@ fn with_warning(policy: &impl serde::Serialize, by_ip: bool, peer: Peer) -> Json
     Json(json)
 }
 
-/// `GET api/rate-limits`: every per-route policy in force, sorted by path.
-pub(super) async fn list(State(admin): State<AdminState>) -> Json<Vec<RateLimitPolicy>> {
-    Json(admin.engine.rate_limit_policies())
+/// `GET api/rate-limits`: every per-route policy in force, sorted by path. A service's
+/// routes' policies name the path `svc:/path`.
+///
+/// `?service=svc` lists that service's policies only. A service attached to a waygate server
+/// (the Python SDK sends `X-Waygate-App-Id` and no `service`) gets its own policies with
+/// the paths it serves (`/path`), which is what it enforces them under.
+pub(super) async fn list(
+    State(admin): State<AdminState>,
+    params: Params,
+    headers: axum::http::HeaderMap,
+) -> Json<Vec<RateLimitPolicy>> {
+    let policies = admin.engine.rate_limit_policies();
+    if let Some(service) = params.get("service") {
+        let prefix = format!("{service}:");
+        return Json(
+            policies
+                .into_iter()
+                .filter(|p| p.path.starts_with(&prefix))
+                .collect(),
+        );
+    }
+    if let Some(app) = super::super::extract::header(&headers, "x-waygate-app-id") {
+        let prefix = format!("{app}:");
+        return Json(
+            policies
+                .into_iter()
+                .filter_map(|mut p| {
+                    p.path = p.path.strip_prefix(&prefix)?.to_owned();
+                    Some(p)
+                })
+                .collect(),
+        );
+    }
+    Json(policies)
 }
 
 /// `POST api/rate-limits`, body `{"path", "limit", "method"? (GET), "algorithm"?,

@@ -1,0 +1,137 @@
+//! `serve`: a Waygate Server in this binary.
+
+use crate::cli::Serve;
+use crate::error::{Error, Result};
+use std::sync::Arc;
+use waygate::admin::Auth;
+use waygate::backend::{Backend, FileBackend, MemoryBackend, RedisBackend};
+use waygate::server::WaygateServer;
+
+/// Serves until Ctrl-C or SIGTERM.
+pub(super) fn run(args: Serve) -> Result<()> {
+    init_logging();
+    let backend = backend(&args.backend)?;
+    let mut server = WaygateServer::with_shared_backend(backend)
+        .token_expiry(args.token_expiry.to_std().unwrap_or_default())
+        .sdk_token_expiry(args.sdk_token_expiry.to_std().unwrap_or_default());
+    let users = users(&args.auth)?;
+    if users.is_empty() {
+        tracing::warn!(
+            "waygate server: no --auth given; anyone who can reach it may change every route"
+        );
+    } else {
+        server = server.auth(Auth::users(users));
+    }
+    if let Some(secret) = args.secret_key.filter(|s| !s.is_empty()) {
+        server = server.secret_key(secret);
+    }
+    let address = format!("{}:{}", args.host, args.port);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&address)
+            .await
+            .map_err(|e| Error::Usage(format!("cannot listen on {address}: {e}")))?;
+        tracing::info!(backend = %args.backend, "waygate server: state backend");
+        // For scripts (and `--port 0`): the address, on stdout.
+        if let Ok(address) = listener.local_addr() {
+            println!("listening on http://{address}");
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+        }
+        server
+            .serve(listener, shutdown_signal())
+            .await
+            .map_err(|e| Error::Usage(format!("the server failed: {e}")))
+    })
+}
+
+/// `memory`, `file:PATH` (or a path ending in `.json`), `redis://..`.
+fn backend(spec: &str) -> Result<Arc<dyn Backend>> {
+    let spec = spec.trim();
+    let failed = |e: waygate::backend::BackendError| Error::Usage(format!("--backend {spec}: {e}"));
+    if spec == "memory" {
+        return Ok(Arc::new(MemoryBackend::new()));
+    }
+    if spec.starts_with("redis://") || spec.starts_with("rediss://") {
+        return Ok(Arc::new(RedisBackend::new(spec).map_err(failed)?));
+    }
+    if let Some(path) = spec
+        .strip_prefix("file:")
+        .or_else(|| spec.ends_with(".json").then_some(spec))
+    {
+        return Ok(Arc::new(FileBackend::open(path).map_err(failed)?));
+    }
+    Err(Error::Usage(format!(
+        "--backend {spec}: expected memory, file:PATH or redis://host:port[/db]"
+    )))
+}
+
+/// `user:password` pairs.
+fn users(specs: &[String]) -> Result<Vec<(String, String)>> {
+    specs
+        .iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(|spec| match spec.split_once(':') {
+            Some((user, password)) if !user.is_empty() && !password.is_empty() => {
+                Ok((user.to_owned(), password.to_owned()))
+            }
+            _ => Err(Error::Usage(
+                "--auth takes user:password, e.g. --auth admin:secret".to_owned(),
+            )),
+        })
+        .collect()
+}
+
+/// Logs to stderr at `RUST_LOG`, default `info`.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backends_and_users() {
+        assert!(backend("memory").is_ok());
+        assert!(backend("postgres://x").is_err());
+        assert_eq!(
+            users(&["admin:secret".into(), "ci:a:b".into()]).unwrap(),
+            vec![
+                ("admin".into(), "secret".into()),
+                ("ci".into(), "a:b".into())
+            ]
+        );
+        assert!(users(&["admin".into()]).is_err());
+    }
+}

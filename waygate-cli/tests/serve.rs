@@ -1,0 +1,188 @@
+//! `waygate serve` with a service attached through `WaygateSdk`, managed with this CLI: every
+//! change made with the CLI on the server is enforced by the service, and the server shuts
+//! down cleanly (SIGTERM) while the service's stream is open.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+use support::{Cli, Served};
+use waygate::prelude::*;
+use waygate::sdk::WaygateSdk;
+
+const APP: &str = "payments-service";
+
+#[route(GET, "/health")]
+#[force_active]
+async fn health() -> &'static str {
+    "ok"
+}
+
+#[route(GET, "/api/payments")]
+#[maintenance(reason = "upgrade")]
+async fn payments() -> &'static str {
+    "payments"
+}
+
+#[route(GET, "/api/orders")]
+async fn orders() -> &'static str {
+    "orders"
+}
+
+async fn status(url: &str) -> u16 {
+    reqwest::get(url).await.unwrap().status().as_u16()
+}
+
+/// Waits (at most 15 s) until `GET url` answers `want`.
+async fn until(url: &str, want: u16) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let got = status(url).await;
+        if got == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "GET {url}: still {got}, waiting for {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Runs a CLI command off the async workers.
+async fn cli_ok(cli: &std::sync::Arc<Cli>, args: &[&str]) -> String {
+    let cli = cli.clone();
+    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli.ok(&args)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_with_the_cli_on_waygate_serve_reach_the_service() {
+    let server = Served::start(&["--auth", "admin:secret", "--secret-key", "k"]);
+    let health_reply: serde_json::Value = reqwest::get(format!("{}/health", server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health_reply["status"], "ok");
+
+    let sdk = WaygateSdk::builder(&server.url, APP)
+        .login("admin", "secret")
+        .build()
+        .unwrap();
+    sdk.start().await.unwrap();
+    let app = axum::Router::new()
+        .merge(routes![health, payments, orders])
+        .layer(WaygateLayer::new(sdk.engine().clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let svc = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    let orders_url = format!("{svc}/api/orders");
+    let payments_url = format!("{svc}/api/payments");
+    assert_eq!(status(&payments_url).await, 503);
+
+    let cli = std::sync::Arc::new(
+        tokio::task::spawn_blocking({
+            let url = server.url.clone();
+            move || Cli::logged_in(&url)
+        })
+        .await
+        .unwrap(),
+    );
+    assert!(cli_ok(&cli, &["services"]).await.contains(APP));
+    let listed = cli_ok(&cli, &["status", "--service", APP]).await;
+    assert!(listed.contains("GET:/api/orders"), "{listed}");
+
+    // A route, by bare path within the service.
+    cli_ok(
+        &cli,
+        &[
+            "disable",
+            "/api/orders",
+            "--reason",
+            "hotfix",
+            "--service",
+            APP,
+        ],
+    )
+    .await;
+    until(&orders_url, 503).await;
+    let mut scoped = Cli::logged_in(&server.url);
+    scoped.env("WAYGATE_SERVICE", APP);
+    let scoped = std::sync::Arc::new(scoped);
+    cli_ok(&scoped, &["enable", "/api/orders"]).await;
+    until(&orders_url, 200).await;
+    cli_ok(&scoped, &["enable", "GET:/api/payments"]).await;
+    until(&payments_url, 200).await;
+
+    // The service's maintenance, then global maintenance, each sparing /health.
+    cli_ok(
+        &cli,
+        &[
+            "sm",
+            "enable",
+            APP,
+            "--reason",
+            "migration",
+            "--exempt",
+            "/health",
+        ],
+    )
+    .await;
+    until(&orders_url, 503).await;
+    assert_eq!(status(&format!("{svc}/health")).await, 200);
+    cli_ok(&cli, &["sm", "disable", APP]).await;
+    until(&orders_url, 200).await;
+    cli_ok(
+        &cli,
+        &[
+            "global", "enable", "--reason", "deploy", "--exempt", "/health",
+        ],
+    )
+    .await;
+    until(&payments_url, 503).await;
+    cli_ok(&cli, &["global", "disable"]).await;
+    until(&payments_url, 200).await;
+
+    // A per-route rate limit on the service's route, then its removal.
+    cli_ok(
+        &cli,
+        &["rl", "set", "GET:/api/orders", "2/minute", "--service", APP],
+    )
+    .await;
+    until(&orders_url, 429).await;
+    let listed = cli_ok(&cli, &["rl", "list"]).await;
+    assert!(listed.contains("payments-service:/api/orders"), "{listed}");
+    cli_ok(&cli, &["rl", "delete", "GET:/api/orders", "--service", APP]).await;
+    until(&orders_url, 200).await;
+    // And a service-wide one.
+    cli_ok(
+        &cli,
+        &["srl", "set", APP, "1/minute", "--exempt", "/health"],
+    )
+    .await;
+    until(&payments_url, 429).await;
+    cli_ok(&cli, &["srl", "delete", APP]).await;
+    until(&payments_url, 200).await;
+
+    let log = cli_ok(&cli, &["log", "--limit", "50"]).await;
+    assert!(
+        log.contains("disable") && log.contains("svc_rl_set"),
+        "{log}"
+    );
+
+    server.stop();
+    sdk.shutdown().await;
+}

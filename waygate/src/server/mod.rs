@@ -1,0 +1,232 @@
+//! The Waygate Server: one control plane for a fleet of services.
+//!
+//! A [`WaygateServer`] owns the route state of many services. It serves the admin REST API
+//! and dashboard at its root (the CLI's server URL is `http://host:port`) and the endpoints
+//! services attach through: `POST api/sdk/register`, `GET api/sdk/events` (SSE) and
+//! `POST api/sdk/audit`, plus a public `GET health`. Services attach with
+//! [`WaygateSdk`](crate::sdk::WaygateSdk) — or the Python original's `WaygateSDK`, which
+//! speaks the same protocol — and enforce the state from a local snapshot.
+//!
+//! ```rust,no_run
+//! use std::time::Duration;
+//! use waygate::admin::Auth;
+//! use waygate::backend::MemoryBackend;
+//! use waygate::server::WaygateServer;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let server = WaygateServer::new(MemoryBackend::new())
+//!     .auth(Auth::single("admin", "secret"))
+//!     .token_expiry(Duration::from_secs(3600)) // people: CLI and dashboard
+//!     .sdk_token_expiry(Duration::from_secs(365 * 24 * 3600)); // services
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8001").await?;
+//! // Serves until the future completes (Ctrl-C, SIGTERM: `tokio::signal`).
+//! server.serve(listener, std::future::pending()).await
+//! # }
+//! ```
+//!
+//! # Any backend
+//!
+//! Memory (the default: state dies with the process, and services register again when it
+//! comes back), file, or Redis — several server instances on one Redis behind a load
+//! balancer serve one fleet: a change made on one reaches the services streaming from the
+//! others, because each instance's stream reports what its engine sees, wherever the change
+//! was made.
+//!
+//! # What it sends services
+//!
+//! Each service's stream carries its own routes, global maintenance and rate limit, its
+//! service's maintenance and rate limit, and the per-route rate limits of its routes (with
+//! the paths it serves). A service that connects — or reconnects — reads all of that first,
+//! so what was set before it connected applies at once.
+//!
+//! Wire: `data: <one-line JSON>\n\n` frames, `{"type": "state", "payload": <RouteState>}` for
+//! routes and for the global and service records (as their sentinel states, an empty
+//! `reason` when a rate limit was removed), and `{"type": "rl_policy", "action": "set" |
+//! "delete", "key", "policy"}` for per-route limits, as the Python original sends them; a
+//! `: keepalive` comment every 15 s.
+//!
+//! # Security
+//!
+//! With [`auth`](WaygateServer::auth), every endpoint but login, logout and `health` needs a token.
+//! A service logs in with `"platform": "sdk"` and gets a long-lived token bound to its
+//! `app_id` (from the login body's `app_id` or the `X-Waygate-App-Id` header every SDK
+//! sends). Such a token:
+//!
+//! * cannot open the dashboard (`403`), and cannot change global maintenance, global rate
+//!   limits or another service's settings;
+//! * registers, streams, audits and changes routes for its own service only (`403` for
+//!   another `app_id`).
+//!
+//! Why bound: a service token lives a year (`sdk_token_expiry`) and sits in a service's
+//! environment, so a leaked one must not reach the rest of the fleet. The credentials are
+//! still the trust boundary — whoever has them can log in as a user — so give services
+//! their own user where that matters. User tokens (`cli`, `dashboard`) act for every
+//! service, and so do `sdk` tokens that name no service (issued by a Python server sharing
+//! the secret key).
+//!
+//! # Lifecycle
+//!
+//! [`start`](WaygateServer::start) loads the backend (policies restored, maintenance windows armed)
+//! and starts the stream; [`serve`](WaygateServer::serve) does it for you and, on its shutdown
+//! signal, ends every SSE stream so the graceful shutdown completes.
+
+pub(crate) mod hub;
+mod sdk;
+
+use crate::admin::{Auth, WaygateAdmin};
+use crate::backend::Backend;
+use crate::{Engine, EngineError};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use hub::Hub;
+use serde_json::json;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// The Waygate Server, configured (see the [module docs](self)).
+#[derive(Debug, Clone)]
+#[must_use = "serve it: `server.serve(listener, shutdown).await`"]
+pub struct WaygateServer {
+    engine: Engine,
+    admin: WaygateAdmin,
+    hub: Arc<Hub>,
+    closing: Arc<watch::Sender<bool>>,
+    started: Arc<AtomicBool>,
+}
+
+impl WaygateServer {
+    /// A server storing state in `backend`, open to anyone until [`auth`](Self::auth).
+    pub fn new(backend: impl Backend) -> Self {
+        Self::with_shared_backend(Arc::new(backend))
+    }
+
+    /// A server on a backend shared with other engines (another server instance, say).
+    pub fn with_shared_backend(backend: Arc<dyn Backend>) -> Self {
+        let engine = Engine::builder()
+            .shared_backend(backend)
+            .without_declared_routes()
+            .build();
+        Self {
+            admin: WaygateAdmin::new(engine.clone()),
+            hub: Hub::new(engine.clone()),
+            engine,
+            closing: Arc::new(watch::channel(false).0),
+            started: Arc::default(),
+        }
+    }
+
+    /// Requires a token from a user of `auth` on every endpoint but login, logout and
+    /// `health`.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.admin = self.admin.auth(auth);
+        self
+    }
+
+    /// The key tokens are signed with; set it so tokens survive a restart and are accepted
+    /// by every instance (see [`WaygateAdmin::secret_key`]).
+    pub fn secret_key(mut self, secret_key: impl Into<String>) -> Self {
+        self.admin = self.admin.secret_key(secret_key);
+        self
+    }
+
+    /// How long CLI and dashboard tokens (people) are valid (default 24 hours).
+    pub fn token_expiry(mut self, expiry: Duration) -> Self {
+        self.admin = self.admin.token_expiry(expiry);
+        self
+    }
+
+    /// How long service (`sdk`) tokens are valid (default one year).
+    pub fn sdk_token_expiry(mut self, expiry: Duration) -> Self {
+        self.admin = self.admin.sdk_token_expiry(expiry);
+        self
+    }
+
+    /// The engine that owns the fleet's state.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// How many SDK streams are open.
+    pub fn connected_streams(&self) -> usize {
+        self.hub.connections()
+    }
+
+    /// Loads the backend and starts following it and streaming to services. Calling it
+    /// again does nothing. If the backend cannot be read the error is returned, and the
+    /// engine retries in the background.
+    pub async fn start(&self) -> Result<(), EngineError> {
+        let loaded = self.engine.start().await;
+        if !self.started.swap(true, Ordering::SeqCst) {
+            tokio::spawn(self.hub.clone().run(self.closing.subscribe()));
+        }
+        loaded
+    }
+
+    /// Ends every SDK stream (services reconnect elsewhere or later, and keep enforcing
+    /// their last snapshot meanwhile).
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// The app: `GET health`, the admin API and dashboard at the root, the SDK endpoints.
+    pub fn router(&self) -> Router {
+        let sdk_state = sdk::SdkState {
+            hub: self.hub.clone(),
+            closing: self.closing.subscribe(),
+        };
+        let api = self.admin.clone().into_router_with(move |_| {
+            Router::new()
+                .route("/api/sdk/register", post(sdk::register))
+                .route("/api/sdk/events", get(sdk::events))
+                .route("/api/sdk/audit", post(sdk::audit))
+                .layer(Extension(sdk_state))
+        });
+        let engine = self.engine.clone();
+        let hub = self.hub.clone();
+        Router::new()
+            .route(
+                "/health",
+                get(move || async move {
+                    let states = engine.list_states();
+                    let services: std::collections::BTreeSet<_> =
+                        states.iter().filter_map(|s| s.service.as_deref()).collect();
+                    Json(json!({
+                        "status": "ok",
+                        "routes": states.len(),
+                        "services": services.len(),
+                        "sdk_streams": hub.connections(),
+                    }))
+                }),
+            )
+            .merge(api)
+    }
+
+    /// Starts the server and serves it on `listener` until `shutdown` completes; then ends
+    /// the SDK streams, lets requests in flight finish, and stops the engine.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        if let Err(error) = self.start().await {
+            tracing::error!(%error, "waygate server: cannot load the backend; retrying in the background");
+        }
+        if let Ok(address) = listener.local_addr() {
+            tracing::info!(%address, "waygate server: listening");
+        }
+        let closing = self.closing.clone();
+        let app = self.router();
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("waygate server: shutting down; closing the SDK streams");
+                closing.send_replace(true);
+            })
+            .await;
+        self.engine.shutdown().await;
+        served
+    }
+}

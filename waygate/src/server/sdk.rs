@@ -1,0 +1,219 @@
+//! The endpoints services talk to: `POST api/sdk/register`, `GET api/sdk/events` (SSE) and
+//! `POST api/sdk/audit` (upstream §5.7), behind the admin API's auth.
+//!
+//! A service acts for its own `app_id` only when its token was issued to it (see
+//! [`Caller::may_act_for`]); user tokens (`cli`, `dashboard`) act for every service.
+
+use super::hub::{Connection, Hub};
+use crate::admin::body::JsonObject;
+use crate::admin::error::ApiError;
+use crate::admin::extract::{header, Caller, Params};
+use crate::admin::AdminState;
+use crate::model::{AuditEntry, RouteState};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header as http_header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::IntoResponse;
+use axum::{Extension, Json};
+use futures_util::stream::{self, StreamExt};
+use serde_json::{json, Value};
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
+
+/// How often a comment is sent when nothing changes (as the Python server).
+const KEEPALIVE: Duration = Duration::from_secs(15);
+
+/// The header every SDK sends its service in.
+pub(crate) const APP_ID_HEADER: &str = "x-waygate-app-id";
+
+/// What the SDK endpoints share besides the admin's state.
+#[derive(Debug, Clone)]
+pub(crate) struct SdkState {
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) closing: watch::Receiver<bool>,
+}
+
+fn forbidden(app_id: &str, caller: &Caller) -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        format!(
+            "this token was issued to service `{}` and cannot act for `{app_id}`",
+            caller.app.as_deref().unwrap_or_default()
+        ),
+    )
+}
+
+/// `POST api/sdk/register`, body `{"app_id", "states": [RouteState..]}` → `{"states": [..]}`:
+/// the states in force for the given routes. A route the server knows keeps its stored
+/// state (the server wins); a new one is stored as sent. Each state is the service's:
+/// its key is `{app_id}:{METHOD}:{path}` (a key without the prefix gets it) and its
+/// `service` is the app id; states of another namespace, or waygate's own records, are
+/// left out of the answer.
+pub(super) async fn register(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body = JsonObject::required(&body)?;
+    let app_id = body.string("app_id")?.unwrap_or_default().to_owned();
+    if app_id.is_empty() || app_id.contains(['\n', '\r']) {
+        return Err(ApiError::bad_request("app_id is required"));
+    }
+    if !caller.may_act_for(&app_id) {
+        return Err(forbidden(&app_id, &caller));
+    }
+    let Some(Value::Array(raw)) = body.value("states") else {
+        return Err(ApiError::bad_request("states must be a list"));
+    };
+    let prefix = format!("{app_id}:");
+    let mut states = Vec::with_capacity(raw.len());
+    let mut refused = 0usize;
+    for value in raw {
+        let Ok(mut state) = serde_json::from_value::<RouteState>(value.clone()) else {
+            refused += 1;
+            continue;
+        };
+        if !state.path.starts_with(&prefix) {
+            state.path = format!("{prefix}{}", state.path);
+        }
+        let local = &state.path[prefix.len()..];
+        let is_route = local.starts_with('/')
+            || local
+                .split_once(':')
+                .is_some_and(|(method, path)| is_method(method) && path.starts_with('/'));
+        let own = state.service.as_deref().is_none_or(|s| s == app_id);
+        if !is_route || !own {
+            refused += 1;
+            continue;
+        }
+        state.service = Some(app_id.clone());
+        states.push(state);
+    }
+    if refused > 0 {
+        tracing::warn!(app_id = %app_id, refused, "waygate server: registration entries left out (not routes of the service)");
+    }
+    let in_force = admin.engine.register_states(states).await?;
+    Ok(Json(json!({ "states": in_force })))
+}
+
+fn is_method(method: &str) -> bool {
+    !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// `POST api/sdk/audit`, an audit entry written in a service → `{"ok": true}`. It is
+/// stored with the service (`service` = the caller's app id, or `X-Waygate-App-Id`) and
+/// its route key in the server's form (`{app_id}:{key}`).
+pub(super) async fn audit(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let mut entry: AuditEntry = serde_json::from_slice(&body).map_err(|e| {
+        if serde_json::from_slice::<Value>(&body).is_err() {
+            ApiError::bad_request("Invalid JSON body")
+        } else {
+            ApiError::bad_request(format!("Invalid audit entry: {e}"))
+        }
+    })?;
+    let app = caller
+        .app
+        .clone()
+        .or_else(|| header(&headers, APP_ID_HEADER).map(str::to_owned))
+        .or_else(|| entry.service.clone());
+    if let Some(app) = &app {
+        if !caller.may_act_for(app) {
+            return Err(forbidden(app, &caller));
+        }
+        if entry.service.as_deref().is_some_and(|s| s != app) {
+            return Err(forbidden(
+                entry.service.as_deref().unwrap_or_default(),
+                &caller,
+            ));
+        }
+        let prefix = format!("{app}:");
+        if !entry.path.starts_with(&prefix) && !entry.path.starts_with("__") {
+            entry.path = format!("{prefix}{}", entry.path);
+        }
+        entry.service = Some(app.clone());
+    }
+    admin
+        .engine
+        .backend()
+        .write_audit(&entry)
+        .await
+        .map_err(crate::EngineError::from)?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// `GET api/sdk/events`: the stream of changes (see [`hub`](super::hub)), for the service
+/// named by the caller's token, else `X-Waygate-App-Id`, else `?app_id=`; without any, every
+/// service's. Ends when the server shuts down.
+pub(super) async fn events(
+    caller: Caller,
+    headers: HeaderMap,
+    params: Params,
+    Extension(sdk): Extension<SdkState>,
+) -> Result<impl IntoResponse, ApiError> {
+    let named = header(&headers, APP_ID_HEADER)
+        .or_else(|| params.get("app_id"))
+        .map(str::to_owned);
+    let app = match (&caller.app, named) {
+        (Some(bound), Some(named)) if *bound != named => {
+            return Err(forbidden(&named, &caller));
+        }
+        (Some(bound), _) => Some(bound.clone()),
+        (None, named) => named,
+    };
+    let connection = sdk.hub.connect(app.as_deref());
+    let closing = sdk.closing;
+    let updates = stream::unfold(
+        (connection, closing),
+        |(mut connection, mut closing)| async move {
+            if *closing.borrow() {
+                return None;
+            }
+            let texts = loop {
+                let texts: Vec<String> = tokio::select! {
+                    frame = connection.frames.recv() => match frame {
+                        Ok(frame) => frame
+                            .for_app(connection.app.as_deref())
+                            .map(str::to_owned)
+                            .into_iter()
+                            .collect(),
+                        // Too slow to keep up: everything again, so nothing stays stale.
+                        Err(RecvError::Lagged(_)) => resend(&connection),
+                        Err(RecvError::Closed) => return None,
+                    },
+                    _ = closing.changed() => return None,
+                };
+                if !texts.is_empty() {
+                    break texts;
+                }
+            };
+            let events = texts
+                .into_iter()
+                .map(|text| Ok::<_, Infallible>(Event::default().data(text)));
+            Some((stream::iter(events), (connection, closing)))
+        },
+    )
+    .flatten();
+    Ok((
+        [
+            (http_header::CACHE_CONTROL, "no-cache"),
+            (
+                http_header::HeaderName::from_static("x-accel-buffering"),
+                "no",
+            ),
+        ],
+        Sse::new(updates).keep_alive(KeepAlive::new().interval(KEEPALIVE).text("keepalive")),
+    ))
+}
+
+fn resend(connection: &Connection) -> Vec<String> {
+    connection.hub().everything(connection.app.as_deref())
+}
