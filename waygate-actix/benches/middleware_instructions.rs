@@ -1,6 +1,6 @@
 //! A driver for counting the instructions the middleware adds to a request, which, unlike
 //! time, does not move when other work shares the machine. It serves `N` requests (default
-//! 1,000) through one variant of the `middleware` bench's app of 1,000 routes:
+//! 1,000) through one variant of the `middleware` bench's app of 1,000 routes (`ROUTES`):
 //!
 //! - `bare`: actix-web alone;
 //! - `noop`: actix-web with a middleware that does nothing (`wrap_fn`);
@@ -24,16 +24,17 @@ use waygate_actix::{Engine, Waygate};
 mod fixture;
 use fixture::{fresh_request, register_all, request, routes};
 
-const ROUTES: usize = 1_000;
-const ALLOWED: usize = 501;
-const BLOCKED: usize = 503;
-
 fn main() {
     let variant = std::env::args()
         .skip(1)
         .find(|a| !a.starts_with('-'))
         .unwrap_or_else(|| "allowed".to_owned());
     let n: usize = std::env::var("N").map_or(1_000, |n| n.parse().expect("N is a number"));
+    // `ROUTES=10` for a small app; the requested routes sit in the middle, parameterised.
+    let routes_count: usize =
+        std::env::var("ROUTES").map_or(1_000, |n| n.parse().expect("ROUTES is a number"));
+    let allowed = (routes_count / 2) | 1;
+    let blocked = allowed + 2;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -42,9 +43,9 @@ fn main() {
         let engine = Engine::new();
         engine.start().await.unwrap();
         let (route, fresh, status) = match variant.as_str() {
-            "bare" | "noop" | "allowed" => (ALLOWED, false, StatusCode::OK),
-            "fresh" | "bare-fresh" => (ALLOWED, true, StatusCode::OK),
-            "blocked" => (BLOCKED, false, StatusCode::SERVICE_UNAVAILABLE),
+            "bare" | "noop" | "allowed" => (allowed, false, StatusCode::OK),
+            "fresh" | "bare-fresh" => (allowed, true, StatusCode::OK),
+            "blocked" => (blocked, false, StatusCode::SERVICE_UNAVAILABLE),
             other => {
                 panic!("unknown variant {other}: bare, noop, allowed, fresh, bare-fresh or blocked")
             }
@@ -55,9 +56,9 @@ fn main() {
         };
         macro_rules! drive {
             ($app:expr) => {{
-                let app = init_service($app.configure(routes(ROUTES))).await;
+                let app = init_service($app.configure(routes(routes_count))).await;
                 if !variant.starts_with("bare") && variant != "noop" {
-                    register_all(&engine, &app, ROUTES, BLOCKED).await;
+                    register_all(&engine, &app, &[allowed, blocked], blocked).await;
                 }
                 for _ in 0..n {
                     let response = app.call(next()).await.unwrap();

@@ -45,14 +45,17 @@ pub(crate) fn fresh_request(i: usize) -> actix_http::Request {
     TestRequest::get().uri(&path).to_request()
 }
 
-/// Lets the middleware register every route (each is seen once), then disables `blocked`.
-pub(crate) async fn register_all<S, B>(engine: &Engine, app: &S, count: usize, blocked: usize)
+/// Lets the middleware register `wanted` routes (each is seen once), then disables
+/// `blocked`.
+pub(crate) async fn register_all<S, B>(engine: &Engine, app: &S, wanted: &[usize], blocked: usize)
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
 {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let missing: Vec<usize> = (0..count)
+        let missing: Vec<usize> = wanted
+            .iter()
+            .copied()
             .filter(|i| !engine.snapshot().knows(&http::Method::GET, &path(*i)))
             .collect();
         if missing.is_empty() {
