@@ -93,8 +93,11 @@ pub struct Routes {
 #[derive(Clone)]
 struct Entry {
     meta: &'static RouteMeta,
-    /// The full path template, nest prefixes included (waygate's syntax).
+    /// The full path template, nest and scope prefixes included (waygate's syntax): the
+    /// route's key, and the pattern its requests match.
     path: String,
+    /// The path its resource is registered at, in the `ServiceConfig` it is mounted in.
+    mount: String,
     make: MakeRoute,
 }
 
@@ -112,6 +115,7 @@ impl Routes {
         self.entries.push(Entry {
             meta,
             path: meta.path.to_owned(),
+            mount: meta.path.to_owned(),
             make,
         });
         self
@@ -128,6 +132,33 @@ impl Routes {
     pub fn nest(mut self, prefix: &str) -> Self {
         for entry in &mut self.entries {
             entry.path = join(prefix, &entry.path);
+            entry.mount = join(prefix, &entry.mount);
+        }
+        self
+    }
+
+    /// Says that the routes are mounted inside `web::scope(prefix)` (their resources keep
+    /// their declared paths, the scope adds the prefix): a route declared as `/items/{id}` is
+    /// known to the engine as `GET:/api/items/{id}`.
+    ///
+    /// ```
+    /// use actix_web::{web, App};
+    /// use waygate_actix::prelude::*;
+    ///
+    /// #[route(GET, "/orders/{id}")]
+    /// async fn order() -> &'static str { "order" }
+    ///
+    /// let engine = Engine::new();
+    /// let api = routes![order].under("/api");
+    /// let app = App::new()
+    ///     .wrap(Waygate::new(engine.clone()))
+    ///     .service(web::scope("/api").configure(api.config(&engine)));
+    /// # let _ = app;
+    /// assert!(engine.state("GET:/api/orders/{id}").is_some());
+    /// ```
+    pub fn under(mut self, scope: &str) -> Self {
+        for entry in &mut self.entries {
+            entry.path = join(scope, &entry.path);
         }
         self
     }
@@ -154,26 +185,30 @@ impl Routes {
 
     /// What [`App::configure`](actix_web::App::configure) (or `Scope::configure`, for a
     /// scope at the root) takes: the routes, one resource per path, each registered with
-    /// `engine` under its full key. Mount them at the app's root: a `web::scope` would move
-    /// them away from the paths waygate knows (use [`nest`](Self::nest) instead), and their
-    /// guard then answers `500` `WAYGATE_UNKNOWN_MOUNT` rather than let their state be
-    /// bypassed.
+    /// `engine` under its full key. Mount them at the app's root, or in the
+    /// `web::scope` named with [`under`](Self::under): a scope waygate was not told about
+    /// would move them away from the keys it knows, and their guard then answers `500`
+    /// `WAYGATE_UNKNOWN_MOUNT` rather than let their state be bypassed.
     pub fn config(&self, engine: &Engine) -> impl FnOnce(&mut ServiceConfig) + 'static {
         self.register(engine);
         let entries = self.entries.clone();
         move |config: &mut ServiceConfig| {
             // One resource per path: actix-web picks the first resource whose path matches,
             // so the methods of one path must share it.
-            let mut paths: Vec<&str> = Vec::new();
+            let mut paths: Vec<(&str, &str)> = Vec::new();
             for entry in &entries {
-                if !paths.contains(&entry.path.as_str()) {
-                    paths.push(&entry.path);
+                let pair = (entry.mount.as_str(), entry.path.as_str());
+                if !paths.contains(&pair) {
+                    paths.push(pair);
                 }
             }
-            for path in paths {
-                let on_path: Vec<&Entry> = entries.iter().filter(|e| e.path == path).collect();
+            for (mount, path) in paths {
+                let on_path: Vec<&Entry> = entries
+                    .iter()
+                    .filter(|e| e.mount == mount && e.path == path)
+                    .collect();
                 let guard = MountGuard::new(path, on_path.iter().map(|e| e.meta).collect());
-                let mut resource = web::resource(to_actix(path).as_ref());
+                let mut resource = web::resource(to_actix(mount).as_ref());
                 for entry in on_path {
                     resource = resource.route((entry.make)());
                 }
@@ -294,7 +329,7 @@ impl GuardShared {
         let message = format!(
             "route `{}` ({}) is mounted at `{matched}`, but waygate knows it as `{}`: \
              its state would not be enforced. Mount it at the app's root with \
-             `Routes::nest` instead of inside a `web::scope`",
+             `Routes::nest`, or name its scope with `Routes::under`",
             keys.join("`, `"),
             handlers.join(", "),
             self.expected

@@ -422,3 +422,23 @@ fn clients_outside_a_rollout_get_the_env_gated_answer_or_the_rollout_factory() {
         .unwrap();
     assert_eq!(app.expect("/dark", 200).body, "dark");
 }
+
+#[test]
+fn routes_in_a_named_scope_are_keyed_by_their_full_path() {
+    let engine = Engine::new();
+    let routes = routes![item, post_item].under("/v3");
+    let config_engine = engine.clone();
+    let app = serve(&engine, Some(Waygate::new(engine.clone())), move |cfg| {
+        cfg.service(web::scope("/v3").configure(routes.config(&config_engine)));
+    });
+    wait_for("the scoped key", || {
+        engine.state("GET:/v3/items/{id}").is_some()
+    });
+    assert_eq!(app.expect("/v3/items/5", 200).body, "item 5");
+    assert_eq!(app.send("POST", "/v3/items/5", &[], None).status, 503);
+    block(engine.disable("GET:/v3/items/{id}", "moved", "test")).unwrap();
+    assert_eq!(
+        app.expect("/v3/items/5", 503).json()["error"]["reason"],
+        "moved"
+    );
+}
