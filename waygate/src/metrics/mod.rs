@@ -27,6 +27,8 @@
 //! | `waygate_rate_limit_storage_errors_total` | counter | | checks the shared rate-limit counters (Redis) failed ([`Engine::rate_limit_storage_errors`]) |
 //! | `waygate_backend_errors_total` | counter | | backend operations that failed ([`Engine::backend_errors`]) |
 //! | `waygate_backend_up` | gauge | | `1` while the engine's picture of the backend is current ([`Engine::backend_loaded`]): a Redis backend's connection state |
+//! | `waygate_sdk_connected` | gauge | `app_id` | `1` while the stream from the Waygate Server is open (feature `sdk`, after [`WaygateMetrics::sdk`]) |
+//! | `waygate_sdk_failed_connections_total` | counter | `app_id` | connection attempts to the Waygate Server that failed |
 //!
 //! The engine counts every decision on the route's counters, which sit beside its rule in
 //! the snapshot: one relaxed atomic add on a cache line of the counting thread's own (no
@@ -55,12 +57,29 @@ pub use crate::UNMATCHED_ROUTE as UNMATCHED;
 #[derive(Clone, Debug)]
 pub struct WaygateMetrics {
     engine: Engine,
+    #[cfg(feature = "sdk")]
+    sdk: Option<std::sync::Arc<crate::sdk::SdkBackend>>,
 }
 
 impl WaygateMetrics {
     /// Metrics of `engine`'s routes.
     pub fn new(engine: Engine) -> Self {
-        Self { engine }
+        Self {
+            engine,
+            #[cfg(feature = "sdk")]
+            sdk: None,
+        }
+    }
+
+    /// Metrics of a service attached to a Waygate Server: its engine's, and the state of
+    /// its connection to the server.
+    #[cfg(feature = "sdk")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sdk")))]
+    pub fn sdk(sdk: &crate::sdk::WaygateSdk) -> Self {
+        Self {
+            engine: sdk.engine().clone(),
+            sdk: Some(sdk.backend().clone()),
+        }
     }
 
     /// The engine whose routes these are.
@@ -82,7 +101,7 @@ impl WaygateMetrics {
     /// Every metric, in the Prometheus text format (0.0.4).
     pub fn render(&self) -> String {
         let mut registry = Registry::default();
-        registry.register_collector(Box::new(Collect(self.engine.clone())));
+        registry.register_collector(Box::new(Collect(self.clone())));
         let mut text = String::new();
         prometheus_client::encoding::prometheus_text::encode(&mut text, &registry)
             .expect("writing to a String cannot fail");
@@ -112,7 +131,7 @@ impl WaygateMetrics {
 }
 
 /// The collector a scrape encodes.
-struct Collect(Engine);
+struct Collect(WaygateMetrics);
 
 impl fmt::Debug for Collect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -130,7 +149,11 @@ const STATUSES: [(RouteStatus, &str); 5] = [
 
 impl Collector for Collect {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), fmt::Error> {
-        let engine = &self.0;
+        let engine = &self.0.engine;
+        #[cfg(feature = "sdk")]
+        if let Some(sdk) = &self.0.sdk {
+            encode_sdk(sdk, &mut encoder)?;
+        }
 
         let requests = ConstCounter::new(0u64);
         let mut family = encoder.encode_descriptor(
@@ -204,4 +227,30 @@ impl Collector for Collect {
         )?)?;
         Ok(())
     }
+}
+
+/// The connection of a service to its Waygate Server.
+#[cfg(feature = "sdk")]
+fn encode_sdk(
+    sdk: &crate::sdk::SdkBackend,
+    encoder: &mut DescriptorEncoder<'_>,
+) -> Result<(), fmt::Error> {
+    let labels = [("app_id", sdk.app_id().to_owned())];
+    let connected = ConstGauge::new(i64::from(sdk.is_connected()));
+    let mut family = encoder.encode_descriptor(
+        "waygate_sdk_connected",
+        "1 while the stream from the Waygate Server is open",
+        None,
+        connected.metric_type(),
+    )?;
+    connected.encode(family.encode_family(&labels)?)?;
+    let failed = ConstCounter::new(sdk.failed_attempts());
+    let mut family = encoder.encode_descriptor(
+        "waygate_sdk_failed_connections",
+        "Connection attempts to the Waygate Server that failed",
+        None,
+        failed.metric_type(),
+    )?;
+    failed.encode(family.encode_family(&labels)?)?;
+    Ok(())
 }
