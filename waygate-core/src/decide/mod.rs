@@ -165,6 +165,35 @@ impl Refusal<'_> {
     }
 }
 
+/// A request its route serves once its rate limits allow it.
+struct LimitedRule<'s> {
+    rule: &'s Arc<crate::snapshot::Rule>,
+    /// How the request is counted if served.
+    served: RequestOutcome,
+    deprecation: Option<&'s Arc<DeprecationHeaders>>,
+}
+
+impl<'s> LimitedRule<'s> {
+    /// The decision once the limits counted the request.
+    #[inline]
+    fn settle(self, counted: Result<Option<LimitHeaders>, RateLimited>) -> Decision<'s> {
+        match counted {
+            Ok(limits) => {
+                self.rule.counters.add(self.served);
+                Decision::Serve(Serve {
+                    deprecation: self.deprecation,
+                    limits,
+                    counted: true,
+                })
+            }
+            Err(limited) => {
+                self.rule.counters.add(RequestOutcome::RateLimited);
+                Decision::Refuse(Refusal::RateLimited(limited))
+            }
+        }
+    }
+}
+
 impl Engine {
     /// Decides a request: its route's state, then its rate limits.
     ///
@@ -184,43 +213,16 @@ impl Engine {
     where
         H: RequestHead + ?Sized,
     {
-        let (rule, served) = match self.route_verdict(snapshot, request, template) {
-            Ok(Routed::Rule(rule, served)) => (rule, served),
-            Ok(Routed::Plain(counters)) => {
-                counters
-                    .unwrap_or(self.unmatched_counters())
-                    .add(RequestOutcome::Allowed);
-                return Decision::Serve(Serve::default());
-            }
-            Err(refusal) => return Decision::Refuse(refusal),
+        let limited = match self.limited_rule(snapshot, request, template) {
+            Ok(limited) => limited,
+            Err(decided) => return decided,
         };
-        let deprecation = rule.deprecation();
-        if !snapshot.has_limits(rule) || request.limits_counted() {
-            rule.counters.add(served);
-            return Decision::Serve(Serve {
-                deprecation,
-                limits: None,
-                counted: false,
-            });
-        }
         let template = template.unwrap_or_default();
-        if limits::needs_shared(snapshot, rule, request.method(), template) {
+        if limits::needs_shared(snapshot, limited.rule, request.method(), template) {
             return Decision::CountShared;
         }
-        match limits::enforce(self, snapshot, rule, request, template) {
-            Ok(limits) => {
-                rule.counters.add(served);
-                Decision::Serve(Serve {
-                    deprecation,
-                    limits,
-                    counted: true,
-                })
-            }
-            Err(limited) => {
-                rule.counters.add(RequestOutcome::RateLimited);
-                Decision::Refuse(Refusal::RateLimited(limited))
-            }
-        }
+        let counted = limits::enforce(self, snapshot, limited.rule, request, template);
+        limited.settle(counted)
     }
 
     /// [`decide`](Self::decide) for a request whose limits count in the shared counters
@@ -236,40 +238,52 @@ impl Engine {
     where
         H: RequestHead + ?Sized,
     {
+        let limited = match self.limited_rule(snapshot, request, template) {
+            Ok(limited) => limited,
+            Err(decided) => return decided,
+        };
+        let template = template.unwrap_or_default();
+        let counted = limits::enforce_shared(self, snapshot, limited.rule, request, template).await;
+        limited.settle(counted)
+    }
+
+    /// What both decisions do before the rate limits: the route's verdict, then a request
+    /// with no limits to count (or counted already) served. `Ok`: the rule whose limits
+    /// apply.
+    #[inline]
+    fn limited_rule<'s, H>(
+        &self,
+        snapshot: &'s Snapshot,
+        request: &H,
+        template: Option<&str>,
+    ) -> Result<LimitedRule<'s>, Decision<'s>>
+    where
+        H: RequestHead + ?Sized,
+    {
         let (rule, served) = match self.route_verdict(snapshot, request, template) {
             Ok(Routed::Rule(rule, served)) => (rule, served),
             Ok(Routed::Plain(counters)) => {
                 counters
                     .unwrap_or(self.unmatched_counters())
                     .add(RequestOutcome::Allowed);
-                return Decision::Serve(Serve::default());
+                return Err(Decision::Serve(Serve::default()));
             }
-            Err(refusal) => return Decision::Refuse(refusal),
+            Err(refusal) => return Err(Decision::Refuse(refusal)),
         };
         let deprecation = rule.deprecation();
         if !snapshot.has_limits(rule) || request.limits_counted() {
             rule.counters.add(served);
-            return Decision::Serve(Serve {
+            return Err(Decision::Serve(Serve {
                 deprecation,
                 limits: None,
                 counted: false,
-            });
+            }));
         }
-        let template = template.unwrap_or_default();
-        match limits::enforce_shared(self, snapshot, rule, request, template).await {
-            Ok(limits) => {
-                rule.counters.add(served);
-                Decision::Serve(Serve {
-                    deprecation,
-                    limits,
-                    counted: true,
-                })
-            }
-            Err(limited) => {
-                rule.counters.add(RequestOutcome::RateLimited);
-                Decision::Refuse(Refusal::RateLimited(limited))
-            }
-        }
+        Ok(LimitedRule {
+            rule,
+            served,
+            deprecation,
+        })
     }
 
     /// The client's address as the rate limiter keys it: the request's peer, or — only when
