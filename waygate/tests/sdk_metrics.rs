@@ -6,14 +6,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use waygate::backend::MemoryBackend;
 use waygate::metrics::WaygateMetrics;
-use waygate::prelude::*;
 use waygate::sdk::WaygateSdk;
 use waygate::server::WaygateServer;
-
-#[route(GET, "/api/orders")]
-async fn orders() -> &'static str {
-    "orders"
-}
 
 const PATIENCE: Duration = Duration::from_secs(15);
 
