@@ -83,7 +83,8 @@ pub mod __private {
     #[cfg(feature = "linkme")]
     pub use crate::registry::WAYGATE_ROUTES;
     pub use crate::registry::{
-        InitialStatus, KeyMeta, LimitMeta, RateLimitMeta, RolloutKeyMeta, RolloutMeta, RouteMeta,
+        assert_unique_keys, InitialStatus, KeyMeta, LimitMeta, RateLimitMeta, RolloutKeyMeta,
+        RolloutMeta, RouteMeta,
     };
     #[cfg(not(feature = "linkme"))]
     pub use ::inventory;

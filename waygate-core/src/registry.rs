@@ -351,3 +351,37 @@ pub fn registered_routes() -> impl Iterator<Item = &'static RouteMeta> {
     let routes = WAYGATE_ROUTES.iter().copied();
     routes
 }
+
+/// Fails compilation when two routes in one `routes![..]` share a method and path (axum
+/// would panic at startup, actix would shadow one). Called by the adapters' `routes!`.
+#[doc(hidden)]
+pub const fn assert_unique_keys(keys: &[&str]) {
+    let mut i = 0;
+    while i < keys.len() {
+        let mut j = i + 1;
+        while j < keys.len() {
+            if str_eq(keys[i], keys[j]) {
+                panic!(
+                    "routes![..] mounts the same method and path twice; each route may appear once"
+                );
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
