@@ -210,10 +210,12 @@ pub(crate) enum Command {
   waygate serve --port 8001 --backend redis://127.0.0.1:6379 --auth admin:secret
   waygate serve --backend file:/var/lib/waygate/state.json --auth ops:s3cret --auth ci:t0ken
   WAYGATE_SERVER_AUTH=admin:secret WAYGATE_SECRET_KEY=... waygate serve --host 0.0.0.0
+  waygate serve --log-format json 2>> /var/log/waygate.jsonl
 
 Services attach with the SDK (Rust: waygate::sdk::WaygateSdk; Python: waygate.sdk.WaygateSDK)
 at http://HOST:PORT; point this CLI at the same URL: waygate config set-url http://HOST:PORT.
-GET /health answers {\"status\": \"ok\", ..} without a token. Logs go to stderr (RUST_LOG).")]
+GET /health answers {\"status\": \"ok\", ..} without a token. Logs go to stderr (RUST_LOG; --log-format json
+for a log pipeline): every change applied, SDK streams opened and closed, registrations.")]
     Serve(Serve),
 
     /// Print a shell completion script.
@@ -260,6 +262,20 @@ pub(crate) struct Serve {
     /// How long service (SDK) tokens last.
     #[arg(long, default_value = "365d", value_parser = crate::time::parse_duration)]
     pub(crate) sdk_token_expiry: TimeDelta,
+    /// How log lines are written to stderr: text for people, json (one object per line)
+    /// for a log pipeline. The level comes from RUST_LOG (default info).
+    #[arg(long, env = "WAYGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub(crate) log_format: LogFormat,
+}
+
+/// `serve --log-format`.
+#[cfg(feature = "server")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Human-readable lines (coloured on a terminal).
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `fields`.
+    Json,
 }
 
 /// `login`.

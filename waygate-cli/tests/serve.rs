@@ -186,3 +186,98 @@ async fn changes_made_with_the_cli_on_waygate_serve_reach_the_service() {
     server.stop();
     sdk.shutdown().await;
 }
+
+/// The fields of a JSON log line, or `None` when the line is not the message wanted.
+fn message(line: &str, wanted: &str) -> Option<serde_json::Value> {
+    let object: serde_json::Value = serde_json::from_str(line)
+        .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
+    (object["fields"]["message"] == wanted).then(|| object["fields"].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_log_format_json_every_line_is_json_and_says_who_changed_what() {
+    let password = "pw-never-logged";
+    let server = Served::logging(&[
+        "--auth",
+        &format!("admin:{password}"),
+        "--log-format",
+        "json",
+    ]);
+    let mut seen = Vec::new();
+    let listening = server.log_line(&mut seen, |l| {
+        message(l, "waygate server: listening").is_some()
+    });
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&listening).unwrap()["level"],
+        "INFO"
+    );
+
+    let sdk = WaygateSdk::builder(&server.url, APP)
+        .login("admin", password)
+        .build()
+        .unwrap();
+    sdk.start().await.unwrap();
+    let registered = server.log_line(&mut seen, |l| {
+        message(l, "waygate server: service registered its routes").is_some()
+    });
+    let fields = message(&registered, "waygate server: service registered its routes").unwrap();
+    assert_eq!(fields["app_id"], APP);
+    // Declared routes go in one batch or one by one (as they are seeded): some, at least.
+    assert!(fields["routes"].as_u64() > Some(0), "{registered}");
+    let opened = server.log_line(&mut seen, |l| {
+        message(l, "waygate server: SDK stream opened").is_some()
+    });
+    let fields = message(&opened, "waygate server: SDK stream opened").unwrap();
+    assert_eq!(
+        (&fields["app_id"], &fields["streams"]),
+        (&APP.into(), &1.into())
+    );
+
+    let url = server.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let cli = Cli::new();
+        cli.ok(&["config", "set-url", &url]);
+        cli.ok(&["login", "admin", "--password", password]);
+        cli.ok(&[
+            "disable",
+            "GET:/api/orders",
+            "--reason",
+            "hotfix",
+            "--service",
+            APP,
+        ]);
+    })
+    .await
+    .unwrap();
+    let changed = server.log_line(&mut seen, |l| {
+        message(l, "waygate server: change applied").is_some()
+    });
+    let fields = message(&changed, "waygate server: change applied").unwrap();
+    for (field, want) in [
+        ("event", "disable"),
+        ("route", "payments-service:GET:/api/orders"),
+        ("service", APP),
+        ("status", "disabled"),
+        ("actor", "admin"),
+        ("platform", "cli"),
+        ("reason", "hotfix"),
+    ] {
+        assert_eq!(fields[field], want, "{field} in {changed}");
+    }
+
+    sdk.shutdown().await;
+    let closed = server.log_line(&mut seen, |l| {
+        message(l, "waygate server: SDK stream closed").is_some()
+    });
+    assert_eq!(
+        message(&closed, "waygate server: SDK stream closed").unwrap()["streams"],
+        0
+    );
+    seen.extend([listening, registered, opened, changed, closed]);
+    assert!(
+        seen.iter().all(|line| !line.contains(password)),
+        "a password in the log:\n{}",
+        seen.join("\n")
+    );
+    server.stop();
+}

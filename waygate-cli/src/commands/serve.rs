@@ -1,6 +1,6 @@
 //! `serve`: a Waygate Server in this binary.
 
-use crate::cli::Serve;
+use crate::cli::{LogFormat, Serve};
 use crate::error::{Error, Result};
 use std::sync::Arc;
 use waygate::admin::Auth;
@@ -9,7 +9,7 @@ use waygate::server::WaygateServer;
 
 /// Serves until Ctrl-C or SIGTERM.
 pub(super) fn run(args: Serve) -> Result<()> {
-    init_logging();
+    init_logging(args.log_format);
     let backend = backend(&args.backend)?;
     let mut server = WaygateServer::with_shared_backend(backend)
         .token_expiry(args.token_expiry.to_std().unwrap_or_default())
@@ -85,14 +85,18 @@ fn users(specs: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// Logs to stderr at `RUST_LOG`, default `info`.
-fn init_logging() {
+/// Logs to stderr at `RUST_LOG`, default `info`, as text or one JSON object per line.
+fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        LogFormat::Json => logs.json().try_init(),
+    };
 }
 
 /// Ctrl-C or SIGTERM.

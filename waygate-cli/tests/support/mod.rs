@@ -333,10 +333,40 @@ pub struct Served {
     child: std::process::Child,
     /// `http://127.0.0.1:PORT`.
     pub url: String,
+    /// What it wrote to stderr, line by line (with [`Served::logging`]).
+    logs: Option<std::sync::mpsc::Receiver<String>>,
 }
 
 impl Served {
     pub fn start(args: &[&str]) -> Self {
+        Self::spawn(args, false)
+    }
+
+    /// Like [`start`](Self::start), keeping its stderr for [`log_line`](Self::log_line).
+    pub fn logging(args: &[&str]) -> Self {
+        Self::spawn(args, true)
+    }
+
+    /// The first log line that `wanted` accepts among those in `seen` (lines read before,
+    /// not taken) and those still to come, waiting at most 15 s; the lines read on the way
+    /// stay in `seen`.
+    pub fn log_line(&self, seen: &mut Vec<String>, wanted: impl Fn(&str) -> bool) -> String {
+        if let Some(at) = seen.iter().position(|line| wanted(line)) {
+            return seen.remove(at);
+        }
+        let logs = self.logs.as_ref().expect("started with Served::logging");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match logs.recv_timeout(left) {
+                Ok(line) if wanted(&line) => return line,
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("no such log line; the server wrote:\n{}", seen.join("\n")),
+            }
+        }
+    }
+
+    fn spawn(args: &[&str], logging: bool) -> Self {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_waygate"))
             .arg("serve")
             .args(["--port", "0"])
@@ -346,9 +376,25 @@ impl Served {
             .env("RUST_LOG", "info")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
+            .stderr(if logging {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .spawn()
             .expect("start waygate serve");
+        let logs = child.stderr.take().map(|stderr| {
+            let (lines, logs) = std::sync::mpsc::channel();
+            thread::spawn(move || {
+                for line in std::io::BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { return };
+                    if lines.send(line).is_err() {
+                        return;
+                    }
+                }
+            });
+            logs
+        });
         let mut line = String::new();
         std::io::BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
@@ -358,7 +404,7 @@ impl Served {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("waygate serve printed {line:?}"))
             .to_owned();
-        Self { child, url }
+        Self { child, url, logs }
     }
 
     /// SIGTERM; it must exit with 0 within 10 s.

@@ -118,8 +118,15 @@ impl Hub {
     /// A new listener: its frames, and a guard that keeps its service's records sent.
     pub(crate) fn connect(self: &Arc<Self>, app: Option<&str>) -> Connection {
         let frames = self.frames.subscribe();
-        self.connections
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let streams = self
+            .connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        tracing::info!(
+            app_id = app.unwrap_or(""),
+            streams,
+            "waygate server: SDK stream opened"
+        );
         if let Some(app) = app {
             let first = {
                 let mut apps = lock(&self.apps);
@@ -278,9 +285,16 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        self.hub
+        let streams = self
+            .hub
             .connections
-            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed)
+            - 1;
+        tracing::info!(
+            app_id = self.app.as_deref().unwrap_or(""),
+            streams,
+            "waygate server: SDK stream closed"
+        );
         if let Some(app) = &self.app {
             let mut apps = lock(&self.hub.apps);
             if let Some(count) = apps.get_mut(app) {

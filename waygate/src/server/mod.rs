@@ -64,12 +64,20 @@
 //! service, and so do `sdk` tokens that name no service (issued by a Python server sharing
 //! the secret key).
 //!
+//! # Logs
+//!
+//! Through `tracing`, with structured fields: every change applied (`event`, `route`,
+//! `service`, `status`, `actor`, `platform`, `reason`), each SDK stream opened and closed
+//! (`app_id`, `streams`), each registration (`app_id`, `routes`), backend trouble. Install a
+//! subscriber to see them; `waygate serve --log-format json` writes one JSON object per line.
+//!
 //! # Lifecycle
 //!
 //! [`start`](WaygateServer::start) loads the backend (policies restored, maintenance windows armed)
 //! and starts the stream; [`serve`](WaygateServer::serve) does it for you and, on its shutdown
 //! signal, ends every SSE stream so the graceful shutdown completes.
 
+mod change_log;
 pub(crate) mod hub;
 mod sdk;
 
@@ -161,6 +169,10 @@ impl WaygateServer {
         let loaded = self.engine.start().await;
         if !self.started.swap(true, Ordering::SeqCst) {
             tokio::spawn(self.hub.clone().run(self.closing.subscribe()));
+            tokio::spawn(change_log::run(
+                self.engine.clone(),
+                self.closing.subscribe(),
+            ));
         }
         loaded
     }

@@ -96,7 +96,9 @@ pub(super) async fn register(
     if refused > 0 {
         tracing::warn!(app_id = %app_id, refused, "waygate server: registration entries left out (not routes of the service)");
     }
+    let sent = states.len();
     let in_force = admin.engine.register_states(states).await?;
+    tracing::info!(app_id = %app_id, routes = sent, "waygate server: service registered its routes");
     Ok(Json(json!({ "states": in_force })))
 }
 
