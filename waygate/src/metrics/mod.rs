@@ -36,6 +36,11 @@
 //! `route` label is a route key (`GET:/items/{id}`), never a raw path, so the number of
 //! series is bounded by the routes you declare; requests that matched none are counted under
 //! `__unmatched__`.
+//!
+//! Each decision counts once: a handler that takes a [`Gate`](crate::Gate) *and* sits behind
+//! a [`WaygateLayer`](crate::WaygateLayer) is decided twice, so its allowed requests count
+//! twice (the rate limits still count them once). Use one of the two per route — the layer
+//! for an app, the gate for a handler served without it.
 
 use crate::{Engine, RouteStatus};
 use prometheus_client::collector::Collector;
