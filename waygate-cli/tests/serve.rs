@@ -233,6 +233,21 @@ async fn with_log_format_json_every_line_is_json_and_says_who_changed_what() {
         (&APP.into(), &1.into())
     );
 
+    // A failed login is logged with the client's address, never the password tried.
+    let refused = reqwest::Client::new()
+        .post(format!("{}/api/auth/login", server.url))
+        .json(&serde_json::json!({"username": "admin", "password": "wrong-guess"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let failed = server.log_line(&mut seen, |l| {
+        message(l, "waygate admin: failed login").is_some()
+    });
+    let fields = message(&failed, "waygate admin: failed login").unwrap();
+    assert_eq!(fields["client"], "127.0.0.1", "{failed}");
+    assert!(!failed.contains("wrong-guess"), "{failed}");
+
     let url = server.url.clone();
     tokio::task::spawn_blocking(move || {
         let cli = Cli::new();
@@ -273,7 +288,7 @@ async fn with_log_format_json_every_line_is_json_and_says_who_changed_what() {
         message(&closed, "waygate server: SDK stream closed").unwrap()["streams"],
         0
     );
-    seen.extend([listening, registered, opened, changed, closed]);
+    seen.extend([listening, registered, opened, changed, closed, failed]);
     assert!(
         seen.iter().all(|line| !line.contains(password)),
         "a password in the log:\n{}",

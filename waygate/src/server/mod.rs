@@ -184,6 +184,10 @@ impl WaygateServer {
     }
 
     /// The app: `GET health`, the admin API and dashboard at the root, the SDK endpoints.
+    ///
+    /// Serving it yourself, give it the peer address
+    /// (`into_make_service_with_connect_info::<SocketAddr>()`): without it, failed logins of
+    /// every client count against one shared throttle. [`serve`](Self::serve) does.
     pub fn router(&self) -> Router {
         let sdk_state = sdk::SdkState {
             hub: self.hub.clone(),
@@ -230,7 +234,10 @@ impl WaygateServer {
             tracing::info!(%address, "waygate server: listening");
         }
         let closing = self.closing.clone();
-        let app = self.router();
+        // The peer address: the login throttle counts failures per client.
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 shutdown.await;
