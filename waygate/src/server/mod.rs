@@ -186,8 +186,9 @@ impl WaygateServer {
     /// The app: `GET health`, the admin API and dashboard at the root, the SDK endpoints.
     ///
     /// Serving it yourself, give it the peer address
-    /// (`into_make_service_with_connect_info::<SocketAddr>()`): without it, failed logins of
-    /// every client count against one shared throttle. [`serve`](Self::serve) does.
+    /// (`into_make_service_with_connect_info::<SocketAddr>()`): without it, the login
+    /// throttle limits failures per username only, not per client, and logs show no client.
+    /// [`serve`](Self::serve) does.
     pub fn router(&self) -> Router {
         let sdk_state = sdk::SdkState {
             hub: self.hub.clone(),
@@ -234,7 +235,7 @@ impl WaygateServer {
             tracing::info!(%address, "waygate server: listening");
         }
         let closing = self.closing.clone();
-        // The peer address: the login throttle counts failures per client.
+        // The peer address: the login throttle also counts failures per client.
         let app = self
             .router()
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
