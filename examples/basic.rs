@@ -51,6 +51,8 @@
 //! waygate enable GET:/payments                    # GET /payments: 200
 //! waygate disable GET:/payments --reason "hotfix"  # 503 ROUTE_DISABLED
 //! waygate rollout GET:/v2/users 25                 # serve /v2/users to a quarter of the clients
+//!                     # (by peer address here: one machine always gets the same answer, 200 or
+//!                     # 404; try `curl --interface 127.0.1.N` for other clients)
 //! waygate bypass create --ttl 1h --reason "QA"     # prints a token and the header to send
 //! waygate bypass revoke                            # ends every bypass token
 //! waygate log
