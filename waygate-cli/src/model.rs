@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
+use waygate_core::stored::RouteKey;
 
 /// A route's state.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -26,14 +27,11 @@ pub(crate) struct RouteState {
 
 impl RouteState {
     /// The key without its service prefix.
-    pub(crate) fn local_path(&self) -> &str {
-        match &self.service {
-            Some(service) if !service.is_empty() => self
-                .path
-                .strip_prefix(service.as_str())
-                .and_then(|rest| rest.strip_prefix(':'))
-                .unwrap_or(&self.path),
-            _ => &self.path,
+    pub(crate) fn local_path(&self) -> String {
+        let service = self.service.as_deref().unwrap_or_default();
+        match RouteKey::parse_in_service(&self.path, service) {
+            Some(key) => key.local().to_string(),
+            None => self.path.clone(),
         }
     }
 }

@@ -42,6 +42,7 @@ pub mod rate_limit;
 pub mod registry;
 pub mod rollout;
 pub mod stored;
+pub mod wire;
 
 mod clock;
 mod config;

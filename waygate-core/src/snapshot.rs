@@ -37,15 +37,12 @@ fn slot(method: &Method) -> Option<usize> {
 /// Splits a route key into its method slot (`None` for a bare key) and path template.
 /// Keys that are neither `METHOD:/path` nor `/path` (service-prefixed, sentinels) give `None`.
 pub(crate) fn parse_key(key: &str) -> Option<(Option<usize>, &str)> {
-    if key.starts_with('/') {
-        return Some((None, key));
-    }
-    let (method, path) = key.split_once(':')?;
-    if !path.starts_with('/') {
-        return None;
-    }
-    let method = Method::from_bytes(method.as_bytes()).ok()?;
-    Some((Some(slot(&method)?), path))
+    let key = crate::stored::RouteKey::parse(key).filter(|k| k.service().is_none())?;
+    let slot = match key.method() {
+        Some(method) => Some(slot(&Method::from_bytes(method.as_bytes()).ok()?)?),
+        None => None,
+    };
+    Some((slot, key.template()))
 }
 
 /// An immutable view of all route states and the global maintenance switch.

@@ -35,7 +35,7 @@ pub use crate::axum::{
     BlockKind, Blocked, Gate, IntoFactoryResponse, MountGuard, MountGuardLayer, RateLimited,
     ResponseFuture, Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
 };
-pub use waygate_core::{backend, model, rate_limit, registry, rollout, stored};
+pub use waygate_core::{backend, model, rate_limit, registry, rollout, stored, wire};
 pub use waygate_core::{
     Actor, AuditEntry, AuditQuery, BackendKind, BlockCause, BypassCheck, BypassRequest, Change,
     ClientIpHeader, ConfigError, DeprecationHeaders, Engine, EngineBuilder, EngineError,

@@ -7,7 +7,9 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use waygate::backend::{Backend, MemoryBackend, AUDIT_CAPACITY, GLOBAL_KEY};
+use waygate::backend::{Backend, MemoryBackend, AUDIT_CAPACITY};
+use waygate::rate_limit::{GlobalRateLimitPolicy, RateLimitPolicy};
+use waygate::stored::{RouteKey, Sentinel};
 use waygate::{Actor, AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState, RouteStatus};
 
 #[cfg(feature = "redis")]
@@ -283,10 +285,11 @@ mod suite {
             .include_force_active(true);
         b.set_global_config(&config).await.unwrap();
         assert_eq!(b.global_config().await.unwrap(), config);
-        let sentinel = b.get_state(GLOBAL_KEY).await.unwrap().unwrap();
-        assert_eq!(sentinel.path, GLOBAL_KEY);
+        let key = "__waygate:global__";
+        let sentinel = b.get_state(key).await.unwrap().unwrap();
+        assert_eq!(sentinel.path, key);
         let listed = b.list_states().await.unwrap();
-        assert!(listed.iter().any(|s| s.path == GLOBAL_KEY), "{listed:?}");
+        assert!(listed.iter().any(|s| s.path == key), "{listed:?}");
 
         b.set_global_config(&GlobalMaintenanceConfig::default())
             .await
@@ -294,6 +297,85 @@ mod suite {
         assert_eq!(
             b.global_config().await.unwrap(),
             GlobalMaintenanceConfig::default()
+        );
+    }
+
+    /// Every stored name — each sentinel kind (as the Python original and earlier versions
+    /// wrote it) and each form of route key — is stored, listed and read back under its key,
+    /// and reads back as the same typed name.
+    pub(super) async fn stored_names_round_trip(fx: &Fixture) {
+        let b = &*fx.backend;
+        let sentinels = [
+            (Sentinel::GlobalMaintenance, "__waygate:global__"),
+            (Sentinel::GlobalRateLimit, "__waygate:global_rl__"),
+            (
+                Sentinel::RouteRateLimit {
+                    method: "GET",
+                    path: "pay:/items/{id}",
+                },
+                "__waygate:rl:GET:pay:/items/{id}__",
+            ),
+            (Sentinel::ServiceRateLimit("pay"), "__waygate:svc_rl:pay__"),
+            (
+                Sentinel::ServiceMaintenance("pay"),
+                "__waygate:svc_global:pay__",
+            ),
+            (Sentinel::PolicyOff("GET:/x"), "__waygate:rl_off:GET:/x__"),
+            (Sentinel::RevokedToken("j-1"), "__waygate:revoked:j-1__"),
+            (Sentinel::BypassRevoked, "__waygate:bypass_revoked__"),
+        ];
+        for (sentinel, key) in sentinels {
+            assert_eq!(sentinel.to_string(), key);
+            let record = sentinel.record("2030-01-01T00:00:00+00:00");
+            b.set_state(&record).await.unwrap();
+            let back = b.get_state(key).await.unwrap().expect(key);
+            assert_eq!(back, record);
+            assert_eq!(Sentinel::parse(&back.path), Some(sentinel));
+        }
+        let routes = ["GET:/items/{id}", "/items", "pay:POST:/a:b", "pay:/x"];
+        for key in routes {
+            b.set_state(&state(key, RouteStatus::Active)).await.unwrap();
+            let back = b.get_state(key).await.unwrap().expect(key);
+            assert_eq!(RouteKey::parse(&back.path).unwrap().to_string(), key);
+        }
+        let mut records: Vec<String> = b
+            .list_states_with_prefix(waygate::stored::SENTINEL_PREFIX)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.path)
+            .collect();
+        records.sort();
+        let mut expected: Vec<String> = sentinels.iter().map(|(_, k)| k.to_string()).collect();
+        expected.sort();
+        assert_eq!(records, expected);
+        assert_eq!(
+            b.list_states().await.unwrap().len(),
+            sentinels.len() + routes.len()
+        );
+        for (_, key) in sentinels {
+            b.delete_state(key).await.unwrap();
+            assert_eq!(b.get_state(key).await.unwrap(), None, "{key}");
+        }
+
+        // Policies round-trip (Redis keeps route policies under keys of their own, as the
+        // Python original), and a service's lands under its sentinel.
+        let policy = RateLimitPolicy::new("pay:/p", "POST", "5/minute");
+        b.set_rate_limit_policy(&policy).await.unwrap();
+        assert_eq!(b.rate_limit_policies().await.unwrap(), vec![policy]);
+        let shared = GlobalRateLimitPolicy::new("9/minute");
+        b.set_service_rate_limit_policy("orders", Some(&shared))
+            .await
+            .unwrap();
+        let stored = b
+            .get_state("__waygate:svc_rl:orders__")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.service.as_deref(), Some("orders"));
+        assert_eq!(
+            b.service_rate_limit_policies().await.unwrap(),
+            vec![("orders".to_owned(), shared)]
         );
     }
 
@@ -371,6 +453,7 @@ macro_rules! conformance {
                 audit_log_keeps_the_newest_entries,
                 global_config_defaults_to_off,
                 global_config_round_trips_through_the_sentinel,
+                stored_names_round_trip,
                 watch_reports_other_writers,
                 claim_once_has_one_winner,
             );

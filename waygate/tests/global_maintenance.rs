@@ -6,7 +6,7 @@ use axum::Router;
 use common::get;
 use http::StatusCode;
 use std::sync::Arc;
-use waygate::backend::{Backend, MemoryBackend, GLOBAL_KEY};
+use waygate::backend::{Backend, MemoryBackend};
 use waygate::prelude::*;
 use waygate::{AuditQuery, RouteStatus};
 
@@ -146,7 +146,11 @@ async fn is_persisted_as_a_hidden_sentinel_and_audited() {
     let stored = backend.global_config().await.unwrap();
     assert!(stored.enabled);
     assert_eq!(stored.exempt_paths, vec!["/health"]);
-    assert!(backend.get_state(GLOBAL_KEY).await.unwrap().is_some());
+    assert!(backend
+        .get_state("__waygate:global__")
+        .await
+        .unwrap()
+        .is_some());
     assert!(engine
         .list_states()
         .iter()

@@ -11,6 +11,7 @@ use crate::time::{show_minutes, to_wire};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::io::{BufRead, IsTerminal, Write};
+use waygate_core::stored::RouteKey;
 
 /// `status [ROUTE]`: `GET api/routes` (`?service=`), sorted by key, one page of it.
 ///
@@ -124,15 +125,17 @@ fn matches(route: &Route, state: &RouteState, in_service: bool) -> bool {
     let key = if in_service {
         state.local_path()
     } else {
-        &state.path
+        state.path.clone()
     };
     if key == route.key() {
         return true;
     }
     route.method.is_none()
-        && key
-            .split_once(':')
-            .is_some_and(|(method, path)| METHODS.contains(&method) && path == route.path)
+        && RouteKey::parse(&key).is_some_and(|k| {
+            k.service().is_none()
+                && k.method().is_some_and(|m| METHODS.contains(&m))
+                && k.template() == route.path
+        })
 }
 
 /// `enable ROUTE`: `POST api/routes/{key}/enable`.

@@ -33,9 +33,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-pub use crate::stored::{
-    AUDIT_CAPACITY, GLOBAL_KEY, GLOBAL_RL_KEY, ROUTE_RL_PREFIX, SENTINEL_PREFIX, SERVICE_RL_PREFIX,
-};
+pub use crate::stored::AUDIT_CAPACITY;
+use crate::stored::{Sentinel, SENTINEL_PREFIX};
 
 /// Storage for route states, global maintenance and the audit log.
 ///
@@ -62,12 +61,13 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
     /// Audit entries, newest first, filtered by exact route key, at most `query.limit`.
     async fn audit_log(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, BackendError>;
 
-    /// The global maintenance configuration (stored as the [`GLOBAL_KEY`] sentinel).
+    /// The global maintenance configuration (stored as the
+    /// [`GlobalMaintenance`](Sentinel::GlobalMaintenance) sentinel).
     async fn global_config(&self) -> Result<GlobalMaintenanceConfig, BackendError> {
-        match self.get_state(GLOBAL_KEY).await? {
-            Some(state) if !state.reason.is_empty() => serde_json::from_str(&state.reason)
-                .map_err(|e| BackendError::corrupt(GLOBAL_KEY, e.to_string())),
-            _ => Ok(GlobalMaintenanceConfig::default()),
+        let key = Sentinel::GlobalMaintenance.to_string();
+        match self.get_state(&key).await? {
+            Some(state) => Ok(decode_sentinel(&state)?.unwrap_or_default()),
+            None => Ok(GlobalMaintenanceConfig::default()),
         }
     }
 
@@ -76,10 +76,8 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
         &self,
         config: &GlobalMaintenanceConfig,
     ) -> Result<(), BackendError> {
-        let mut state = RouteState::active(GLOBAL_KEY);
-        state.reason =
-            serde_json::to_string(config).map_err(|e| BackendError::other(e.to_string()))?;
-        self.set_state(&state).await
+        self.set_state(&encode_sentinel(Sentinel::GlobalMaintenance, config)?)
+            .await
     }
 
     /// The stored states whose key starts with `prefix` (waygate's own records). The default
@@ -91,33 +89,43 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
         Ok(states)
     }
 
-    /// Per-route rate-limit policies (stored as `__waygate:rl:{METHOD}:{path}__` sentinels by
-    /// default).
+    /// Per-route rate-limit policies (stored as
+    /// [`RouteRateLimit`](Sentinel::RouteRateLimit) sentinels by default).
     async fn rate_limit_policies(&self) -> Result<Vec<RateLimitPolicy>, BackendError> {
-        self.list_states_with_prefix(ROUTE_RL_PREFIX)
-            .await?
-            .iter()
-            .map(decode_sentinel)
-            .collect()
+        let mut policies = Vec::new();
+        for state in self.list_states_with_prefix(SENTINEL_PREFIX).await? {
+            if let Some(Sentinel::RouteRateLimit { .. }) = Sentinel::parse(&state.path) {
+                policies.extend(decode_sentinel(&state)?);
+            }
+        }
+        Ok(policies)
     }
 
     /// Stores a per-route rate-limit policy, replacing the route's previous one.
     async fn set_rate_limit_policy(&self, policy: &RateLimitPolicy) -> Result<(), BackendError> {
-        let key = route_rl_key(&policy.method, &policy.path);
-        self.set_state(&encode_sentinel(&key, None, policy)?).await
+        let sentinel = Sentinel::RouteRateLimit {
+            method: &policy.method,
+            path: &policy.path,
+        };
+        self.set_state(&encode_sentinel(sentinel, policy)?).await
     }
 
     /// Removes the rate-limit policy of `METHOD:path`; removing a missing one is not an error.
     async fn delete_rate_limit_policy(&self, method: &str, path: &str) -> Result<(), BackendError> {
-        self.delete_state(&route_rl_key(method, path)).await
+        self.delete_state(&Sentinel::RouteRateLimit { method, path }.to_string())
+            .await
     }
 
-    /// The global rate-limit policy (the `__waygate:global_rl__` sentinel).
+    /// The global rate-limit policy (the [`GlobalRateLimit`](Sentinel::GlobalRateLimit)
+    /// sentinel).
     async fn global_rate_limit_policy(
         &self,
     ) -> Result<Option<GlobalRateLimitPolicy>, BackendError> {
-        match self.get_state(GLOBAL_RL_KEY).await? {
-            Some(state) => decode_sentinel(&state).map(Some),
+        match self
+            .get_state(&Sentinel::GlobalRateLimit.to_string())
+            .await?
+        {
+            Some(state) => decode_sentinel(&state),
             None => Ok(None),
         }
     }
@@ -127,27 +135,24 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
         &self,
         policy: Option<&GlobalRateLimitPolicy>,
     ) -> Result<(), BackendError> {
+        let sentinel = Sentinel::GlobalRateLimit;
         match policy {
-            Some(policy) => {
-                self.set_state(&encode_sentinel(GLOBAL_RL_KEY, None, policy)?)
-                    .await
-            }
-            None => self.delete_state(GLOBAL_RL_KEY).await,
+            Some(policy) => self.set_state(&encode_sentinel(sentinel, policy)?).await,
+            None => self.delete_state(&sentinel.to_string()).await,
         }
     }
 
-    /// Every service's rate-limit policy (`__waygate:svc_rl:{service}__` sentinels).
+    /// Every service's rate-limit policy ([`ServiceRateLimit`](Sentinel::ServiceRateLimit)
+    /// sentinels).
     async fn service_rate_limit_policies(
         &self,
     ) -> Result<Vec<(String, GlobalRateLimitPolicy)>, BackendError> {
         let mut policies = Vec::new();
-        for state in self.list_states_with_prefix(SERVICE_RL_PREFIX).await? {
-            if let Some(service) = state
-                .path
-                .strip_prefix(SERVICE_RL_PREFIX)
-                .and_then(|rest| rest.strip_suffix("__"))
-            {
-                policies.push((service.to_owned(), decode_sentinel(&state)?));
+        for state in self.list_states_with_prefix(SENTINEL_PREFIX).await? {
+            if let Some(Sentinel::ServiceRateLimit(service)) = Sentinel::parse(&state.path) {
+                if let Some(policy) = decode_sentinel(&state)? {
+                    policies.push((service.to_owned(), policy));
+                }
             }
         }
         Ok(policies)
@@ -159,13 +164,10 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
         service: &str,
         policy: Option<&GlobalRateLimitPolicy>,
     ) -> Result<(), BackendError> {
-        let key = format!("{SERVICE_RL_PREFIX}{service}__");
+        let sentinel = Sentinel::ServiceRateLimit(service);
         match policy {
-            Some(policy) => {
-                self.set_state(&encode_sentinel(&key, Some(service), policy)?)
-                    .await
-            }
-            None => self.delete_state(&key).await,
+            Some(policy) => self.set_state(&encode_sentinel(sentinel, policy)?).await,
+            None => self.delete_state(&sentinel.to_string()).await,
         }
     }
 
@@ -289,24 +291,18 @@ pub(crate) fn select_audit<'a>(
     select_newest(entries, query, |e| &e.path)
 }
 
-fn route_rl_key(method: &str, path: &str) -> String {
-    format!("{ROUTE_RL_PREFIX}{}:{path}__", method.to_ascii_uppercase())
-}
-
 /// A sentinel state carrying `value` as JSON in its `reason`, as the Python original stores
 /// its configuration records.
 fn encode_sentinel<T: Serialize>(
-    key: &str,
-    service: Option<&str>,
+    sentinel: Sentinel<'_>,
     value: &T,
 ) -> Result<RouteState, BackendError> {
-    let mut state = RouteState::active(key);
-    state.service = service.map(str::to_owned);
-    state.reason = serde_json::to_string(value).map_err(|e| BackendError::other(e.to_string()))?;
-    Ok(state)
+    sentinel
+        .encode(Some(value))
+        .map_err(|e| BackendError::other(e.to_string()))
 }
 
-fn decode_sentinel<T: DeserializeOwned>(state: &RouteState) -> Result<T, BackendError> {
-    serde_json::from_str(&state.reason)
-        .map_err(|e| BackendError::corrupt(&state.path, e.to_string()))
+/// The value a sentinel state carries (`None`: the record was removed).
+fn decode_sentinel<T: DeserializeOwned>(state: &RouteState) -> Result<Option<T>, BackendError> {
+    Sentinel::decode(state).map_err(|e| BackendError::corrupt(&state.path, e.to_string()))
 }

@@ -5,13 +5,15 @@
 use super::resolve::resolve;
 use super::{Engine, EngineEvent};
 use crate::limiter::{key_meta, Counters, Limiter, PolicyView};
-use crate::model::{Actor, HitQuery, RouteState};
+use crate::model::{Actor, HitQuery};
 use crate::rate_limit::{
     Algorithm, GlobalRateLimitPolicy, KeyStrategy, Limit, RateLimitHit, RateLimitPolicy,
     RateLimitTier,
 };
 use crate::registry::{LimitMeta, RouteMeta};
-use crate::stored::{GLOBAL_NAMESPACE, GLOBAL_RL_AUDIT_PATH, POLICY_OFF_PREFIX, SERVICE_RL_PREFIX};
+use crate::stored::{
+    service_namespace, RouteKey, Sentinel, GLOBAL_NAMESPACE, GLOBAL_RL_AUDIT_PATH,
+};
 use crate::EngineError;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::VecDeque;
@@ -49,7 +51,7 @@ impl Scope {
     fn audit_path(&self) -> String {
         match self {
             Self::Global => GLOBAL_RL_AUDIT_PATH.to_owned(),
-            Self::Service(service) => format!("{SERVICE_RL_PREFIX}{service}__"),
+            Self::Service(service) => Sentinel::ServiceRateLimit(service).to_string(),
         }
     }
 
@@ -73,11 +75,6 @@ impl Scope {
         };
         Ok(stored?)
     }
-}
-
-/// The counters of a service's policy.
-fn service_namespace(service: &str) -> String {
-    format!("ALL:__svc_rl:{service}__")
 }
 
 /// Every compiled limiter, by what it limits.
@@ -134,7 +131,14 @@ impl Limits {
             .filter_map(|(key, meta)| Some((key.clone(), declared_policy(key, meta)?)))
             .collect();
         for policy in routes {
-            wanted.insert(policy_key(&policy.method, &policy.path), policy);
+            match RouteKey::from_policy(&policy.method, &policy.path) {
+                Some(key) => {
+                    wanted.insert(key.to_string(), policy);
+                }
+                None => {
+                    tracing::warn!(method = %policy.method, path = %policy.path, "waygate: a stored rate limit names no route; ignored");
+                }
+            }
         }
         let mut compiled = FxHashMap::default();
         for (key, policy) in wanted {
@@ -213,7 +217,7 @@ fn keep_or_compile(
 /// The policy a route's `#[rate_limit]` declares, keyed by its full `METHOD:template`.
 pub(crate) fn declared_policy(key: &str, meta: &RouteMeta) -> Option<RateLimitPolicy> {
     let declared = meta.rate_limit.as_ref()?;
-    let (method, path) = key.split_once(':')?;
+    let (method, path) = RouteKey::parse(key)?.policy_parts();
     let (limit, tiers) = match declared.limit {
         LimitMeta::Single(limit) => (limit.to_owned(), Vec::new()),
         LimitMeta::Tiers(tiers) => (
@@ -229,7 +233,7 @@ pub(crate) fn declared_policy(key: &str, meta: &RouteMeta) -> Option<RateLimitPo
     };
     let (key_strategy, _) = key_meta(declared.key);
     Some(RateLimitPolicy {
-        path: path.to_owned(),
+        path,
         method: method.to_owned(),
         limit,
         algorithm: declared.algorithm.unwrap_or_default(),
@@ -357,7 +361,7 @@ impl Engine {
         if self.view().limits.deleted.contains(&key) {
             self.inner
                 .backend
-                .delete_state(&policy_off_key(&key))
+                .delete_state(&Sentinel::PolicyOff(&key).to_string())
                 .await?;
         }
         let action = if updated {
@@ -397,7 +401,7 @@ impl Engine {
         // Remembered in the backend, so that a declared policy stays off on every engine.
         self.inner
             .backend
-            .set_state(&RouteState::active(policy_off_key(&key)))
+            .set_state(&Sentinel::PolicyOff(&key).record(""))
             .await?;
         self.audit(self.audit_entry(&key, "rl_policy_deleted", &actor, String::new()))
             .await;
@@ -799,46 +803,12 @@ fn serde_plain<T: serde::Serialize>(value: &T) -> String {
 /// The bounded in-memory hit log.
 pub(crate) type HitLog = std::sync::Mutex<VecDeque<RateLimitHit>>;
 
-/// The route key a policy applies to: `METHOD:/path`, or the bare `/path` for `ALL`. A
-/// service's route (server mode) has the service before its path, `svc:/path`, and the key
-/// `svc:METHOD:/path`.
-pub(crate) fn policy_key(method: &str, path: &str) -> String {
-    match (method, service_path(path)) {
-        ("ALL", _) => path.to_owned(),
-        (method, Some((service, path))) => format!("{service}:{method}:{path}"),
-        (method, None) => format!("{method}:{path}"),
-    }
-}
-
-/// `("svc", "/path")` for a service's `svc:/path` (not for `METHOD:/path`).
-fn service_path(path: &str) -> Option<(&str, &str)> {
-    let (service, rest) = path.split_once(':')?;
-    let is_method = !service.is_empty() && service.bytes().all(|b| b.is_ascii_uppercase());
-    (!path.starts_with('/') && !is_method && rest.starts_with('/')).then_some((service, rest))
-}
-
-/// The sentinel that keeps a route's deleted policy off.
-fn policy_off_key(key: &str) -> String {
-    format!("{}{key}__", POLICY_OFF_PREFIX)
-}
-
-/// `("GET", "/x")` for `GET:/x`, `("ALL", "/x")` for `/x`; for a service's route (server
-/// mode) `("GET", "svc:/x")` for `svc:GET:/x` and `("ALL", "svc:/x")` for `svc:/x`.
+/// The `(method, path)` a policy of route `key` stores.
 fn method_and_path(key: &str) -> Result<(String, String), EngineError> {
-    let not_a_key = || EngineError::invalid("route", format!("`{key}` is not a route key"));
-    if key.starts_with('/') || service_path(key).is_some() {
-        return Ok(("ALL".to_owned(), key.to_owned()));
-    }
-    let (first, rest) = key.split_once(':').ok_or_else(not_a_key)?;
-    if rest.starts_with('/') {
-        return Ok((first.to_owned(), rest.to_owned()));
-    }
-    match rest.split_once(':') {
-        Some((method, path)) if path.starts_with('/') => {
-            Ok((method.to_owned(), format!("{first}:{path}")))
-        }
-        _ => Err(not_a_key()),
-    }
+    let (method, path) = RouteKey::parse(key)
+        .ok_or_else(|| EngineError::invalid("route", format!("`{key}` is not a route key")))?
+        .policy_parts();
+    Ok((method.to_owned(), path))
 }
 
 fn new_policy(method: &str, path: &str, limit: &str) -> RateLimitPolicy {
@@ -869,9 +839,5 @@ mod tests {
         assert_eq!(split("pay:GET:/x"), Ok(("GET".into(), "pay:/x".into())));
         assert_eq!(split("pay:/x"), Ok(("ALL".into(), "pay:/x".into())));
         assert!(split("pay:GET:x").is_err());
-        assert_eq!(policy_key("GET", "/x"), "GET:/x");
-        assert_eq!(policy_key("ALL", "/x"), "/x");
-        assert_eq!(policy_key("GET", "pay:/x"), "pay:GET:/x");
-        assert_eq!(policy_key("ALL", "pay:/x"), "pay:/x");
     }
 }

@@ -7,8 +7,8 @@ use crate::model::{Actor, RouteState};
 use crate::EngineError;
 use chrono::{DateTime, Utc};
 
+use crate::stored::Sentinel;
 use crate::stored::BYPASS_AUDIT_PATH;
-pub(super) use crate::stored::BYPASS_REVOKED_KEY;
 
 impl Engine {
     /// Serves the route to `percentage` (0 to 100) of its clients, bucketed by
@@ -58,8 +58,7 @@ impl Engine {
         actor: impl Into<Actor>,
     ) -> Result<DateTime<Utc>, EngineError> {
         let now = self.now();
-        let mut state = RouteState::active(BYPASS_REVOKED_KEY);
-        state.reason = now.to_rfc3339();
+        let state = Sentinel::BypassRevoked.record(now.to_rfc3339());
         self.inner.backend.set_state(&state).await?;
         self.view().records.bypass_revoked_before = Some(now);
         let entry = self.audit_entry(

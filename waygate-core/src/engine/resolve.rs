@@ -1,6 +1,7 @@
 //! Turning the key a user typed into the key a route is stored under.
 
 use super::view::View;
+use crate::stored::RouteKey;
 use crate::EngineError;
 
 /// Methods probed for a bare path, in the Python original's order.
@@ -13,16 +14,18 @@ pub(super) fn resolve(view: &View, key: &str) -> Result<String, EngineError> {
     if view.contains(key) {
         return Ok(key.to_owned());
     }
-    let (service, path) = match key.split_once(':') {
-        None => (None, key),
-        Some((prefix, rest)) if rest.starts_with('/') && !is_method(prefix) => (Some(prefix), rest),
-        Some(_) => return Err(not_found(key)),
+    let bare = match RouteKey::parse(key) {
+        Some(parsed) if parsed.method().is_none() => parsed,
+        _ => return Err(not_found(key)),
     };
     let matches: Vec<String> = PROBED
         .iter()
-        .map(|method| match service {
-            Some(service) => format!("{service}:{method}:{path}"),
-            None => format!("{method}:{path}"),
+        .map(|method| {
+            let probed = RouteKey::new(method, bare.template());
+            match bare.service() {
+                Some(service) => probed.in_service(service).to_string(),
+                None => probed.to_string(),
+            }
         })
         .filter(|candidate| view.contains(candidate))
         .collect();
@@ -34,10 +37,6 @@ pub(super) fn resolve(view: &View, key: &str) -> Result<String, EngineError> {
             matches,
         }),
     }
-}
-
-fn is_method(s: &str) -> bool {
-    http::Method::from_bytes(s.as_bytes()).is_ok() && s.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 fn not_found(key: &str) -> EngineError {

@@ -4,9 +4,7 @@
 
 use super::{Engine, EngineEvent};
 use crate::model::{Actor, GlobalMaintenanceConfig, RouteState, RouteStatus};
-use crate::stored::{
-    POLICY_OFF_PREFIX, REVOKED_PREFIX, SENTINEL_PREFIX, SERVICE_MAINTENANCE_PREFIX,
-};
+use crate::stored::Sentinel;
 use crate::EngineError;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
@@ -28,37 +26,36 @@ impl Records {
     /// Picks the records out of `states`.
     pub(super) fn from_states(states: &[RouteState]) -> Self {
         let mut records = Self::default();
-        for state in states
-            .iter()
-            .filter(|s| s.path.starts_with(SENTINEL_PREFIX))
-        {
-            if let Some(service) = sentinel_name(&state.path, SERVICE_MAINTENANCE_PREFIX) {
-                match serde_json::from_str(&state.reason) {
+        for state in states {
+            match Sentinel::parse(&state.path) {
+                Some(Sentinel::ServiceMaintenance(service)) => match Sentinel::decode(state) {
                     Ok(config) => {
-                        records.services.insert(service.to_owned(), config);
+                        records
+                            .services
+                            .insert(service.to_owned(), config.unwrap_or_default());
                     }
                     Err(error) => {
                         tracing::warn!(%error, key = %state.path, "waygate: unreadable service maintenance");
                     }
+                },
+                Some(Sentinel::PolicyOff(key)) => {
+                    records.policies_off.insert(key.to_owned());
                 }
-            } else if let Some(key) = sentinel_name(&state.path, POLICY_OFF_PREFIX) {
-                records.policies_off.insert(key.to_owned());
-            } else if state.path == super::operator::BYPASS_REVOKED_KEY {
-                if let Ok(before) = DateTime::parse_from_rfc3339(&state.reason) {
-                    records.bypass_revoked_before = Some(before.to_utc());
+                Some(Sentinel::BypassRevoked) => {
+                    if let Ok(before) = DateTime::parse_from_rfc3339(&state.reason) {
+                        records.bypass_revoked_before = Some(before.to_utc());
+                    }
                 }
-            } else if let Some(jti) = sentinel_name(&state.path, REVOKED_PREFIX) {
-                if let Ok(expires) = DateTime::parse_from_rfc3339(&state.reason) {
-                    records.revoked.insert(jti.to_owned(), expires.to_utc());
+                Some(Sentinel::RevokedToken(jti)) => {
+                    if let Ok(expires) = DateTime::parse_from_rfc3339(&state.reason) {
+                        records.revoked.insert(jti.to_owned(), expires.to_utc());
+                    }
                 }
+                _ => {}
             }
         }
         records
     }
-}
-
-fn sentinel_name<'a>(key: &'a str, prefix: &str) -> Option<&'a str> {
-    key.strip_prefix(prefix)?.strip_suffix("__")
 }
 
 impl Engine {
@@ -115,10 +112,8 @@ impl Engine {
             return Err(EngineError::invalid("service", "the service name is empty"));
         }
         let _write = self.inner.write.lock().await;
-        let key = format!("{SERVICE_MAINTENANCE_PREFIX}{service}__");
-        let mut state = RouteState::active(&key);
-        state.service = Some(service.to_owned());
-        state.reason = serde_json::to_string(&config)
+        let state = Sentinel::ServiceMaintenance(service)
+            .encode(Some(&config))
             .map_err(|e| EngineError::invalid("config", e.to_string()))?;
         self.inner.backend.set_state(&state).await?;
         let (previous, new) = match config.enabled {
@@ -129,7 +124,7 @@ impl Engine {
             service: Some(service.to_owned()),
             previous_status: Some(previous),
             new_status: Some(new),
-            ..self.audit_entry(&key, action, &actor, config.reason.clone())
+            ..self.audit_entry(&state.path, action, &actor, config.reason.clone())
         })
         .await;
         {
@@ -150,9 +145,7 @@ impl Engine {
         jti: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<(), EngineError> {
-        let key = format!("{REVOKED_PREFIX}{jti}__");
-        let mut state = RouteState::active(&key);
-        state.reason = expires_at.to_rfc3339();
+        let state = Sentinel::RevokedToken(jti).record(expires_at.to_rfc3339());
         self.inner.backend.set_state(&state).await?;
         let now = self.now();
         let expired: Vec<String> = {
@@ -173,7 +166,7 @@ impl Engine {
             let _ = self
                 .inner
                 .backend
-                .delete_state(&format!("{REVOKED_PREFIX}{jti}__"))
+                .delete_state(&Sentinel::RevokedToken(&jti).to_string())
                 .await;
         }
         Ok(())

@@ -3,10 +3,10 @@
 
 use super::limits::{Limits, StoredPolicies};
 use super::services::Records;
-use crate::backend::SENTINEL_PREFIX;
 use crate::model::{GlobalMaintenanceConfig, MaintenanceWindow, RouteState, RouteStatus};
 use crate::registry::{registered_routes, InitialStatus, RouteMeta};
 use crate::snapshot::{Snapshot, SnapshotInput};
+use crate::stored::Sentinel;
 use chrono::{TimeZone, Utc};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
@@ -87,9 +87,8 @@ impl View {
         global: &GlobalMaintenanceConfig,
         policies: &StoredPolicies,
     ) -> bool {
-        let (sentinels, routes): (Vec<&RouteState>, Vec<&RouteState>) = states
-            .iter()
-            .partition(|s| s.path.starts_with(SENTINEL_PREFIX));
+        let (sentinels, routes): (Vec<&RouteState>, Vec<&RouteState>) =
+            states.iter().partition(|s| Sentinel::is_sentinel(&s.path));
         self.global == *global
             && self.loaded_policies.as_ref() == Some(policies)
             && sentinels.len() == self.loaded_sentinels.len()
@@ -102,12 +101,12 @@ impl View {
         self.records = Records::from_states(&states);
         self.loaded_sentinels = states
             .iter()
-            .filter(|s| s.path.starts_with(SENTINEL_PREFIX))
+            .filter(|s| Sentinel::is_sentinel(&s.path))
             .cloned()
             .collect();
         self.states = states
             .into_iter()
-            .filter(|s| !s.path.starts_with(SENTINEL_PREFIX))
+            .filter(|s| !Sentinel::is_sentinel(&s.path))
             .map(|s| (s.path.clone(), s))
             .collect();
     }

@@ -2,6 +2,7 @@
 //! as the Python original's `apply_waygate_to_openapi` does.
 
 use crate::model::{GlobalMaintenanceConfig, RouteState, RouteStatus};
+use crate::stored::RouteKey;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
@@ -61,17 +62,17 @@ impl<'a> Context<'a> {
         if force_active && !global.include_force_active {
             return false;
         }
-        let exempt = global
-            .exempt_paths
-            .iter()
-            .any(|entry| match entry.split_once(':') {
-                Some((verb, path)) if path.starts_with('/') => {
+        let exempt = global.exempt_paths.iter().any(|entry| {
+            // Read as the engine reads exempt paths: `METHOD:/path` or a bare path.
+            match RouteKey::parse(entry).map(|k| (k.service(), k.method(), k.template())) {
+                Some((None, Some(verb), path)) => {
                     path == template
                         && (verb.eq_ignore_ascii_case(method)
-                            || (method == "head" && verb.eq_ignore_ascii_case("get")))
+                            || (method == "head" && verb == "GET"))
                 }
                 _ => entry == template,
-            });
+            }
+        });
         !exempt
     }
 }

@@ -8,26 +8,22 @@
 //! Keys: the server stores the service's routes as `"{app_id}:{key}"`; here they are
 //! `key` (`GET:/api/payments`) with `service = app_id`, so the engine's service maintenance
 //! and service rate limit apply to them. Of waygate's own records only four are kept, under
-//! their own keys: `__waygate:global__`, `__waygate:global_rl__`,
-//! `__waygate:svc_global:{app_id}__`, `__waygate:svc_rl:{app_id}__`. Per-route policies are
-//! kept by `METHOD:/path`.
+//! their own keys: the [`Sentinel`]s of global maintenance, the global rate limit, and the
+//! service's maintenance and rate limit. Per-route policies are kept by their local route key
+//! (`METHOD:/path`, or `/path` for every method).
 
 use super::client;
 use super::{Credentials, SdkError};
-use crate::backend::{
-    Backend, BackendError, GLOBAL_KEY, GLOBAL_RL_KEY, SENTINEL_PREFIX, SERVICE_RL_PREFIX,
-};
+use crate::backend::{Backend, BackendError};
 use crate::model::{AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState};
 use crate::rate_limit::{GlobalRateLimitPolicy, RateLimitPolicy};
+use crate::stored::{RouteKey, Sentinel};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-/// The sentinel of a service's maintenance.
-pub(super) const SERVICE_MAINTENANCE_PREFIX: &str = "__waygate:svc_global:";
 
 /// What the builder hands the backend.
 #[derive(Debug)]
@@ -178,63 +174,45 @@ impl Shared {
 
     /// A server state of this service in local form, or `None` when it is not one.
     pub(super) fn local_state(&self, mut state: RouteState) -> Option<RouteState> {
-        if state.path.starts_with(SENTINEL_PREFIX) {
-            return None;
-        }
         if state.service.as_deref() != Some(self.app()) {
             return None;
         }
-        let local = state.path.strip_prefix(self.app())?.strip_prefix(':')?;
-        if !is_route_key(local) {
-            return None;
-        }
-        state.path = local.to_owned();
+        let local = RouteKey::parse_in_service(&state.path, self.app())?
+            .local()
+            .to_string();
+        state.path = local;
         Some(state)
     }
 
-    /// Whether `key` is one of the records kept.
-    pub(super) fn is_kept_record(&self, key: &str) -> bool {
-        key == GLOBAL_KEY
-            || key == GLOBAL_RL_KEY
-            || key == format!("{SERVICE_MAINTENANCE_PREFIX}{}__", self.app())
-            || key == format!("{SERVICE_RL_PREFIX}{}__", self.app())
+    /// The record `key` names, when it is one of the four kept.
+    pub(super) fn kept_record<'k>(&self, key: &'k str) -> Option<Sentinel<'k>> {
+        Sentinel::parse(key).filter(|sentinel| match sentinel {
+            Sentinel::GlobalMaintenance | Sentinel::GlobalRateLimit => true,
+            Sentinel::ServiceMaintenance(app) | Sentinel::ServiceRateLimit(app) => {
+                *app == self.app()
+            }
+            _ => false,
+        })
     }
 
     /// A policy of this service in local form (`/path`), from the server's form: its path is
     /// `{app_id}:/path` (waygate for Rust) or `{app_id}:METHOD:/path` (what the Python
     /// server keeps). `None` for another service's or the server's own.
     pub(super) fn local_policy(&self, mut policy: RateLimitPolicy) -> Option<RateLimitPolicy> {
-        let rest = policy.path.strip_prefix(self.app())?.strip_prefix(':')?;
-        if rest.starts_with('/') {
-            policy.path = rest.to_owned();
-        } else {
-            let (method, path) = rest.split_once(':')?;
-            if !path.starts_with('/') {
-                return None;
-            }
-            policy.method = method.to_ascii_uppercase();
-            policy.path = path.to_owned();
+        let key = RouteKey::from_policy(&policy.method, &policy.path)?;
+        if key.service() != Some(self.app()) {
+            return None;
         }
+        let (method, path) = key.local().policy_parts();
+        policy.method = method.to_owned();
+        policy.path = path;
         Some(policy)
     }
 }
 
-/// `METHOD:/path` or `/path`.
-fn is_route_key(key: &str) -> bool {
-    key.starts_with('/')
-        || key.split_once(':').is_some_and(|(method, path)| {
-            !method.is_empty()
-                && method.bytes().all(|b| b.is_ascii_uppercase())
-                && path.starts_with('/')
-        })
-}
-
 /// The key a local policy is kept under: `METHOD:/path`, or `/path` for `ALL`.
-pub(super) fn policy_key(policy: &RateLimitPolicy) -> String {
-    match policy.method.as_str() {
-        "ALL" => policy.path.clone(),
-        method => format!("{method}:{}", policy.path),
-    }
+pub(super) fn policy_key(policy: &RateLimitPolicy) -> Option<String> {
+    RouteKey::from_policy(&policy.method, &policy.path).map(|key| key.to_string())
 }
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -262,12 +240,15 @@ impl Backend for SdkBackend {
     async fn set_state(&self, state: &RouteState) -> Result<(), BackendError> {
         let shared = &self.shared;
         let key = state.path.as_str();
-        if key == format!("{SERVICE_MAINTENANCE_PREFIX}{}__", shared.app()) {
-            let config: GlobalMaintenanceConfig = serde_json::from_str(&state.reason)
-                .map_err(|e| BackendError::other(e.to_string()))?;
-            return client::set_service_maintenance(shared, &config).await;
+        if let Some(Sentinel::ServiceMaintenance(app)) = Sentinel::parse(key) {
+            if app == shared.app() {
+                let config: GlobalMaintenanceConfig = Sentinel::decode(state)
+                    .map_err(|e| BackendError::other(e.to_string()))?
+                    .unwrap_or_default();
+                return client::set_service_maintenance(shared, &config).await;
+            }
         }
-        if key.starts_with(SENTINEL_PREFIX) {
+        if Sentinel::is_sentinel(key) {
             return Err(not_here("this setting"));
         }
         let current = lock(&shared.cache).routes.get(key).cloned();
@@ -286,7 +267,7 @@ impl Backend for SdkBackend {
     }
 
     async fn delete_state(&self, key: &str) -> Result<(), BackendError> {
-        if key.starts_with(SENTINEL_PREFIX) {
+        if Sentinel::is_sentinel(key) {
             return Err(not_here("this setting"));
         }
         // A route the service no longer serves under this key (it was mounted elsewhere):

@@ -1,11 +1,13 @@
 //! The SDK's side of the wire: logging in, synchronising, following the stream,
 //! reconnecting, and sending the service's own changes.
 
-use super::backend::{lock, policy_key, Cache, Shared, SERVICE_MAINTENANCE_PREFIX};
+use super::backend::{lock, policy_key, Cache, Shared};
 use super::Credentials;
-use crate::backend::{BackendError, GLOBAL_KEY, GLOBAL_RL_KEY, SERVICE_RL_PREFIX};
+use crate::backend::BackendError;
 use crate::model::{AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState, RouteStatus};
 use crate::rate_limit::{GlobalRateLimitPolicy, RateLimitPolicy};
+use crate::stored::Sentinel;
+use crate::wire::{PolicyAction, StreamFrame};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
@@ -124,8 +126,11 @@ async fn session(shared: &Shared, synced: &mut bool, down: &mut bool) -> Result<
             return Ok(());
         };
         for data in lines.push(&chunk) {
-            if let Ok(envelope) = serde_json::from_str::<Value>(&data) {
-                apply(shared, envelope);
+            match StreamFrame::from_json(&data) {
+                Ok(frame) => apply(shared, frame),
+                Err(error) => {
+                    tracing::debug!(app_id = %shared.app(), %error, "waygate sdk: unreadable stream frame ignored");
+                }
             }
         }
     }
@@ -242,26 +247,24 @@ async fn synchronise(shared: &Shared) -> Result<usize, Ended> {
         let Ok(policy) = serde_json::from_value::<RateLimitPolicy>(value.clone()) else {
             continue;
         };
-        if let Some(policy) = shared.local_policy(policy) {
-            policies.insert(policy_key(&policy), policy);
+        if let Some((key, policy)) = shared
+            .local_policy(policy)
+            .and_then(|policy| Some((policy_key(&policy)?, policy)))
+        {
+            policies.insert(key, policy);
         }
     }
     let mut records = BTreeMap::new();
-    let service_key = format!("{SERVICE_MAINTENANCE_PREFIX}{app}__");
-    records.insert(GLOBAL_KEY.to_owned(), record(GLOBAL_KEY, None, &global));
-    records.insert(
-        service_key.clone(),
-        record(&service_key, Some(&app), &service),
-    );
-    if let Some(policy) = global_rl {
-        records.insert(
-            GLOBAL_RL_KEY.to_owned(),
-            record(GLOBAL_RL_KEY, None, &policy),
-        );
-    }
-    if let Some(policy) = service_rl {
-        let key = format!("{SERVICE_RL_PREFIX}{app}__");
-        records.insert(key.clone(), record(&key, Some(&app), &policy));
+    for record in [
+        record(Sentinel::GlobalMaintenance, Some(&global))?,
+        record(Sentinel::ServiceMaintenance(&app), Some(&service))?,
+        record(Sentinel::GlobalRateLimit, global_rl.as_ref())?,
+        record(Sentinel::ServiceRateLimit(&app), service_rl.as_ref())?,
+    ] {
+        // An empty record: none is set.
+        if !record.reason.is_empty() {
+            records.insert(record.path.clone(), record);
+        }
     }
     let count = routes.len();
     shared.replace(Cache {
@@ -287,12 +290,9 @@ fn states_in(value: Option<&Value>) -> Vec<RouteState> {
         .collect()
 }
 
-/// A record as its sentinel state.
-fn record<T: Serialize>(key: &str, service: Option<&str>, value: &T) -> RouteState {
-    let mut state = RouteState::active(key);
-    state.service = service.map(str::to_owned);
-    state.reason = serde_json::to_string(value).unwrap_or_default();
-    state
+/// A record as its sentinel state (`None`: the removed record).
+fn record<T: Serialize>(sentinel: Sentinel<'_>, value: Option<&T>) -> Result<RouteState, Ended> {
+    Ok(sentinel.encode(value)?)
 }
 
 /// A local state in the server's form.
@@ -303,32 +303,52 @@ fn server_state(shared: &Shared, state: &RouteState) -> RouteState {
     state
 }
 
-/// Applies one stream event to the picture.
-fn apply(shared: &Shared, envelope: Value) {
-    match envelope.get("type").and_then(Value::as_str) {
-        Some("state") => {
-            if let Some(payload) = envelope.get("payload") {
-                apply_state(shared, payload.clone());
-            }
+/// Applies one stream frame to the picture.
+fn apply(shared: &Shared, frame: StreamFrame) {
+    match frame {
+        StreamFrame::State { payload } => apply_state(shared, payload),
+        StreamFrame::RateLimitPolicy {
+            action,
+            key,
+            policy,
+            service,
+        } => {
+            // waygate for Rust sends the service's policies with the paths it serves, and
+            // says so.
+            let local_form = service.as_deref() == Some(shared.app());
+            let translate =
+                |policy: RateLimitPolicy| match local_form && policy.path.starts_with('/') {
+                    true => Some(policy),
+                    false => shared.local_policy(policy),
+                };
+            let policy = match action {
+                PolicyAction::Set => policy,
+                PolicyAction::Delete => StreamFrame::policy_key(&key)
+                    .map(|(method, path)| RateLimitPolicy::new(path, method, "")),
+            };
+            let Some((key, policy)) = policy
+                .and_then(translate)
+                .and_then(|policy| Some((policy_key(&policy)?, policy)))
+            else {
+                return;
+            };
+            shared.update(|cache| match action {
+                PolicyAction::Set => {
+                    cache.policies.insert(key, policy);
+                }
+                PolicyAction::Delete => {
+                    cache.policies.remove(&key);
+                }
+            });
         }
-        Some("rl_policy") => apply_policy(shared, &envelope),
         // Flags and anything newer: not enforced by this SDK.
-        Some(_) => {}
-        // A server that sends bare states.
-        None => apply_state(shared, envelope),
+        _ => {}
     }
 }
 
-fn apply_state(shared: &Shared, payload: Value) {
-    let Ok(mut state) = serde_json::from_value::<RouteState>(payload) else {
-        return;
-    };
-    if shared.is_kept_record(&state.path) {
-        if state.path.starts_with(SERVICE_MAINTENANCE_PREFIX)
-            || state.path.starts_with(SERVICE_RL_PREFIX)
-        {
-            state.service = Some(shared.app().to_owned());
-        }
+fn apply_state(shared: &Shared, mut state: RouteState) {
+    if let Some(sentinel) = shared.kept_record(&state.path) {
+        state.service = sentinel.service().map(str::to_owned);
         shared.update(|cache| {
             // An empty record: the setting was removed.
             if state.reason.trim().is_empty() {
@@ -341,45 +361,6 @@ fn apply_state(shared: &Shared, payload: Value) {
         shared.update(|cache| {
             cache.routes.insert(state.path.clone(), state);
         });
-    }
-}
-
-fn apply_policy(shared: &Shared, envelope: &Value) {
-    // waygate for Rust sends the service's policies with the paths it serves, and says so.
-    let local_form = envelope.get("service").and_then(Value::as_str) == Some(shared.app());
-    let translate = |policy: RateLimitPolicy| match local_form && policy.path.starts_with('/') {
-        true => Some(policy),
-        false => shared.local_policy(policy),
-    };
-    match envelope.get("action").and_then(Value::as_str) {
-        Some("set") => {
-            let Some(policy) = envelope
-                .get("policy")
-                .and_then(|p| serde_json::from_value::<RateLimitPolicy>(p.clone()).ok())
-                .and_then(translate)
-            else {
-                return;
-            };
-            shared.update(|cache| {
-                cache.policies.insert(policy_key(&policy), policy);
-            });
-        }
-        Some("delete") => {
-            let Some((method, path)) = envelope
-                .get("key")
-                .and_then(Value::as_str)
-                .and_then(|key| key.split_once(':'))
-            else {
-                return;
-            };
-            let Some(policy) = translate(RateLimitPolicy::new(path, method, "")) else {
-                return;
-            };
-            shared.update(|cache| {
-                cache.policies.remove(&policy_key(&policy));
-            });
-        }
-        _ => {}
     }
 }
 
@@ -467,10 +448,9 @@ pub(super) async fn set_service_maintenance(
         send_json(shared, reqwest::Method::POST, &path, Some(config))
             .await
             .map_err(backend_error)?;
-    let key = format!("{SERVICE_MAINTENANCE_PREFIX}{app}__");
-    let state = record(&key, Some(app), &config);
+    let state = record(Sentinel::ServiceMaintenance(app), Some(&config)).map_err(backend_error)?;
     shared.update(|cache| {
-        cache.records.insert(key, state);
+        cache.records.insert(state.path.clone(), state);
     });
     Ok(())
 }
@@ -488,9 +468,9 @@ pub(super) async fn set_global_maintenance(
         send_json(shared, reqwest::Method::POST, path, Some(config))
             .await
             .map_err(backend_error)?;
-    let state = record(GLOBAL_KEY, None, &config);
+    let state = record(Sentinel::GlobalMaintenance, Some(&config)).map_err(backend_error)?;
     shared.update(|cache| {
-        cache.records.insert(GLOBAL_KEY.to_owned(), state);
+        cache.records.insert(state.path.clone(), state);
     });
     Ok(())
 }

@@ -65,6 +65,7 @@ mod client;
 pub use backend::SdkBackend;
 
 use crate::rate_limit::IpNetList;
+use crate::stored::RouteKey;
 use crate::{Engine, EngineError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,7 +85,7 @@ pub enum SdkError {
     #[error("invalid server URL `{0}`: expected http://host:port[/prefix]")]
     InvalidUrl(String),
     /// The app id is empty or not usable in a key.
-    #[error("invalid app_id `{0}`: give a non-empty name without `:`, `/` or spaces, e.g. payments-service")]
+    #[error("invalid app_id `{0}`: give a non-empty name without `:`, `/` or spaces, not all capitals, e.g. payments-service")]
     InvalidAppId(String),
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
@@ -232,12 +233,7 @@ impl WaygateSdkBuilder {
         {
             return Err(SdkError::InvalidUrl(self.server_url));
         }
-        let app = &self.app_id;
-        if app.is_empty()
-            || app
-                .chars()
-                .any(|c| c == ':' || c == '/' || c.is_whitespace() || c.is_control())
-        {
+        if !RouteKey::is_service_name(&self.app_id) {
             return Err(SdkError::InvalidAppId(self.app_id));
         }
         let backend = Arc::new(SdkBackend::new(backend::Config {

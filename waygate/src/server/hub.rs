@@ -7,34 +7,27 @@
 //! woke the task, so a change made by another server instance on the same backend (the
 //! engine reloads and says `Reloaded`) reaches the services exactly like a local one.
 //!
-//! Wire (upstream §6.3, what the Python SDK reads): `data: <one-line JSON>\n\n` frames,
-//! `{"type": "state", "payload": <RouteState>}` and `{"type": "rl_policy", "action": "set" |
-//! "delete", "key": "METHOD:path", "policy": ..}`. Global and service records go out as
-//! their sentinel states (`__waygate:global__`, `__waygate:svc_global:{svc}__`,
-//! `__waygate:global_rl__`, `__waygate:svc_rl:{svc}__`); a rate limit that was removed
-//! goes out as its sentinel with an empty `reason`. A service's per-route policies are sent
+//! Wire (upstream §6.3, what the Python SDK reads): one [`StreamFrame`] per event, serialised
+//! once for every listener it goes to. Global and service records go out as their
+//! [`Sentinel`] states; a rate limit that was removed goes out as its sentinel with an empty
+//! `reason`. A service's per-route policies are sent
 //! to that service with the path it serves (`/path`, key `GET:/path`), as it enforces them;
 //! to a listener that named no service, with the server's path (`svc:/path`).
 
-use crate::backend::{GLOBAL_KEY, GLOBAL_RL_KEY, SERVICE_RL_PREFIX};
-use crate::model::RouteState;
-use crate::rate_limit::RateLimitPolicy;
+use crate::stored::{RouteKey, Sentinel};
+use crate::wire::StreamFrame;
 use crate::{Engine, EngineEvent};
 use serde::Serialize;
-use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, watch};
 
-/// The sentinel of a service's maintenance.
-const SERVICE_MAINTENANCE_PREFIX: &str = "__waygate:svc_global:";
-
 /// How many frames a slow connection may fall behind before it is sent everything again.
 const BACKLOG: usize = 4096;
 
-/// One message of the stream, in the two forms a listener may need.
+/// One frame of the stream, serialised, in the two forms a listener may need.
 #[derive(Debug)]
-pub(crate) struct Frame {
+pub(crate) struct Broadcast {
     /// The service it concerns; `None`: every service.
     pub(crate) service: Option<String>,
     /// For a listener that named no service.
@@ -43,7 +36,22 @@ pub(crate) struct Frame {
     pub(crate) local: Arc<str>,
 }
 
-impl Frame {
+impl Broadcast {
+    /// Serialises `item`'s frames (once each; the local form is the full one's text when
+    /// they are equal).
+    fn new(service: Option<&String>, full: &StreamFrame, local: &StreamFrame) -> Self {
+        let full_text: Arc<str> = full.to_json().into();
+        let local_text = match full == local {
+            true => full_text.clone(),
+            false => local.to_json().into(),
+        };
+        Self {
+            service: service.cloned(),
+            full: full_text,
+            local: local_text,
+        }
+    }
+
     /// The text for a listener of `app` (`None`: every service), or nothing when the frame
     /// is another service's.
     pub(crate) fn for_app(&self, app: Option<&str>) -> Option<&str> {
@@ -60,7 +68,7 @@ impl Frame {
 #[derive(Debug)]
 pub(crate) struct Hub {
     engine: Engine,
-    frames: broadcast::Sender<Arc<Frame>>,
+    frames: broadcast::Sender<Arc<Broadcast>>,
     /// Services with a stream open (their records are sent even before they have routes).
     apps: Mutex<BTreeMap<String, usize>>,
     sent: Mutex<BTreeMap<String, Item>>,
@@ -68,13 +76,27 @@ pub(crate) struct Hub {
 }
 
 /// One record as last sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Item {
     service: Option<String>,
-    full: String,
-    local: String,
-    /// What removing it sends (policies only).
-    removal: Option<(String, String)>,
+    /// For a listener that named no service.
+    full: StreamFrame,
+    /// For the SDK of `service`.
+    local: StreamFrame,
+    /// What removing it sends, in the same two forms (policies only).
+    removal: Option<(StreamFrame, StreamFrame)>,
+}
+
+impl Item {
+    /// A record every listener reads alike.
+    fn shared(service: Option<&str>, frame: StreamFrame) -> Self {
+        Self {
+            service: service.map(str::to_owned),
+            local: frame.clone(),
+            full: frame,
+            removal: None,
+        }
+    }
 }
 
 impl Hub {
@@ -161,12 +183,9 @@ impl Hub {
         self.items()
             .into_values()
             .filter_map(|item| {
-                let frame = Frame {
-                    service: item.service,
-                    full: item.full.into(),
-                    local: item.local.into(),
-                };
-                frame.for_app(app).map(str::to_owned)
+                Broadcast::new(item.service.as_ref(), &item.full, &item.local)
+                    .for_app(app)
+                    .map(str::to_owned)
             })
             .collect()
     }
@@ -178,11 +197,11 @@ impl Hub {
         let mut frames = Vec::new();
         for (key, item) in &items {
             if sent.get(key) != Some(item) {
-                frames.push(Frame {
-                    service: item.service.clone(),
-                    full: item.full.as_str().into(),
-                    local: item.local.as_str().into(),
-                });
+                frames.push(Broadcast::new(
+                    item.service.as_ref(),
+                    &item.full,
+                    &item.local,
+                ));
             }
         }
         for (key, item) in sent.iter() {
@@ -190,11 +209,7 @@ impl Hub {
                 continue;
             }
             if let Some((full, local)) = &item.removal {
-                frames.push(Frame {
-                    service: item.service.clone(),
-                    full: full.as_str().into(),
-                    local: local.as_str().into(),
-                });
+                frames.push(Broadcast::new(item.service.as_ref(), full, local));
             }
         }
         *sent = items;
@@ -216,52 +231,52 @@ impl Hub {
                 continue;
             };
             services.insert(service.clone());
-            let frame = state_frame(&state);
             items.insert(
                 format!("state:{}", state.path),
-                Item {
-                    service: Some(service),
-                    local: frame.clone(),
-                    full: frame,
-                    removal: None,
-                },
+                Item::shared(Some(&service), StreamFrame::State { payload: state }),
             );
         }
-        let global = sentinel(GLOBAL_KEY, None, Some(&engine.global_maintenance()));
-        items.insert(format!("state:{GLOBAL_KEY}"), shared_item(None, &global));
-        let global_rl = sentinel(GLOBAL_RL_KEY, None, engine.global_rate_limit().as_ref());
-        items.insert(
-            format!("state:{GLOBAL_RL_KEY}"),
-            shared_item(None, &global_rl),
-        );
+        let global = engine.global_maintenance();
+        insert_record(&mut items, Sentinel::GlobalMaintenance, Some(&global));
+        let global_rl = engine.global_rate_limit();
+        insert_record(&mut items, Sentinel::GlobalRateLimit, global_rl.as_ref());
         for service in &services {
-            let key = format!("{SERVICE_MAINTENANCE_PREFIX}{service}__");
             let config = engine.service_maintenance(service);
-            let state = sentinel(&key, Some(service), Some(&config));
-            items.insert(format!("state:{key}"), shared_item(Some(service), &state));
-            let key = format!("{SERVICE_RL_PREFIX}{service}__");
+            insert_record(
+                &mut items,
+                Sentinel::ServiceMaintenance(service),
+                Some(&config),
+            );
             let policy = engine.service_rate_limit(service);
-            let state = sentinel(&key, Some(service), policy.as_ref());
-            items.insert(format!("state:{key}"), shared_item(Some(service), &state));
+            insert_record(
+                &mut items,
+                Sentinel::ServiceRateLimit(service),
+                policy.as_ref(),
+            );
         }
         for policy in engine.rate_limit_policies() {
-            let Some((service, local_path)) = service_of(&policy.path) else {
+            let Some(key) = RouteKey::from_policy(&policy.method, &policy.path) else {
                 continue;
             };
-            let full_key = format!("{}:{}", policy.method, policy.path);
-            let local_key = format!("{}:{local_path}", policy.method);
+            let Some(service) = key.service().map(str::to_owned) else {
+                continue;
+            };
+            let (method, local_path) = key.local().policy_parts();
             let mut local = policy.clone();
-            local.path = local_path.to_owned();
+            method.clone_into(&mut local.method);
+            local.path = local_path;
+            let id = format!("policy:{}:{}", policy.method, policy.path);
+            let removal = (
+                StreamFrame::policy_removed(&policy.method, &policy.path, None),
+                StreamFrame::policy_removed(&local.method, &local.path, Some(&service)),
+            );
             items.insert(
-                format!("policy:{full_key}"),
+                id,
                 Item {
-                    service: Some(service.to_owned()),
-                    full: policy_frame(&full_key, &policy, None),
-                    local: policy_frame(&local_key, &local, Some(service)),
-                    removal: Some((
-                        policy_removal_frame(&full_key, None),
-                        policy_removal_frame(&local_key, Some(service)),
-                    )),
+                    local: StreamFrame::policy_set(local, Some(&service)),
+                    full: StreamFrame::policy_set(policy, None),
+                    service: Some(service),
+                    removal: Some(removal),
                 },
             );
         }
@@ -274,7 +289,7 @@ impl Hub {
 pub(crate) struct Connection {
     hub: Arc<Hub>,
     pub(crate) app: Option<String>,
-    pub(crate) frames: broadcast::Receiver<Arc<Frame>>,
+    pub(crate) frames: broadcast::Receiver<Arc<Broadcast>>,
 }
 
 impl Connection {
@@ -312,52 +327,24 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// `("svc", "/path")` for a service route's policy path `svc:/path`.
-fn service_of(path: &str) -> Option<(&str, &str)> {
-    let (service, rest) = path.split_once(':')?;
-    (!path.starts_with('/') && rest.starts_with('/')).then_some((service, rest))
-}
-
-/// A record as its sentinel state, `reason` carrying it as JSON (empty: there is none).
-fn sentinel<T: Serialize>(key: &str, service: Option<&str>, value: Option<&T>) -> RouteState {
-    let mut state = RouteState::active(key);
-    state.service = service.map(str::to_owned);
-    state.reason = value
-        .and_then(|v| serde_json::to_string(v).ok())
-        .unwrap_or_default();
-    state
-}
-
-fn shared_item(service: Option<&str>, state: &RouteState) -> Item {
-    let frame = state_frame(state);
-    Item {
-        service: service.map(str::to_owned),
-        local: frame.clone(),
-        full: frame,
-        removal: None,
-    }
-}
-
-fn state_frame(state: &RouteState) -> String {
-    json!({"type": "state", "payload": state}).to_string()
-}
-
-/// A policy change; `service` marks a frame in the service's own paths (an extra field the
-/// Python SDK ignores).
-fn policy_frame(key: &str, policy: &RateLimitPolicy, service: Option<&str>) -> String {
-    let mut frame = json!({"type": "rl_policy", "action": "set", "key": key, "policy": policy});
-    if let Some(service) = service {
-        frame["service"] = json!(service);
-    }
-    frame.to_string()
-}
-
-fn policy_removal_frame(key: &str, service: Option<&str>) -> String {
-    let mut frame = json!({"type": "rl_policy", "action": "delete", "key": key});
-    if let Some(service) = service {
-        frame["service"] = json!(service);
-    }
-    frame.to_string()
+/// A record as its sentinel state (no value: the removed record), under `state:{key}`.
+fn insert_record<T: Serialize>(
+    items: &mut BTreeMap<String, Item>,
+    sentinel: Sentinel<'_>,
+    value: Option<&T>,
+) {
+    let state = match sentinel.encode(value) {
+        Ok(state) => state,
+        Err(error) => {
+            // Not sent rather than sent empty (which would say "removed").
+            tracing::error!(%error, record = %sentinel, "waygate server: a record cannot be encoded");
+            return;
+        }
+    };
+    items.insert(
+        format!("state:{}", state.path),
+        Item::shared(sentinel.service(), StreamFrame::State { payload: state }),
+    );
 }
 
 #[cfg(test)]
@@ -366,7 +353,7 @@ mod tests {
 
     #[test]
     fn frames_reach_their_service_only() {
-        let frame = Frame {
+        let frame = Broadcast {
             service: Some("pay".into()),
             full: "full".into(),
             local: "local".into(),
@@ -374,13 +361,11 @@ mod tests {
         assert_eq!(frame.for_app(Some("pay")), Some("local"));
         assert_eq!(frame.for_app(Some("orders")), None);
         assert_eq!(frame.for_app(None), Some("full"));
-        let shared = Frame {
+        let shared = Broadcast {
             service: None,
             full: "g".into(),
             local: "g".into(),
         };
         assert_eq!(shared.for_app(Some("orders")), Some("g"));
-        assert_eq!(service_of("pay:/x"), Some(("pay", "/x")));
-        assert_eq!(service_of("/x"), None);
     }
 }

@@ -10,6 +10,7 @@ use crate::admin::error::ApiError;
 use crate::admin::extract::{header, Caller, Params};
 use crate::admin::AdminState;
 use crate::model::{AuditEntry, RouteState};
+use crate::stored::RouteKey;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header as http_header, HeaderMap, StatusCode};
@@ -60,8 +61,13 @@ pub(super) async fn register(
 ) -> Result<Json<Value>, ApiError> {
     let body = JsonObject::required(&body)?;
     let app_id = body.string("app_id")?.unwrap_or_default().to_owned();
-    if app_id.is_empty() || app_id.contains(['\n', '\r']) {
+    if app_id.is_empty() {
         return Err(ApiError::bad_request("app_id is required"));
+    }
+    if !RouteKey::is_service_name(&app_id) {
+        return Err(ApiError::bad_request(
+            "app_id must be a service name: no `:`, `/`, spaces or control characters, not all capitals",
+        ));
     }
     if !caller.may_act_for(&app_id) {
         return Err(forbidden(&app_id, &caller));
@@ -69,7 +75,6 @@ pub(super) async fn register(
     let Some(Value::Array(raw)) = body.value("states") else {
         return Err(ApiError::bad_request("states must be a list"));
     };
-    let prefix = format!("{app_id}:");
     let mut states = Vec::with_capacity(raw.len());
     let mut refused = 0usize;
     for value in raw {
@@ -77,19 +82,17 @@ pub(super) async fn register(
             refused += 1;
             continue;
         };
-        if !state.path.starts_with(&prefix) {
-            state.path = format!("{prefix}{}", state.path);
-        }
-        let local = &state.path[prefix.len()..];
-        let is_route = local.starts_with('/')
-            || local
-                .split_once(':')
-                .is_some_and(|(method, path)| is_method(method) && path.starts_with('/'));
+        // The service's key, `{app_id}:METHOD:/path`, whether it was sent with its prefix
+        // or without.
+        let key = RouteKey::parse(&state.path)
+            .filter(|key| key.service().is_none_or(|s| s == app_id))
+            .map(|key| key.in_service(&app_id).to_string());
         let own = state.service.as_deref().is_none_or(|s| s == app_id);
-        if !is_route || !own {
+        let Some(key) = key.filter(|_| own) else {
             refused += 1;
             continue;
-        }
+        };
+        state.path = key;
         state.service = Some(app_id.clone());
         states.push(state);
     }
@@ -100,10 +103,6 @@ pub(super) async fn register(
     let in_force = admin.engine.register_states(states).await?;
     tracing::info!(app_id = %app_id, routes = sent, "waygate server: service registered its routes");
     Ok(Json(json!({ "states": in_force })))
-}
-
-fn is_method(method: &str) -> bool {
-    !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 /// `POST api/sdk/audit`, an audit entry written in a service → `{"ok": true}`. It is
@@ -137,9 +136,10 @@ pub(super) async fn audit(
                 &caller,
             ));
         }
-        let prefix = format!("{app}:");
-        if !entry.path.starts_with(&prefix) && !entry.path.starts_with("__") {
-            entry.path = format!("{prefix}{}", entry.path);
+        // A route of the service is audited under its server key; waygate's own records
+        // (and anything else) under the path sent.
+        if let Some(key) = RouteKey::parse(&entry.path).filter(|k| k.service().is_none()) {
+            entry.path = key.in_service(app).to_string();
         }
         entry.service = Some(app.clone());
     }

@@ -5,9 +5,10 @@ mod counters;
 mod follow;
 mod keys;
 
-use super::{select_newest, Backend, BackendError, AUDIT_CAPACITY, GLOBAL_KEY};
+use super::{select_newest, Backend, BackendError, AUDIT_CAPACITY};
 use crate::model::{AuditEntry, AuditQuery, HitQuery, RouteState};
 use crate::rate_limit::{RateLimitHit, RateLimitPolicy, SharedCounters};
+use crate::stored::Sentinel;
 use async_trait::async_trait;
 use keys::Keys;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -287,7 +288,7 @@ impl Backend for RedisBackend {
             .ignore()
             .publish(keys.changes_channel(), &json)
             .ignore();
-        if state.path == GLOBAL_KEY {
+        if Sentinel::parse(&state.path) == Some(Sentinel::GlobalMaintenance) {
             pipe.publish(keys.global_channel(), "1").ignore();
         }
         self.run(&pipe).await
@@ -303,7 +304,7 @@ impl Backend for RedisBackend {
             .ignore()
             .publish(keys.deletions_channel(), key)
             .ignore();
-        if key == GLOBAL_KEY {
+        if Sentinel::parse(key) == Some(Sentinel::GlobalMaintenance) {
             pipe.publish(keys.global_channel(), "1").ignore();
         }
         self.run(&pipe).await

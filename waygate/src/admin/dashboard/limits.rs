@@ -2,6 +2,7 @@
 //! any, above it).
 
 use super::super::extract::PathKey;
+use super::super::routes::rate_limits::route_key;
 use super::super::AdminState;
 use super::context::Ctx;
 use super::view::{render, PoliciesFragment};
@@ -35,20 +36,10 @@ fn table(engine: &Engine, error: Option<EngineError>) -> Response {
     })
 }
 
-/// The route key a policy of `method` on `path` belongs to (as the API: the bare path for
-/// `ALL`, or when the route is stored under its bare path only).
-fn route_key(engine: &Engine, method: &str, path: &str) -> String {
-    let key = format!("{method}:{path}");
-    if method == "ALL" || (engine.state(&key).is_none() && engine.state(path).is_some()) {
-        return path.to_owned();
-    }
-    key
-}
-
-/// `METHOD:/path` → the route key.
+/// `METHOD:path` (a policy's id in the page) → the route key.
 fn policy_key(engine: &Engine, key: &str) -> String {
     match key.split_once(':') {
-        Some((method, path)) => route_key(engine, &method.to_ascii_uppercase(), path),
+        Some((method, path)) => route_key(engine, method, path),
         None => key.to_owned(),
     }
 }

@@ -4,7 +4,7 @@ mod audit;
 mod auth;
 mod maintenance;
 mod operator;
-mod rate_limits;
+pub(super) mod rate_limits;
 mod services;
 mod states;
 

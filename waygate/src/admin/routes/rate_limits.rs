@@ -10,6 +10,7 @@ use crate::model::HitQuery;
 use crate::rate_limit::{
     Algorithm, GlobalRateLimitPolicy, KeyStrategy, OnMissingKey, RateLimitHit, RateLimitPolicy,
 };
+use crate::stored::RouteKey;
 use crate::{Engine, EngineError, PolicyChange};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -22,24 +23,28 @@ use serde_json::{json, Value};
 /// covers every method).
 ///
 /// A service's route (waygate server) is named `svc:/path` (the key is then
-/// `svc:METHOD:/path`) or by its full key `svc:METHOD:/path`, whose method wins.
-fn route_key(engine: &Engine, method: &str, path: &str) -> String {
-    if let Some((service, rest)) = path.split_once(':').filter(|_| !path.starts_with('/')) {
-        if rest.starts_with('/') {
-            let key = format!("{service}:{method}:{rest}");
-            if method == "ALL" || (engine.state(&key).is_none() && engine.state(path).is_some()) {
-                return path.to_owned();
-            }
-            return key;
+/// `svc:METHOD:/path`) or by its full key `svc:METHOD:/path`, whose method wins. A path that
+/// names no route gives a key the engine then reports as not found.
+pub(in crate::admin) fn route_key(engine: &Engine, method: &str, path: &str) -> String {
+    let method = method.to_ascii_uppercase();
+    let Some(key) = RouteKey::from_policy(&method, path) else {
+        return match method.as_str() {
+            "ALL" => path.to_owned(),
+            _ => format!("{method}:{path}"),
+        };
+    };
+    let full = key.to_string();
+    if key.method().is_some() && engine.state(&full).is_none() {
+        let bare = RouteKey::bare(key.template());
+        let bare = match key.service() {
+            Some(service) => bare.in_service(service).to_string(),
+            None => bare.to_string(),
+        };
+        if engine.state(&bare).is_some() {
+            return bare;
         }
-        // `svc:METHOD:/path`: already a key.
-        return path.to_owned();
     }
-    let key = format!("{method}:{path}");
-    if method == "ALL" || (engine.state(&key).is_none() && engine.state(path).is_some()) {
-        return path.to_owned();
-    }
-    key
+    full
 }
 
 /// What the answer to setting a policy keyed by client IP says when the server does not
