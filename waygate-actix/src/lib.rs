@@ -10,6 +10,14 @@ extern crate self as waygate_actix;
 #[cfg_attr(docsrs, doc(cfg(feature = "admin")))]
 pub mod admin;
 pub mod prelude;
+#[cfg(feature = "sdk")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sdk")))]
+#[doc(inline)]
+pub use waygate_sdk as sdk;
+#[cfg(feature = "webhooks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
+#[doc(inline)]
+pub use waygate_webhooks as webhooks;
 
 mod convert;
 mod extractor;
@@ -34,7 +42,7 @@ pub use crate::response::{
 };
 pub use crate::routes::Routes;
 pub use crate::service::WaygateService;
-pub use waygate_core::{backend, model, rate_limit, registry, stored};
+pub use waygate_core::{backend, model, rate_limit, registry, stored, wire};
 pub use waygate_core::{
     Actor, AuditEntry, AuditQuery, BackendKind, Change, ClientIpHeader, ConfigError,
     DeprecationHeaders, Engine, EngineBuilder, EngineError, EngineEvent, GlobalMaintenanceConfig,

@@ -2,6 +2,9 @@
 
 pub use crate::{Engine, Gate, Waygate};
 
+#[cfg(feature = "webhooks")]
+pub use crate::webhooks::EngineWebhooks as _;
+
 #[cfg(feature = "macros")]
 pub use crate::{
     deprecated_route, disabled, env_only, force_active, maintenance, rate_limit, rollout, route,

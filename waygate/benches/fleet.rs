@@ -85,7 +85,7 @@ async fn propagation() {
     for change in 0..CHANGES {
         let i = change % SERVICES;
         let sdk = &sdks[i];
-        let disable = (change / SERVICES) % 2 == 0;
+        let disable = (change / SERVICES).is_multiple_of(2);
         let want = if disable {
             RouteStatus::Disabled
         } else {

@@ -52,7 +52,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// One change on A, awaited until B's snapshot enforces it.
 async fn propagate(a: &Engine, b: &Engine, n: usize) -> Duration {
     let key = "GET:/orders";
-    let wanted = if n % 2 == 0 {
+    let wanted = if n.is_multiple_of(2) {
         RouteStatus::Disabled
     } else {
         RouteStatus::Active

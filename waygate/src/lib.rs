@@ -18,13 +18,15 @@ pub mod openapi;
 pub mod prelude;
 #[cfg(feature = "sdk")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sdk")))]
-pub mod sdk;
+#[doc(inline)]
+pub use waygate_sdk as sdk;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;
 #[cfg(feature = "webhooks")]
 #[cfg_attr(docsrs, doc(cfg(feature = "webhooks")))]
-pub mod webhooks;
+#[doc(inline)]
+pub use waygate_webhooks as webhooks;
 
 mod axum;
 

@@ -242,30 +242,61 @@ impl Drop for Example {
 fn examples_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let exe = std::env::current_exe().expect("the test binary's path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binaries live in <target>/<profile>/deps");
-        let target_dir = profile_dir.parent().expect("<target>/<profile>");
-        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") => "dev",
-            Some(other) => other,
-            None => panic!("unexpected test binary path {}", exe.display()),
-        };
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--examples", "--profile", profile])
-            .args([
-                "--manifest-path",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
-            ])
-            .arg("--target-dir")
-            .arg(target_dir)
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "cargo build --examples failed: {status}");
-        profile_dir.join("examples")
+        cargo_build(&[
+            "--examples",
+            "--manifest-path",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+        ]);
+        build_dir().0.join("examples")
     })
+}
+
+/// The `waygate` command-line tool (`waygate-cli`), built with the test's profile and target
+/// directory (once per test run).
+pub(crate) fn waygate_cli() -> &'static Path {
+    static EXE: OnceLock<PathBuf> = OnceLock::new();
+    EXE.get_or_init(|| {
+        cargo_build(&[
+            "--package",
+            "waygate-cli",
+            "--bin",
+            "waygate",
+            "--manifest-path",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml"),
+        ]);
+        build_dir()
+            .0
+            .join(format!("waygate{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+/// `<target>/<profile>` of the running test binary, and the profile's name.
+fn build_dir() -> (PathBuf, String) {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binaries live in <target>/<profile>/deps");
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => "dev".to_owned(),
+        Some(other) => other.to_owned(),
+        None => panic!("unexpected test binary path {}", exe.display()),
+    };
+    (profile_dir.to_owned(), profile)
+}
+
+/// `cargo build` with `args`, the test's profile and target directory.
+fn cargo_build(args: &[&str]) {
+    let (profile_dir, profile) = build_dir();
+    let target_dir = profile_dir.parent().expect("<target>/<profile>");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--profile", &profile])
+        .args(args)
+        .arg("--target-dir")
+        .arg(target_dir)
+        .status()
+        .expect("run cargo");
+    assert!(status.success(), "cargo build {args:?} failed: {status}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -162,7 +162,7 @@ impl fmt::Display for Rate {
         let (name, unit) = UNITS
             .iter()
             .copied()
-            .find(|&(_, unit)| secs % unit == 0)
+            .find(|&(_, unit)| secs.is_multiple_of(unit))
             .unwrap_or(("second", 1));
         match secs / unit {
             1 => write!(f, "{}/{name}", self.amount),

@@ -12,7 +12,7 @@ pub const SENTINEL_PREFIX: &str = "__waygate:";
 /// Every sentinel key (but the two fixed ones) ends with this.
 const SUFFIX: &str = "__";
 
-/// One of waygate's own records, stored as a [`RouteState`] under its [key](Self::to_string)
+/// One of waygate's own records, stored as a [`RouteState`] under its key (its `Display`)
 /// so that every engine sharing a backend sees it through the same three methods.
 ///
 /// A record carries its value in the state's `reason`: JSON for configurations and

@@ -2,14 +2,14 @@
 //! posts it with retries.
 
 use super::{sign, Webhook, WebhookError};
-use crate::backend::Backend;
-use crate::{Change, Engine, EngineEvent};
 use sha2::{Digest, Sha256};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::mpsc;
+use waygate_core::backend::Backend;
+use waygate_core::{Change, Engine, EngineEvent};
 
 /// How long a delivery claim holds in the backend (the Python original's dedup TTL).
 const CLAIM_TTL: Duration = Duration::from_secs(60);

@@ -1,32 +1,29 @@
 //! Attach a service to a Waygate Server: its routes are registered there, managed from the
-//! server's dashboard and CLI, and enforced here from a local snapshot.
+//! server's dashboard and CLI, and enforced here from a local snapshot. Framework-free: the
+//! axum adapter offers it as `waygate::sdk` and the actix-web adapter as
+//! `waygate_actix::sdk` (feature `sdk` of each).
 //!
 //! ```rust,no_run
-//! use waygate::prelude::*;
-//! use waygate::sdk::WaygateSdk;
-//!
-//! #[route(GET, "/api/payments")]
-//! #[maintenance(reason = "Payment processor upgrade")]
-//! async fn payments() -> &'static str { "[]" }
+//! use waygate_sdk::WaygateSdk;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let sdk = WaygateSdk::builder("http://127.0.0.1:8001", "payments-service")
 //!     .login("admin", "secret") // or .token(..), or nothing for an open server
 //!     .build()?;
 //! sdk.start().await?;
-//! let app: axum::Router = WaygateRouter::new(sdk.engine())
-//!     .routes(routes![payments])
-//!     .into_router()
-//!     .layer(WaygateLayer::new(sdk.engine().clone()));
-//! # let _ = app;
+//! // Enforce with the adapter's middleware on this engine, e.g. with axum:
+//! // `.layer(WaygateLayer::new(sdk.engine().clone()))`; with actix-web:
+//! // `.wrap(Waygate::new(sdk.engine().clone()))`.
+//! let engine = sdk.engine();
+//! # let _ = engine;
 //! # Ok(())
 //! # }
 //! ```
 //!
-//! The engine is an ordinary [`Engine`] whose backend is the server: the same
-//! [`WaygateLayer`](crate::WaygateLayer), [`Gate`](crate::Gate), OpenAPI filter and docs
-//! banner work on it, and a request costs what it costs embedded — one snapshot load, no
-//! network call.
+//! The engine is an ordinary [`Engine`] whose backend is the server: every adapter's
+//! middleware and extractor (axum's `WaygateLayer` and `Gate`, actix-web's `Waygate` and
+//! `Gate`), the OpenAPI filter and the docs banner work on it, and a request costs what it
+//! costs embedded — one snapshot load, no network call.
 //!
 //! # What it follows
 //!
@@ -59,16 +56,24 @@
 //! `api/services/{app_id}/maintenance`, `api/global-rate-limit`,
 //! `api/services/{app_id}/rate-limit`, `api/rate-limits`).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod backend;
-mod client;
+mod connection;
+mod events;
+mod forward;
+mod http;
+mod shared;
+mod sse;
+mod sync;
 
 pub use backend::SdkBackend;
 
-use crate::rate_limit::IpNetList;
-use crate::stored::RouteKey;
-use crate::{Engine, EngineError};
 use std::sync::Arc;
 use std::time::Duration;
+use waygate_core::rate_limit::IpNetList;
+use waygate_core::stored::RouteKey;
+use waygate_core::{Engine, EngineError};
 
 /// A service attached to a Waygate Server; see the [module docs](self).
 #[derive(Debug, Clone)]
@@ -145,7 +150,8 @@ impl WaygateSdk {
         }
     }
 
-    /// The engine to put behind [`WaygateLayer`](crate::WaygateLayer).
+    /// The engine to put behind the adapter's middleware (axum's `WaygateLayer`,
+    /// actix-web's `Waygate`).
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
@@ -197,7 +203,7 @@ impl WaygateSdkBuilder {
     }
 
     /// Proxies whose `X-Forwarded-For` names the client (see
-    /// [`EngineBuilder::trusted_proxies`](crate::EngineBuilder::trusted_proxies)).
+    /// [`EngineBuilder::trusted_proxies`](waygate_core::EngineBuilder::trusted_proxies)).
     pub fn trusted_proxies(mut self, proxies: IpNetList) -> Self {
         self.trusted_proxies = proxies;
         self
@@ -217,8 +223,8 @@ impl WaygateSdkBuilder {
         self
     }
 
-    /// Registers only the routes mounted through a [`WaygateRouter`](crate::WaygateRouter)
-    /// on this engine, not every `#[route]` of the binary: for a binary that runs several
+    /// Registers only the routes mounted on this engine (through axum's `WaygateRouter`, or
+    /// actix-web's `routes!`), not every `#[route]` of the binary: for a binary that runs several
     /// services (each mounts its own routes), or serves routes it does not want managed.
     pub fn only_mounted_routes(mut self) -> Self {
         self.mounted_only = true;
@@ -236,7 +242,7 @@ impl WaygateSdkBuilder {
         if !RouteKey::is_service_name(&self.app_id) {
             return Err(SdkError::InvalidAppId(self.app_id));
         }
-        let backend = Arc::new(SdkBackend::new(backend::Config {
+        let backend = Arc::new(SdkBackend::new(shared::Config {
             base: url,
             app_id: self.app_id,
             credentials: self.credentials,

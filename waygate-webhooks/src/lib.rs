@@ -1,14 +1,16 @@
-//! HTTP notifications of every state change (feature `webhooks`).
+//! HTTP notifications of every state change. Framework-free: the axum adapter offers it as
+//! `waygate::webhooks` and the actix-web adapter as `waygate_actix::webhooks` (feature
+//! `webhooks` of each).
 //!
 //! ```rust,no_run
-//! use waygate::webhooks::{EngineWebhooks, SlackFormatter, Webhook};
-//! use waygate::Engine;
+//! use waygate_webhooks::{EngineWebhooks, SlackFormatter, Webhook};
+//! use waygate_core::Engine;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let engine = Engine::new();
 //! engine.start().await?;
 //! // The Python original's default JSON body:
-//! engine.add_webhook("https://ops.example.com/hooks/waygate", waygate::webhooks::DefaultFormatter)?;
+//! engine.add_webhook("https://ops.example.com/hooks/waygate", waygate_webhooks::DefaultFormatter)?;
 //! // Slack, signed, five attempts:
 //! engine.register_webhook(
 //!     Webhook::new("https://hooks.slack.com/services/T000/B000/XXXX")?
@@ -17,7 +19,7 @@
 //!         .attempts(5),
 //! )?;
 //! // Your own body:
-//! engine.add_webhook("https://example.com/hook", |change: &waygate::Change| {
+//! engine.add_webhook("https://example.com/hook", |change: &waygate_core::Change| {
 //!     serde_json::json!({"route": change.key, "event": change.event})
 //! })?;
 //! # Ok(())
@@ -61,7 +63,9 @@
 //! made through one instance's API is only ever seen as a change by that instance. If the
 //! backend cannot be asked, the instance delivers (a duplicate beats a lost event).
 //!
-//! [`Backend::claim_once`]: crate::backend::Backend::claim_once
+//! [`Backend::claim_once`]: waygate_core::backend::Backend::claim_once
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod deliver;
 mod format;
@@ -72,10 +76,10 @@ pub use sign::{sign, verify_signature, SIGNATURE_HEADER};
 
 use deliver::Registry;
 
-use crate::Engine;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+use waygate_core::Engine;
 
 /// One webhook: where to post, how to format, how hard to try.
 #[derive(Clone)]
@@ -179,7 +183,7 @@ impl fmt::Debug for Webhook {
     }
 }
 
-/// Webhooks on an [`Engine`]: `engine.add_webhook(..)`. In the [prelude](crate::prelude).
+/// Webhooks on an [`Engine`]: `engine.add_webhook(..)` (in the adapters' preludes).
 pub trait EngineWebhooks {
     /// Posts every change this engine applies to `url`, formatted by `formatter`
     /// ([`DefaultFormatter`], [`SlackFormatter`], or a closure). See [`webhooks`](self).

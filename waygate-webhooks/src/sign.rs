@@ -22,7 +22,7 @@ pub fn sign(secret: &[u8], body: &[u8]) -> String {
 /// The comparison takes constant time.
 ///
 /// ```
-/// use waygate::webhooks::{sign, verify_signature};
+/// use waygate_webhooks::{sign, verify_signature};
 ///
 /// let header = sign(b"s3cret", b"{}");
 /// assert!(verify_signature(b"s3cret", b"{}", &header));

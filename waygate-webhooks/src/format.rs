@@ -1,17 +1,17 @@
 //! What a webhook's body says: the Python original's default JSON and Slack formatters, and
 //! yours (a closure or a [`Formatter`] impl).
 
-use crate::Change;
 use serde_json::{json, Value};
+use waygate_core::Change;
 
 /// Turns a change into a webhook's JSON body.
 ///
 /// Implemented for closures `Fn(&Change) -> serde_json::Value`:
 ///
 /// ```
-/// use waygate::webhooks::Formatter;
+/// use waygate_webhooks::Formatter;
 ///
-/// let minimal = |change: &waygate::Change| serde_json::json!({
+/// let minimal = |change: &waygate_core::Change| serde_json::json!({
 ///     "source": "waygate",
 ///     "event": change.event,
 ///     "route": change.key,
