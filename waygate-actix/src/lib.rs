@@ -46,8 +46,8 @@ pub use waygate_core::{backend, model, rate_limit, registry, stored, wire};
 pub use waygate_core::{
     Actor, AuditEntry, AuditQuery, BackendKind, Change, ClientIpHeader, ConfigError,
     DeprecationHeaders, Engine, EngineBuilder, EngineError, EngineEvent, GlobalMaintenanceConfig,
-    HitQuery, Identity, MaintenanceWindow, PolicyChange, RouteState, RouteStatus, Snapshot,
-    Verdict,
+    HitQuery, Identity, MaintenanceWindow, PolicyChange, RequestOutcome, RouteState, RouteStatus,
+    RouteTrafficSeries, Snapshot, TrafficReport, Verdict, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
 };
 
 #[cfg(feature = "macros")]

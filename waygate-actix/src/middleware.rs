@@ -9,7 +9,7 @@ use std::fmt;
 use std::future::{ready, Ready};
 use std::rc::Rc;
 use std::sync::Arc;
-use waygate_core::Engine;
+use waygate_core::{DefaultResponses, Engine, SkipPaths};
 
 /// Enforces route state on every request of an actix-web [`App`](actix_web::App) (or
 /// [`Scope`](actix_web::Scope)): the middleware, as a [`Transform`].
@@ -45,18 +45,8 @@ pub struct Waygate {
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub(crate) engine: Engine,
-    skip: Vec<String>,
+    pub(crate) skip: SkipPaths,
     pub(crate) responses: Responses,
-}
-
-impl Config {
-    /// Whether `path` is under one of the skipped prefixes.
-    pub(crate) fn skips(&self, path: &str) -> bool {
-        self.skip.iter().any(|prefix| {
-            path.strip_prefix(prefix.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
-    }
 }
 
 impl Waygate {
@@ -65,7 +55,7 @@ impl Waygate {
         Self {
             shared: Arc::new(Config {
                 engine,
-                skip: vec!["/waygate".to_owned()],
+                skip: SkipPaths::default(),
                 responses: Responses::default(),
             }),
         }
@@ -74,13 +64,13 @@ impl Waygate {
     /// Where the admin API and dashboard are mounted (default `/waygate`); requests under it
     /// are never blocked.
     pub fn admin_path(mut self, path: &str) -> Self {
-        Arc::make_mut(&mut self.shared).skip[0] = normalise(path);
+        Arc::make_mut(&mut self.shared).skip.set_admin_path(path);
         self
     }
 
     /// Another path prefix whose requests are never checked (e.g. `/docs`).
     pub fn skip_path(mut self, path: &str) -> Self {
-        Arc::make_mut(&mut self.shared).skip.push(normalise(path));
+        Arc::make_mut(&mut self.shared).skip.add(path);
         self
     }
 
@@ -206,19 +196,24 @@ impl Responses {
         }));
         self
     }
+}
 
-    pub(crate) fn rate_limited_factory(&self) -> Option<&RateLimitFactory> {
-        self.rate_limited.as_ref()
-    }
+impl DefaultResponses for Responses {
+    type Blocked = dyn Fn(Blocked) -> BoxResponseFuture + Send + Sync;
+    type RateLimited = dyn Fn(RateLimited) -> BoxResponseFuture + Send + Sync;
 
-    pub(crate) fn get(&self, kind: BlockKind) -> Option<&Factory> {
+    fn blocked(&self, kind: BlockKind) -> Option<&Self::Blocked> {
         match kind {
-            BlockKind::Maintenance => self.maintenance.as_ref(),
-            BlockKind::Disabled => self.disabled.as_ref(),
-            BlockKind::EnvGated => self.env_gated.as_ref(),
+            BlockKind::Maintenance => self.maintenance.as_deref(),
+            BlockKind::Disabled => self.disabled.as_deref(),
+            BlockKind::EnvGated => self.env_gated.as_deref(),
             // A kind this adapter has no default for gets the built-in response.
             _ => None,
         }
+    }
+
+    fn rate_limited(&self) -> Option<&Self::RateLimited> {
+        self.rate_limited.as_deref()
     }
 }
 

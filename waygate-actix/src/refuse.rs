@@ -4,7 +4,7 @@
 use crate::middleware::Responses;
 use crate::response::{Blocked, BoxResponseFuture, RateLimitResponse, RateLimited, RouteResponse};
 use actix_web::{HttpRequest, HttpResponse};
-use waygate_core::{Engine, Refusal};
+use waygate_core::{Engine, Refusal, ResponseChoice};
 
 /// A response ready now, or one a factory is still producing.
 pub(crate) enum Refused {
@@ -21,7 +21,8 @@ impl Refused {
     }
 }
 
-/// The response to `refusal` of `request`; `defaults` are the middleware's (a `Gate` has
+/// The response to `refusal` of `request`, in the core's order (the route's factory, the
+/// middleware's default, the built-in JSON); `defaults` are the middleware's (a `Gate` has
 /// none).
 pub(crate) fn respond(
     engine: &Engine,
@@ -29,30 +30,21 @@ pub(crate) fn respond(
     request: &HttpRequest,
     defaults: Option<&Responses>,
 ) -> Refused {
-    let factory = refusal.route_factory();
-    match refusal {
-        Refusal::Blocked { block, .. } => {
-            let blocked = || Blocked::new(engine, block, request);
-            if let Some(factory) = factory.and_then(|f| f.downcast_ref::<RouteResponse>()) {
-                return Refused::Pending((factory.0)(blocked()));
-            }
-            if let Some(factory) = defaults.and_then(|d| d.get(block.kind)) {
-                return Refused::Pending(factory(blocked()));
-            }
+    match refusal.choose::<RouteResponse, RateLimitResponse, _>(defaults) {
+        ResponseChoice::RouteBlocked(factory, block) => {
+            Refused::Pending((factory.0)(Blocked::new(engine, block, request)))
         }
-        Refusal::RateLimited(limited) => {
-            let limited = || RateLimited::new(limited, request);
-            if let Some(factory) = factory.and_then(|f| f.downcast_ref::<RateLimitResponse>()) {
-                return Refused::Pending((factory.0)(limited()));
-            }
-            if let Some(factory) = defaults.and_then(Responses::rate_limited_factory) {
-                return Refused::Pending(factory(limited()));
-            }
+        ResponseChoice::DefaultBlocked(factory, block) => {
+            Refused::Pending(factory(Blocked::new(engine, block, request)))
         }
-        // A refusal this adapter does not know gets the built-in response.
-        _ => {}
+        ResponseChoice::RouteRateLimited(factory, limited) => {
+            Refused::Pending((factory.0)(RateLimited::new(limited, request)))
+        }
+        ResponseChoice::DefaultRateLimited(factory, limited) => {
+            Refused::Pending(factory(RateLimited::new(limited, request)))
+        }
+        ResponseChoice::Builtin => Refused::Ready(crate::convert::response(
+            refusal.builtin_response(request.path()),
+        )),
     }
-    Refused::Ready(crate::convert::response(
-        refusal.builtin_response(request.path()),
-    ))
 }

@@ -1,4 +1,4 @@
-use crate::future::{add_headers, ResponseFuture};
+use crate::future::ResponseFuture;
 use crate::head::ActixHead;
 use crate::middleware::Config;
 use crate::pattern::PatternCache;
@@ -10,7 +10,7 @@ use arc_swap::Guard;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
-use waygate_core::{Decision, LimitsCounted, Snapshot};
+use waygate_core::{Decision, LimitsCounted};
 
 /// The service [`Waygate`](crate::Waygate) wraps an app's in.
 ///
@@ -59,6 +59,11 @@ where
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let config = &*self.shared;
+        // Requests under the admin path pass untouched: never decided, counted or
+        // registered as routes (as the axum layer: the policy is the core's `SkipPaths`).
+        if config.skip.skips(request.path()) {
+            return ResponseFuture::plain(self.service.call(request));
+        }
         let engine = &config.engine;
         let template = self.templates.template(request.request());
         let snapshot = engine.snapshot();
@@ -67,84 +72,69 @@ where
             &ActixHead::new(request.request()),
             template.as_deref(),
         );
-        // A request with nothing to add is served before anything else is looked at;
-        // everything else under the admin path passes untouched (waygate never registers
-        // those routes, so only global maintenance or an unknown route lead here).
-        let plain = matches!(&decision, Decision::Serve(serve) if serve.is_plain());
-        if plain || config.skips(request.path()) {
-            return ResponseFuture::plain(self.service.call(request));
+        if let Decision::CountShared = decision {
+            // The count is a round trip: the request waits for it in the response future.
+            let snapshot = Guard::into_inner(snapshot);
+            let service = Rc::clone(&self.service);
+            let config = Arc::clone(&self.shared);
+            return ResponseFuture::boxed(Box::pin(async move {
+                let decision = {
+                    let head = ActixHead::new(request.request());
+                    let template = template.as_deref();
+                    config
+                        .engine
+                        .decide_shared(&snapshot, &head, template)
+                        .await
+                };
+                settle(&*service, &config, request, decision).await
+            }));
         }
-        match decision {
-            Decision::Serve(serve) => {
-                let deprecated = serve.deprecation.cloned();
-                if serve.counted {
-                    // A `Gate` in the handler must not count the request again.
-                    request.extensions_mut().insert(LimitsCounted);
-                }
-                ResponseFuture::served(self.service.call(request), deprecated, serve.limits)
-            }
-            Decision::Refuse(refusal) => {
-                let refused = respond(engine, &refusal, request.request(), Some(&config.responses));
-                let (request, _payload) = request.into_parts();
-                match refused {
-                    Refused::Ready(response) => ResponseFuture::ready(
-                        ServiceResponse::new(request, response).map_into_right_body(),
-                    ),
-                    Refused::Pending(future) => ResponseFuture::factory(future, request),
-                }
-            }
-            Decision::CountShared => {
-                // The count is a round trip: the request waits for it in the response future.
-                let snapshot = Guard::into_inner(snapshot);
-                ResponseFuture::boxed(Box::pin(count_shared(
-                    Rc::clone(&self.service),
-                    Arc::clone(&self.shared),
-                    snapshot,
-                    template,
-                    request,
-                )))
-            }
-        }
+        settle(&*self.service, config, request, decision)
     }
 }
 
-/// A request whose rate limits count in the shared counters: decided after the round trip,
-/// then served or refused.
-async fn count_shared<S, B>(
-    service: Rc<S>,
-    config: Arc<Config>,
-    snapshot: Arc<Snapshot>,
-    template: Option<Rc<str>>,
+/// Where every decision ends, made at once or after the shared counters: the inner
+/// service's response (with the headers to add), or the refusal's response.
+fn settle<S, B>(
+    service: &S,
+    config: &Config,
     request: ServiceRequest,
-) -> Result<ServiceResponse<EitherBody<B>>, Error>
+    decision: Decision<'_>,
+) -> ResponseFuture<S::Future, B>
 where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
 {
-    let engine = &config.engine;
-    let decision = {
-        let head = ActixHead::new(request.request());
-        engine
-            .decide_shared(&snapshot, &head, template.as_deref())
-            .await
-    };
-    let (deprecated, limits) = match decision {
-        Decision::Refuse(refusal) => {
-            let refused = respond(engine, &refusal, request.request(), Some(&config.responses));
-            let (request, _payload) = request.into_parts();
-            let response = refused.into_response().await;
-            return Ok(ServiceResponse::new(request, response).map_into_right_body());
+    match decision {
+        // Nothing to add: the inner future, polled as is.
+        Decision::Serve(serve) if serve.is_plain() => ResponseFuture::plain(service.call(request)),
+        Decision::Serve(serve) => {
+            if serve.counted {
+                // A `Gate` in the handler must not count the request again.
+                request.extensions_mut().insert(LimitsCounted);
+            }
+            let deprecated = serve.deprecation.cloned();
+            ResponseFuture::served(service.call(request), deprecated, serve.limits)
         }
-        Decision::Serve(serve) => (serve.deprecation.cloned(), serve.limits),
-        // `decide_shared` never asks again; serve as counted.
-        Decision::CountShared => (None, None),
-    };
-    request.extensions_mut().insert(LimitsCounted);
-    let mut response = service.call(request).await?;
-    add_headers(
-        response.headers_mut(),
-        deprecated.as_deref(),
-        limits.as_ref(),
-    );
-    Ok(response.map_into_left_body())
+        Decision::Refuse(refusal) => {
+            let refused = respond(
+                &config.engine,
+                &refusal,
+                request.request(),
+                Some(&config.responses),
+            );
+            let (request, _payload) = request.into_parts();
+            match refused {
+                Refused::Ready(response) => ResponseFuture::ready(
+                    ServiceResponse::new(request, response).map_into_right_body(),
+                ),
+                Refused::Pending(future) => ResponseFuture::factory(future, request),
+            }
+        }
+        // Only `decide` asks for the shared count, and `call` awaits it: serve as counted.
+        Decision::CountShared => {
+            request.extensions_mut().insert(LimitsCounted);
+            ResponseFuture::plain(service.call(request))
+        }
+    }
 }

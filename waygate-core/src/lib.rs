@@ -57,8 +57,9 @@ mod snapshot;
 pub use config::{BackendKind, ConfigError};
 pub use counters::RequestOutcome;
 pub use decide::{
-    builtin_blocked_response, BypassCheck, BypassRequest, ClientIpHeader, Decision, LimitHeaders,
-    LimitsCounted, RateLimited, Refusal, RequestHead, Serve,
+    builtin_blocked_response, BypassCheck, BypassRequest, ClientIpHeader, Decision,
+    DefaultResponses, LimitHeaders, LimitsCounted, RateLimited, Refusal, RequestHead,
+    ResponseChoice, Serve, SkipPaths, DEFAULT_ADMIN_PATH,
 };
 pub use engine::{
     Change, Engine, EngineBuilder, EngineEvent, PolicyChange, Refused, RouteTrafficSeries,

@@ -43,6 +43,8 @@ mod client_ip;
 mod head;
 mod limits;
 mod operator;
+mod respond;
+mod skip;
 
 pub use body::builtin_blocked_response;
 pub use client_ip::ClientIpHeader;
@@ -50,6 +52,8 @@ pub use head::{LimitsCounted, RequestHead};
 pub use limits::{LimitHeaders, RateLimited};
 pub(crate) use operator::BypassHook;
 pub use operator::{BypassCheck, BypassRequest};
+pub use respond::{DefaultResponses, ResponseChoice};
+pub use skip::{SkipPaths, DEFAULT_ADMIN_PATH};
 
 use crate::counters::{RequestOutcome, RouteCounters};
 use crate::snapshot::{

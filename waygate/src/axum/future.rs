@@ -29,13 +29,16 @@ pin_project! {
         Factory { future: BoxResponseFuture },
         // A request whose rate limits are counted in the shared counters: the count, then
         // the inner service's future (or the refusal). Boxed: only these requests pay for it.
-        Counting { future: Pin<Box<dyn Future<Output = Counted<F>> + Send>> },
+        Counting { future: Pin<Box<dyn Future<Output = Settled<F>> + Send>> },
     }
 }
 
-/// What a request counted in the shared counters comes to.
-pub(crate) enum Counted<F> {
-    /// Allowed: the inner service's future, with the headers to add.
+/// What a decided request comes to, whether it was decided at once or after the shared
+/// counters answered: the one shape both paths end in.
+pub(crate) enum Settled<F> {
+    /// Served as it came: the inner future, polled as is.
+    Plain(F),
+    /// Served: the inner service's future, with the headers to add.
     Served {
         future: F,
         deprecated: Option<Arc<DeprecationHeaders>>,
@@ -47,44 +50,37 @@ pub(crate) enum Counted<F> {
     Factory(BoxResponseFuture),
 }
 
-impl<F> ResponseFuture<F> {
-    pub(crate) fn inner(future: F) -> Self {
-        Self {
-            kind: Kind::Plain { future },
-        }
-    }
-
-    /// The inner service's response, with the route's deprecation and rate-limit headers.
-    pub(crate) fn served(
-        future: F,
-        deprecated: Option<Arc<DeprecationHeaders>>,
-        limits: Option<LimitHeaders>,
-    ) -> Self {
-        Self {
-            kind: Kind::Inner {
+impl<F> Settled<F> {
+    fn into_kind(self) -> Kind<F> {
+        match self {
+            Self::Plain(future) => Kind::Plain { future },
+            Self::Served {
+                future,
+                deprecated,
+                limits,
+            } => Kind::Inner {
                 future,
                 deprecated,
                 limits: limits.map(Box::new),
             },
-        }
-    }
-
-    pub(crate) fn ready(response: Response) -> Self {
-        Self {
-            kind: Kind::Ready {
+            Self::Refused(response) => Kind::Ready {
                 response: Some(response),
             },
+            Self::Factory(future) => Kind::Factory { future },
         }
     }
+}
 
-    pub(crate) fn factory(future: BoxResponseFuture) -> Self {
+impl<F> ResponseFuture<F> {
+    /// The response of a request decided at once.
+    pub(crate) fn settled(settled: Settled<F>) -> Self {
         Self {
-            kind: Kind::Factory { future },
+            kind: settled.into_kind(),
         }
     }
 
     /// A request that first awaits the shared rate-limit counters.
-    pub(crate) fn counting(future: Pin<Box<dyn Future<Output = Counted<F>> + Send>>) -> Self {
+    pub(crate) fn counting(future: Pin<Box<dyn Future<Output = Settled<F>> + Send>>) -> Self {
         Self {
             kind: Kind::Counting { future },
         }
@@ -100,22 +96,8 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut kind = self.project().kind;
         if let KindProj::Counting { future } = kind.as_mut().project() {
-            let next = match ready!(future.as_mut().poll(cx)) {
-                Counted::Served {
-                    future,
-                    deprecated,
-                    limits,
-                } => Kind::Inner {
-                    future,
-                    deprecated,
-                    limits: limits.map(Box::new),
-                },
-                Counted::Refused(response) => Kind::Ready {
-                    response: Some(response),
-                },
-                Counted::Factory(future) => Kind::Factory { future },
-            };
-            kind.set(next);
+            let settled = ready!(future.as_mut().poll(cx));
+            kind.set(settled.into_kind());
         }
         match kind.project() {
             KindProj::Plain { future } => future.poll(cx),

@@ -4,6 +4,7 @@ use crate::Engine;
 use std::fmt;
 use std::sync::Arc;
 use tower_layer::Layer;
+use waygate_core::{DefaultResponses, SkipPaths};
 
 /// Enforces route state on every request of an axum [`Router`](axum::Router).
 ///
@@ -37,18 +38,8 @@ pub struct WaygateLayer {
 #[derive(Debug, Clone)]
 pub(crate) struct LayerConfig {
     pub(crate) engine: Engine,
-    skip: Vec<String>,
+    pub(crate) skip: SkipPaths,
     pub(crate) responses: Responses,
-}
-
-impl LayerConfig {
-    /// Whether `path` is under one of the skipped prefixes.
-    pub(crate) fn skips(&self, path: &str) -> bool {
-        self.skip.iter().any(|prefix| {
-            path.strip_prefix(prefix.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
-    }
 }
 
 impl WaygateLayer {
@@ -57,7 +48,7 @@ impl WaygateLayer {
         Self {
             shared: Arc::new(LayerConfig {
                 engine,
-                skip: vec!["/waygate".to_owned()],
+                skip: SkipPaths::default(),
                 responses: Responses::default(),
             }),
         }
@@ -66,14 +57,13 @@ impl WaygateLayer {
     /// Where the admin API and dashboard are mounted (default `/waygate`); requests under it
     /// are never blocked.
     pub fn admin_path(mut self, path: &str) -> Self {
-        let config = Arc::make_mut(&mut self.shared);
-        config.skip[0] = normalise(path);
+        Arc::make_mut(&mut self.shared).skip.set_admin_path(path);
         self
     }
 
     /// Another path prefix whose requests are never checked (e.g. `/docs`).
     pub fn skip_path(mut self, path: &str) -> Self {
-        Arc::make_mut(&mut self.shared).skip.push(normalise(path));
+        Arc::make_mut(&mut self.shared).skip.add(path);
         self
     }
 
@@ -86,14 +76,6 @@ impl WaygateLayer {
     /// The engine this layer enforces.
     pub fn engine(&self) -> &Engine {
         &self.shared.engine
-    }
-}
-
-fn normalise(path: &str) -> String {
-    let trimmed = path.trim_end_matches('/');
-    match trimmed.starts_with('/') {
-        true => trimmed.to_owned(),
-        false => format!("/{trimmed}"),
     }
 }
 
@@ -184,19 +166,24 @@ impl Responses {
         self.rate_limited = Some(Arc::new(move |limited| factory(limited).into_future()));
         self
     }
+}
 
-    pub(crate) fn rate_limited_factory(&self) -> Option<&RateLimitFactory> {
-        self.rate_limited.as_ref()
-    }
+impl DefaultResponses for Responses {
+    type Blocked = dyn Fn(Blocked) -> BoxResponseFuture + Send + Sync;
+    type RateLimited = dyn Fn(RateLimited) -> BoxResponseFuture + Send + Sync;
 
-    pub(crate) fn get(&self, kind: BlockKind) -> Option<&Factory> {
+    fn blocked(&self, kind: BlockKind) -> Option<&Self::Blocked> {
         match kind {
-            BlockKind::Maintenance => self.maintenance.as_ref(),
-            BlockKind::Disabled => self.disabled.as_ref(),
-            BlockKind::EnvGated => self.env_gated.as_ref(),
+            BlockKind::Maintenance => self.maintenance.as_deref(),
+            BlockKind::Disabled => self.disabled.as_deref(),
+            BlockKind::EnvGated => self.env_gated.as_deref(),
             // A kind this adapter has no default for gets the built-in response.
             _ => None,
         }
+    }
+
+    fn rate_limited(&self) -> Option<&Self::RateLimited> {
+        self.rate_limited.as_deref()
     }
 }
 

@@ -1,6 +1,6 @@
-use super::future::{Counted, ResponseFuture};
+use super::future::{ResponseFuture, Settled};
 use super::head::AxumHead;
-use super::layer::WaygateLayer;
+use super::layer::{LayerConfig, WaygateLayer};
 use super::refuse::{respond, Refused};
 use arc_swap::Guard;
 use axum::extract::MatchedPath;
@@ -59,77 +59,85 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let config = &*self.layer.shared;
+        // Requests under the admin path pass untouched: never decided, counted or
+        // registered as routes.
+        if config.skip.skips(request.uri().path()) {
+            return ResponseFuture::settled(Settled::Plain(self.inner.call(request)));
+        }
         let engine = &config.engine;
-        let template = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map(MatchedPath::as_str);
-        // Requests under the admin path pass untouched, and are never registered as routes.
-        if config.skips(request.uri().path()) {
-            return ResponseFuture::inner(self.inner.call(request));
-        }
         let snapshot = engine.snapshot();
-        match engine.decide(&snapshot, &AxumHead::of_request(&request), template) {
-            // Nothing to add: the inner future, polled as is.
-            Decision::Serve(serve) if serve.is_plain() => {
-                ResponseFuture::inner(self.inner.call(request))
-            }
-            Decision::Serve(serve) => {
-                let deprecated = serve.deprecation.cloned();
-                let request = match serve.counted {
-                    // A `Gate` in the handler must not count the request again.
-                    true => counted(request),
-                    false => request,
-                };
-                ResponseFuture::served(self.inner.call(request), deprecated, serve.limits)
-            }
-            Decision::Refuse(refusal) => {
+        let decision = engine.decide(
+            &snapshot,
+            &AxumHead::of_request(&request),
+            template(&request),
+        );
+        if let Decision::CountShared = decision {
+            // The count is a round trip: the request waits for it in the response future,
+            // with the service that `poll_ready` readied (its clone stays).
+            let snapshot = Guard::into_inner(snapshot);
+            let clone = self.inner.clone();
+            let mut service = std::mem::replace(&mut self.inner, clone);
+            let config = Arc::clone(&self.layer.shared);
+            return ResponseFuture::counting(Box::pin(async move {
+                let engine = &config.engine;
                 let head = AxumHead::of_request(&request);
-                match respond(engine, &refusal, &head, Some(&config.responses)) {
-                    Refused::Ready(response) => ResponseFuture::ready(response),
-                    Refused::Pending(future) => ResponseFuture::factory(future),
-                }
-            }
-            Decision::CountShared => {
-                // The count is a round trip: the request waits for it in the response
-                // future, with the service that `poll_ready` readied (its clone stays).
-                let snapshot = Guard::into_inner(snapshot);
-                let clone = self.inner.clone();
-                let mut service = std::mem::replace(&mut self.inner, clone);
-                let config = Arc::clone(&self.layer.shared);
-                ResponseFuture::counting(Box::pin(async move {
-                    let engine = &config.engine;
-                    let template = request
-                        .extensions()
-                        .get::<MatchedPath>()
-                        .map(MatchedPath::as_str);
-                    let head = AxumHead::of_request(&request);
-                    match engine.decide_shared(&snapshot, &head, template).await {
-                        Decision::Refuse(refusal) => {
-                            match respond(engine, &refusal, &head, Some(&config.responses)) {
-                                Refused::Ready(response) => Counted::Refused(response),
-                                Refused::Pending(future) => Counted::Factory(future),
-                            }
-                        }
-                        Decision::Serve(serve) => {
-                            let deprecated = serve.deprecation.cloned();
-                            let limits = serve.limits;
-                            Counted::Served {
-                                future: service.call(counted(request)),
-                                deprecated,
-                                limits,
-                            }
-                        }
-                        // `decide_shared` never asks again; serve as counted.
-                        Decision::CountShared => Counted::Served {
-                            future: service.call(counted(request)),
-                            deprecated: None,
-                            limits: None,
-                        },
-                    }
-                }))
+                let decision = engine
+                    .decide_shared(&snapshot, &head, template(&request))
+                    .await;
+                settle(&config, &mut service, request, decision)
+            }));
+        }
+        ResponseFuture::settled(settle(config, &mut self.inner, request, decision))
+    }
+}
+
+/// The route template axum matched.
+fn template<B>(request: &Request<B>) -> Option<&str> {
+    request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+}
+
+/// Where every decision ends, made at once or after the shared counters: the inner
+/// service's future (with the headers to add), or the refusal's response.
+fn settle<S, B>(
+    config: &LayerConfig,
+    service: &mut S,
+    request: Request<B>,
+    decision: Decision<'_>,
+) -> Settled<S::Future>
+where
+    S: Service<Request<B>, Response = Response>,
+{
+    match decision {
+        // Nothing to add: the inner future, polled as is.
+        Decision::Serve(serve) if serve.is_plain() => Settled::Plain(service.call(request)),
+        Decision::Serve(serve) => {
+            let request = match serve.counted {
+                // A `Gate` in the handler must not count the request again.
+                true => counted(request),
+                false => request,
+            };
+            Settled::Served {
+                future: service.call(request),
+                deprecated: serve.deprecation.cloned(),
+                limits: serve.limits,
             }
         }
+        Decision::Refuse(refusal) => {
+            let head = AxumHead::of_request(&request);
+            match respond(&config.engine, &refusal, &head, Some(&config.responses)) {
+                Refused::Ready(response) => Settled::Refused(response),
+                Refused::Pending(future) => Settled::Factory(future),
+            }
+        }
+        // Only `decide` asks for the shared count, and `call` awaits it: serve as counted.
+        Decision::CountShared => Settled::Served {
+            future: service.call(counted(request)),
+            deprecated: None,
+            limits: None,
+        },
     }
 }
 

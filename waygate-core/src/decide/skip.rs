@@ -1,0 +1,66 @@
+//! What an adapter leaves alone: the admin mount and other skipped path prefixes.
+
+/// The path prefixes whose requests an adapter passes through untouched: never decided,
+/// counted, noted in the traffic log or registered as routes. The first is the admin's mount
+/// (default `/waygate`); others are added with [`add`](Self::add).
+///
+/// Both adapters ask it before anything else, so a request under the admin path is served
+/// alike under global maintenance whichever framework serves it.
+///
+/// ```
+/// use waygate_core::SkipPaths;
+///
+/// let mut skip = SkipPaths::default();
+/// assert!(skip.skips("/waygate/api/routes"));
+/// assert!(skip.skips("/waygate"));
+/// assert!(!skip.skips("/waygateway"));
+/// skip.set_admin_path("admin/");
+/// assert!(skip.skips("/admin/login") && !skip.skips("/waygate"));
+/// skip.add("/docs");
+/// assert!(skip.skips("/docs/index.html"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkipPaths {
+    /// The admin's mount first, then the others; each normalised (`/x`, no trailing `/`).
+    prefixes: Vec<String>,
+}
+
+/// Where the admin API and dashboard are mounted unless told otherwise.
+pub const DEFAULT_ADMIN_PATH: &str = "/waygate";
+
+impl Default for SkipPaths {
+    fn default() -> Self {
+        Self {
+            prefixes: vec![DEFAULT_ADMIN_PATH.to_owned()],
+        }
+    }
+}
+
+impl SkipPaths {
+    /// Moves the admin's mount to `path` (`/admin`, `admin/`: the same).
+    pub fn set_admin_path(&mut self, path: &str) {
+        self.prefixes[0] = normalise(path);
+    }
+
+    /// Another prefix whose requests are never checked (e.g. `/docs`).
+    pub fn add(&mut self, path: &str) {
+        self.prefixes.push(normalise(path));
+    }
+
+    /// Whether `path` is one of the prefixes or under one.
+    pub fn skips(&self, path: &str) -> bool {
+        self.prefixes.iter().any(|prefix| {
+            path.strip_prefix(prefix.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+}
+
+/// `/x`, without a trailing `/`.
+fn normalise(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.starts_with('/') {
+        true => trimmed.to_owned(),
+        false => format!("/{trimmed}"),
+    }
+}
