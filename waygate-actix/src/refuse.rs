@@ -7,12 +7,12 @@ use actix_web::{HttpRequest, HttpResponse};
 use waygate_core::{Engine, Refusal, ResponseChoice};
 
 /// A response ready now, or one a factory is still producing.
-pub(crate) enum Refused {
+pub(crate) enum RefusalResponse {
     Ready(HttpResponse),
     Pending(BoxResponseFuture),
 }
 
-impl Refused {
+impl RefusalResponse {
     pub(crate) async fn into_response(self) -> HttpResponse {
         match self {
             Self::Ready(response) => response,
@@ -29,21 +29,21 @@ pub(crate) fn respond(
     refusal: &Refusal<'_>,
     request: &HttpRequest,
     defaults: Option<&Responses>,
-) -> Refused {
+) -> RefusalResponse {
     match refusal.choose::<RouteResponse, RateLimitResponse, _>(defaults) {
         ResponseChoice::RouteBlocked(factory, block) => {
-            Refused::Pending((factory.0)(Blocked::new(engine, block, request)))
+            RefusalResponse::Pending((factory.0)(Blocked::new(engine, block, request)))
         }
         ResponseChoice::DefaultBlocked(factory, block) => {
-            Refused::Pending(factory(Blocked::new(engine, block, request)))
+            RefusalResponse::Pending(factory(Blocked::new(engine, block, request)))
         }
         ResponseChoice::RouteRateLimited(factory, limited) => {
-            Refused::Pending((factory.0)(RateLimited::new(limited, request)))
+            RefusalResponse::Pending((factory.0)(RateLimited::new(limited, request)))
         }
         ResponseChoice::DefaultRateLimited(factory, limited) => {
-            Refused::Pending(factory(RateLimited::new(limited, request)))
+            RefusalResponse::Pending(factory(RateLimited::new(limited, request)))
         }
-        ResponseChoice::Builtin => Refused::Ready(crate::convert::response(
+        ResponseChoice::Builtin => RefusalResponse::Ready(crate::convert::response(
             refusal.builtin_response(request.path()),
         )),
     }

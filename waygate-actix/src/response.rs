@@ -117,7 +117,7 @@ pub struct RateLimited {
 }
 
 impl RateLimited {
-    pub(crate) fn new(limited: &waygate_core::RateLimited, request: &HttpRequest) -> Self {
+    pub(crate) fn new(limited: &waygate_core::LimitExceeded, request: &HttpRequest) -> Self {
         Self {
             limit: limited.limit.clone(),
             retry_after_seconds: limited.retry_after_seconds,

@@ -2,7 +2,7 @@ use crate::future::ResponseFuture;
 use crate::head::ActixHead;
 use crate::middleware::Config;
 use crate::pattern::PatternCache;
-use crate::refuse::{respond, Refused};
+use crate::refuse::{respond, RefusalResponse};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage};
@@ -125,10 +125,10 @@ where
             );
             let (request, _payload) = request.into_parts();
             match refused {
-                Refused::Ready(response) => ResponseFuture::ready(
+                RefusalResponse::Ready(response) => ResponseFuture::ready(
                     ServiceResponse::new(request, response).map_into_right_body(),
                 ),
-                Refused::Pending(future) => ResponseFuture::factory(future, request),
+                RefusalResponse::Pending(future) => ResponseFuture::factory(future, request),
             }
         }
         // Only `decide` asks for the shared count, and `call` awaits it: serve as counted.

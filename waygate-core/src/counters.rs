@@ -65,8 +65,6 @@ impl RequestOutcome {
     }
 }
 
-type Outcome = RequestOutcome;
-
 /// The counters of every route the engine built a rule for, by key; survives snapshots.
 #[derive(Default)]
 pub(crate) struct RequestCounters {
@@ -90,7 +88,10 @@ impl RequestCounters {
     }
 
     /// Every route's totals, sorted by key; `unmatched` under `unmatched_key`.
-    pub(crate) fn totals(&self, unmatched_key: &str) -> Vec<(String, [u64; Outcome::COUNT])> {
+    pub(crate) fn totals(
+        &self,
+        unmatched_key: &str,
+    ) -> Vec<(String, [u64; RequestOutcome::COUNT])> {
         let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
         let mut totals: Vec<_> = routes
             .iter()
@@ -113,7 +114,7 @@ pub(super) const SHARDS: usize = 16;
 /// prefetcher pulls line pairs would be stricter, at twice the memory).
 #[repr(align(64))]
 #[derive(Default)]
-struct Shard([AtomicU64; Outcome::COUNT]);
+struct Shard([AtomicU64; RequestOutcome::COUNT]);
 
 /// The counters of one route.
 #[derive(Default)]
@@ -124,17 +125,17 @@ pub(crate) struct RouteCounters {
 impl RouteCounters {
     /// Counts one request. No allocation, no lock, one relaxed add on this thread's line.
     #[inline]
-    pub(crate) fn add(&self, outcome: Outcome) {
+    pub(crate) fn add(&self, outcome: RequestOutcome) {
         self.shards[shard()].0[outcome as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Every outcome's total.
-    pub(crate) fn totals(&self) -> [u64; Outcome::COUNT] {
-        Outcome::ALL.map(|outcome| self.get(outcome))
+    pub(crate) fn totals(&self) -> [u64; RequestOutcome::COUNT] {
+        RequestOutcome::ALL.map(|outcome| self.get(outcome))
     }
 
     /// The total for `outcome` across every line.
-    pub(crate) fn get(&self, outcome: Outcome) -> u64 {
+    pub(crate) fn get(&self, outcome: RequestOutcome) -> u64 {
         self.shards
             .iter()
             .map(|shard| shard.0[outcome as usize].load(Ordering::Relaxed))
@@ -145,7 +146,7 @@ impl RouteCounters {
 impl std::fmt::Debug for RouteCounters {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut map = f.debug_map();
-        for outcome in Outcome::ALL {
+        for outcome in RequestOutcome::ALL {
             map.entry(&outcome.label(), &self.get(outcome));
         }
         map.finish()
@@ -188,17 +189,17 @@ mod tests {
                 let counters = Arc::clone(&counters);
                 std::thread::spawn(move || {
                     for _ in 0..10_000 {
-                        counters.add(Outcome::Allowed);
+                        counters.add(RequestOutcome::Allowed);
                     }
-                    counters.add(Outcome::Maintenance);
+                    counters.add(RequestOutcome::Maintenance);
                     shard()
                 })
             })
             .collect();
         let mut lines: Vec<usize> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-        assert_eq!(counters.get(Outcome::Allowed), 40_000);
-        assert_eq!(counters.get(Outcome::Maintenance), 4);
-        assert_eq!(counters.get(Outcome::Bypassed), 0);
+        assert_eq!(counters.get(RequestOutcome::Allowed), 40_000);
+        assert_eq!(counters.get(RequestOutcome::Maintenance), 4);
+        assert_eq!(counters.get(RequestOutcome::Bypassed), 0);
         lines.sort_unstable();
         lines.dedup();
         assert_eq!(lines.len(), 4, "four threads, four lines");

@@ -58,11 +58,11 @@ pub use config::{BackendKind, ConfigError};
 pub use counters::RequestOutcome;
 pub use decide::{
     builtin_blocked_response, BypassCheck, BypassRequest, ClientIpHeader, Decision,
-    DefaultResponses, LimitHeaders, LimitsCounted, RateLimited, Refusal, RequestHead,
+    DefaultResponses, LimitExceeded, LimitHeaders, LimitsCounted, Refusal, RequestHead,
     ResponseChoice, Serve, SkipPaths, DEFAULT_ADMIN_PATH,
 };
 pub use engine::{
-    Change, Engine, EngineBuilder, EngineEvent, PolicyChange, Refused, RouteTrafficSeries,
+    Change, Engine, EngineBuilder, EngineEvent, PolicyChange, RefusalKind, RouteTrafficSeries,
     TrafficReport, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
 };
 pub use error::EngineError;

@@ -3,8 +3,8 @@
 
 use crate::backend::BackendError;
 use crate::rate_limit::{
-    Algorithm, CounterKey, CounterRequest, Decision, GlobalRateLimitPolicy, IpNetList, KeyStrategy,
-    Limit, MemoryStore, OnMissingKey, RateLimitPolicy, SharedCounters,
+    Admission, Algorithm, CounterKey, CounterRequest, GlobalRateLimitPolicy, IpNetList,
+    KeyStrategy, Limit, MemoryStore, OnMissingKey, RateLimitPolicy, SharedCounters,
 };
 use crate::registry::{KeyFn, KeyMeta};
 use crate::stored::COUNTER_PREFIX;
@@ -144,7 +144,7 @@ struct SharedRate {
 
 /// A request the limiter's own checks did not settle: it must be counted.
 enum Prepared<'s, 'f> {
-    Done(Outcome<'s>),
+    Done(LimitOutcome<'s>),
     Count { tier: &'s Tier, key: CounterKey<'f> },
 }
 
@@ -192,26 +192,29 @@ impl CounterHealth {
 
 /// What a limiter decided.
 #[derive(Debug)]
-pub(crate) enum Outcome<'a> {
+pub(crate) enum LimitOutcome<'a> {
     /// Not counted: an exempt IP or role, or a missing key with `on_missing_key = exempt`.
     Exempt,
     /// The tier is unlimited.
     Unlimited,
     /// Counted and allowed.
-    Allowed { limit: &'a str, decision: Decision },
+    Allowed {
+        limit: &'a str,
+        admission: Admission,
+    },
     /// Refused.
-    Blocked(Blocked<'a>),
+    OverLimit(OverLimit<'a>),
 }
 
 /// A refused request, before it becomes a `429`.
 #[derive(Debug)]
-pub(crate) struct Blocked<'a> {
+pub(crate) struct OverLimit<'a> {
     pub(crate) limit: &'a str,
     pub(crate) tier: Option<&'a str>,
     /// The counter's key (`waygate:ratelimit:{METHOD}:{path}:{key}`), empty when the key
     /// was missing.
     pub(crate) key: String,
-    pub(crate) decision: Decision,
+    pub(crate) admission: Admission,
 }
 
 impl Limiter {
@@ -307,16 +310,16 @@ impl Limiter {
 
     /// Counts one request in memory and decides. A limiter on shared counters lets the
     /// request through uncounted here: callers use [`check_shared`](Self::check_shared) for it.
-    pub(crate) fn check(&self, facts: &RequestFacts<'_>, now: Instant) -> Outcome<'_> {
+    pub(crate) fn check(&self, facts: &RequestFacts<'_>, now: Instant) -> LimitOutcome<'_> {
         let (tier, key) = match self.prepare(facts) {
             Prepared::Done(outcome) => return outcome,
             Prepared::Count { tier, key } => (tier, key),
         };
-        let decision = match &tier.count {
+        let admission = match &tier.count {
             Some(TierCount::Local(store)) => store.check(key, now),
-            _ => return Outcome::Exempt,
+            _ => return LimitOutcome::Exempt,
         };
-        self.decided(tier, key, decision)
+        self.decided(tier, key, admission)
     }
 
     /// Counts one request in the shared counters (one round trip) and decides; a failure
@@ -327,7 +330,7 @@ impl Limiter {
         facts: &RequestFacts<'_>,
         now: Instant,
         health: &CounterHealth,
-    ) -> Outcome<'_> {
+    ) -> LimitOutcome<'_> {
         let (tier, key) = match self.prepare(facts) {
             Prepared::Done(outcome) => return outcome,
             Prepared::Count { tier, key } => (tier, key),
@@ -337,7 +340,7 @@ impl Limiter {
                 return self.decided(tier, key, store.check(key, now))
             }
             (Some(TierCount::Shared(rate)), Some(counters)) => (counters, *rate),
-            _ => return Outcome::Exempt,
+            _ => return LimitOutcome::Exempt,
         };
         let raw = raw_key(key);
         let request = CounterRequest {
@@ -349,20 +352,20 @@ impl Limiter {
             period: rate.period,
         };
         match counters.hit(&request).await {
-            Ok(decision) => {
+            Ok(admission) => {
                 health.report(Ok(()));
-                self.decided(tier, key, decision)
+                self.decided(tier, key, admission)
             }
             Err(error) => {
                 health.report(Err(&error));
                 if !health.fail_closed {
-                    return Outcome::Exempt;
+                    return LimitOutcome::Exempt;
                 }
-                Outcome::Blocked(Blocked {
+                LimitOutcome::OverLimit(OverLimit {
                     limit: &tier.text,
                     tier: tier.name.as_deref(),
                     key: self.namespaced(key),
-                    decision: Decision::counted(
+                    admission: Admission::counted(
                         false,
                         rate.capacity,
                         0,
@@ -381,23 +384,23 @@ impl Limiter {
             .client_ip
             .is_some_and(|ip| self.exempt_ips.contains(ip));
         if exempt_ip || roles.iter().any(|r| self.exempt_roles.contains(r)) {
-            return Prepared::Done(Outcome::Exempt);
+            return Prepared::Done(LimitOutcome::Exempt);
         }
         let tier = self.tier(facts.identity.and_then(|i| i.plan.as_deref()));
         if tier.count.is_none() {
-            return Prepared::Done(Outcome::Unlimited);
+            return Prepared::Done(LimitOutcome::Unlimited);
         }
         let key = match self.key(facts) {
             Some(key) => key,
             None => match self.on_missing {
-                OnMissingKey::Exempt => return Prepared::Done(Outcome::Exempt),
+                OnMissingKey::Exempt => return Prepared::Done(LimitOutcome::Exempt),
                 OnMissingKey::FallbackIp => ip_key(facts),
                 OnMissingKey::Block => {
-                    return Prepared::Done(Outcome::Blocked(Blocked {
+                    return Prepared::Done(LimitOutcome::OverLimit(OverLimit {
                         limit: &tier.text,
                         tier: tier.name.as_deref(),
                         key: String::new(),
-                        decision: Decision::refused_now(),
+                        admission: Admission::refused_now(),
                     }))
                 }
             },
@@ -409,19 +412,19 @@ impl Limiter {
         &'a self,
         tier: &'a Tier,
         key: CounterKey<'_>,
-        decision: Decision,
-    ) -> Outcome<'a> {
-        if decision.allowed {
-            return Outcome::Allowed {
+        admission: Admission,
+    ) -> LimitOutcome<'a> {
+        if admission.allowed {
+            return LimitOutcome::Allowed {
                 limit: &tier.text,
-                decision,
+                admission,
             };
         }
-        Outcome::Blocked(Blocked {
+        LimitOutcome::OverLimit(OverLimit {
             limit: &tier.text,
             tier: tier.name.as_deref(),
             key: self.namespaced(key),
-            decision,
+            admission,
         })
     }
 

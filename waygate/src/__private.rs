@@ -1,6 +1,6 @@
 //! What the macros' generated code names. Not public API: no semver guarantees.
 
-pub use crate::axum::{
+pub use crate::adapter::{
     call_factory, BoxResponseFuture, MountGuardLayer, RateLimitResponse, ResponseFn, RouteResponse,
 };
 pub use ::axum;

@@ -28,12 +28,12 @@ pub mod server;
 #[doc(inline)]
 pub use waygate_webhooks as webhooks;
 
-mod axum;
+mod adapter;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use crate::axum::{
+pub use crate::adapter::{
     BlockKind, Blocked, Gate, IntoFactoryResponse, MountGuard, MountGuardLayer, RateLimited,
     ResponseFuture, Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
 };
@@ -42,8 +42,8 @@ pub use waygate_core::{
     Actor, AuditEntry, AuditQuery, BackendKind, BlockCause, BypassCheck, BypassRequest, Change,
     ClientIpHeader, ConfigError, DeprecationHeaders, Engine, EngineBuilder, EngineError,
     EngineEvent, GlobalMaintenanceConfig, HitQuery, Identity, MaintenanceWindow, PolicyChange,
-    Refused, RequestOutcome, RouteState, RouteStatus, RouteTrafficSeries, Snapshot, TrafficReport,
-    Verdict, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
+    RefusalKind, RequestOutcome, RouteState, RouteStatus, RouteTrafficSeries, Snapshot,
+    TrafficReport, Verdict, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
 };
 
 #[cfg(feature = "macros")]

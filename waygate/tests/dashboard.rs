@@ -612,7 +612,7 @@ async fn chart_labels_render_escaped() {
     let cookie = dash.login().await;
     let key = format!("GET:/{XSS}");
     dash.engine
-        .note_refused(&key, waygate::Refused::RateLimited);
+        .note_refused(&key, waygate::RefusalKind::RateLimited);
     let page = text(dash.get("/waygate/traffic", Some(&cookie)).await).await;
     assert!(!page.contains(XSS), "{page}");
     assert!(
@@ -631,9 +631,9 @@ async fn charts_update_over_the_event_stream() {
     let mut body = response.into_body();
 
     dash.engine
-        .note_refused("GET:/payments", waygate::Refused::Blocked);
+        .note_refused("GET:/payments", waygate::RefusalKind::Blocked);
     dash.engine
-        .note_refused("GET:/payments", waygate::Refused::RateLimited);
+        .note_refused("GET:/payments", waygate::RefusalKind::RateLimited);
 
     let mut received = String::new();
     let read = async {

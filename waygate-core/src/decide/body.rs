@@ -1,7 +1,7 @@
 //! The built-in responses to a refused request: the Python original's JSON bodies, field for
 //! field, written directly (a refused request costs one buffer, not a JSON tree).
 
-use super::limits::{header_value, RateLimited};
+use super::limits::{header_value, LimitExceeded};
 use crate::snapshot::BlockKind;
 use chrono::{DateTime, SecondsFormat, Utc};
 use http::{header, HeaderValue, Response, StatusCode};
@@ -53,7 +53,7 @@ pub fn builtin_blocked_response(
     }
 }
 
-pub(super) fn rate_limited(limited: &RateLimited, path: &str) -> Response<String> {
+pub(super) fn rate_limited(limited: &LimitExceeded, path: &str) -> Response<String> {
     let mut body = ErrorBody::new("RATE_LIMIT_EXCEEDED", "Too many requests");
     body.field("limit", &limited.limit);
     body.number("retry_after_seconds", limited.retry_after_seconds);

@@ -2,7 +2,7 @@
 //! `X-RateLimit-*` values of an allowed request, and the refusal of a blocked one.
 
 use super::head::RequestHead;
-use crate::limiter::{Blocked, Limiter, Outcome, RequestFacts};
+use crate::limiter::{LimitOutcome, Limiter, OverLimit, RequestFacts};
 use crate::rate_limit::RateLimitHit;
 use crate::snapshot::{LimitScope, Rule, Snapshot};
 use crate::Engine;
@@ -48,7 +48,7 @@ impl LimitHeaders {
 /// A request a rate limit refused.
 #[derive(Clone)]
 #[non_exhaustive]
-pub struct RateLimited {
+pub struct LimitExceeded {
     /// The limit that was exceeded, as written (`"10/minute"`).
     pub limit: String,
     /// Whole seconds until a request may succeed again.
@@ -59,9 +59,9 @@ pub struct RateLimited {
     pub response: Option<&'static (dyn Any + Send + Sync)>,
 }
 
-impl fmt::Debug for RateLimited {
+impl fmt::Debug for LimitExceeded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RateLimited")
+        f.debug_struct("LimitExceeded")
             .field("limit", &self.limit)
             .field("retry_after_seconds", &self.retry_after_seconds)
             .field("reset_at", &self.reset_at)
@@ -93,7 +93,7 @@ pub(super) fn enforce<H: RequestHead + ?Sized>(
     rule: &Rule,
     request: &H,
     template: &str,
-) -> Result<Option<LimitHeaders>, RateLimited> {
+) -> Result<Option<LimitHeaders>, LimitExceeded> {
     let limited = LimitedRequest::new(engine, request, template);
     let mut headers = None;
     let now = tokio::time::Instant::now();
@@ -116,7 +116,7 @@ pub(super) async fn enforce_shared<H: RequestHead + ?Sized>(
     rule: &Rule,
     request: &H,
     template: &str,
-) -> Result<Option<LimitHeaders>, RateLimited> {
+) -> Result<Option<LimitHeaders>, LimitExceeded> {
     let limited = LimitedRequest::new(engine, request, template);
     let mut headers = None;
     let now = tokio::time::Instant::now();
@@ -177,20 +177,20 @@ impl<'a, H: RequestHead + ?Sized> LimitedRequest<'a, H> {
         &self,
         scope: LimitScope,
         limiter: &Limiter,
-        outcome: Outcome<'_>,
+        outcome: LimitOutcome<'_>,
         headers: &mut Option<LimitHeaders>,
-    ) -> Result<(), RateLimited> {
+    ) -> Result<(), LimitExceeded> {
         let is_route_limit = scope == LimitScope::Route;
         match outcome {
-            Outcome::Blocked(blocked) => return Err(self.refuse(&blocked, limiter.response)),
-            Outcome::Allowed { limit, decision } if is_route_limit => {
+            LimitOutcome::OverLimit(blocked) => return Err(self.refuse(&blocked, limiter.response)),
+            LimitOutcome::Allowed { limit, admission } if is_route_limit => {
                 *headers = Some(LimitHeaders {
                     limit: header_value(limit),
-                    remaining: decision.remaining,
-                    reset: reset_at(self.engine, decision.reset_after).timestamp(),
+                    remaining: admission.remaining,
+                    reset: reset_at(self.engine, admission.reset_after).timestamp(),
                 });
             }
-            Outcome::Unlimited if is_route_limit => {
+            LimitOutcome::Unlimited if is_route_limit => {
                 *headers = Some(LimitHeaders {
                     limit: HeaderValue::from_static("unlimited"),
                     remaining: UNLIMITED_REMAINING,
@@ -205,10 +205,10 @@ impl<'a, H: RequestHead + ?Sized> LimitedRequest<'a, H> {
     /// The refusal of a blocked request, and its record in the hit log.
     fn refuse(
         &self,
-        blocked: &Blocked<'_>,
+        blocked: &OverLimit<'_>,
         response: Option<&'static (dyn Any + Send + Sync)>,
-    ) -> RateLimited {
-        let reset_at = reset_at(self.engine, blocked.decision.reset_after);
+    ) -> LimitExceeded {
+        let reset_at = reset_at(self.engine, blocked.admission.reset_after);
         self.engine.record_hit(RateLimitHit {
             id: uuid::Uuid::new_v4().to_string(),
             timestamp: self.engine.now(),
@@ -219,9 +219,9 @@ impl<'a, H: RequestHead + ?Sized> LimitedRequest<'a, H> {
             tier: blocked.tier.map(str::to_owned),
             reset_at,
         });
-        RateLimited {
+        LimitExceeded {
             limit: blocked.limit.to_owned(),
-            retry_after_seconds: blocked.decision.retry_after.as_secs(),
+            retry_after_seconds: blocked.admission.retry_after.as_secs(),
             reset_at,
             response,
         }

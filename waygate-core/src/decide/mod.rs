@@ -49,7 +49,7 @@ mod skip;
 pub use body::builtin_blocked_response;
 pub use client_ip::ClientIpHeader;
 pub use head::{LimitsCounted, RequestHead};
-pub use limits::{LimitHeaders, RateLimited};
+pub use limits::{LimitExceeded, LimitHeaders};
 pub(crate) use operator::BypassHook;
 pub use operator::{BypassCheck, BypassRequest};
 pub use respond::{DefaultResponses, ResponseChoice};
@@ -124,7 +124,7 @@ pub enum Refusal<'s> {
         retry_after_seconds: Option<u64>,
     },
     /// A rate limit refuses it (the refusal is already in the blocked-request log).
-    RateLimited(RateLimited),
+    RateLimited(LimitExceeded),
 }
 
 impl Refusal<'_> {
@@ -180,7 +180,7 @@ struct LimitedRule<'s> {
 impl<'s> LimitedRule<'s> {
     /// The decision once the limits counted the request.
     #[inline]
-    fn settle(self, counted: Result<Option<LimitHeaders>, RateLimited>) -> Decision<'s> {
+    fn settle(self, counted: Result<Option<LimitHeaders>, LimitExceeded>) -> Decision<'s> {
         match counted {
             Ok(limits) => {
                 self.rule.counters.add(self.served);
@@ -395,7 +395,7 @@ impl Engine {
         counters.add(outcome);
         self.note_refused(
             block.rule.map_or(crate::UNMATCHED_ROUTE, Rule::key),
-            crate::Refused::Blocked,
+            crate::RefusalKind::Blocked,
         );
         let retry_after_seconds = block.retry_after.map(|end| {
             // Whole seconds, rounded up: a client that waits this long finds the route back.

@@ -1,6 +1,6 @@
 //! Which response a refused request gets, in the one order every adapter follows.
 
-use super::{RateLimited, Refusal};
+use super::{LimitExceeded, Refusal};
 use crate::snapshot::{Block, BlockKind};
 use std::any::Any;
 
@@ -28,9 +28,9 @@ pub enum ResponseChoice<'r, 's, RB: 'static, RL: 'static, DB: ?Sized, DL: ?Sized
     /// The adapter's default for a blocked request.
     DefaultBlocked(&'r DB, &'r Block<'s>),
     /// The route's factory for a rate-limited request.
-    RouteRateLimited(&'static RL, &'r RateLimited),
+    RouteRateLimited(&'static RL, &'r LimitExceeded),
     /// The adapter's default for a rate-limited request.
-    DefaultRateLimited(&'r DL, &'r RateLimited),
+    DefaultRateLimited(&'r DL, &'r LimitExceeded),
     /// The built-in response.
     Builtin,
 }

@@ -661,7 +661,7 @@ impl Engine {
     pub(crate) fn record_hit(&self, hit: RateLimitHit) {
         self.note_refused(
             &format!("{}:{}", hit.method, hit.path),
-            super::Refused::RateLimited,
+            super::RefusalKind::RateLimited,
         );
         {
             let mut log = self.inner.hits.lock().unwrap_or_else(|e| e.into_inner());

@@ -21,7 +21,9 @@ use builder::RequestSettings;
 pub use change::Change;
 pub(crate) use limits::Limits;
 pub use limits::PolicyChange;
-pub use traffic::{Refused, RouteTrafficSeries, TrafficReport, TRAFFIC_MINUTES, UNMATCHED_ROUTE};
+pub use traffic::{
+    RefusalKind, RouteTrafficSeries, TrafficReport, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
+};
 
 use crate::backend::Backend;
 use crate::clock::Clock;

@@ -21,7 +21,7 @@ pub const UNMATCHED_ROUTE: &str = "__unmatched__";
 /// Why a counted request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Refused {
+pub enum RefusalKind {
     /// By route state: maintenance, disabled, env-gated, global or service maintenance,
     /// outside a rollout.
     Blocked,
@@ -50,7 +50,7 @@ impl Default for RouteTraffic {
 }
 
 impl RouteTraffic {
-    fn add(&self, minute: i64, refused: Refused) {
+    fn add(&self, minute: i64, refused: RefusalKind) {
         let slot = &self.slots[minute.rem_euclid(TRAFFIC_MINUTES as i64) as usize];
         let seen = slot.minute.load(Ordering::Acquire);
         if seen != minute
@@ -63,8 +63,8 @@ impl RouteTraffic {
             slot.limited.store(0, Ordering::Relaxed);
         }
         let counter = match refused {
-            Refused::Blocked => &slot.blocked,
-            Refused::RateLimited => &slot.limited,
+            RefusalKind::Blocked => &slot.blocked,
+            RefusalKind::RateLimited => &slot.limited,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -148,7 +148,7 @@ impl Engine {
     /// Counts a refused request to `route` (a route key, or [`UNMATCHED_ROUTE`]) in the
     /// current minute, for the dashboard's charts. Called by adapters for refused requests
     /// only.
-    pub fn note_refused(&self, route: &str, refused: Refused) {
+    pub fn note_refused(&self, route: &str, refused: RefusalKind) {
         let minute = self.now().timestamp().div_euclid(60);
         let traffic = &self.inner.traffic;
         if let Some(route) = traffic.routes.load().get(route) {
@@ -202,12 +202,12 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn counts_land_in_their_minute_and_age_out_after_an_hour() {
         let engine = Engine::new();
-        engine.note_refused("GET:/a", Refused::Blocked);
-        engine.note_refused("GET:/a", Refused::Blocked);
-        engine.note_refused("GET:/a", Refused::RateLimited);
+        engine.note_refused("GET:/a", RefusalKind::Blocked);
+        engine.note_refused("GET:/a", RefusalKind::Blocked);
+        engine.note_refused("GET:/a", RefusalKind::RateLimited);
         tokio::time::advance(Duration::from_secs(60)).await;
-        engine.note_refused("GET:/a", Refused::RateLimited);
-        engine.note_refused("GET:/b", Refused::Blocked);
+        engine.note_refused("GET:/a", RefusalKind::RateLimited);
+        engine.note_refused("GET:/b", RefusalKind::Blocked);
 
         let report = engine.traffic();
         assert_eq!(report.routes.len(), 2);
@@ -232,7 +232,7 @@ mod tests {
             "an hour ago: gone"
         );
         tokio::time::advance(Duration::from_secs(60)).await;
-        engine.note_refused("GET:/a", Refused::Blocked);
+        engine.note_refused("GET:/a", RefusalKind::Blocked);
         let report = engine.traffic();
         assert_eq!(
             report.routes.len(),

@@ -1,6 +1,6 @@
 //! Fixed window: a counter per window, the window opening at the key's first request.
 
-use super::store::{Counter, Decision, Params};
+use super::store::{Admission, Counter, Params};
 
 /// `count` requests (refused ones included) in the window that ends at `expires`.
 #[derive(Debug)]
@@ -55,13 +55,13 @@ impl Counter for FixedWindow {
         }
     }
 
-    fn decide(o: Outcome, now: u64, p: &Params) -> Decision {
+    fn decide(o: Outcome, now: u64, p: &Params) -> Admission {
         let reset = if o.count == 0 {
             0
         } else {
             o.expires.saturating_sub(now).min(p.window)
         };
-        Decision::new(
+        Admission::new(
             o.allowed,
             p.capacity,
             p.capacity.saturating_sub(o.count),

@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use super::store::{Counter, Decision, Params};
+use super::store::{Admission, Counter, Params};
 
 /// The theoretical arrival time: the bucket is full again at `tat`. One atomic word, so a
 /// key is checked under its shard's read lock (a compare-and-swap on `tat`).
@@ -81,7 +81,7 @@ impl Counter for Gcra {
         debt(self.tat.load(Relaxed), now, p)
     }
 
-    fn decide(o: Outcome, _now: u64, p: &Params) -> Decision {
+    fn decide(o: Outcome, _now: u64, p: &Params) -> Admission {
         let limit = p.capacity.saturating_mul(p.interval);
         let remaining = limit.saturating_sub(o.debt) / p.interval;
         // The next token is back when the debt falls to `limit - (remaining + 1) × interval`.
@@ -92,7 +92,7 @@ impl Counter for Gcra {
                 .saturating_add(remaining.saturating_add(1).saturating_mul(p.interval))
                 .saturating_sub(limit)
         };
-        Decision::new(o.allowed, p.capacity, remaining, reset, reset)
+        Admission::new(o.allowed, p.capacity, remaining, reset, reset)
     }
 
     fn is_expired(&self, now: u64, _p: &Params) -> bool {

@@ -37,4 +37,4 @@ pub use policy::{
 };
 pub use rate::{Limit, Rate, RateParseError};
 pub use shared::{CounterRequest, SharedCounters};
-pub use store::{CounterKey, Decision, MemoryStore};
+pub use store::{Admission, CounterKey, MemoryStore};

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use super::store::{Counter, Decision, Params};
+use super::store::{Admission, Counter, Params};
 
 /// Times of allowed requests, oldest first; some may have left the window already.
 #[derive(Debug)]
@@ -88,8 +88,8 @@ impl Counter for MovingWindow {
         self.outcome(allowed, first, now, p)
     }
 
-    fn decide(o: Outcome, _now: u64, p: &Params) -> Decision {
-        Decision::new(
+    fn decide(o: Outcome, _now: u64, p: &Params) -> Admission {
+        Admission::new(
             o.allowed,
             p.capacity,
             p.capacity.saturating_sub(o.live),

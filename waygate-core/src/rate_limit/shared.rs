@@ -1,7 +1,7 @@
 //! Counters kept outside the process, shared by every instance: the interface a backend
 //! implements to count requests for the whole fleet.
 
-use super::{Algorithm, Decision};
+use super::{Admission, Algorithm};
 use crate::backend::BackendError;
 use async_trait::async_trait;
 use std::fmt;
@@ -66,7 +66,7 @@ impl<'a> CounterRequest<'a> {
 #[async_trait]
 pub trait SharedCounters: Send + Sync + fmt::Debug + 'static {
     /// Counts one request and decides it, in one round trip.
-    async fn hit(&self, request: &CounterRequest<'_>) -> Result<Decision, BackendError>;
+    async fn hit(&self, request: &CounterRequest<'_>) -> Result<Admission, BackendError>;
 
     /// Forgets every counter of `namespace` (every key, every rate).
     async fn reset(&self, namespace: &str) -> Result<(), BackendError>;

@@ -1,6 +1,6 @@
 //! Sliding window counter: the current and the previous clock-aligned window.
 
-use super::store::{Counter, Decision, Params};
+use super::store::{Admission, Counter, Params};
 
 /// Counts of window number `window` (`cur`) and of the one before it (`prev`); windows are
 /// numbered from the store's epoch. The counts never exceed the capacity, which the store
@@ -144,10 +144,10 @@ impl Counter for SlidingWindow {
         self.view(t, p).1
     }
 
-    fn decide(view: View, _t: Time, p: &Params) -> Decision {
+    fn decide(view: View, _t: Time, p: &Params) -> Admission {
         let share = view.share(p);
         let reset = view.next_drop(share, p);
-        Decision::new(
+        Admission::new(
             view.allowed,
             p.capacity,
             p.capacity.saturating_sub(view.cur.saturating_add(share)),

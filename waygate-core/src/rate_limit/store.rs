@@ -113,7 +113,7 @@ impl StoredKey for Box<str> {
 /// The outcome of one request against a counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Decision {
+pub struct Admission {
     /// Whether the request may go through.
     pub allowed: bool,
     /// The capacity: the rate's amount plus the burst.
@@ -129,7 +129,7 @@ pub struct Decision {
     pub retry_after: Duration,
 }
 
-impl Decision {
+impl Admission {
     /// `allowed`, `limit` and `remaining` as given; times in nanoseconds.
     pub(super) fn new(
         allowed: bool,
@@ -239,7 +239,7 @@ pub(super) trait Counter: Send + Sized {
     /// What `check` would decide (with `remaining` as it is now), recording nothing.
     fn peek(&self, t: Self::Time, p: &Params) -> Self::Outcome;
     /// The decision for an outcome.
-    fn decide(outcome: Self::Outcome, t: Self::Time, p: &Params) -> Decision;
+    fn decide(outcome: Self::Outcome, t: Self::Time, p: &Params) -> Admission;
     /// Whether the state is as good as `new()` at `now` and later.
     fn is_expired(&self, now: u64, p: &Params) -> bool;
     /// Drops what has expired inside a live state and gives spare memory back (after a sweep).
@@ -422,7 +422,7 @@ impl<C: Counter> Shards<C> {
         }
     }
 
-    fn check(&self, key: KeyRef<'_>, now: u64, p: &Params, hasher: &RandomState) -> Decision {
+    fn check(&self, key: KeyRef<'_>, now: u64, p: &Params, hasher: &RandomState) -> Admission {
         let cx = Self::ctx(now, p, hasher);
         let outcome = if key == KeyRef::Global {
             let shared = C::SHARED_CHECK
@@ -448,7 +448,7 @@ impl<C: Counter> Shards<C> {
         C::decide(outcome, cx.time, p)
     }
 
-    fn peek(&self, key: KeyRef<'_>, now: u64, p: &Params, hasher: &RandomState) -> Decision {
+    fn peek(&self, key: KeyRef<'_>, now: u64, p: &Params, hasher: &RandomState) -> Admission {
         let cx = Self::ctx(now, p, hasher);
         let outcome = if key == KeyRef::Global {
             match &*read(&self.global.0) {
@@ -646,7 +646,7 @@ impl MemoryStore {
     }
 
     /// Counts one request for `key` at `now` and decides it.
-    pub fn check(&self, key: CounterKey<'_>, now: Instant) -> Decision {
+    pub fn check(&self, key: CounterKey<'_>, now: Instant) -> Admission {
         let now = self.nanos(now);
         dispatch!(&self.inner, s => s.check(key.into(), now, &self.params, &self.hasher))
     }
@@ -654,7 +654,7 @@ impl MemoryStore {
     /// What [`check`](Self::check) would decide for `key` at `now`, without counting anything;
     /// `remaining` is the count before the request. For headers on requests that are not
     /// counted (exempt ones) or for statistics.
-    pub fn peek(&self, key: CounterKey<'_>, now: Instant) -> Decision {
+    pub fn peek(&self, key: CounterKey<'_>, now: Instant) -> Admission {
         let now = self.nanos(now);
         dispatch!(&self.inner, s => s.peek(key.into(), now, &self.params, &self.hasher))
     }
@@ -1023,11 +1023,11 @@ pub(super) mod tests {
 
     #[test]
     fn retry_after_seconds_truncates() {
-        let d = Decision::new(false, 1, 0, 1_999_999_999, 1_999_999_999);
+        let d = Admission::new(false, 1, 0, 1_999_999_999, 1_999_999_999);
         assert_eq!(d.retry_after_seconds(), 1);
-        let d = Decision::new(false, 1, 0, 999_999_999, 999_999_999);
+        let d = Admission::new(false, 1, 0, 999_999_999, 999_999_999);
         assert_eq!(d.retry_after_seconds(), 0);
-        let d = Decision::new(true, 1, 0, 5_000_000_000, 5_000_000_000);
+        let d = Admission::new(true, 1, 0, 5_000_000_000, 5_000_000_000);
         assert_eq!(d.retry_after, Duration::ZERO);
         assert_eq!(d.reset_after, Duration::from_secs(5));
     }

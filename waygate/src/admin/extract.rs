@@ -376,7 +376,7 @@ impl FromRequestParts<AdminState> for ClientIp {
         Ok(Self(
             admin
                 .engine
-                .client_ip(&crate::axum::AxumHead::of_parts(parts)),
+                .client_ip(&crate::adapter::AxumHead::of_parts(parts)),
         ))
     }
 }

@@ -14,14 +14,14 @@ const LOGGED_USERNAME: usize = 64;
 
 /// Why a login was refused.
 #[derive(Debug)]
-pub(crate) enum Refused {
+pub(crate) enum LoginRefusal {
     /// Wrong username or password.
     Invalid,
     /// Too many failures: try again after this long.
     Locked(Duration),
 }
 
-impl Refused {
+impl LoginRefusal {
     /// `Retry-After` in whole seconds, for a lockout.
     pub(crate) fn retry_after(&self) -> Option<u64> {
         match self {
@@ -41,7 +41,7 @@ impl AdminState {
         password: &str,
         client: Option<IpAddr>,
         platform: &str,
-    ) -> Result<(), Refused> {
+    ) -> Result<(), LoginRefusal> {
         let shown = shown(username);
         let client_text = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         let attempt = match self.throttle.begin(username, client) {
@@ -53,7 +53,7 @@ impl AdminState {
                     retry_after = retry_after_secs(wait),
                     "waygate admin: login refused, too many failed attempts"
                 );
-                return Err(Refused::Locked(wait));
+                return Err(LoginRefusal::Locked(wait));
             }
         };
         if auth.authenticate(username, password).await {
@@ -66,7 +66,7 @@ impl AdminState {
             self.audit_lockout(&locked, &shown, &client_text, platform)
                 .await;
         }
-        Err(Refused::Invalid)
+        Err(LoginRefusal::Invalid)
     }
 
     /// Writes the audit entry of a lockout (`login_locked` on `__auth__`).

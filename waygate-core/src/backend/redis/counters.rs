@@ -3,7 +3,7 @@
 use super::keys::glob_escape;
 use super::{unavailable, Shared};
 use crate::backend::BackendError;
-use crate::rate_limit::{Algorithm, CounterRequest, Decision, SharedCounters};
+use crate::rate_limit::{Admission, Algorithm, CounterRequest, SharedCounters};
 use async_trait::async_trait;
 use std::fmt;
 use std::sync::{Arc, LazyLock};
@@ -34,7 +34,7 @@ fn algorithm_name(algorithm: Algorithm) -> &'static str {
 
 #[async_trait]
 impl SharedCounters for Handle {
-    async fn hit(&self, request: &CounterRequest<'_>) -> Result<Decision, BackendError> {
+    async fn hit(&self, request: &CounterRequest<'_>) -> Result<Admission, BackendError> {
         let mut conn = self.backend.connection().await?;
         let period = u64::try_from(request.period.as_micros())
             .unwrap_or(u64::MAX)
@@ -58,7 +58,7 @@ impl SharedCounters for Handle {
             .await
             .map_err(unavailable)?;
         let micros = |v: i64| Duration::from_micros(u64::try_from(v).unwrap_or(0));
-        Ok(Decision::counted(
+        Ok(Admission::counted(
             allowed == 1,
             request.capacity,
             u64::try_from(remaining).unwrap_or(0),

@@ -9,12 +9,12 @@ use axum::response::Response;
 use waygate_core::{Engine, Refusal, ResponseChoice};
 
 /// A response ready now, or one a factory is still producing.
-pub(crate) enum Refused {
+pub(crate) enum RefusalResponse {
     Ready(Response),
     Pending(BoxResponseFuture),
 }
 
-impl Refused {
+impl RefusalResponse {
     pub(crate) async fn into_response(self) -> Response {
         match self {
             Self::Ready(response) => response,
@@ -30,21 +30,21 @@ pub(crate) fn respond(
     refusal: &Refusal<'_>,
     request: &AxumHead<'_>,
     defaults: Option<&Responses>,
-) -> Refused {
+) -> RefusalResponse {
     match refusal.choose::<RouteResponse, RateLimitResponse, _>(defaults) {
         ResponseChoice::RouteBlocked(factory, block) => {
-            Refused::Pending((factory.0)(Blocked::new(engine, block, request)))
+            RefusalResponse::Pending((factory.0)(Blocked::new(engine, block, request)))
         }
         ResponseChoice::DefaultBlocked(factory, block) => {
-            Refused::Pending(factory(Blocked::new(engine, block, request)))
+            RefusalResponse::Pending(factory(Blocked::new(engine, block, request)))
         }
         ResponseChoice::RouteRateLimited(factory, limited) => {
-            Refused::Pending((factory.0)(RateLimited::new(limited, request)))
+            RefusalResponse::Pending((factory.0)(RateLimited::new(limited, request)))
         }
         ResponseChoice::DefaultRateLimited(factory, limited) => {
-            Refused::Pending(factory(RateLimited::new(limited, request)))
+            RefusalResponse::Pending(factory(RateLimited::new(limited, request)))
         }
-        ResponseChoice::Builtin => Refused::Ready(
+        ResponseChoice::Builtin => RefusalResponse::Ready(
             refusal
                 .builtin_response(request.uri().path())
                 .map(Body::from),

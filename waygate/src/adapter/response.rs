@@ -171,7 +171,7 @@ pub struct RateLimited {
 }
 
 impl RateLimited {
-    pub(crate) fn new(limited: &waygate_core::RateLimited, request: &AxumHead<'_>) -> Self {
+    pub(crate) fn new(limited: &waygate_core::LimitExceeded, request: &AxumHead<'_>) -> Self {
         Self {
             limit: limited.limit.clone(),
             retry_after_seconds: limited.retry_after_seconds,

@@ -1,7 +1,7 @@
 use super::future::{ResponseFuture, Settled};
 use super::head::AxumHead;
 use super::layer::{LayerConfig, WaygateLayer};
-use super::refuse::{respond, Refused};
+use super::refuse::{respond, RefusalResponse};
 use arc_swap::Guard;
 use axum::extract::MatchedPath;
 use axum::response::Response;
@@ -128,8 +128,8 @@ where
         Decision::Refuse(refusal) => {
             let head = AxumHead::of_request(&request);
             match respond(&config.engine, &refusal, &head, Some(&config.responses)) {
-                Refused::Ready(response) => Settled::Refused(response),
-                Refused::Pending(future) => Settled::Factory(future),
+                RefusalResponse::Ready(response) => Settled::Refused(response),
+                RefusalResponse::Pending(future) => Settled::Factory(future),
             }
         }
         // Only `decide` asks for the shared count, and `call` awaits it: serve as counted.
