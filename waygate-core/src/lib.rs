@@ -52,6 +52,7 @@ mod engine;
 mod error;
 mod extensions;
 mod limiter;
+mod limits;
 mod snapshot;
 
 pub use config::{BackendKind, ConfigError};

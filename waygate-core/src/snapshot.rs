@@ -5,8 +5,8 @@
 //! and no lock.
 
 use crate::counters::{RequestCounters, RouteCounters};
-use crate::engine::Limits;
 use crate::limiter::Limiter;
+use crate::limits::Limits;
 use crate::model::{GlobalMaintenanceConfig, RouteState, RouteStatus};
 use crate::registry::{InitialStatus, RolloutKeyMeta, RouteMeta};
 use chrono::{DateTime, TimeZone, Utc};

@@ -60,6 +60,12 @@ impl SdkBackend {
         *self.shared.failed_attempts().borrow()
     }
 
+    /// Counts failed connection attempts (it moves on every one): wait on it to see the SDK
+    /// retry, or to alert on a server that stays away.
+    pub fn connection_failures(&self) -> watch::Receiver<u64> {
+        self.shared.failed_attempts()
+    }
+
     /// Counts completed synchronisations with the server (one per connect and reconnect):
     /// wait on it to know that what the server holds is enforced.
     pub fn synchronisations(&self) -> watch::Receiver<u64> {

@@ -78,9 +78,9 @@ impl Engine {
             handles.push(tokio::spawn(register_unknown(weak.clone(), unknown)));
         }
         if let Some(hits) = hits {
-            handles.push(tokio::spawn(super::limits::write_hits(weak.clone(), hits)));
+            handles.push(tokio::spawn(super::hits::write_hits(weak.clone(), hits)));
         }
-        handles.push(tokio::spawn(super::limits::sweep_counters(weak)));
+        handles.push(tokio::spawn(super::hits::sweep_counters(weak)));
         self.inner
             .tasks
             .lock()

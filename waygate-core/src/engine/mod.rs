@@ -6,21 +6,24 @@
 
 mod builder;
 mod change;
+mod hits;
 mod lifecycle;
 mod limits;
 mod mutate;
 mod operator;
 mod resolve;
+mod route_limits;
 mod scheduler;
 mod services;
+mod shared_limits;
 mod traffic;
 mod view;
 
 pub use builder::EngineBuilder;
 use builder::RequestSettings;
 pub use change::Change;
-pub(crate) use limits::Limits;
-pub use limits::PolicyChange;
+
+pub use route_limits::PolicyChange;
 pub use traffic::{
     RefusalKind, RouteTrafficSeries, TrafficReport, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
 };
@@ -80,7 +83,7 @@ struct Inner {
     unknown: mpsc::Sender<(http::Method, String)>,
     tasks: Mutex<lifecycle::Tasks>,
     scheduler: scheduler::Scheduler,
-    hits: limits::HitLog,
+    hits: hits::HitLog,
     hit_tx: mpsc::Sender<RateLimitHit>,
     trusted_proxies: IpNetList,
     client_ip_header: ClientIpHeader,
@@ -156,7 +159,7 @@ impl Engine {
             unknown,
             tasks: Mutex::new(lifecycle::Tasks::new(unknown_rx, hit_rx)),
             scheduler: scheduler::Scheduler::default(),
-            hits: limits::HitLog::default(),
+            hits: hits::HitLog::default(),
             hit_tx,
             trusted_proxies: requests.trusted_proxies,
             client_ip_header: requests.client_ip_header,

@@ -1,8 +1,9 @@
 //! The engine's picture of the backend, plus the declared routes, from which snapshots are
 //! built.
 
-use super::limits::{Limits, StoredPolicies};
+use super::limits::StoredPolicies;
 use super::services::Records;
+use crate::limits::Limits;
 use crate::model::{GlobalMaintenanceConfig, MaintenanceWindow, RouteState, RouteStatus};
 use crate::registry::{registered_routes, InitialStatus, RouteMeta};
 use crate::snapshot::{Snapshot, SnapshotInput};
