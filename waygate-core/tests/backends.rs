@@ -1,23 +1,30 @@
-//! Backends: one conformance suite run against every built-in backend, the file backend's
-//! own guarantees (persistence, sharing between processes, atomic writes, corrupt and
-//! unreadable files), and engines persisting through a shared file.
+//! Backends: one conformance suite run against every built-in backend, and the file
+//! backend's own guarantees (persistence, sharing between processes, atomic writes, corrupt
+//! and unreadable files). Engines persisting through a shared file are tested with the axum
+//! adapter (`waygate/tests/engines_on_a_file.rs`), where routes are declared.
 //!
 //! To run the suite against another backend, add one `conformance!` line with a function
 //! that builds its [`Fixture`].
 
 use std::sync::Arc;
 use std::time::Duration;
-use waygate::backend::{Backend, MemoryBackend, AUDIT_CAPACITY};
-use waygate::rate_limit::{GlobalRateLimitPolicy, RateLimitPolicy};
-use waygate::stored::{RouteKey, Sentinel};
-use waygate::{Actor, AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState, RouteStatus};
+use waygate_core::backend::{Backend, MemoryBackend, AUDIT_CAPACITY};
+use waygate_core::rate_limit::{GlobalRateLimitPolicy, RateLimitPolicy};
+use waygate_core::stored::{RouteKey, Sentinel};
+use waygate_core::{
+    Actor, AuditEntry, AuditQuery, GlobalMaintenanceConfig, RouteState, RouteStatus,
+};
 
 #[cfg(feature = "redis")]
-use waygate::backend::RedisBackend;
+use waygate_core::backend::RedisBackend;
 #[cfg(feature = "file")]
-use waygate::backend::{BackendError, FileBackend};
+use waygate_core::backend::{BackendError, FileBackend};
 
-mod common;
+// The test Redis helpers the axum crate's tests use (this suite needs a part of them).
+#[cfg(feature = "redis")]
+#[path = "../../waygate/tests/common/redis.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod test_redis;
 
 /// How long a test waits for something that should happen within a few poll intervals.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -63,8 +70,8 @@ async fn file() -> Fixture {
 /// prefix.
 #[cfg(feature = "redis")]
 async fn redis() -> Fixture {
-    let prefix = common::redis::unique_prefix();
-    let url = common::redis::url();
+    let prefix = test_redis::unique_prefix();
+    let url = test_redis::url();
     let open = || Arc::new(RedisBackend::new(&url).unwrap().with_key_prefix(&prefix));
     Fixture {
         backend: open(),
@@ -339,7 +346,7 @@ mod suite {
             assert_eq!(RouteKey::parse(&back.path).unwrap().to_string(), key);
         }
         let mut records: Vec<String> = b
-            .list_states_with_prefix(waygate::stored::SENTINEL_PREFIX)
+            .list_states_with_prefix(waygate_core::stored::SENTINEL_PREFIX)
             .await
             .unwrap()
             .into_iter()
@@ -471,7 +478,7 @@ macro_rules! conformance {
                 fx.other.shutdown().await.unwrap();
                 #[cfg(feature = "redis")]
                 if let Some(prefix) = &fx.redis_prefix {
-                    common::redis::delete_prefix(prefix).await;
+                    test_redis::delete_prefix(prefix).await;
                 }
             }
         )*
@@ -895,123 +902,5 @@ mod file {
             .unwrap();
         assert_eq!(log.len(), AUDIT_CAPACITY);
         assert_eq!(log.last().unwrap().id, "entry-3");
-    }
-}
-
-/// Engines persisting through one state file.
-#[cfg(feature = "file")]
-mod engine {
-    use super::*;
-    use waygate::{Engine, EngineEvent};
-
-    /// Declared in this test binary, so every engine here knows it. Never served: the tests
-    /// drive the engines directly.
-    #[cfg(feature = "macros")]
-    #[allow(dead_code)]
-    #[waygate::route(GET, "/x")]
-    async fn x() {}
-
-    /// The route every test changes: declared by `#[route]` when the macros are built,
-    /// otherwise known from its stored state.
-    const KEY: &str = "GET:/x";
-
-    async fn engine_on(path: &std::path::Path) -> Engine {
-        let backend = FileBackend::open(path)
-            .unwrap()
-            .with_poll_interval(Duration::from_millis(10));
-        if cfg!(not(feature = "macros")) && backend.get_state(KEY).await.unwrap().is_none() {
-            backend.set_state(&RouteState::active(KEY)).await.unwrap();
-        }
-        let engine = Engine::builder().backend(backend).build();
-        engine.start().await.unwrap();
-        engine
-    }
-
-    #[tokio::test]
-    async fn a_restarted_engine_loads_the_persisted_state() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.json");
-        let first = engine_on(&path).await;
-        assert_eq!(first.state(KEY).unwrap().status, RouteStatus::Active);
-        first.disable(KEY, "hotfix", "alice").await.unwrap();
-        first.shutdown().await;
-        drop(first);
-
-        let restarted = engine_on(&path).await;
-        let state = restarted.state(KEY).unwrap();
-        assert_eq!(
-            (state.status, state.reason.as_str()),
-            (RouteStatus::Disabled, "hotfix")
-        );
-        let log = restarted
-            .audit_log(&AuditQuery::default().route(KEY))
-            .await
-            .unwrap();
-        assert_eq!(log[0].action, "disable");
-        assert_eq!(log[0].actor, "alice");
-        restarted.shutdown().await;
-    }
-
-    /// Waits until `engine` has reloaded from its backend and `done` holds.
-    async fn reloaded_until(
-        engine: &Engine,
-        events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
-        done: impl Fn(&Engine) -> bool,
-    ) {
-        use tokio::sync::broadcast::error::RecvError;
-        tokio::time::timeout(PATIENCE, async {
-            loop {
-                match events.recv().await {
-                    Ok(EngineEvent::Reloaded) if done(engine) => return,
-                    Ok(_) | Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => panic!("the engine's events ended"),
-                }
-            }
-        })
-        .await
-        .expect("the engine did not reload the other engine's change");
-    }
-
-    #[tokio::test]
-    async fn an_engine_picks_up_changes_made_by_another_engine_on_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.json");
-        let a = engine_on(&path).await;
-        let b = engine_on(&path).await;
-
-        let mut events = b.subscribe();
-        a.disable(KEY, "migration", "alice").await.unwrap();
-        reloaded_until(&b, &mut events, |b| {
-            b.state(KEY).unwrap().status == RouteStatus::Disabled
-        })
-        .await;
-        assert_eq!(b.state(KEY).unwrap().reason, "migration");
-        // Requests to B are refused: its snapshot has the change too.
-        match b
-            .snapshot()
-            .check(&http::Method::GET, Some("/x"), "/x", || b.now())
-        {
-            waygate::Verdict::Block(block) => assert_eq!(block.reason, "migration"),
-            other => panic!("expected GET /x to be blocked on engine B, got {other:?}"),
-        }
-
-        // And back the other way.
-        let mut events = a.subscribe();
-        b.enable(KEY, "bob").await.unwrap();
-        reloaded_until(&a, &mut events, |a| {
-            a.state(KEY).unwrap().status == RouteStatus::Active
-        })
-        .await;
-        let log = a
-            .audit_log(&AuditQuery::default().route(KEY))
-            .await
-            .unwrap();
-        assert_eq!(
-            log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
-            ["enable", "disable"]
-        );
-
-        a.shutdown().await;
-        b.shutdown().await;
     }
 }
