@@ -29,58 +29,55 @@ pin_project! {
         Factory { future: BoxResponseFuture },
         // A request whose rate limits are counted in the shared counters: the count, then
         // the inner service's future (or the refusal). Boxed: only these requests pay for it.
-        Counting { future: Pin<Box<dyn Future<Output = Settled<F>> + Send>> },
-    }
-}
-
-/// What a decided request comes to, whether it was decided at once or after the shared
-/// counters answered: the one shape both paths end in.
-pub(crate) enum Settled<F> {
-    /// Served as it came: the inner future, polled as is.
-    Plain(F),
-    /// Served: the inner service's future, with the headers to add.
-    Served {
-        future: F,
-        deprecated: Option<Arc<DeprecationHeaders>>,
-        limits: Option<LimitHeaders>,
-    },
-    /// Refused with this response.
-    Refused(Response),
-    /// Refused with the response a factory is producing.
-    Factory(BoxResponseFuture),
-}
-
-impl<F> Settled<F> {
-    fn into_kind(self) -> Kind<F> {
-        match self {
-            Self::Plain(future) => Kind::Plain { future },
-            Self::Served {
-                future,
-                deprecated,
-                limits,
-            } => Kind::Inner {
-                future,
-                deprecated,
-                limits: limits.map(Box::new),
-            },
-            Self::Refused(response) => Kind::Ready {
-                response: Some(response),
-            },
-            Self::Factory(future) => Kind::Factory { future },
-        }
+        Counting { future: Pin<Box<dyn Future<Output = ResponseFuture<F>> + Send>> },
     }
 }
 
 impl<F> ResponseFuture<F> {
-    /// The response of a request decided at once.
-    pub(crate) fn settled(settled: Settled<F>) -> Self {
+    /// Served as it came: the inner future, polled as is.
+    pub(crate) fn plain(future: F) -> Self {
         Self {
-            kind: settled.into_kind(),
+            kind: Kind::Plain { future },
         }
     }
 
-    /// A request that first awaits the shared rate-limit counters.
-    pub(crate) fn counting(future: Pin<Box<dyn Future<Output = Settled<F>> + Send>>) -> Self {
+    /// Served: the inner service's response, with the route's deprecation and rate-limit
+    /// headers.
+    pub(crate) fn served(
+        future: F,
+        deprecated: Option<Arc<DeprecationHeaders>>,
+        limits: Option<LimitHeaders>,
+    ) -> Self {
+        Self {
+            kind: Kind::Inner {
+                future,
+                deprecated,
+                limits: limits.map(Box::new),
+            },
+        }
+    }
+
+    /// Refused with this response.
+    pub(crate) fn refused(response: Response) -> Self {
+        Self {
+            kind: Kind::Ready {
+                response: Some(response),
+            },
+        }
+    }
+
+    /// Refused with the response a factory is producing.
+    pub(crate) fn factory(future: BoxResponseFuture) -> Self {
+        Self {
+            kind: Kind::Factory { future },
+        }
+    }
+
+    /// A request that first awaits the shared rate-limit counters, then goes on as the
+    /// future it settles into.
+    pub(crate) fn counting(
+        future: Pin<Box<dyn Future<Output = ResponseFuture<F>> + Send>>,
+    ) -> Self {
         Self {
             kind: Kind::Counting { future },
         }
@@ -97,7 +94,7 @@ where
         let mut kind = self.project().kind;
         if let KindProj::Counting { future } = kind.as_mut().project() {
             let settled = ready!(future.as_mut().poll(cx));
-            kind.set(settled.into_kind());
+            kind.set(settled.kind);
         }
         match kind.project() {
             KindProj::Plain { future } => future.poll(cx),

@@ -2,7 +2,7 @@
 //! reach the route under a path waygate was not told about (e.g. through a plain
 //! `axum::Router::nest`), which would otherwise bypass the route's state.
 
-use super::future::{ResponseFuture, Settled};
+use super::future::ResponseFuture;
 use crate::registry::RouteMeta;
 use axum::extract::MatchedPath;
 use axum::response::{IntoResponse, Response};
@@ -66,9 +66,9 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         match request.extensions().get::<MatchedPath>() {
             Some(matched) if matched.as_str() != &*self.layer.expected => {
-                ResponseFuture::settled(Settled::Refused(self.layer.refuse(matched.as_str())))
+                ResponseFuture::refused(self.layer.refuse(matched.as_str()))
             }
-            _ => ResponseFuture::settled(Settled::Plain(self.inner.call(request))),
+            _ => ResponseFuture::plain(self.inner.call(request)),
         }
     }
 }

@@ -1,4 +1,4 @@
-use super::future::{ResponseFuture, Settled};
+use super::future::ResponseFuture;
 use super::head::AxumHead;
 use super::layer::{LayerConfig, WaygateLayer};
 use super::refuse::{respond, RefusalResponse};
@@ -57,12 +57,15 @@ where
         self.inner.poll_ready(cx)
     }
 
+    // The shared-count future yields the response future it settles into, on purpose: the
+    // response future then polls that in place (see `ResponseFuture::counting`).
+    #[allow(clippy::async_yields_async)]
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let config = &*self.layer.shared;
         // Requests under the admin path pass untouched: never decided, counted or
         // registered as routes.
         if config.skip.skips(request.uri().path()) {
-            return ResponseFuture::settled(Settled::Plain(self.inner.call(request)));
+            return ResponseFuture::plain(self.inner.call(request));
         }
         let engine = &config.engine;
         let snapshot = engine.snapshot();
@@ -87,7 +90,7 @@ where
                 settle(&config, &mut service, request, decision)
             }));
         }
-        ResponseFuture::settled(settle(config, &mut self.inner, request, decision))
+        settle(config, &mut self.inner, request, decision)
     }
 }
 
@@ -101,43 +104,40 @@ fn template<B>(request: &Request<B>) -> Option<&str> {
 
 /// Where every decision ends, made at once or after the shared counters: the inner
 /// service's future (with the headers to add), or the refusal's response.
+#[inline]
 fn settle<S, B>(
     config: &LayerConfig,
     service: &mut S,
     request: Request<B>,
     decision: Decision<'_>,
-) -> Settled<S::Future>
+) -> ResponseFuture<S::Future>
 where
     S: Service<Request<B>, Response = Response>,
 {
     match decision {
         // Nothing to add: the inner future, polled as is.
-        Decision::Serve(serve) if serve.is_plain() => Settled::Plain(service.call(request)),
+        Decision::Serve(serve) if serve.is_plain() => ResponseFuture::plain(service.call(request)),
         Decision::Serve(serve) => {
             let request = match serve.counted {
                 // A `Gate` in the handler must not count the request again.
                 true => counted(request),
                 false => request,
             };
-            Settled::Served {
-                future: service.call(request),
-                deprecated: serve.deprecation.cloned(),
-                limits: serve.limits,
-            }
+            ResponseFuture::served(
+                service.call(request),
+                serve.deprecation.cloned(),
+                serve.limits,
+            )
         }
         Decision::Refuse(refusal) => {
             let head = AxumHead::of_request(&request);
             match respond(&config.engine, &refusal, &head, Some(&config.responses)) {
-                RefusalResponse::Ready(response) => Settled::Refused(response),
-                RefusalResponse::Pending(future) => Settled::Factory(future),
+                RefusalResponse::Ready(response) => ResponseFuture::refused(response),
+                RefusalResponse::Pending(future) => ResponseFuture::factory(future),
             }
         }
         // Only `decide` asks for the shared count, and `call` awaits it: serve as counted.
-        Decision::CountShared => Settled::Served {
-            future: service.call(counted(request)),
-            deprecated: None,
-            limits: None,
-        },
+        Decision::CountShared => ResponseFuture::plain(service.call(counted(request))),
     }
 }
 
