@@ -11,20 +11,21 @@
 //! file in the same directory, `fsync`, `rename` over the target, `fsync` of the directory.
 //! A file that cannot be parsed is never overwritten.
 
+mod claims;
+mod disk;
+mod document;
+
+use claims::{claim_file, claim_name};
+use disk::{observe, replace_file, Observed, Seen};
+use document::{digest, encode, Audited, Document};
+
 use super::{select_audit, Backend, BackendError, AUDIT_CAPACITY};
 use crate::model::{AuditEntry, AuditQuery, RouteState};
 use async_trait::async_trait;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
-use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::hash::Hasher;
-use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -33,9 +34,6 @@ const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// The shortest poll interval [`FileBackend::with_poll_interval`] accepts.
 const MIN_POLL_INTERVAL: Duration = Duration::from_millis(1);
-
-/// Makes temp file names unique between the instances of one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// State in a JSON file, shared by every process that opens the same path.
 ///
@@ -412,50 +410,6 @@ impl fmt::Debug for FileBackend {
     }
 }
 
-/// The claim file's name for `id`: its FNV-1a hash, the same in every process and release
-/// (unlike std's hasher), so processes built apart still meet on one file.
-fn claim_name(id: &str) -> String {
-    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{hash:016x}")
-}
-
-/// Creates `file` exclusively, holding the time its claim lapses; `false` when another
-/// claim holds it and has not lapsed. A lapsed claim is removed and claimed afresh.
-fn claim_file(file: &Path, ttl: Duration) -> io::Result<bool> {
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    if let Some(dir) = file.parent() {
-        fs::create_dir_all(dir)?;
-    }
-    for _ in 0..2 {
-        match OpenOptions::new().write(true).create_new(true).open(file) {
-            Ok(mut claimed) => {
-                write!(claimed, "{}", (now + ttl).as_millis())?;
-                return Ok(true);
-            }
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                let lapses = fs::read_to_string(file)
-                    .ok()
-                    .and_then(|text| text.trim().parse::<u128>().ok());
-                // A claim being written (no content yet) still holds.
-                if lapses.is_none_or(|at| at > now.as_millis()) {
-                    return Ok(false);
-                }
-                match fs::remove_file(file) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(false)
-}
-
 fn corrupt(path: &Path, message: String) -> BackendError {
     BackendError::corrupt(path.display().to_string(), message)
 }
@@ -469,263 +423,9 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| BackendError::other(format!("state file task failed: {e}")))
 }
 
-// ---------------------------------------------------------------------------------------------
-// The document
-
-/// The state file's content.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Document {
-    states: BTreeMap<String, RouteState>,
-    /// Oldest first.
-    audit: VecDeque<Arc<Audited>>,
-    /// Top-level sections waygate does not use, written back unchanged.
-    other: serde_json::Map<String, serde_json::Value>,
-}
-
-/// An audit entry with its JSON, encoded once: the log is rewritten with every change, and
-/// copying the stored text is much cheaper than encoding a thousand entries each time.
-#[derive(Debug, PartialEq, Eq)]
-struct Audited {
-    entry: AuditEntry,
-    json: String,
-}
-
-impl Audited {
-    fn new(entry: AuditEntry) -> Result<Self, serde_json::Error> {
-        let json = serde_json::to_string(&entry)?;
-        Ok(Self { entry, json })
-    }
-}
-
-const STATES: &str = "states";
-const AUDIT: &str = "audit";
-
-/// Encodes the document as compact JSON (as the Python original writes it).
-fn encode(doc: &Document) -> Result<Vec<u8>, serde_json::Error> {
-    let audit_len: usize = doc.audit.iter().map(|a| a.json.len() + 1).sum();
-    let mut out = Vec::with_capacity(audit_len + 256 * (doc.states.len() + 1));
-    out.extend_from_slice(b"{\"states\":");
-    serde_json::to_writer(&mut out, &doc.states)?;
-    out.extend_from_slice(b",\"audit\":[");
-    for (i, audited) in doc.audit.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(audited.json.as_bytes());
-    }
-    out.push(b']');
-    for (key, value) in doc
-        .other
-        .iter()
-        .filter(|(k, _)| *k != STATES && *k != AUDIT)
-    {
-        out.push(b',');
-        serde_json::to_writer(&mut out, key)?;
-        out.push(b':');
-        serde_json::to_writer(&mut out, value)?;
-    }
-    out.push(b'}');
-    Ok(out)
-}
-
-// Hand-written rather than `#[serde(flatten)]`: flattening buffers the whole document, and
-// errors would then point at its end instead of at the bad value.
-impl<'de> Deserialize<'de> for Document {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct DocumentVisitor;
-
-        impl<'de> Visitor<'de> for DocumentVisitor {
-            type Value = Document;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object with `states` and `audit`")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
-                let mut doc = Document::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    match key.as_str() {
-                        STATES => doc.states = map.next_value()?,
-                        AUDIT => {
-                            let entries: Vec<AuditEntry> = map.next_value()?;
-                            let keep = entries.len().saturating_sub(AUDIT_CAPACITY);
-                            doc.audit = entries
-                                .into_iter()
-                                .skip(keep)
-                                .map(|entry| Audited::new(entry).map(Arc::new))
-                                .collect::<Result<_, _>>()
-                                .map_err(de::Error::custom)?;
-                        }
-                        _ => {
-                            let value = map.next_value()?;
-                            doc.other.insert(key, value);
-                        }
-                    }
-                }
-                Ok(doc)
-            }
-        }
-
-        deserializer.deserialize_map(DocumentVisitor)
-    }
-}
-
-/// Decodes the file's bytes; an empty (or blank) file is an empty document.
-fn parse(bytes: &[u8]) -> Result<Document, String> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Document::default());
-    }
-    serde_json::from_slice(bytes).map_err(|e| e.to_string())
-}
-
-fn digest(bytes: &[u8]) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    hasher.write(bytes);
-    hasher.finish()
-}
-
-// ---------------------------------------------------------------------------------------------
-// The file
-
-/// What identifies one version of the file without reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    len: u64,
-    modified: Option<SystemTime>,
-    /// Device, inode and change time: an atomic replace gives a new inode, and the change
-    /// time moves on every write even when the modification time is set back.
-    #[cfg(unix)]
-    node: (u64, u64, i64, i64),
-}
-
-impl Stamp {
-    fn of(meta: &fs::Metadata) -> Self {
-        #[cfg(unix)]
-        use std::os::unix::fs::MetadataExt;
-        Self {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            #[cfg(unix)]
-            node: (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec()),
-        }
-    }
-}
-
-/// A version of the file this instance read or wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Seen {
-    stamp: Stamp,
-    hash: u64,
-}
-
-/// What the file holds compared with the version last seen.
-#[derive(Debug)]
-enum Observed {
-    /// Same metadata (or still missing).
-    Unchanged,
-    /// The file no longer exists.
-    Missing,
-    /// New metadata, same bytes.
-    Same(Seen),
-    /// Other bytes.
-    Content {
-        seen: Seen,
-        parsed: Result<Document, String>,
-    },
-}
-
-/// Looks at the file; reads and parses it only when its metadata changed since `seen`.
-fn observe(path: &Path, seen: Option<Seen>) -> io::Result<Observed> {
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Ok(match seen {
-                None => Observed::Unchanged,
-                Some(_) => Observed::Missing,
-            });
-        }
-        Err(e) => return Err(e),
-    };
-    // Metadata before content: a writer racing this read leaves newer metadata than the
-    // bytes read, which only causes one more read later, never a missed change.
-    let meta = file.metadata()?;
-    let stamp = Stamp::of(&meta);
-    if seen.is_some_and(|s| s.stamp == stamp) {
-        return Ok(Observed::Unchanged);
-    }
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    let hash = digest(&bytes);
-    let now = Seen { stamp, hash };
-    if seen.is_some_and(|s| s.hash == hash) {
-        return Ok(Observed::Same(now));
-    }
-    Ok(Observed::Content {
-        seen: now,
-        parsed: parse(&bytes),
-    })
-}
-
-/// Atomically replaces the file at `path` with `bytes`, returning the new file's metadata.
-fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<Stamp> {
-    // Write through a symlink to its target rather than replacing the link.
-    let target = match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(path)?,
-        _ => path.to_path_buf(),
-    };
-    let name = target.file_name().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "the path does not name a file")
-    })?;
-    let dir = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&dir)?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let temp = dir.join(temp_name);
-    let result = write_and_rename(&temp, &target, bytes);
-    if result.is_err() {
-        // Best effort: the temp file is useless now.
-        let _ = fs::remove_file(&temp);
-    }
-    let stamp = result?;
-    sync_dir(&dir);
-    Ok(stamp)
-}
-
-fn write_and_rename(temp: &Path, target: &Path, bytes: &[u8]) -> io::Result<Stamp> {
-    let mut file = OpenOptions::new().write(true).create_new(true).open(temp)?;
-    if let Ok(meta) = fs::metadata(target) {
-        // Keep the file's permissions across the replace.
-        file.set_permissions(meta.permissions())?;
-    }
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(temp, target)?;
-    // Read through our own handle, after the rename (which may set the change time): the
-    // metadata is our file's even if another writer replaces the target right away.
-    Ok(Stamp::of(&file.metadata()?))
-}
-
-/// Makes the rename durable. The new content is already in place, so a failure is only
-/// logged.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Err(error) = File::open(dir).and_then(|d| d.sync_all()) {
-        tracing::warn!(%error, dir = %dir.display(), "waygate: cannot fsync the state file's directory");
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
 #[cfg(test)]
 mod tests {
+    use super::document::parse;
     use super::*;
 
     #[test]
