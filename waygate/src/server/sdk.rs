@@ -136,11 +136,7 @@ pub(super) async fn audit(
                 &caller,
             ));
         }
-        // A route of the service is audited under its server key; waygate's own records
-        // (and anything else) under the path sent.
-        if let Some(key) = RouteKey::parse(&entry.path).filter(|k| k.service().is_none()) {
-            entry.path = key.in_service(app).to_string();
-        }
+        entry.path = audit_path(&entry.path, app);
         entry.service = Some(app.clone());
     }
     admin
@@ -150,6 +146,20 @@ pub(super) async fn audit(
         .await
         .map_err(crate::EngineError::from)?;
     Ok(Json(json!({"ok": true})))
+}
+
+/// The path a service's audit entry is stored under: a route of the service under its
+/// server key (`{app}:METHOD:/path`, whether it was sent with the prefix or without);
+/// waygate's own records (`__...`) as sent; anything else — another service's key
+/// included — under the caller's prefix, so that no service writes in another's name.
+fn audit_path(path: &str, app: &str) -> String {
+    if RouteKey::parse_in_service(path, app).is_some() || path.starts_with("__") {
+        return path.to_owned();
+    }
+    match RouteKey::parse(path).filter(|key| key.service().is_none()) {
+        Some(key) => key.in_service(app).to_string(),
+        None => format!("{app}:{path}"),
+    }
 }
 
 /// `GET api/sdk/events`: the stream of changes (see [`hub`](super::hub)), for the service
@@ -218,4 +228,20 @@ pub(super) async fn events(
 
 fn resend(connection: &Connection) -> Vec<String> {
     connection.hub().everything(connection.app.as_deref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::audit_path;
+
+    #[test]
+    fn a_service_audits_in_its_own_name_only() {
+        assert_eq!(audit_path("GET:/x", "pay"), "pay:GET:/x");
+        assert_eq!(audit_path("pay:GET:/x", "pay"), "pay:GET:/x");
+        assert_eq!(audit_path("/x", "pay"), "pay:/x");
+        assert_eq!(audit_path("__global__", "pay"), "__global__");
+        // Another service's key stays under the caller's prefix.
+        assert_eq!(audit_path("orders:GET:/x", "pay"), "pay:orders:GET:/x");
+        assert_eq!(audit_path("junk", "pay"), "pay:junk");
+    }
 }
