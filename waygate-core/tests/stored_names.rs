@@ -19,8 +19,8 @@ const STORED_NAMES: [&str; 11] = [
     "waygate:ratelimit:",
 ];
 
-/// The source folders of every other crate (their tests may spell the wire format: that is
-/// what they check).
+/// The source folders of every other crate (their tests, and unit tests at the end of a
+/// file, may spell the wire format: that is what they check).
 const OTHER_SOURCES: [&str; 5] = [
     "waygate/src",
     "waygate-actix/src",
@@ -55,6 +55,10 @@ fn no_crate_but_the_core_spells_a_stored_name() {
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
         for (number, line) in text.lines().enumerate() {
+            // Unit tests check the wire format, as integration tests do.
+            if line.trim_start().starts_with("#[cfg(test)]") {
+                break;
+            }
             if line.trim_start().starts_with("//") {
                 continue;
             }
