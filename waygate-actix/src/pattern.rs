@@ -26,9 +26,9 @@ pub(crate) struct PatternCache {
 }
 
 impl PatternCache {
-    /// The waygate template of the resource `request`'s path matches, if one does.
-    pub(crate) fn template(&self, request: &HttpRequest) -> Option<Rc<str>> {
-        let path = request.path();
+    /// The waygate template of the resource `request`'s path (`path`, read once by the
+    /// caller) matches, if one does.
+    pub(crate) fn template(&self, request: &HttpRequest, path: &str) -> Option<Rc<str>> {
         if let Some(template) = self.templates.borrow().get(path) {
             return template.clone();
         }
@@ -64,7 +64,7 @@ mod tests {
         let asked = Rc::clone(&cache);
         let answer = move |request: HttpRequest| {
             let cache = Rc::clone(&asked);
-            async move { format!("{:?}", cache.template(&request)) }
+            async move { format!("{:?}", cache.template(&request, request.path())) }
         };
         let app = init_service(
             App::new()

@@ -61,11 +61,12 @@ where
         let config = &*self.shared;
         // Requests under the admin path pass untouched: never decided, counted or
         // registered as routes (as the axum layer: the policy is the core's `SkipPaths`).
-        if config.skip.skips(request.path()) {
+        let path = request.path();
+        if config.skip.skips(path) {
             return ResponseFuture::plain(self.service.call(request));
         }
         let engine = &config.engine;
-        let template = self.templates.template(request.request());
+        let template = self.templates.template(request.request(), path);
         let snapshot = engine.snapshot();
         let decision = engine.decide(
             &snapshot,

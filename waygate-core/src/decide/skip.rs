@@ -51,9 +51,14 @@ impl SkipPaths {
     /// into the adapters.
     #[inline]
     pub fn skips(&self, path: &str) -> bool {
+        let path = path.as_bytes();
         self.prefixes.iter().any(|prefix| {
-            path.strip_prefix(prefix.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            let prefix = prefix.as_bytes();
+            // Most paths differ from the prefix at its second byte (the first is `/`):
+            // answered before comparing whole slices.
+            path.get(1) == prefix.get(1)
+                && path.starts_with(prefix)
+                && matches!(path.get(prefix.len()), None | Some(b'/'))
         })
     }
 }
