@@ -153,6 +153,15 @@ pub(crate) enum Command {
     )]
     Bypass(BypassCommand),
 
+    /// Tokens for services: a service logs in with one instead of a password.
+    #[command(
+        subcommand,
+        after_help = "Example:
+  waygate token create --service payments --ttl 1y
+  # then, in the service: WaygateSdk::builder(url, \"payments\").token(token)"
+    )]
+    Token(TokenCommand),
+
     /// Per-route rate limits and blocked requests.
     #[command(
         name = "rate-limits",
@@ -239,10 +248,19 @@ pub(crate) struct Serve {
     /// The port to listen on.
     #[arg(long, env = "WAYGATE_SERVER_PORT", default_value = "8001")]
     pub(crate) port: u16,
-    /// Where state lives: memory (lost on restart), file:PATH (a JSON file), or a
-    /// redis://host:port[/db] URL (several servers behind a load balancer share it).
-    #[arg(long, env = "WAYGATE_SERVER_BACKEND", default_value = "memory")]
-    pub(crate) backend: String,
+    /// Where state lives: file:PATH (a JSON file; the default is
+    /// ~/.waygate/server-state.json), a redis://host:port[/db] or rediss:// URL (several
+    /// servers behind a load balancer share it), or memory (lost on restart: every route
+    /// an operator changed is back to its declared default when services re-register).
+    #[arg(long, env = "WAYGATE_SERVER_BACKEND")]
+    pub(crate) backend: Option<String>,
+    /// How long a connection may take to send a request head (and a kept-alive one may
+    /// sit idle): 15s, 1m.
+    #[arg(long, default_value = "15s", value_parser = crate::time::parse_duration)]
+    pub(crate) header_read_timeout: TimeDelta,
+    /// The most connections open at once; more wait in the listen queue.
+    #[arg(long, default_value = "10000")]
+    pub(crate) max_connections: usize,
     /// A user as user:password (repeat, or comma-separate in the env var, for more).
     /// Without any, the server is open to anyone who can reach it.
     #[arg(
@@ -496,6 +514,23 @@ pub(crate) enum BypassCommand {
     /// Void every bypass token issued so far (on every instance sharing the backend).
     #[command(after_help = "Example:\n  waygate bypass revoke")]
     Revoke,
+}
+
+/// `token ..`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Create a token bound to one service: it registers, streams and changes that
+    /// service's routes, and reads nothing of the other services.
+    #[command(after_help = "Example:\n  waygate token create --service payments --ttl 1y")]
+    Create {
+        /// The service the token acts for.
+        #[arg(long)]
+        service: String,
+        /// How long the token is valid (30d, 52w, 1y; at most 10y); default the server's
+        /// service token lifetime (one year unless configured).
+        #[arg(long, value_parser = crate::time::parse_duration)]
+        ttl: Option<TimeDelta>,
+    },
 }
 
 /// `env ..`.

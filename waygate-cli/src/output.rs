@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
+use waygate_core::stored::is_unsafe_char;
 
 /// A terminal colour (SGR code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,13 +44,20 @@ impl Output {
         }
     }
 
-    /// `text` in `colour`, when colouring.
+    /// `text` in `colour`, when colouring; its control characters escaped (see
+    /// [`escaped`]).
     pub(crate) fn paint(&self, colour: Colour, text: &str) -> String {
+        let text = escaped(text);
         if self.colour && !text.is_empty() {
             format!("\x1b[{}m{text}\x1b[0m", colour as u8)
         } else {
-            text.to_owned()
+            text
         }
+    }
+
+    /// `text` with its control characters escaped, for a line built by hand.
+    pub(crate) fn escaped(&self, text: &str) -> String {
+        escaped(text)
     }
 
     /// A route status in upper case, in its colour.
@@ -64,9 +72,19 @@ impl Output {
         let _ = writeln!(out, "{}", text.as_ref());
     }
 
-    /// Prints `value` as pretty JSON to stdout.
+    /// Prints `value` as pretty JSON to stdout; the characters JSON may carry raw but a
+    /// terminal must not get (C1 controls, bidirectional overrides) as `\uXXXX`.
     pub(crate) fn json(&self, value: &Value) {
-        self.line(serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+        let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+        let mut safe = String::with_capacity(text.len());
+        for c in text.chars() {
+            if is_unsafe_char(c) && !c.is_ascii() {
+                safe.push_str(&format!("\\u{:04x}", u32::from(c)));
+            } else {
+                safe.push(c);
+            }
+        }
+        self.line(safe);
     }
 
     /// Prints `table` to stdout, its columns aligned, the header bold.
@@ -123,6 +141,24 @@ impl Output {
     }
 }
 
+/// `text` with every control character (ESC, NUL, a newline, ...) and every character that
+/// reorders text (U+202E, ...) written as `\u{..}`: what a server sends is shown, never
+/// obeyed by the terminal.
+pub(crate) fn escaped(text: &str) -> String {
+    if !text.chars().any(is_unsafe_char) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Prints an error and its hint to stderr, one line each.
 pub(crate) fn error(message: &str, hint: Option<&str>) {
     let colour = colour_allowed() && std::io::stderr().is_terminal();
@@ -132,9 +168,10 @@ pub(crate) fn error(message: &str, hint: Option<&str>) {
         "error:"
     };
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{label} {message}");
+    // A server's error message is shown, never obeyed.
+    let _ = writeln!(err, "{label} {}", escaped(message));
     if let Some(hint) = hint {
-        let _ = writeln!(err, "  hint: {hint}");
+        let _ = writeln!(err, "  hint: {}", escaped(hint));
     }
 }
 
@@ -168,14 +205,16 @@ pub(crate) struct Cell {
 }
 
 impl Cell {
-    /// A plain cell; empty text shows as `—`.
+    /// A plain cell; empty text shows as `—`, control characters escaped (see
+    /// [`escaped`]), so every row is one line and nothing a server sends can move the
+    /// cursor or recolour the terminal.
     pub(crate) fn new(text: impl Into<String>) -> Self {
         let text = text.into();
         Self {
             text: if text.is_empty() {
                 "—".to_owned()
             } else {
-                text
+                escaped(&text)
             },
             colour: None,
         }
@@ -221,19 +260,9 @@ impl Table {
         }
     }
 
-    /// Adds a row; newlines in cells become spaces, so every row is one line.
+    /// Adds a row.
     pub(crate) fn row(&mut self, cells: Vec<Cell>) {
-        self.rows.push(
-            cells
-                .into_iter()
-                .map(|mut cell| {
-                    if cell.text.contains(['\n', '\r', '\t']) {
-                        cell.text = cell.text.replace(['\n', '\r', '\t'], " ");
-                    }
-                    cell
-                })
-                .collect(),
-        );
+        self.rows.push(cells);
     }
 }
 

@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 
-/// A duration `<n>m`, `<n>h` or `<n>d` (minutes, hours, days), e.g. `30m`, `2h`, `1d`.
+/// A duration `<n>s`, `<n>m`, `<n>h`, `<n>d`, `<n>w` or `<n>y` (seconds, minutes, hours,
+/// days, weeks, 365-day years), e.g. `30m`, `2h`, `1d`, `1y`.
 pub(crate) fn parse_duration(text: &str) -> Result<TimeDelta, String> {
-    let hint = "use minutes, hours or days, e.g. 30m, 2h, 1d";
+    let hint = "use seconds, minutes, hours, days, weeks or years, e.g. 30m, 2h, 1d, 1y";
     let text = text.trim();
     let Some(unit) = text.chars().last() else {
         return Err(format!("empty duration: {hint}"));
@@ -17,9 +18,12 @@ pub(crate) fn parse_duration(text: &str) -> Result<TimeDelta, String> {
         return Err(format!("the duration must be positive: {hint}"));
     }
     let delta = match unit.to_ascii_lowercase() {
+        's' => TimeDelta::try_seconds(value),
         'm' => TimeDelta::try_minutes(value),
         'h' => TimeDelta::try_hours(value),
         'd' => TimeDelta::try_days(value),
+        'w' => TimeDelta::try_weeks(value),
+        'y' => value.checked_mul(365).and_then(TimeDelta::try_days),
         _ => return Err(format!("unknown time unit {unit:?} in {text:?}: {hint}")),
     };
     delta

@@ -102,8 +102,12 @@ impl Shared {
 
     /// Replaces the picture (a synchronisation) and tells the engine when it changed.
     pub(crate) fn replace(&self, cache: Cache) {
+        let resync = *self.syncs.borrow() > 0;
         let changed = {
             let mut current = lock(&self.cache);
+            if resync {
+                report_differences(self.app(), &current.routes, &cache.routes);
+            }
             let changed = *current != cache;
             *current = cache;
             changed
@@ -277,5 +281,32 @@ mod tests {
             .kept_record("__waygate:svc_global:orders__")
             .is_none());
         assert!(shared.kept_record("__waygate:revoked:x__").is_none());
+    }
+}
+
+/// After a resync, one warning per route whose state on the server differs from what the
+/// service enforced until then: a server that lost its state (restarted on memory, a
+/// backend restored from a backup) has just undone an operator's change, and nobody would
+/// be told otherwise.
+fn report_differences(
+    app: &str,
+    enforced: &BTreeMap<String, RouteState>,
+    server: &BTreeMap<String, RouteState>,
+) {
+    for (key, before) in enforced {
+        let Some(now) = server.get(key) else {
+            continue;
+        };
+        if before.status != now.status || before.reason != now.reason {
+            tracing::warn!(
+                app_id = %app,
+                route = %key,
+                was = ?before.status,
+                now = ?now.status,
+                reason = %now.reason,
+                "waygate sdk: after reconnecting, the server's state of this route differs from \
+                 what the service enforced (did the server lose its state?); enforcing the server's"
+            );
+        }
     }
 }

@@ -20,6 +20,9 @@ pub mod prelude;
 #[cfg_attr(docsrs, doc(cfg(feature = "sdk")))]
 #[doc(inline)]
 pub use waygate_sdk as sdk;
+#[cfg(feature = "serve")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
+pub mod serve;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub mod server;

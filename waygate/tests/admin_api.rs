@@ -380,14 +380,14 @@ async fn sdk_tokens_live_longer_and_lifetimes_are_configurable() {
     let sdk = api
         .post(
             "/api/auth/login",
-            json!({"username": "admin", "password": "secret", "platform": "sdk"}),
+            json!({"username": "admin", "password": "secret", "platform": "sdk", "app_id": "pay"}),
         )
         .await;
     assert!(
         (7 * 86_400 - 5..=7 * 86_400).contains(&lifetime(&sdk.json)),
         "{sdk:?}"
     );
-    // Anything else is `cli`, as in the Python original.
+    // Anything else is `cli`, as the spec says (§5.2), `dashboard` included.
     let other = api
         .post(
             "/api/auth/login",
@@ -395,6 +395,12 @@ async fn sdk_tokens_live_longer_and_lifetimes_are_configurable() {
         )
         .await;
     assert!((55..=60).contains(&lifetime(&other.json)));
+    let dashboard = api
+        .post(
+            "/api/auth/login",
+            json!({"username": "admin", "password": "secret", "platform": "dashboard"}),
+        )
+        .await;
 
     let mut sdk_api = Api {
         token: sdk.json["token"].as_str().map(str::to_owned),
@@ -403,6 +409,8 @@ async fn sdk_tokens_live_longer_and_lifetimes_are_configurable() {
     let me = sdk_api.get("/api/auth/me").await;
     assert_eq!(me.json, json!({"username": "admin", "platform": "sdk"}));
     sdk_api.token = other.json["token"].as_str().map(str::to_owned);
+    assert_eq!(sdk_api.get("/api/auth/me").await.json["platform"], "cli");
+    sdk_api.token = dashboard.json["token"].as_str().map(str::to_owned);
     assert_eq!(sdk_api.get("/api/auth/me").await.json["platform"], "cli");
 }
 

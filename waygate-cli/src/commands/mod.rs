@@ -40,6 +40,7 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::ServiceMaintenance(command) => maintenance::service(&out, &connect()?, command),
         Command::Rollout(args) => operator::rollout(&out, &connect()?, args),
         Command::Bypass(command) => operator::bypass(&out, &connect()?, command),
+        Command::Token(command) => operator::token(&out, &connect()?, command),
         Command::RateLimits(command) => rate_limits::route(&out, &connect()?, command),
         Command::GlobalRateLimit(command) => rate_limits::global(&out, &connect()?, command),
         Command::ServiceRateLimit(command) => rate_limits::service(&out, &connect()?, command),

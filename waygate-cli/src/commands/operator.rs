@@ -1,7 +1,8 @@
-//! `rollout` and `bypass`: a route's rollout percentage, and maintenance bypass tokens.
+//! `rollout`, `bypass` and `token`: a route's rollout percentage, maintenance bypass tokens
+//! and service tokens.
 
 use super::{confirm_ok, printed_json};
-use crate::cli::{BypassCommand, Rollout};
+use crate::cli::{BypassCommand, Rollout, TokenCommand};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::output::{Colour, Output};
@@ -75,4 +76,29 @@ pub(super) fn bypass(out: &Output, client: &Client, command: BypassCommand) -> R
             Ok(())
         }
     }
+}
+
+/// `token create`: `POST api/tokens`; prints the token (it is shown once).
+pub(super) fn token(out: &Output, client: &Client, command: TokenCommand) -> Result<()> {
+    let TokenCommand::Create { service, ttl } = command;
+    let mut body = json!({ "service": service });
+    if let Some(ttl) = ttl {
+        body["ttl_seconds"] = json!(ttl.num_seconds());
+    }
+    let issued = client.post("/api/tokens", Some(body))?;
+    if printed_json(out, &issued) {
+        return Ok(());
+    }
+    let field = |name| issued.get(name).and_then(Value::as_str).unwrap_or("?");
+    out.line(format!(
+        "{} Token for service {}, valid until {}",
+        out.paint(Colour::Green, "✓"),
+        out.paint(Colour::Bold, &out.escaped(field("service"))),
+        show_minutes(field("expires_at"))
+    ));
+    out.line(field("token"));
+    out.line("  Give it to the service (WaygateSdk::builder(url, app_id).token(..), or the");
+    out.line("  WAYGATE_TOKEN of its environment); it is not shown again. It acts for this");
+    out.line("  service only; `waygate logout` run with it revokes it.");
+    Ok(())
 }

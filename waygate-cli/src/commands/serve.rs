@@ -5,13 +5,29 @@ use crate::error::{Error, Result};
 use std::sync::Arc;
 use waygate::admin::Auth;
 use waygate::backend::{Backend, FileBackend, MemoryBackend, RedisBackend};
+use waygate::serve::ConnectionLimits;
 use waygate::server::WaygateServer;
 
 /// Serves until Ctrl-C or SIGTERM.
 pub(super) fn run(args: Serve) -> Result<()> {
     init_logging(args.log_format);
-    let backend = backend(&args.backend)?;
+    let spec = match args.backend {
+        Some(spec) => spec,
+        None => default_backend()?,
+    };
+    let backend = backend(&spec)?;
+    if spec.trim() == "memory" {
+        tracing::warn!(
+            "waygate server: --backend memory keeps state in this process only: a restart \
+             forgets every change an operator made, and routes go back to what services \
+             declare when they register again. Use file:PATH or redis:// in production."
+        );
+    }
+    let limits = ConnectionLimits::new()
+        .header_read_timeout(args.header_read_timeout.to_std().unwrap_or_default())
+        .max_connections(args.max_connections);
     let mut server = WaygateServer::with_shared_backend(backend)
+        .connection_limits(limits)
         .token_expiry(args.token_expiry.to_std().unwrap_or_default())
         .sdk_token_expiry(args.sdk_token_expiry.to_std().unwrap_or_default());
     let users = users(&args.auth)?;
@@ -34,7 +50,7 @@ pub(super) fn run(args: Serve) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(&address)
             .await
             .map_err(|e| Error::Usage(format!("cannot listen on {address}: {e}")))?;
-        tracing::info!(backend = %args.backend, "waygate server: state backend");
+        tracing::info!(backend = %spec, "waygate server: state backend");
         // For scripts (and `--port 0`): the address, on stdout.
         if let Ok(address) = listener.local_addr() {
             println!("listening on http://{address}");
@@ -46,6 +62,22 @@ pub(super) fn run(args: Serve) -> Result<()> {
             .await
             .map_err(|e| Error::Usage(format!("the server failed: {e}")))
     })
+}
+
+/// `file:~/.waygate/server-state.json` (the directory created when missing): state
+/// survives a restart unless memory is asked for.
+fn default_backend() -> Result<String> {
+    let home = std::env::var_os("HOME")
+        .filter(|home| !home.is_empty())
+        .ok_or_else(|| {
+            Error::Usage(
+                "HOME is not set: give --backend file:PATH (or memory, redis://..)".to_owned(),
+            )
+        })?;
+    let dir = std::path::Path::new(&home).join(".waygate");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::Usage(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(format!("file:{}", dir.join("server-state.json").display()))
 }
 
 /// `memory`, `file:PATH` (or a path ending in `.json`), `redis://..`.

@@ -335,6 +335,8 @@ pub struct Served {
     pub url: String,
     /// What it wrote to stderr, line by line (with [`Served::logging`]).
     logs: Option<std::sync::mpsc::Receiver<String>>,
+    /// The state file's directory, unless the test named a backend.
+    _state: Option<tempfile::TempDir>,
 }
 
 impl Served {
@@ -367,10 +369,17 @@ impl Served {
     }
 
     fn spawn(args: &[&str], logging: bool) -> Self {
+        // Never the user's ~/.waygate: a state file of the test's own.
+        let state = (!args.contains(&"--backend")).then(|| tempfile::tempdir().unwrap());
+        let backend = state
+            .as_ref()
+            .map(|dir| format!("file:{}", dir.path().join("state.json").display()));
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_waygate"))
             .arg("serve")
             .args(["--port", "0"])
             .args(args)
+            .args(backend.iter().flat_map(|b| ["--backend", b.as_str()]))
+            .env_remove("WAYGATE_SERVER_BACKEND")
             .env_remove("WAYGATE_SERVER_AUTH")
             .env_remove("WAYGATE_SECRET_KEY")
             .env("RUST_LOG", "info")
@@ -404,7 +413,12 @@ impl Served {
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("waygate serve printed {line:?}"))
             .to_owned();
-        Self { child, url, logs }
+        Self {
+            child,
+            url,
+            logs,
+            _state: state,
+        }
     }
 
     /// SIGTERM; it must exit with 0 within 10 s.

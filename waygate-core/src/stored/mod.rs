@@ -71,6 +71,27 @@ pub const COUNTER_PREFIX: &str = "waygate:ratelimit:";
 /// How many audit entries the built-in backends keep (oldest dropped first).
 pub const AUDIT_CAPACITY: usize = 1000;
 
+/// Whether `c` is a character no stored text may hold and no terminal or page should be
+/// handed raw: a C0 or C1 control (NUL, ESC, a newline, ...) or one that reorders or hides
+/// text (the bidirectional embeddings, overrides and isolates U+202A..U+202E and
+/// U+2066..U+2069, and the marks U+200E, U+200F, U+061C). The admin API refuses texts
+/// holding one; the CLI escapes them when it prints.
+///
+/// ```
+/// use waygate_core::stored::is_unsafe_char;
+///
+/// assert!(is_unsafe_char('\u{1b}'));
+/// assert!(is_unsafe_char('\u{202e}'));
+/// assert!(!is_unsafe_char('é'));
+/// ```
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        )
+}
+
 /// The counter namespace of a service's rate-limit policy, as the Python original names it.
 pub fn service_namespace(service: &str) -> String {
     format!("ALL:__svc_rl:{service}__")

@@ -2,6 +2,7 @@
 //! names the field, before anything is changed.
 
 use super::error::ApiError;
+use crate::stored::is_unsafe_char;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde_json::{Map, Value};
 use std::fmt::Display;
@@ -14,12 +15,19 @@ pub(crate) const MAX_TEXT: usize = 1024;
 /// The most entries a list field takes (exempt paths, environments, exempt routes).
 pub(crate) const MAX_ITEMS: usize = 100;
 
-/// `value`, if it is at most [`MAX_TEXT`] bytes; else a `400` naming `field`.
+/// `value`, if it is at most [`MAX_TEXT`] bytes and holds no control character; else a
+/// `400` naming `field`.
 pub(crate) fn capped<'a>(field: &str, value: &'a str) -> Result<&'a str, ApiError> {
     if value.len() > MAX_TEXT {
         return Err(ApiError::bad_request(format!(
             "{field} is too long: {} bytes, at most {MAX_TEXT}",
             value.len()
+        )));
+    }
+    if let Some(c) = value.chars().find(|c| is_unsafe_char(*c)) {
+        return Err(ApiError::bad_request(format!(
+            "{field} holds a control character (U+{:04X}); send printable text",
+            u32::from(c)
         )));
     }
     Ok(value)

@@ -67,7 +67,7 @@ impl ApiError {
     }
 
     /// The `error` text.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "server"))]
     pub(crate) fn message(&self) -> &str {
         &self.body.error
     }

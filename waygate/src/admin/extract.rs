@@ -6,6 +6,7 @@ use super::error::ApiError;
 use super::token::{Claims, B64U};
 use super::AdminState;
 use crate::model::Actor;
+use crate::stored::RouteKey;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -58,6 +59,11 @@ fn is_public(path: &str) -> bool {
     PUBLIC_PATHS.contains(&path)
 }
 
+/// The SDK stream's path.
+const STREAM_PATH: &str = "/api/sdk/events";
+/// How long a refused stream request waits for its `401`.
+const REFUSED_STREAM_DELAY: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Who is calling: the token's user and platform, or in open mode the `X-Waygate-Actor` and
 /// `X-Waygate-Platform` headers (default `anonymous` on `cli`). Recorded in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +72,16 @@ pub(crate) struct Caller {
     pub(crate) platform: String,
     /// The service an `sdk` token was issued to: the caller acts for that service only.
     pub(crate) app: Option<String>,
+    /// The token's id and expiry (none in open mode): a stream opened with it ends when it
+    /// is revoked or expires.
+    pub(crate) session: Option<Session>,
+}
+
+/// The token a caller presented: its id (for revocation) and when it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Session {
+    pub(crate) jti: String,
+    pub(crate) expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Caller {
@@ -74,6 +90,7 @@ impl Caller {
             name: "anonymous".to_owned(),
             platform: "anonymous".to_owned(),
             app: None,
+            session: None,
         }
     }
 
@@ -120,11 +137,17 @@ pub(crate) async fn authenticate(
             None if !is_api(request.uri().path()) => {
                 return super::dashboard::to_login(&request);
             }
+            None if request.uri().path() == STREAM_PATH => {
+                // A stream client reconnects the moment it is refused (the Python SDK 0.2.0
+                // does, in a tight loop): its 401 waits, so it never spins.
+                tokio::time::sleep(REFUSED_STREAM_DELAY).await;
+                return ApiError::unauthorized().into_response();
+            }
             None => return ApiError::unauthorized().into_response(),
         }
     };
-    if admin.auth.is_some() && caller.platform == "sdk" {
-        if let Err(refusal) = sdk_may(&caller, request.method(), request.uri().path()) {
+    if admin.auth.is_some() && caller.platform == "sdk" && !is_public(request.uri().path()) {
+        if let Err(refusal) = sdk_may(&caller, &mut request) {
             return refusal.into_response();
         }
     }
@@ -137,43 +160,112 @@ pub(crate) async fn authenticate(
     next.run(request).await
 }
 
-/// What a service's (`sdk`-platform) token may do: read the API, use the SDK endpoints
-/// (whose handlers check the service), and change the routes of its own service. It never
-/// opens the dashboard, and never changes global settings or another service's routes: a
-/// service token lives a year, so it gets only what a service needs.
-fn sdk_may(caller: &Caller, method: &axum::http::Method, path: &str) -> Result<(), ApiError> {
-    let forbidden = |what: &str| {
+/// What a service's (`sdk`-platform) token may do. It is bound to one service (an sdk
+/// token naming none — which this server never issues — may do nothing but say who it
+/// is), and it may:
+///
+/// * use the SDK endpoints (whose handlers check the service);
+/// * read its own service's records and the fleet-wide ones an SDK needs: its routes
+///   (`api/routes`, narrowed to the service when no `service` is asked for), its per-route
+///   rate limits, its service's maintenance and rate limit, global maintenance and the
+///   global rate limit;
+/// * change its own service's routes and settings.
+///
+/// Never the dashboard, the service list, the audit log, the rate-limit hits, global
+/// settings or another service: a service token lives a year in a service's environment,
+/// so a leaked one must not reach the rest of the fleet.
+fn sdk_may(caller: &Caller, request: &mut Request) -> Result<(), ApiError> {
+    let forbidden = |what: String| {
         Err(ApiError::new(
-            axum::http::StatusCode::FORBIDDEN,
+            StatusCode::FORBIDDEN,
             format!("a service (sdk) token cannot {what}; log in as a user (platform cli)"),
         ))
     };
-    if path != "/api" && !path.starts_with("/api/") {
-        return forbidden("open the dashboard");
-    }
-    if method == axum::http::Method::GET || path.starts_with("/api/sdk/") {
-        return Ok(());
-    }
+    let path = request.uri().path().to_owned();
     if path == "/api/auth/me" {
         return Ok(());
     }
-    if let (Some(app), Some(rest)) = (caller.app.as_deref(), path.strip_prefix("/api/services/")) {
-        if rest.split('/').next() == Some(app) {
-            return Ok(());
-        }
+    let Some(app) = caller.app.clone() else {
+        return forbidden(
+            "act without naming its service (log in with app_id or X-Waygate-App-Id)".into(),
+        );
+    };
+    if !is_api(&path) {
+        return forbidden("open the dashboard".into());
     }
-    let route_key = path
-        .strip_prefix("/api/routes/")
-        .and_then(|rest| rest.split('/').next())
-        .and_then(|raw| decode_key(raw).ok());
-    match (route_key, caller.app.as_deref()) {
-        (Some(_), None) => Ok(()),
-        (Some(key), Some(app)) if key.strip_prefix(app).is_some_and(|r| r.starts_with(':')) => {
+    if path.starts_with("/api/sdk/") {
+        return Ok(());
+    }
+    let own_key = |raw: &str| {
+        decode_key(raw).is_ok_and(|key| RouteKey::parse_in_service(&key, &app).is_some())
+    };
+    let read = request.method() == Method::GET || request.method() == Method::HEAD;
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (read, segments.as_slice()) {
+        (true, ["api", "global" | "global-rate-limit"]) => Ok(()),
+        (true, ["api", "routes" | "rate-limits"]) => narrow_to_service(request, &app),
+        (_, ["api", "routes", key, ..]) if own_key(key) => Ok(()),
+        (_, ["api", "routes", _, ..]) => {
+            forbidden(format!("read or change routes outside its service `{app}`"))
+        }
+        (_, ["api", "services", service, "maintenance" | "rate-limit", ..]) if *service == app => {
             Ok(())
         }
-        (Some(_), Some(app)) => forbidden(&format!("change routes outside its service `{app}`")),
-        (None, _) => forbidden("change global settings, rate limits or other services"),
+        (true, _) => forbidden(format!(
+            "read the service list, the audit log or another service (it reads `{app}`'s \
+             records and the fleet-wide maintenance and rate limit)"
+        )),
+        (false, _) => forbidden("change global settings, rate limits or other services".into()),
     }
+}
+
+/// A list read by a service token: its own service's entries. A `service` parameter (or
+/// an `X-Waygate-App-Id` header, which `api/rate-limits` reads) naming another service is
+/// refused; naming none, the request is narrowed to the token's service.
+fn narrow_to_service(request: &mut Request, app: &str) -> Result<(), ApiError> {
+    let forbidden = |named: &str| {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!("this token was issued to service `{app}` and cannot read `{named}`"),
+        ))
+    };
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    let asked: Vec<String> = url_params(&query)
+        .filter(|(name, _)| name == "service")
+        .map(|(_, value)| value)
+        .collect();
+    if let Some(other) = asked.iter().find(|named| named.as_str() != app) {
+        return forbidden(other);
+    }
+    if let Some(named) = header(request.headers(), "x-waygate-app-id") {
+        if named != app {
+            return forbidden(&named.to_owned());
+        }
+    }
+    if asked.is_empty() {
+        let narrowed = match query.is_empty() {
+            true => format!("service={}", encode_param(app)),
+            false => format!("{query}&service={}", encode_param(app)),
+        };
+        let mut parts = request.uri().clone().into_parts();
+        let path_and_query = format!("{}?{narrowed}", request.uri().path());
+        parts.path_and_query = path_and_query.parse().ok();
+        if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    Ok(())
+}
+
+/// The `name=value` pairs of a query string, decoded.
+fn url_params(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+}
+
+/// `value` encoded for a query string.
+fn encode_param(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// What a cross-site (or unproven) API change authenticated by the session cookie answers,
@@ -245,10 +337,15 @@ impl AdminState {
                     .to_owned(),
                 platform: header(headers, PLATFORM_HEADER).unwrap_or("cli").to_owned(),
                 app: None,
+                session: None,
             });
         }
         let claims = self.verified(headers)?;
         Some(Caller {
+            session: Some(Session {
+                expires_at: claims.expires_at(),
+                jti: claims.jti,
+            }),
             app: claims.app.filter(|_| claims.plat == "sdk"),
             name: claims.sub,
             platform: claims.plat,

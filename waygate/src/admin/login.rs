@@ -1,5 +1,5 @@
 //! One login attempt, for the API's `api/auth/login` and the dashboard's `login` alike:
-//! throttled per username and client IP, each failure logged, each lockout audited.
+//! throttled per (username, client IP) and per client IP, each failure logged, each lockout audited.
 
 use super::auth::Auth;
 use super::throttle::{retry_after_secs, Locked};
@@ -75,7 +75,7 @@ impl AdminState {
         let (failures, what) = match locked {
             Locked::Username => (
                 config.failures_per_username(),
-                format!("username {username:?}"),
+                format!("username {username:?} from {client}"),
             ),
             Locked::Ip(ip) => (config.failures_per_ip(), format!("client {ip}")),
         };

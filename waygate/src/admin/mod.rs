@@ -44,6 +44,7 @@
 //! | `POST api/auth/login` | `{"username", "password", "platform"?}` → `{"token", "username", "expires_at"}` |
 //! | `POST api/auth/logout` | revokes the presented token → `{"ok": true}` |
 //! | `GET api/auth/me` | `{"username", "platform"}` |
+//! | `POST api/tokens` | `{"service", "ttl_seconds"?}` → `201 {"token", "service", "expires_at"}`: a [service token](#service-tokens), audited |
 //! | `GET api/routes` | every route's state (`?service=` filters) |
 //! | `GET api/routes/{path_key}` | one route's state; `404` for an unknown key |
 //! | `POST api/routes/{path_key}/enable` · `/disable` · `/maintenance` · `/env` · `/schedule` | change the route; the new state |
@@ -92,13 +93,25 @@
 //! `api/auth/logout` needs a token — in the `X-Waygate-Token` header or the
 //! `waygate_session` cookie — and answers `401` without a valid one.
 //!
-//! Failed logins are throttled (see [`LoginThrottle`]): after 5 failures for a username, or
-//! 20 from a client IP, within a minute, login answers `429` with `Retry-After` (the right
-//! password included) until the oldest of them is a minute old. Each failure is logged with
+//! Failed logins are throttled (see [`LoginThrottle`]): after 5 failures for a username from
+//! one client, or 20 from a client IP, within a minute, login answers that client `429` with
+//! `Retry-After` (the right password included) until the oldest of them is a minute old. A
+//! client with no failures of its own is answered at once, so guesses from many addresses
+//! cannot lock an operator (or a service) out. Each failure is logged with
 //! `warn!` (username and client, never the password); each lockout is audited
 //! (`login_locked` on `__auth__`). The client IP is the rate limiter's (the peer, or behind a
 //! [trusted proxy](crate::EngineBuilder::trusted_proxies) the address it forwards); served
-//! without `ConnectInfo` only the per-username limit applies.
+//! without `ConnectInfo` every client is one, and only the per-username limit applies.
+//!
+//! # Service tokens
+//!
+//! A service needs no password: an operator creates a token for it (`waygate token create
+//! --service payments --ttl 1y`, `POST api/tokens`, or the dashboard's services page) and
+//! hands it to the service (`WaygateSdk::builder(..).token(..)`). Such a token — like
+//! every `sdk` token this server issues, a login with `"platform": "sdk"` included — is
+//! bound to one service: it registers, streams and changes that service's routes, reads its
+//! own records and the fleet-wide maintenance and rate limit, and nothing else (`403`). An
+//! `sdk` login that names no service (`app_id`, or the `X-Waygate-App-Id` header) gets `400`.
 //!
 //! A browser sends the dashboard's session cookie with every request, a cross-site form's
 //! included, so a change (any method but `GET`, `HEAD`, `OPTIONS`) under `api/`
@@ -214,8 +227,8 @@ impl WaygateAdmin {
         self.secret_key.as_deref().unwrap_or(&self.random_key)
     }
 
-    /// How many failed logins lock a username or a client IP (default: 5 per username and
-    /// 20 per IP within a minute); locked, login answers `429` with `Retry-After`. See
+    /// How many failed logins lock a username for one client, or a client IP (default: 5
+    /// per username and client, 20 per IP, within a minute); locked, login answers `429` with `Retry-After`. See
     /// [`LoginThrottle`].
     pub fn login_throttle(mut self, throttle: LoginThrottle) -> Self {
         self.login_throttle = throttle;

@@ -1,9 +1,12 @@
-//! Throttling of failed logins, per username and per client IP, in this process.
+//! Throttling of failed logins, per (username, client IP) pair and per client IP, in this
+//! process.
 //!
-//! After `per_username` failed logins for one username, or `per_ip` from one client IP,
-//! within `window`, every login for that username (or from that IP) is refused with `429`
-//! and `Retry-After` until the oldest of those failures is `window` old — the right
-//! password included, or guessing would go on. An attempt counts from the moment it starts
+//! After `per_username` failed logins for one username from one client IP, or `per_ip` from
+//! one client IP, within `window`, every login for that username from that client (or from
+//! that IP) is refused with `429` and `Retry-After` until the oldest of those failures is
+//! `window` old — the right password included, or guessing would go on. A client with no
+//! failures of its own is never refused: guesses from many addresses at one username lock
+//! those addresses, not the username (else anyone could lock the admin out). An attempt counts from the moment it starts
 //! (a success takes it back), so guesses sent all at once are held to the same limit as
 //! guesses sent one after the other. Each failure is logged (`warn!`, never the password);
 //! the failure that locks a username or an IP writes an audit entry (`login_locked` on
@@ -23,10 +26,11 @@ use tokio::time::Instant;
 /// The most usernames (and, apart, client IPs) tracked at once.
 const MAX_TRACKED: usize = 10_000;
 
-/// How many failed logins lock a username or a client IP, within how long.
+/// How many failed logins lock a username for one client, or a client IP, within how long.
 ///
-/// The default: 5 failures per username and 20 per client IP (an office behind one NAT
-/// shares it) within a minute.
+/// The default: 5 failures per username from one client and 20 per client IP (an office
+/// behind one NAT shares it) within a minute. A username is never locked for everyone: a
+/// client that has not failed is answered at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginThrottle {
     per_username: u32,
@@ -45,12 +49,13 @@ impl Default for LoginThrottle {
 }
 
 impl LoginThrottle {
-    /// The default: 5 failures per username, 20 per client IP, within a minute.
+    /// The default: 5 failures per username and client, 20 per client IP, within a minute.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Failed logins of one username that lock it (`0`: never).
+    /// Failed logins of one username from one client that lock that username for that
+    /// client (`0`: never).
     pub fn per_username(mut self, failures: u32) -> Self {
         self.per_username = failures;
         self
@@ -68,7 +73,7 @@ impl LoginThrottle {
         self
     }
 
-    /// Failed logins of one username that lock it.
+    /// Failed logins of one username from one client that lock it for that client.
     pub fn failures_per_username(&self) -> u32 {
         self.per_username
     }
@@ -95,7 +100,8 @@ pub(crate) enum Locked {
 #[derive(Debug)]
 pub(crate) struct Throttle {
     config: LoginThrottle,
-    usernames: Mutex<Failures<String>>,
+    /// By (username, client IP): served without the peer address, every client is `None`.
+    usernames: Mutex<Failures<(String, Option<IpAddr>)>>,
     ips: Mutex<Failures<IpAddr>>,
 }
 
@@ -127,12 +133,13 @@ impl Throttle {
         // One lock at a time, always usernames first.
         let mut usernames = lock(&self.usernames);
         let mut ips = lock(&self.ips);
-        let user = usernames.retry_after(username, self.config.per_username, window, now);
+        let pair = (username.to_owned(), ip);
+        let user = usernames.retry_after(&pair, self.config.per_username, window, now);
         let by_ip = ip.and_then(|ip| ips.retry_after(&ip, self.config.per_ip, window, now));
         if let Some(wait) = user.into_iter().chain(by_ip).max() {
             return Err(wait);
         }
-        usernames.add(username.to_owned(), self.config.per_username, window, now);
+        usernames.add(pair, self.config.per_username, window, now);
         if let Some(ip) = ip {
             ips.add(ip, self.config.per_ip, window, now);
         }
@@ -150,7 +157,7 @@ impl Throttle {
         let window = self.config.window;
         let mut locked = Vec::new();
         if lock(&self.usernames).newly_locked(
-            &attempt.username,
+            &(attempt.username.clone(), attempt.ip),
             self.config.per_username,
             window,
             now,
@@ -165,11 +172,13 @@ impl Throttle {
         locked
     }
 
-    /// The attempt succeeded: the username's failures are forgotten, and the attempt is
-    /// taken back from the IP's (whose earlier failures stay: one valid account must not
+    /// The attempt succeeded: the username's failures from this client are forgotten, and
+    /// the attempt is taken back from the IP's (whose earlier failures stay: one valid account must not
     /// reset the count of guesses at the others).
     pub(crate) fn succeed(&self, attempt: Attempt) {
-        lock(&self.usernames).entries.remove(&attempt.username);
+        lock(&self.usernames)
+            .entries
+            .remove(&(attempt.username, attempt.ip));
         if let Some(ip) = attempt.ip {
             lock(&self.ips).take_back(&ip, attempt.at);
         }
@@ -355,7 +364,9 @@ mod tests {
         tokio::time::advance(Duration::from_secs(50)).await;
         let attempt = throttle.begin("admin", None).unwrap();
         throttle.succeed(attempt);
-        assert!(!lock(&throttle.usernames).entries.contains_key("admin"));
+        assert!(!lock(&throttle.usernames)
+            .entries
+            .contains_key(&("admin".to_owned(), None)));
         assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
         assert_eq!(retry_after_secs(Duration::ZERO), 1);
     }
@@ -375,6 +386,20 @@ mod tests {
         throttle.succeed(ok);
         assert_eq!(lock(&throttle.ips).entries[&ip].times.len(), 2);
         assert_eq!(guess(&throttle, "ops", ip), Ok(vec![Locked::Ip(ip)]));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn guesses_from_many_addresses_lock_those_addresses_not_the_username() {
+        let throttle = Throttle::new(LoginThrottle::new().per_username(3).per_ip(20));
+        for n in 0..50u8 {
+            let attacker = IpAddr::from([10, 0, 1, n]);
+            for _ in 0..3 {
+                let _ = guess(&throttle, "admin", attacker);
+            }
+            assert!(throttle.begin("admin", Some(attacker)).is_err());
+        }
+        let operator = IpAddr::from([192, 168, 0, 7]);
+        throttle.succeed(throttle.begin("admin", Some(operator)).expect("not locked"));
     }
 
     #[tokio::test(start_paused = true)]

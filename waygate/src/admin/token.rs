@@ -119,6 +119,28 @@ impl Tokens {
         } else {
             self.expiry
         };
+        self.issue_with(username, platform, app, lifetime, now)
+    }
+
+    /// A service's token (`sdk`, bound to `service`, its subject), valid for `lifetime`:
+    /// what an operator hands a service instead of a password.
+    pub(crate) fn issue_service(
+        &self,
+        service: &str,
+        lifetime: Duration,
+        now: DateTime<Utc>,
+    ) -> (String, Claims) {
+        self.issue_with(service, "sdk", Some(service), lifetime, now)
+    }
+
+    fn issue_with(
+        &self,
+        username: &str,
+        platform: &str,
+        app: Option<&str>,
+        lifetime: Duration,
+        now: DateTime<Utc>,
+    ) -> (String, Claims) {
         let lifetime = TimeDelta::from_std(lifetime).unwrap_or(TimeDelta::MAX);
         let expires = now
             .checked_add_signed(lifetime)
@@ -131,6 +153,11 @@ impl Tokens {
             app: app.map(str::to_owned),
         };
         (self.sign(&claims), claims)
+    }
+
+    /// How long `sdk` tokens are valid unless said otherwise.
+    pub(crate) fn sdk_expiry(&self) -> Duration {
+        self.sdk_expiry
     }
 
     /// The token for `claims`.

@@ -83,6 +83,7 @@ mod sdk;
 
 use crate::admin::{Auth, WaygateAdmin};
 use crate::backend::Backend;
+use crate::serve::ConnectionLimits;
 use crate::{Engine, EngineError};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -103,6 +104,7 @@ pub struct WaygateServer {
     hub: Arc<Hub>,
     closing: Arc<watch::Sender<bool>>,
     started: Arc<AtomicBool>,
+    limits: ConnectionLimits,
 }
 
 impl WaygateServer {
@@ -123,6 +125,7 @@ impl WaygateServer {
             engine,
             closing: Arc::new(watch::channel(false).0),
             started: Arc::default(),
+            limits: ConnectionLimits::default(),
         }
     }
 
@@ -149,6 +152,13 @@ impl WaygateServer {
     /// How long service (`sdk`) tokens are valid (default one year).
     pub fn sdk_token_expiry(mut self, expiry: Duration) -> Self {
         self.admin = self.admin.sdk_token_expiry(expiry);
+        self
+    }
+
+    /// The header-read timeout and connection cap [`serve`](Self::serve) applies (default:
+    /// 15 s, 10,000 connections; see [`ConnectionLimits`]).
+    pub fn connection_limits(mut self, limits: ConnectionLimits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -222,7 +232,10 @@ impl WaygateServer {
     }
 
     /// Starts the server and serves it on `listener` until `shutdown` completes; then ends
-    /// the SDK streams, lets requests in flight finish, and stops the engine.
+    /// the SDK streams, lets requests in flight finish, and stops the engine. Connections
+    /// get the [`connection_limits`](Self::connection_limits): a request head must arrive
+    /// within 15 s (an idle keep-alive connection is closed after as long; an SSE stream
+    /// never is), and at most 10,000 connections are open.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
@@ -235,11 +248,9 @@ impl WaygateServer {
             tracing::info!(%address, "waygate server: listening");
         }
         let closing = self.closing.clone();
-        // The peer address: the login throttle also counts failures per client.
-        let app = self
-            .router()
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let served = axum::serve(listener, app)
+        // With the peer address: the login throttle also counts failures per client.
+        let served = crate::serve::serve(listener, self.router())
+            .limits(self.limits)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("waygate server: shutting down; closing the SDK streams");

@@ -5,9 +5,9 @@
 //! [`Caller::may_act_for`]); user tokens (`cli`, `dashboard`) act for every service.
 
 use super::hub::{Connection, Hub};
-use crate::admin::body::JsonObject;
+use crate::admin::body::{capped, capped_list, JsonObject};
 use crate::admin::error::ApiError;
-use crate::admin::extract::{header, Caller, Params};
+use crate::admin::extract::{header, Caller, Params, Session};
 use crate::admin::AdminState;
 use crate::model::{AuditEntry, RouteState};
 use crate::stored::RouteKey;
@@ -48,12 +48,15 @@ fn forbidden(app_id: &str, caller: &Caller) -> ApiError {
     )
 }
 
-/// `POST api/sdk/register`, body `{"app_id", "states": [RouteState..]}` → `{"states": [..]}`:
-/// the states in force for the given routes. A route the server knows keeps its stored
+/// `POST api/sdk/register`, body `{"app_id", "states": [RouteState..]}` → `{"states": [..],
+/// "skipped"?: [{"index", "error"}]}`: the states in force for the given routes. Entries
+/// that cannot be registered are skipped with `200`, as the spec says (§5.7: the Python SDK
+/// ignores the answer), listed in `skipped` and logged. At most 2,000 routes a call and
+/// 5,000 per service (`413`). A route the server knows keeps its stored
 /// state (the server wins); a new one is stored as sent. Each state is the service's:
 /// its key is `{app_id}:{METHOD}:{path}` (a key without the prefix gets it) and its
 /// `service` is the app id; states of another namespace, or waygate's own records, are
-/// left out of the answer.
+/// skipped.
 pub(super) async fn register(
     State(admin): State<AdminState>,
     caller: Caller,
@@ -75,39 +78,113 @@ pub(super) async fn register(
     let Some(Value::Array(raw)) = body.value("states") else {
         return Err(ApiError::bad_request("states must be a list"));
     };
-    let mut states = Vec::with_capacity(raw.len());
-    let mut refused = 0usize;
-    for value in raw {
-        let Ok(mut state) = serde_json::from_value::<RouteState>(value.clone()) else {
-            refused += 1;
-            continue;
-        };
-        // The service's key, `{app_id}:METHOD:/path`, whether it was sent with its prefix
-        // or without.
-        let key = RouteKey::parse(&state.path)
-            .filter(|key| key.service().is_none_or(|s| s == app_id))
-            .map(|key| key.in_service(&app_id).to_string());
-        let own = state.service.as_deref().is_none_or(|s| s == app_id);
-        let Some(key) = key.filter(|_| own) else {
-            refused += 1;
-            continue;
-        };
-        state.path = key;
-        state.service = Some(app_id.clone());
-        states.push(state);
+    if raw.len() > MAX_REGISTERED_PER_CALL {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "states has {} entries: a service registers at most {MAX_REGISTERED_PER_CALL} \
+                 routes a call",
+                raw.len()
+            ),
+        ));
     }
-    if refused > 0 {
-        tracing::warn!(app_id = %app_id, refused, "waygate server: registration entries left out (not routes of the service)");
+    let mut states = Vec::with_capacity(raw.len());
+    let mut skipped = Vec::new();
+    for (index, value) in raw.iter().enumerate() {
+        match own_state(value, &app_id) {
+            Ok(state) => states.push(state),
+            Err(error) => skipped.push(json!({ "index": index, "error": error })),
+        }
+    }
+    let known = admin
+        .engine
+        .list_states()
+        .into_iter()
+        .filter(|s| s.service.as_deref() == Some(app_id.as_str()))
+        .map(|s| s.path)
+        .collect::<std::collections::HashSet<_>>();
+    let new = states.iter().filter(|s| !known.contains(&s.path)).count();
+    if known.len() + new > MAX_ROUTES_PER_SERVICE {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "service `{app_id}` would have {} routes: a service has at most \
+                 {MAX_ROUTES_PER_SERVICE}",
+                known.len() + new
+            ),
+        ));
+    }
+    if !skipped.is_empty() {
+        tracing::warn!(
+            app_id = %app_id,
+            skipped = skipped.len(),
+            first = %skipped[0],
+            "waygate server: registration entries skipped (listed in the answer's `skipped`)"
+        );
     }
     let sent = states.len();
     let in_force = admin.engine.register_states(states).await?;
     tracing::info!(app_id = %app_id, routes = sent, "waygate server: service registered its routes");
-    Ok(Json(json!({ "states": in_force })))
+    if skipped.is_empty() {
+        return Ok(Json(json!({ "states": in_force })));
+    }
+    Ok(Json(json!({ "states": in_force, "skipped": skipped })))
+}
+
+/// The most routes one register call takes (`413` beyond).
+const MAX_REGISTERED_PER_CALL: usize = 2_000;
+/// The most routes one service has on the server (`413` beyond).
+const MAX_ROUTES_PER_SERVICE: usize = 5_000;
+
+/// One entry of a register call as the service's state — its key `{app_id}:METHOD:/path`,
+/// whether it was sent with the prefix or without, its `service` the app id — or why it is
+/// skipped: not a route state, another service's, a text over the cap or holding a control
+/// character.
+fn own_state(value: &Value, app_id: &str) -> Result<RouteState, String> {
+    let mut state = serde_json::from_value::<RouteState>(value.clone())
+        .map_err(|e| format!("not a route state: {e}"))?;
+    check_texts(&state).map_err(|e| e.message().to_owned())?;
+    let key = RouteKey::parse(&state.path)
+        .filter(|key| key.service().is_none_or(|s| s == app_id))
+        .map(|key| key.in_service(app_id).to_string())
+        .ok_or("path is not a route key of this service (METHOD:/path)")?;
+    if state.service.as_deref().is_some_and(|s| s != app_id) {
+        return Err("service names another service".to_owned());
+    }
+    capped("path", &key).map_err(|e| e.message().to_owned())?;
+    state.path = key;
+    state.service = Some(app_id.to_owned());
+    Ok(state)
+}
+
+/// Every text of a state under the admin API's caps (length, no control characters).
+fn check_texts(state: &RouteState) -> Result<(), ApiError> {
+    capped("path", &state.path)?;
+    capped("reason", &state.reason)?;
+    capped("service", state.service.as_deref().unwrap_or_default())?;
+    capped_list("allowed_envs", &state.allowed_envs)?;
+    capped_list("allowed_roles", &state.allowed_roles)?;
+    capped_list("allowed_ips", &state.allowed_ips)?;
+    capped(
+        "sunset_date",
+        state.sunset_date.as_deref().unwrap_or_default(),
+    )?;
+    capped(
+        "successor_path",
+        state.successor_path.as_deref().unwrap_or_default(),
+    )?;
+    if let Some(window) = &state.window {
+        capped("window.reason", &window.reason)?;
+    }
+    Ok(())
 }
 
 /// `POST api/sdk/audit`, an audit entry written in a service → `{"ok": true}`. It is
 /// stored with the service (`service` = the caller's app id, or `X-Waygate-App-Id`) and
-/// its route key in the server's form (`{app_id}:{key}`).
+/// its route key in the server's form (`{app_id}:{key}`). Who made it, from where, when and
+/// under which id are the server's to say: the actor and platform are the caller's (its
+/// token's), the time is the server's clock, the id is fresh — a service cannot write an
+/// entry in a user's name or date it.
 pub(super) async fn audit(
     State(admin): State<AdminState>,
     caller: Caller,
@@ -121,6 +198,19 @@ pub(super) async fn audit(
             ApiError::bad_request(format!("Invalid audit entry: {e}"))
         }
     })?;
+    for (field, value) in [
+        ("path", entry.path.as_str()),
+        ("action", &entry.action),
+        ("reason", &entry.reason),
+        ("service", entry.service.as_deref().unwrap_or_default()),
+    ] {
+        capped(field, value)?;
+    }
+    let stamp = AuditEntry::new("", "", &caller.actor());
+    entry.id = stamp.id;
+    entry.actor = stamp.actor;
+    entry.platform = stamp.platform;
+    entry.timestamp = admin.engine.now();
     let app = caller
         .app
         .clone()
@@ -166,6 +256,7 @@ fn audit_path(path: &str, app: &str) -> String {
 /// named by the caller's token, else `X-Waygate-App-Id`, else `?app_id=`; without any, every
 /// service's. Ends when the server shuts down.
 pub(super) async fn events(
+    State(admin): State<AdminState>,
     caller: Caller,
     headers: HeaderMap,
     params: Params,
@@ -182,11 +273,15 @@ pub(super) async fn events(
         (None, named) => named,
     };
     let connection = sdk.hub.connect(app.as_deref());
-    let closing = sdk.closing;
+    let alive = TokenAlive {
+        engine: admin.engine.clone(),
+        session: caller.session,
+        check: tokio::time::interval(TOKEN_CHECK),
+    };
     let updates = stream::unfold(
-        (connection, closing),
-        |(mut connection, mut closing)| async move {
-            if *closing.borrow() {
+        (connection, sdk.closing, alive),
+        |(mut connection, mut closing, mut alive)| async move {
+            if *closing.borrow() || !alive.valid() {
                 return None;
             }
             let texts = loop {
@@ -202,7 +297,13 @@ pub(super) async fn events(
                         Err(RecvError::Closed) => return None,
                     },
                     _ = closing.changed() => return None,
+                    _ = alive.check.tick() => Vec::new(),
                 };
+                // Nothing more once the token is revoked or expired.
+                if !alive.valid() {
+                    tracing::info!(app_id = ?connection.app, "waygate server: stream closed, its token was revoked or expired");
+                    return None;
+                }
                 if !texts.is_empty() {
                     break texts;
                 }
@@ -210,7 +311,7 @@ pub(super) async fn events(
             let events = texts
                 .into_iter()
                 .map(|text| Ok::<_, Infallible>(Event::default().data(text)));
-            Some((stream::iter(events), (connection, closing)))
+            Some((stream::iter(events), (connection, closing, alive)))
         },
     )
     .flatten();
@@ -224,6 +325,26 @@ pub(super) async fn events(
         ],
         Sse::new(updates).keep_alive(KeepAlive::new().interval(KEEPALIVE).text("keepalive")),
     ))
+}
+
+/// How often an open stream checks that its token still holds (revocations are in memory:
+/// a map lookup).
+const TOKEN_CHECK: Duration = Duration::from_secs(1);
+
+/// Whether a stream's token still holds: not revoked (here or on an instance sharing the
+/// backend), not expired. Open mode has no token.
+struct TokenAlive {
+    engine: crate::Engine,
+    session: Option<Session>,
+    check: tokio::time::Interval,
+}
+
+impl TokenAlive {
+    fn valid(&self) -> bool {
+        self.session.as_ref().is_none_or(|session| {
+            session.expires_at >= self.engine.now() && !self.engine.is_token_revoked(&session.jti)
+        })
+    }
 }
 
 fn resend(connection: &Connection) -> Vec<String> {

@@ -1,10 +1,12 @@
 //! `api/auth/*`: login, logout, who am I.
 
-use super::super::body::JsonObject;
+use super::super::body::{capped, JsonObject};
 use super::super::error::ApiError;
 use super::super::extract::{Caller, ClientIp};
 use super::super::AdminState;
 use super::ok;
+use crate::model::AuditEntry;
+use crate::stored::{RouteKey, AUTH_AUDIT_PATH};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -29,14 +31,22 @@ pub(super) async fn login(
     let body = JsonObject::required(&body)?;
     let username = body.string("username")?.unwrap_or_default();
     let password = body.long_string("password")?.unwrap_or_default();
-    // `sdk` tokens live longer; anything unknown is `cli`, as in the Python original.
-    let platform = body
-        .string("platform")?
-        .filter(|p| matches!(*p, "cli" | "sdk" | "dashboard"))
-        .unwrap_or("cli");
+    // `sdk` tokens live longer; anything else is `cli`, as the spec says (§5.2): the
+    // dashboard's sessions come from its own login page only.
+    let platform = match body.string("platform")? {
+        Some("sdk") => "sdk",
+        _ => "cli",
+    };
     if username.is_empty() || password.is_empty() {
         return Err(ApiError::bad_request("username and password are required"));
     }
+    // A service's token is bound to the service it logs in for (`app_id` in the body, or
+    // the `X-Waygate-App-Id` header every SDK sends): it acts for that service only. One
+    // that names none is refused before the password is checked.
+    let app = match platform {
+        "sdk" => Some(service_of_login(&body, &headers)?),
+        _ => None,
+    };
     match admin
         .attempt_login(auth, username, password, client, platform)
         .await
@@ -52,16 +62,6 @@ pub(super) async fn login(
             Some(seconds) => return Err(ApiError::too_many_logins(seconds)),
         },
     }
-    // A service's token is bound to the service it logs in for (`app_id` in the body, or
-    // the `X-Waygate-App-Id` header every SDK sends): it may change that service's routes
-    // only.
-    let app = match platform {
-        "sdk" => body
-            .string("app_id")?
-            .or_else(|| super::super::extract::header(&headers, "x-waygate-app-id"))
-            .filter(|app| !app.is_empty()),
-        _ => None,
-    };
     let (token, claims) = admin
         .tokens
         .issue_for(username, platform, app, admin.engine.now());
@@ -70,6 +70,86 @@ pub(super) async fn login(
         "username": username,
         "expires_at": python_isoformat(claims.expires_at()),
     })))
+}
+
+/// The service an `sdk` login is for: the body's `app_id`, else the `X-Waygate-App-Id`
+/// header; a `400` when neither names a valid service.
+fn service_of_login<'a>(body: &'a JsonObject, headers: &'a HeaderMap) -> Result<&'a str, ApiError> {
+    let named = match body.string("app_id")?.filter(|app| !app.is_empty()) {
+        Some(app) => Some(app),
+        None => super::super::extract::header(headers, "x-waygate-app-id")
+            .map(|app| capped("X-Waygate-App-Id", app))
+            .transpose()?,
+    };
+    let Some(app) = named else {
+        return Err(ApiError::bad_request(
+            "an sdk login must name its service: send app_id in the body or the \
+             X-Waygate-App-Id header (a service token acts for one service only)",
+        ));
+    };
+    if !RouteKey::is_service_name(app) {
+        return Err(ApiError::bad_request(
+            "app_id must be a service name: no `:`, `/`, spaces or control characters, not all capitals",
+        ));
+    }
+    Ok(app)
+}
+
+/// The longest a service token may be valid: ten years.
+const MAX_SERVICE_TOKEN_TTL: u64 = 10 * 365 * 24 * 3600;
+
+/// `POST api/tokens`, body `{"service", "ttl_seconds"?}` → `201 {"token", "service",
+/// "expires_at"}`: a token for a service (`sdk`, bound to it), so that services need no
+/// password. The lifetime defaults to the server's sdk token lifetime. Users only (a
+/// service token cannot make tokens); audited as `token_created` on `__auth__`, never
+/// with the token.
+pub(super) async fn create_service_token(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if admin.auth.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "Auth not configured on this server: services need no token",
+        ));
+    }
+    let body = JsonObject::required(&body)?;
+    let service = body.string("service")?.unwrap_or_default();
+    if !RouteKey::is_service_name(service) {
+        return Err(ApiError::bad_request(
+            "service must be a service name: no `:`, `/`, spaces or control characters, not all capitals",
+        ));
+    }
+    let lifetime = match body.count("ttl_seconds")? {
+        None => admin.tokens.sdk_expiry(),
+        Some(0) => return Err(ApiError::bad_request("ttl_seconds must be positive")),
+        Some(secs) if u64::from(secs) > MAX_SERVICE_TOKEN_TTL => {
+            return Err(ApiError::bad_request(format!(
+                "ttl_seconds is too long: at most {MAX_SERVICE_TOKEN_TTL} (ten years)"
+            )))
+        }
+        Some(secs) => std::time::Duration::from_secs(secs.into()),
+    };
+    let (token, claims) = admin
+        .tokens
+        .issue_service(service, lifetime, admin.engine.now());
+    let expires_at = python_isoformat(claims.expires_at());
+    let mut entry = AuditEntry::new(AUTH_AUDIT_PATH, "token_created", &caller.actor());
+    entry.timestamp = admin.engine.now();
+    entry.service = Some(service.to_owned());
+    entry.reason = format!("service token for `{service}`, expires {expires_at}");
+    admin
+        .engine
+        .backend()
+        .write_audit(&entry)
+        .await
+        .map_err(crate::EngineError::from)?;
+    tracing::info!(%service, actor = %caller.name, %expires_at, "waygate admin: service token created");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": token, "service": service, "expires_at": expires_at })),
+    ))
 }
 
 /// `POST api/auth/logout`: revokes the presented token, for every instance sharing the

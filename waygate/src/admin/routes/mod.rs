@@ -29,6 +29,7 @@ where
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
+        .route("/api/tokens", post(auth::create_service_token))
         .route("/api/routes", get(states::list))
         .route("/api/routes/{path_key}", get(states::get))
         .route("/api/routes/{path_key}/enable", post(states::enable))
