@@ -155,6 +155,13 @@ impl WaygateServer {
         self
     }
 
+    /// How many failed logins lock a username for one client, or a client IP (see
+    /// [`LoginThrottle`](crate::admin::LoginThrottle)).
+    pub fn login_throttle(mut self, throttle: crate::admin::LoginThrottle) -> Self {
+        self.admin = self.admin.login_throttle(throttle);
+        self
+    }
+
     /// The header-read timeout and connection cap [`serve`](Self::serve) applies (default:
     /// 15 s, 10,000 connections; see [`ConnectionLimits`]).
     pub fn connection_limits(mut self, limits: ConnectionLimits) -> Self {
