@@ -3,7 +3,7 @@
 use super::store::{Admission, Counter, Params};
 
 /// Counts of window number `window` (`cur`) and of the one before it (`prev`); windows are
-/// numbered from the store's epoch. The counts never exceed the capacity, which the store
+/// numbered from the Unix epoch (or a store's explicit epoch). The counts never exceed the capacity, which the store
 /// caps at `u32::MAX` for this algorithm: 16 bytes a key.
 #[derive(Debug)]
 pub(super) struct SlidingWindow {

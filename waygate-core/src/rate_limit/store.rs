@@ -552,8 +552,10 @@ macro_rules! dispatch {
 /// - **fixed window**: a window of `period` opens at a key's first request (it is not aligned to
 ///   the clock); every request counts, refused ones too (without moving the window), and a
 ///   request is allowed while the count, itself included, is at most the capacity.
-/// - **sliding window**: windows of `period` aligned to the store's epoch (the instant the store
-///   was created, or the one given to [`with_epoch`](Self::with_epoch)); the previous window's
+/// - **sliding window**: windows of `period` aligned to the wall clock — each opens at a
+///   multiple of `period` since the Unix epoch, as in the Python `limits` package and the
+///   Redis store, so every store (and every instance) agrees where a window ends — or to the
+///   instant given to [`with_epoch`](Self::with_epoch); the previous window's
 ///   count is weighted by the share of it still within the last `period`. A request is allowed
 ///   when `floor(weighted) + 1 <= capacity`; refused requests are not counted. Counts are
 ///   32-bit: a capacity above `u32::MAX` acts as `u32::MAX`.
@@ -597,16 +599,28 @@ pub struct MemoryStore {
     params: Params,
     hasher: RandomState,
     epoch: Instant,
+    /// Nanoseconds from the Unix epoch to `epoch` (0 with [`with_epoch`](Self::with_epoch)):
+    /// added to every time, so that sliding windows open at multiples of the period since
+    /// the Unix epoch. The other algorithms only subtract times.
+    wall_offset: u64,
     algorithm: Algorithm,
     rate: Rate,
     burst: u32,
 }
 
 impl MemoryStore {
-    /// Counters for `rate` plus `burst` counted with `algorithm`; the epoch of clock-aligned
-    /// windows is now (tokio's clock, so a paused test clock applies).
+    /// Counters for `rate` plus `burst` counted with `algorithm`; sliding windows open at
+    /// multiples of the period since the Unix epoch (the wall clock is read once, here; times
+    /// are tokio's instants after that, so a paused test clock applies).
     pub fn new(algorithm: Algorithm, rate: Rate, burst: u32) -> Self {
-        Self::with_epoch(algorithm, rate, burst, Instant::now())
+        let epoch = Instant::now();
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| u64::try_from(since.as_nanos()).unwrap_or(0));
+        Self {
+            wall_offset: wall,
+            ..Self::with_epoch(algorithm, rate, burst, epoch)
+        }
     }
 
     /// As [`new`](Self::new), with sliding windows aligned to `epoch` instead of now.
@@ -639,6 +653,7 @@ impl MemoryStore {
             params,
             hasher: RandomState::default(),
             epoch,
+            wall_offset: 0,
             algorithm,
             rate,
             burst,
@@ -713,7 +728,9 @@ impl MemoryStore {
     }
 
     fn nanos(&self, now: Instant) -> u64 {
-        u64::try_from(now.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
+        u64::try_from(now.saturating_duration_since(self.epoch).as_nanos())
+            .unwrap_or(u64::MAX)
+            .saturating_add(self.wall_offset)
     }
 }
 
