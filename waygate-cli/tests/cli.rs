@@ -49,7 +49,7 @@ async fn debug() -> &'static str {
 /// `billing` service (as a waygate server stores them: `billing:GET:/invoices`).
 struct Server {
     /// Serves the app until dropped.
-    _runtime: tokio::runtime::Runtime,
+    runtime: tokio::runtime::Runtime,
     engine: Engine,
     addr: SocketAddr,
     /// `http://127.0.0.1:port/waygate`.
@@ -116,7 +116,7 @@ impl Server {
             (engine, addr)
         });
         Self {
-            _runtime: runtime,
+            runtime,
             engine,
             addr,
             url: format!("http://{addr}/waygate"),
@@ -443,6 +443,46 @@ fn status_lists_every_route_sorted_with_its_state() {
             .unwrap()
             .len(),
         1
+    );
+}
+
+#[test]
+fn what_a_server_sends_is_shown_escaped_never_obeyed_by_the_terminal() {
+    // Texts the admin API refuses, as older data or another server may still hold them.
+    let server = Server::start();
+    let hostile = "hotfix \u{1b}]0;owned\u{7}\u{1b}[2J \u{202e}gnp.exe";
+    server
+        .runtime
+        .block_on(
+            server
+                .engine
+                .disable("GET:/payments", hostile, "ops\u{1b}[31m"),
+        )
+        .unwrap();
+    let cli = Cli::logged_in(&server.url);
+    for args in [
+        &["status", "--per-page", "100"][..],
+        &["status", "GET:/payments"],
+        &["log"],
+    ] {
+        let out = cli.ok(args);
+        for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(!out.contains(raw), "{args:?} printed {raw:?} raw: {out:?}");
+        }
+        assert!(out.contains("\\u{1b}]0;owned\\u{7}"), "{args:?}: {out}");
+        assert!(out.contains("\\u{202e}gnp.exe"), "{args:?}: {out}");
+    }
+    // `--json` keeps JSON valid, the terminal-hostile characters as `\uXXXX`.
+    let out = cli.ok(&["--json", "status", "GET:/payments"]);
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+        "{out:?}"
+    );
+    let state: Value = serde_json::from_str(&out).unwrap();
+    let state = state.as_array().map_or(&state, |states| &states[0]);
+    assert_eq!(
+        state["reason"], hostile,
+        "the JSON still says what the server holds: {out}"
     );
 }
 

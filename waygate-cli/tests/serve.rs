@@ -296,3 +296,70 @@ async fn with_log_format_json_every_line_is_json_and_says_who_changed_what() {
     );
     server.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_a_restarted_server_keeps_what_operators_set() {
+    let home = tempfile::tempdir().unwrap();
+    let args = ["--auth", "admin:secret", "--secret-key", "k"];
+    let server = Served::at_home(&args, home.path());
+    let mut seen = Vec::new();
+    let backend = server.log_line(&mut seen, |l| l.contains("state backend"));
+    assert!(backend.contains(".waygate/server-state.json"), "{backend}");
+    let client = reqwest::Client::new();
+    let login = |url: String| {
+        let client = client.clone();
+        async move {
+            let reply: serde_json::Value = client
+                .post(format!("{url}/api/auth/login"))
+                .json(&serde_json::json!({"username": "admin", "password": "secret"}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            reply["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let token = login(server.url.clone()).await;
+    let registered = client
+        .post(format!("{}/api/sdk/register", server.url))
+        .header("x-waygate-token", &token)
+        .json(&serde_json::json!({"app_id": APP, "states": [{"path": "GET:/api/orders", "status": "active"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 200);
+    let key = "cGF5bWVudHMtc2VydmljZTpHRVQ6L2FwaS9vcmRlcnM"; // payments-service:GET:/api/orders
+    let disabled = client
+        .post(format!("{}/api/routes/{key}/disable", server.url))
+        .header("x-waygate-token", &token)
+        .json(&serde_json::json!({"reason": "hotfix"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), 200);
+    server.stop();
+
+    let again = Served::at_home(&args, home.path());
+    let token = login(again.url.clone()).await;
+    let state: serde_json::Value = client
+        .get(format!("{}/api/routes/{key}", again.url))
+        .header("x-waygate-token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state["status"], "disabled", "{state}");
+    assert_eq!(state["reason"], "hotfix");
+    again.stop();
+
+    // Memory only when asked for, with a warning.
+    let memory = Served::at_home(&["--backend", "memory"], home.path());
+    let mut seen = Vec::new();
+    let warning = memory.log_line(&mut seen, |l| l.contains("--backend memory keeps state"));
+    assert!(warning.contains("WARN"), "{warning}");
+    memory.stop();
+}

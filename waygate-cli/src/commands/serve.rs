@@ -50,6 +50,7 @@ pub(super) fn run(args: Serve) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(&address)
             .await
             .map_err(|e| Error::Usage(format!("cannot listen on {address}: {e}")))?;
+        let shutdown = shutdown_signal();
         tracing::info!(backend = %spec, "waygate server: state backend");
         // For scripts (and `--port 0`): the address, on stdout.
         if let Ok(address) = listener.local_addr() {
@@ -58,7 +59,7 @@ pub(super) fn run(args: Serve) -> Result<()> {
             let _ = std::io::stdout().flush();
         }
         server
-            .serve(listener, shutdown_signal())
+            .serve(listener, shutdown)
             .await
             .map_err(|e| Error::Usage(format!("the server failed: {e}")))
     })
@@ -132,24 +133,37 @@ fn init_logging(format: LogFormat) {
 }
 
 /// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    // Registered now, before the address is printed: a SIGTERM sent the moment the server
+    // says it listens shuts it down gracefully.
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => {},
+                () = wait(terminate) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

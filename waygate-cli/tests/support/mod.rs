@@ -341,12 +341,12 @@ pub struct Served {
 
 impl Served {
     pub fn start(args: &[&str]) -> Self {
-        Self::spawn(args, false)
+        Self::spawn(args, false, None)
     }
 
     /// Like [`start`](Self::start), keeping its stderr for [`log_line`](Self::log_line).
     pub fn logging(args: &[&str]) -> Self {
-        Self::spawn(args, true)
+        Self::spawn(args, true, None)
     }
 
     /// The first log line that `wanted` accepts among those in `seen` (lines read before,
@@ -368,9 +368,16 @@ impl Served {
         }
     }
 
-    fn spawn(args: &[&str], logging: bool) -> Self {
+    /// `waygate serve` with `HOME` set to `home` and no `--backend` unless `args` give one:
+    /// its default backend, under `home`. Logging.
+    pub fn at_home(args: &[&str], home: &Path) -> Self {
+        Self::spawn(args, true, Some(home))
+    }
+
+    fn spawn(args: &[&str], logging: bool, home: Option<&Path>) -> Self {
         // Never the user's ~/.waygate: a state file of the test's own.
-        let state = (!args.contains(&"--backend")).then(|| tempfile::tempdir().unwrap());
+        let state =
+            (home.is_none() && !args.contains(&"--backend")).then(|| tempfile::tempdir().unwrap());
         let backend = state
             .as_ref()
             .map(|dir| format!("file:{}", dir.path().join("state.json").display()));
@@ -379,6 +386,7 @@ impl Served {
             .args(["--port", "0"])
             .args(args)
             .args(backend.iter().flat_map(|b| ["--backend", b.as_str()]))
+            .envs(home.map(|home| ("HOME", home)))
             .env_remove("WAYGATE_SERVER_BACKEND")
             .env_remove("WAYGATE_SERVER_AUTH")
             .env_remove("WAYGATE_SECRET_KEY")
