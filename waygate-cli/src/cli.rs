@@ -254,6 +254,10 @@ pub(crate) struct Serve {
     /// an operator changed is back to its declared default when services re-register).
     #[arg(long, env = "WAYGATE_SERVER_BACKEND")]
     pub(crate) backend: Option<String>,
+    /// With a rediss:// backend: the PEM certificate of the CA that signed the Redis
+    /// server's certificate, when the system does not trust it (a private CA).
+    #[arg(long, env = "WAYGATE_REDIS_CA_FILE")]
+    pub(crate) redis_ca_file: Option<std::path::PathBuf>,
     /// How long a connection may take to send a request head (and a kept-alive one may
     /// sit idle): 15s, 1m.
     #[arg(long, default_value = "15s", value_parser = crate::time::parse_duration)]

@@ -297,6 +297,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(escaped("plain é ✓"), "plain é ✓");
+        assert_eq!(
+            escaped("a\u{1b}[2Jb\nc\u{0}\u{202e}d"),
+            "a\\u{1b}[2Jb\\u{a}c\\u{0}\\u{202e}d"
+        );
+        assert_eq!(Cell::new("x\ty").text, "x\\u{9}y");
+        let output = Output::new(false);
+        assert_eq!(output.paint(Colour::Red, "\u{1b}"), "\\u{1b}");
+    }
+
+    #[test]
     fn pages_and_footers() {
         let items: Vec<u32> = (1..=45).collect();
         let (shown, footer) = page(&items, 1, 20);

@@ -96,6 +96,9 @@ mod tests {
         assert_eq!(parse_duration("30m"), Ok(TimeDelta::minutes(30)));
         assert_eq!(parse_duration("2h"), Ok(TimeDelta::hours(2)));
         assert_eq!(parse_duration("1D"), Ok(TimeDelta::days(1)));
+        assert_eq!(parse_duration("15s"), Ok(TimeDelta::seconds(15)));
+        assert_eq!(parse_duration("2w"), Ok(TimeDelta::weeks(2)));
+        assert_eq!(parse_duration("1y"), Ok(TimeDelta::days(365)));
         for bad in ["", "h", "2", "2x", "-1h", "0m", "2.5h", "1ü"] {
             let err = parse_duration(bad).unwrap_err();
             assert!(

@@ -15,7 +15,7 @@ pub(super) fn run(args: Serve) -> Result<()> {
         Some(spec) => spec,
         None => default_backend()?,
     };
-    let backend = backend(&spec)?;
+    let backend = backend(&spec, args.redis_ca_file.as_deref())?;
     if spec.trim() == "memory" {
         tracing::warn!(
             "waygate server: --backend memory keeps state in this process only: a restart \
@@ -81,12 +81,25 @@ fn default_backend() -> Result<String> {
     Ok(format!("file:{}", dir.join("server-state.json").display()))
 }
 
-/// `memory`, `file:PATH` (or a path ending in `.json`), `redis://..`.
-fn backend(spec: &str) -> Result<Arc<dyn Backend>> {
+/// `memory`, `file:PATH` (or a path ending in `.json`), `redis://..`, `rediss://..` (with
+/// the CA certificate in `ca_file`, if given).
+fn backend(spec: &str, ca_file: Option<&std::path::Path>) -> Result<Arc<dyn Backend>> {
     let spec = spec.trim();
     let failed = |e: waygate::backend::BackendError| Error::Usage(format!("--backend {spec}: {e}"));
     if spec == "memory" {
         return Ok(Arc::new(MemoryBackend::new()));
+    }
+    if let Some(ca_file) = ca_file {
+        if !spec.starts_with("rediss://") {
+            return Err(Error::Usage(
+                "--redis-ca-file is for a rediss:// backend".to_owned(),
+            ));
+        }
+        let ca = std::fs::read(ca_file)
+            .map_err(|e| Error::Usage(format!("--redis-ca-file {}: {e}", ca_file.display())))?;
+        return Ok(Arc::new(
+            RedisBackend::with_root_certificate(spec, &ca).map_err(failed)?,
+        ));
     }
     if spec.starts_with("redis://") || spec.starts_with("rediss://") {
         return Ok(Arc::new(RedisBackend::new(spec).map_err(failed)?));
@@ -173,8 +186,10 @@ mod tests {
 
     #[test]
     fn backends_and_users() {
-        assert!(backend("memory").is_ok());
-        assert!(backend("postgres://x").is_err());
+        assert!(backend("memory", None).is_ok());
+        assert!(backend("postgres://x", None).is_err());
+        assert!(backend("rediss://127.0.0.1:1", None).is_ok());
+        assert!(backend("redis://127.0.0.1:1", Some("/nonexistent".as_ref())).is_err());
         assert_eq!(
             users(&["admin:secret".into(), "ci:a:b".into()]).unwrap(),
             vec![

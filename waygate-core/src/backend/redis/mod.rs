@@ -20,6 +20,13 @@ use std::time::Duration;
 use tokio::sync::{watch, OnceCell};
 use tokio::task::JoinHandle;
 
+/// Makes ring the process's rustls crypto provider, unless one is installed already (by the
+/// app, or by an earlier backend): rustls then never finds none, nor two to choose from,
+/// whatever other crates enable.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// How many blocked requests the shared log keeps (oldest dropped first), as the Python
 /// original's `max_rl_hit_entries`.
 pub const HIT_LOG_CAPACITY: usize = 10_000;
@@ -78,17 +85,56 @@ struct Shared {
 }
 
 impl RedisBackend {
-    /// A backend on the Redis at `url` (`redis://[user:password@]host:port[/db]`), with the
-    /// key prefix `waygate:`. Nothing is connected yet.
+    /// A backend on the Redis at `url` (`redis://[user:password@]host:port[/db]`, or
+    /// `rediss://` for TLS, as managed Redis services require: the server's certificate is
+    /// checked against the system's roots), with the key prefix `waygate:`. Nothing is
+    /// connected yet.
     pub fn new(url: &str) -> Result<Self, BackendError> {
+        install_crypto_provider();
         let client = redis::Client::open(url)
             .map_err(|e| BackendError::other(format!("invalid Redis URL: {e}")))?;
-        Ok(Self::from_parts(
+        Ok(Self::from_client(client))
+    }
+
+    /// A backend on the Redis at a `rediss://` `url` whose certificate is signed by
+    /// `root_certificate` (PEM) rather than by a root the system trusts: a private CA, or a
+    /// self-signed certificate.
+    ///
+    /// ```no_run
+    /// use waygate_core::backend::RedisBackend;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let ca = std::fs::read("/etc/redis/ca.pem")?;
+    /// let backend = RedisBackend::with_root_certificate("rediss://redis.internal:6380", &ca)?;
+    /// # let _ = backend;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_root_certificate(url: &str, root_certificate: &[u8]) -> Result<Self, BackendError> {
+        install_crypto_provider();
+        if !url.starts_with("rediss://") {
+            return Err(BackendError::other(
+                "a root certificate is for TLS: the URL must start with rediss://",
+            ));
+        }
+        let client = redis::Client::build_with_tls(
+            url,
+            redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(root_certificate.to_vec()),
+            },
+        )
+        .map_err(|e| BackendError::other(format!("invalid Redis URL or certificate: {e}")))?;
+        Ok(Self::from_client(client))
+    }
+
+    fn from_client(client: redis::Client) -> Self {
+        Self::from_parts(
             client,
             DEFAULT_KEY_PREFIX,
             DEFAULT_RESPONSE_TIMEOUT,
             follow::DEFAULT_KEEPALIVE,
-        ))
+        )
     }
 
     fn from_parts(
