@@ -45,6 +45,42 @@ async function loggedIn(options = {}) {
   return { context, page, errors };
 }
 
+// What a user sees, checked: no word of the routes table broken over lines (a column
+// narrower than its longest word: a key printed one letter per line), and on a phone nothing
+// wider than the viewport.
+async function assertLayout(page, name, viewportWidth) {
+  const problems = await page.evaluate((viewportWidth) => {
+    const found = [];
+    const hidden = (el) => el.offsetParent === null || el.closest("dialog, .menu, .sr-only");
+    const table = document.querySelector("table.routes");
+    const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (hidden(node.parentElement)) continue;
+      for (const word of node.textContent.matchAll(/\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (lines.size > 1) found.push(`"${word[0]}" is broken over ${lines.size} lines`);
+      }
+    }
+    if (viewportWidth) {
+      const width = document.documentElement.scrollWidth;
+      if (width > viewportWidth) found.push(`the page is ${width}px wide`);
+      for (const el of document.querySelectorAll("main *")) {
+        if (hidden(el)) continue;
+        const right = el.getBoundingClientRect().right;
+        if (right > viewportWidth + 0.5) {
+          found.push(`${el.tagName.toLowerCase()}.${el.className} reaches ${Math.round(right)}px`);
+          break;
+        }
+      }
+    }
+    return found;
+  }, viewportWidth);
+  assert.deepEqual(problems, [], `${name}: layout`);
+}
+
 try {
   const a = await loggedIn();
   const b = await loggedIn();
@@ -52,6 +88,9 @@ try {
   assert.equal((await a.page.textContent(badge)).trim(), "maintenance");
   assert.equal((await b.page.textContent(badge)).trim(), "maintenance");
 
+  const disabledCount = (page) =>
+    page.evaluate(() => Number(document.querySelector(".summary .stat-disabled b")?.textContent));
+  const disabledBefore = await disabledCount(b.page);
   // Disable from page A through the modal.
   await a.page.click("#row-GET--payments button[data-open^='d-']");
   const dialog = a.page.locator("dialog#d-GET--payments");
@@ -63,6 +102,11 @@ try {
     await side.page.waitForFunction(
       (sel) => document.querySelector(sel)?.textContent.trim() === "disabled",
       badge,
+      { timeout: 5000 },
+    );
+    await side.page.waitForFunction(
+      (want) => Number(document.querySelector(".summary .stat-disabled b")?.textContent) === want,
+      disabledBefore + 1,
       { timeout: 5000 },
     );
     assert.equal(await side.page.evaluate(() => window.__noReload), true, `${name}: no reload`);
@@ -79,7 +123,15 @@ try {
   await a.page.mouse.move(0, 0);
   await a.page.waitForTimeout(1500); // let the row flash fade
   await a.page.screenshot({ path: `${shots}/dashboard-routes.png`, fullPage: true });
+  await assertLayout(a.page, "desktop (1280 px)", 0);
+  // Counts per status, and force-active routes marked.
+  const counts = await a.page.evaluate(() =>
+    Object.fromEntries([...document.querySelectorAll(".summary .stat")].map((s) =>
+      [s.className.replace(/^stat stat-| zero$/g, ""), Number(s.querySelector("b").textContent)])));
+  assert.ok(counts.disabled >= 1 && counts.active >= 1 && counts.force >= 1, JSON.stringify(counts));
+  assert.ok(await a.page.isVisible("#row-GET--health .tag-force"), "/health is marked force-active");
   const phone = await loggedIn({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+  await assertLayout(phone.page, "phone (390 px)", 390);
   await phone.page.screenshot({ path: `${shots}/dashboard-routes-phone.png`, fullPage: true });
   const dark = await loggedIn({ colorScheme: "dark" });
   await dark.page.screenshot({ path: `${shots}/dashboard-routes-dark.png`, fullPage: true });

@@ -67,6 +67,7 @@
       source.addEventListener("waygate:update:" + slug, function (e) { swap("row-" + slug, e.data); });
     });
     source.addEventListener("waygate:global", function (e) { swap("global", e.data); });
+    source.addEventListener("waygate:summary", function (e) { swap("summary", e.data); });
     var badge = document.querySelector(".live");
     source.onopen = function () { if (badge) badge.classList.add("on"); };
     source.onerror = function () { if (badge) badge.classList.remove("on"); };

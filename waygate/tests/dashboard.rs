@@ -266,7 +266,7 @@ async fn the_routes_page_lists_routes_with_badges() {
         r#"id="row-GET--payments""#,
         r#"id="row-GET--health""#,
         r#"id="row-POST--orders""#,
-        "<code>/payments</code>",
+        r#"<code class="path">/payments</code>"#,
         r#"class="badge badge-active""#,
         "force-active",
         "Global maintenance",

@@ -1,7 +1,8 @@
 //! `GET events?service=`: live updates over SSE (upstream 5.10).
 //!
 //! For every route change the engine applies, `event: waygate:update:{slug}` with the
-//! route's re-rendered row as `data:` lines; global maintenance changes send
+//! route's re-rendered row as `data:` lines, then `event: waygate:summary` with the counts
+//! per status; global maintenance changes send
 //! `event: waygate:global` with the panel. A reload of everything, or a client too slow to
 //! keep up (the broadcast channel lagged), gets every row again. `: keepalive` comments
 //! every 15 s keep proxies from closing the stream. Every [`CHARTS_EVERY`], when the refused
@@ -14,7 +15,7 @@
 
 use super::super::extract::Params;
 use super::super::AdminState;
-use super::view::{slug, Global, GlobalFragment, Row, RowFragment};
+use super::view::{slug, status_counts, Global, GlobalFragment, Row, RowFragment, SummaryFragment};
 use crate::model::RouteState;
 use crate::EngineEvent;
 use askama::Template;
@@ -47,6 +48,7 @@ pub(super) async fn events(State(admin): State<AdminState>, params: Params) -> i
                         .state(&key)
                         .into_iter()
                         .filter_map(|state| row_event(&admin, &state, service.as_deref()))
+                        .chain(summary_event(&admin, service.as_deref()))
                         .collect(),
                     Ok(EngineEvent::GlobalChanged) => global_event(&admin).into_iter().collect(),
                     // The details of a change; its RouteChanged or GlobalChanged follows.
@@ -58,6 +60,7 @@ pub(super) async fn events(State(admin): State<AdminState>, params: Params) -> i
                         .iter()
                         .filter_map(|state| row_event(&admin, state, service.as_deref()))
                         .chain(global_event(&admin))
+                        .chain(summary_event(&admin, service.as_deref()))
                         .collect(),
                     // The engine is gone: only keep-alives from now on.
                     Err(RecvError::Closed) => std::future::pending().await,
@@ -139,6 +142,20 @@ fn row_event(admin: &AdminState, state: &RouteState, service: Option<&str>) -> O
             .event(format!("waygate:update:{slug}"))
             .data(html.trim()),
     )
+}
+
+/// The counts per status of the routes shown (one service's, or every route).
+fn summary_event(admin: &AdminState, service: Option<&str>) -> Option<Event> {
+    let mut states = admin.engine.list_states();
+    if let Some(service) = service {
+        states.retain(|state| state.service.as_deref() == Some(service));
+    }
+    let html = SummaryFragment {
+        counts: status_counts(&states, admin.engine.now()),
+    }
+    .render()
+    .ok()?;
+    Some(Event::default().event("waygate:summary").data(html.trim()))
 }
 
 /// The global maintenance panel.

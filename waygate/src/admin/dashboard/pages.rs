@@ -31,6 +31,7 @@ pub(super) async fn routes(State(admin): State<AdminState>, ctx: Ctx, params: Pa
         .unwrap_or(1)
         .clamp(1, pages);
     let now = engine.now();
+    let counts = super::view::status_counts(&states, now);
     let rows = states
         .iter()
         .skip((page - 1) * PAGE_SIZE)
@@ -47,6 +48,7 @@ pub(super) async fn routes(State(admin): State<AdminState>, ctx: Ctx, params: Pa
         page,
         pages,
         total,
+        counts,
         env: engine.current_env().to_owned(),
         strip: super::charts::strip(&admin).chart,
     })

@@ -62,7 +62,9 @@ pub(super) struct Row {
     pub(super) slug: String,
     pub(super) path_key: String,
     pub(super) method: String,
-    pub(super) path: String,
+    /// The path in pieces, each starting at a `/`: the page may break a long path between
+    /// them (`<wbr>`), never inside a segment.
+    pub(super) path_parts: Vec<String>,
     pub(super) service: String,
     /// The badge's CSS class: the effective status, or `scheduled`.
     pub(super) status: &'static str,
@@ -91,28 +93,13 @@ impl Row {
             }
             None => ("ALL".to_owned(), key.to_owned()),
         };
-        let effective = state.effective_status(now);
-        let (status, label) = match effective {
-            RouteStatus::Active if state.status == RouteStatus::Maintenance => {
-                match &state.window {
-                    Some(window) if window.start > now => ("scheduled", "scheduled"),
-                    _ => ("active", "active"),
-                }
-            }
-            RouteStatus::Active => ("active", "active"),
-            RouteStatus::Maintenance => ("maintenance", "maintenance"),
-            RouteStatus::Disabled => ("disabled", "disabled"),
-            RouteStatus::EnvGated => ("env_gated", "env gated"),
-            RouteStatus::Deprecated => ("deprecated", "deprecated"),
-            // A status this dashboard does not know yet is shown by its wire name.
-            other => (other.as_str(), other.as_str()),
-        };
+        let (status, label) = badge(state, now);
         Self {
             key: key.to_owned(),
             slug: slug(key),
             path_key: path_key(key),
             method,
-            path,
+            path_parts: path_parts(&path),
             service: state.service.clone().unwrap_or_default(),
             status,
             label,
@@ -127,6 +114,93 @@ impl Row {
             force_active: state.force_active,
         }
     }
+}
+
+/// `/api/items/{id}` as `["/api", "/items", "/{id}"]`.
+fn path_parts(path: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for (at, c) in path.char_indices() {
+        if c == '/' && at > 0 || parts.is_empty() {
+            parts.push(String::new());
+        }
+        if let Some(part) = parts.last_mut() {
+            part.push(c);
+        }
+    }
+    parts
+}
+
+/// A route's badge: its CSS class (the effective status, or `scheduled` for a maintenance
+/// window still to come) and its text.
+pub(super) fn badge(state: &RouteState, now: DateTime<Utc>) -> (&'static str, &'static str) {
+    {
+        let effective = state.effective_status(now);
+        match effective {
+            RouteStatus::Active if state.status == RouteStatus::Maintenance => {
+                match &state.window {
+                    Some(window) if window.start > now => ("scheduled", "scheduled"),
+                    _ => ("active", "active"),
+                }
+            }
+            RouteStatus::Active => ("active", "active"),
+            RouteStatus::Maintenance => ("maintenance", "maintenance"),
+            RouteStatus::Disabled => ("disabled", "disabled"),
+            RouteStatus::EnvGated => ("env_gated", "env gated"),
+            RouteStatus::Deprecated => ("deprecated", "deprecated"),
+            // A status this dashboard does not know yet is shown by its wire name.
+            other => (other.as_str(), other.as_str()),
+        }
+    }
+}
+
+/// How many routes show each badge, and how many are force-active: the summary above the
+/// routes table.
+#[derive(Debug, Clone)]
+pub(super) struct StatusCount {
+    /// The badge's CSS class.
+    pub(super) class: &'static str,
+    pub(super) label: &'static str,
+    pub(super) count: usize,
+}
+
+/// The summary of `states` at `now`: every status (zero included, as the Python original
+/// shows them), then scheduled windows and force-active routes when there are any.
+pub(super) fn status_counts(states: &[RouteState], now: DateTime<Utc>) -> Vec<StatusCount> {
+    let mut counts: Vec<StatusCount> = [
+        ("active", "active"),
+        ("maintenance", "maintenance"),
+        ("disabled", "disabled"),
+        ("env_gated", "env gated"),
+        ("deprecated", "deprecated"),
+    ]
+    .into_iter()
+    .map(|(class, label)| StatusCount {
+        class,
+        label,
+        count: 0,
+    })
+    .collect();
+    let mut force_active = 0;
+    for state in states {
+        let (class, label) = badge(state, now);
+        match counts.iter_mut().find(|c| c.class == class) {
+            Some(count) => count.count += 1,
+            None => counts.push(StatusCount {
+                class,
+                label,
+                count: 1,
+            }),
+        }
+        force_active += usize::from(state.force_active);
+    }
+    if force_active > 0 {
+        counts.push(StatusCount {
+            class: "force",
+            label: "force-active",
+            count: force_active,
+        });
+    }
+    counts
 }
 
 /// The global maintenance panel's data.
@@ -296,6 +370,8 @@ pub(super) struct RoutesPage {
     pub(super) page: usize,
     pub(super) pages: usize,
     pub(super) total: usize,
+    /// Routes per status (of the service shown), above the table.
+    pub(super) counts: Vec<StatusCount>,
     pub(super) env: String,
     /// The refused-requests chart above the table.
     pub(super) strip: super::charts::Chart,
@@ -306,6 +382,13 @@ pub(super) struct RoutesPage {
 #[template(path = "row.html")]
 pub(super) struct RowFragment {
     pub(super) row: Row,
+}
+
+/// The counts per status above the routes table: sent again with every change.
+#[derive(Template)]
+#[template(path = "summary.html")]
+pub(super) struct SummaryFragment {
+    pub(super) counts: Vec<StatusCount>,
 }
 
 /// The global maintenance panel.
@@ -365,8 +448,42 @@ mod tests {
     fn rows_split_keys() {
         let now = Utc::now();
         let row = Row::new(&RouteState::active("svc:GET:/a"), now);
-        assert_eq!((row.method.as_str(), row.path.as_str()), ("GET", "/a"));
+        assert_eq!(
+            (row.method.as_str(), row.path_parts.concat().as_str()),
+            ("GET", "/a")
+        );
         let row = Row::new(&RouteState::active("/b"), now);
-        assert_eq!((row.method.as_str(), row.path.as_str()), ("ALL", "/b"));
+        assert_eq!(
+            (row.method.as_str(), row.path_parts.concat().as_str()),
+            ("ALL", "/b")
+        );
+        assert_eq!(
+            path_parts("/api/items/{id}"),
+            ["/api", "/items", "/{id}"],
+            "a long path breaks between segments"
+        );
+        assert_eq!(path_parts("/"), ["/"]);
+    }
+
+    #[test]
+    fn counts_per_status() {
+        let now = Utc::now();
+        let mut disabled = RouteState::active("GET:/d");
+        disabled.status = RouteStatus::Disabled;
+        let mut forced = RouteState::active("GET:/f");
+        forced.force_active = true;
+        let counts = status_counts(&[RouteState::active("GET:/a"), disabled, forced], now);
+        let shown: Vec<(&str, usize)> = counts.iter().map(|c| (c.class, c.count)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("active", 2),
+                ("maintenance", 0),
+                ("disabled", 1),
+                ("env_gated", 0),
+                ("deprecated", 0),
+                ("force", 1)
+            ]
+        );
     }
 }
