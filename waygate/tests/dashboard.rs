@@ -494,6 +494,35 @@ async fn open_mode_pages_and_actions_work_without_login() {
 }
 
 #[tokio::test]
+async fn the_events_stream_ends_when_its_session_logs_out() {
+    let dash = Dash::new(true).await;
+    let cookie = dash.login().await;
+    let response = dash.get("/waygate/events", Some(&cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.into_body();
+    let logout = dash.get("/waygate/logout", Some(&cookie)).await;
+    assert_eq!(logout.status(), StatusCode::FOUND);
+    // Changes keep coming, the stream does not carry them: it ends.
+    dash.engine
+        .disable("GET:/payments", "after logout", Actor::new("cli"))
+        .await
+        .unwrap();
+    let ended = async {
+        let mut seen = String::new();
+        while let Some(frame) = body.frame().await {
+            if let Some(data) = frame.unwrap().data_ref() {
+                seen.push_str(std::str::from_utf8(data).unwrap());
+            }
+        }
+        seen
+    };
+    let seen = tokio::time::timeout(Duration::from_secs(10), ended)
+        .await
+        .expect("the stream ends within 10 s of the logout");
+    assert!(!seen.contains("after logout"), "{seen}");
+}
+
+#[tokio::test]
 async fn events_stream_the_changed_row() {
     let dash = Dash::new(true).await;
     let cookie = dash.login().await;

@@ -101,6 +101,45 @@ impl Caller {
         self.app.as_deref().is_none_or(|app| app == app_id)
     }
 
+    /// Whether the token this caller presented still holds: not expired, not revoked (here
+    /// or on an instance sharing the backend). Open mode has no token: always.
+    #[cfg(any(feature = "dashboard", feature = "server"))]
+    fn still_valid(&self, engine: &crate::Engine) -> bool {
+        self.session.as_ref().is_none_or(|session| {
+            session.expires_at >= engine.now() && !engine.is_token_revoked(&session.jti)
+        })
+    }
+
+    /// `stream` for as long as the caller's token holds: an item is let through only while
+    /// it does, and the stream ends within a second of a revocation or the expiry even when
+    /// nothing is sent (revocations are in memory: a map lookup). Open mode: `stream` as it
+    /// is.
+    #[cfg(any(feature = "dashboard", feature = "server"))]
+    pub(crate) fn while_token_holds<S: futures_util::Stream>(
+        self,
+        engine: crate::Engine,
+        stream: S,
+    ) -> impl futures_util::Stream<Item = S::Item> {
+        use futures_util::StreamExt as _;
+        let (checked, watched) = (self.clone(), engine.clone());
+        let ended = async move {
+            if self.session.is_none() {
+                return std::future::pending().await;
+            }
+            let mut check = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                check.tick().await;
+                if !self.still_valid(&watched) {
+                    tracing::info!(user = %self.name, app_id = ?self.app, "waygate admin: stream closed, its token was revoked or expired");
+                    return;
+                }
+            }
+        };
+        stream
+            .take_while(move |_| std::future::ready(checked.still_valid(&engine)))
+            .take_until(ended)
+    }
+
     /// The audit actor.
     pub(crate) fn actor(&self) -> Actor {
         Actor::new(self.name.as_str()).platform(self.platform.as_str())

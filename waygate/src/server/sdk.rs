@@ -7,7 +7,7 @@
 use super::hub::{Connection, Hub};
 use crate::admin::body::{capped, capped_list, JsonObject};
 use crate::admin::error::ApiError;
-use crate::admin::extract::{header, Caller, Params, Session};
+use crate::admin::extract::{header, Caller, Params};
 use crate::admin::AdminState;
 use crate::model::{AuditEntry, RouteState};
 use crate::stored::RouteKey;
@@ -273,15 +273,10 @@ pub(super) async fn events(
         (None, named) => named,
     };
     let connection = sdk.hub.connect(app.as_deref());
-    let alive = TokenAlive {
-        engine: admin.engine.clone(),
-        session: caller.session,
-        check: tokio::time::interval(TOKEN_CHECK),
-    };
     let updates = stream::unfold(
-        (connection, sdk.closing, alive),
-        |(mut connection, mut closing, mut alive)| async move {
-            if *closing.borrow() || !alive.valid() {
+        (connection, sdk.closing),
+        |(mut connection, mut closing)| async move {
+            if *closing.borrow() {
                 return None;
             }
             let texts = loop {
@@ -297,13 +292,7 @@ pub(super) async fn events(
                         Err(RecvError::Closed) => return None,
                     },
                     _ = closing.changed() => return None,
-                    _ = alive.check.tick() => Vec::new(),
                 };
-                // Nothing more once the token is revoked or expired.
-                if !alive.valid() {
-                    tracing::info!(app_id = ?connection.app, "waygate server: stream closed, its token was revoked or expired");
-                    return None;
-                }
                 if !texts.is_empty() {
                     break texts;
                 }
@@ -311,10 +300,12 @@ pub(super) async fn events(
             let events = texts
                 .into_iter()
                 .map(|text| Ok::<_, Infallible>(Event::default().data(text)));
-            Some((stream::iter(events), (connection, closing, alive)))
+            Some((stream::iter(events), (connection, closing)))
         },
     )
     .flatten();
+    // Nothing more once the token is revoked or expired: the stream ends.
+    let updates = caller.while_token_holds(admin.engine.clone(), updates);
     Ok((
         [
             (http_header::CACHE_CONTROL, "no-cache"),
@@ -325,26 +316,6 @@ pub(super) async fn events(
         ],
         Sse::new(updates).keep_alive(KeepAlive::new().interval(KEEPALIVE).text("keepalive")),
     ))
-}
-
-/// How often an open stream checks that its token still holds (revocations are in memory:
-/// a map lookup).
-const TOKEN_CHECK: Duration = Duration::from_secs(1);
-
-/// Whether a stream's token still holds: not revoked (here or on an instance sharing the
-/// backend), not expired. Open mode has no token.
-struct TokenAlive {
-    engine: crate::Engine,
-    session: Option<Session>,
-    check: tokio::time::Interval,
-}
-
-impl TokenAlive {
-    fn valid(&self) -> bool {
-        self.session.as_ref().is_none_or(|session| {
-            session.expires_at >= self.engine.now() && !self.engine.is_token_revoked(&session.jti)
-        })
-    }
 }
 
 fn resend(connection: &Connection) -> Vec<String> {

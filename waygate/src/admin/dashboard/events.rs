@@ -9,11 +9,14 @@
 //! requests of the last hour changed (or the minute turned), `event: waygate:chart-strip`
 //! and `event: waygate:charts` carry the re-rendered charts.
 //!
+//! The stream ends when the session's token is revoked (a logout, here or on another
+//! instance) or expires.
+//!
 //! The page side is `static/waygate.js`: a tiny `EventSource` script (chosen over the htmx
 //! SSE extension, one file less to vendor, and it swaps rows by id whatever the row's
 //! markup) that listens for the update of each row shown and replaces that row.
 
-use super::super::extract::Params;
+use super::super::extract::{Caller, Params};
 use super::super::AdminState;
 use super::view::{slug, status_counts, Global, GlobalFragment, Row, RowFragment, SummaryFragment};
 use crate::model::RouteState;
@@ -34,8 +37,13 @@ const KEEPALIVE: Duration = Duration::from_secs(15);
 pub(super) const CHARTS_EVERY: Duration = Duration::from_secs(2);
 
 /// `GET events?service=`.
-pub(super) async fn events(State(admin): State<AdminState>, params: Params) -> impl IntoResponse {
+pub(super) async fn events(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    params: Params,
+) -> impl IntoResponse {
     let service = params.get("service").map(str::to_owned);
+    let engine = admin.engine.clone();
     let receiver = admin.engine.subscribe();
     let admin_for_charts = admin.clone();
     let updates = stream::unfold(
@@ -77,7 +85,8 @@ pub(super) async fn events(State(admin): State<AdminState>, params: Params) -> i
     )
     .flatten();
     let charts = chart_events(admin_for_charts);
-    let updates = stream::select(updates, charts);
+    // Nothing more once the session's token is revoked (logout) or expired.
+    let updates = caller.while_token_holds(engine, stream::select(updates, charts));
     (
         [
             (header::CACHE_CONTROL, "no-cache"),
