@@ -798,4 +798,43 @@ async fn a_service_s_maintenance_and_rate_limit_from_its_page() {
         )
         .await;
     assert_eq!(none.status(), StatusCode::BAD_REQUEST);
+
+    // A token for the service, shown once, that acts as the service.
+    assert!(html.contains(r#"hx-post="service-token""#), "{html}");
+    let issued = text(
+        dash.post(
+            "/waygate/service-token",
+            "service=pay&ttl_days=30",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await,
+    )
+    .await;
+    let token = issued
+        .split(r#"<code class="token">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .unwrap_or_else(|| panic!("no token shown: {issued}"));
+    let me = dash
+        .send(
+            Request::get("/waygate/api/auth/me")
+                .header("x-waygate-token", token)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text(me).await).unwrap(),
+        serde_json::json!({"username": "pay", "platform": "sdk"})
+    );
+    let bad = dash
+        .post(
+            "/waygate/service-token",
+            "service=a+b",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }

@@ -137,6 +137,7 @@ pub(crate) mod error;
 pub(crate) mod extract;
 mod login;
 mod routes;
+mod service_tokens;
 mod throttle;
 mod token;
 

@@ -9,6 +9,7 @@ use super::super::AdminState;
 use super::context::Ctx;
 use super::view::{
     render, Global, GlobalFragment, Row, RowFragment, ServiceFragment, ServicePanel,
+    ServiceTokenFragment,
 };
 use crate::model::{MaintenanceWindow, RouteState};
 use axum::extract::{Form, State};
@@ -29,6 +30,7 @@ pub(super) struct Fields {
     include_force_active: String,
     service: String,
     limit: String,
+    ttl_days: String,
 }
 
 impl Fields {
@@ -38,6 +40,7 @@ impl Fields {
         capped("envs", &self.envs)?;
         capped("service", &self.service)?;
         capped("limit", &self.limit)?;
+        capped("ttl_days", &self.ttl_days)?;
         let exempt: Vec<&str> = self.exempt_paths.lines().collect();
         capped_list("exempt_paths", &exempt)?;
         Ok(self)
@@ -221,7 +224,7 @@ fn service_of(fields: &Fields) -> Result<&str, ApiError> {
 
 fn service_panel(admin: &AdminState, service: &str) -> Response {
     render(&ServiceFragment {
-        panel: ServicePanel::of(&admin.engine, service),
+        panel: ServicePanel::of(admin, service),
     })
 }
 
@@ -298,4 +301,30 @@ pub(super) async fn delete_service_limit(
         .delete_service_rate_limit(service, ctx.actor)
         .await?;
     Ok(service_panel(&admin, service))
+}
+
+/// `POST service-token` (fields `service`, `ttl_days`, default 365): a token for the
+/// service, shown once (see `api/tokens`).
+pub(super) async fn create_service_token(
+    State(admin): State<AdminState>,
+    ctx: Ctx,
+    Form(fields): Form<Fields>,
+) -> Result<Response, ApiError> {
+    let fields = fields.checked()?;
+    let service = service_of(&fields)?;
+    let days: u64 = match fields.ttl_days.trim() {
+        "" => 365,
+        days => days
+            .parse()
+            .map_err(|_| ApiError::bad_request("ttl_days must be a whole number of days"))?,
+    };
+    let lifetime = std::time::Duration::from_secs(days.saturating_mul(86_400));
+    let issued = admin
+        .create_service_token(service, Some(lifetime), &ctx.actor)
+        .await?;
+    Ok(render(&ServiceTokenFragment {
+        service: service.to_owned(),
+        token: issued.token,
+        expires: issued.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }))
 }

@@ -54,6 +54,7 @@ pub(super) fn router(state: AdminState) -> Router<AdminState> {
         )
         .route("/service-rl/set", post(actions::set_service_limit))
         .route("/service-rl/delete", post(actions::delete_service_limit))
+        .route("/service-token", post(actions::create_service_token))
         .route("/rl/add", post(limits::add))
         .route("/rl/edit/{path_key}", post(limits::edit))
         .route("/rl/reset/{path_key}", post(limits::reset))

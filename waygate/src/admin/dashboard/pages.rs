@@ -43,7 +43,7 @@ pub(super) async fn routes(State(admin): State<AdminState>, ctx: Ctx, params: Pa
         rows,
         global: Global::from(engine.global_maintenance()),
         services: services.into_iter().collect(),
-        panel: (!service.is_empty()).then(|| super::view::ServicePanel::of(engine, &service)),
+        panel: (!service.is_empty()).then(|| super::view::ServicePanel::of(&admin, &service)),
         service,
         page,
         pages,

@@ -233,12 +233,16 @@ pub(super) struct ServicePanel {
     /// The limit (`100/minute`), empty without a policy.
     pub(super) limit: String,
     pub(super) limit_enabled: bool,
+    /// Whether tokens can be made for the service (auth is on).
+    pub(super) tokens: bool,
 }
 
 impl ServicePanel {
-    pub(super) fn of(engine: &crate::Engine, service: &str) -> Self {
+    pub(super) fn of(admin: &super::super::AdminState, service: &str) -> Self {
+        let engine = &admin.engine;
         let policy = engine.service_rate_limit(service);
         Self {
+            tokens: admin.auth.is_some(),
             name: service.to_owned(),
             maintenance: Global::from(engine.service_maintenance(service)),
             limit: policy.as_ref().map(|p| p.limit.clone()).unwrap_or_default(),
@@ -382,6 +386,15 @@ pub(super) struct RoutesPage {
 #[template(path = "row.html")]
 pub(super) struct RowFragment {
     pub(super) row: Row,
+}
+
+/// A service token just made, shown once.
+#[derive(Template)]
+#[template(path = "service_token.html")]
+pub(super) struct ServiceTokenFragment {
+    pub(super) service: String,
+    pub(super) token: String,
+    pub(super) expires: String,
 }
 
 /// The counts per status above the routes table: sent again with every change.

@@ -5,8 +5,7 @@ use super::super::error::ApiError;
 use super::super::extract::{Caller, ClientIp};
 use super::super::AdminState;
 use super::ok;
-use crate::model::AuditEntry;
-use crate::stored::{RouteKey, AUTH_AUDIT_PATH};
+use crate::stored::RouteKey;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -95,60 +94,29 @@ fn service_of_login<'a>(body: &'a JsonObject, headers: &'a HeaderMap) -> Result<
     Ok(app)
 }
 
-/// The longest a service token may be valid: ten years.
-const MAX_SERVICE_TOKEN_TTL: u64 = 10 * 365 * 24 * 3600;
-
 /// `POST api/tokens`, body `{"service", "ttl_seconds"?}` → `201 {"token", "service",
-/// "expires_at"}`: a token for a service (`sdk`, bound to it), so that services need no
-/// password. The lifetime defaults to the server's sdk token lifetime. Users only (a
-/// service token cannot make tokens); audited as `token_created` on `__auth__`, never
-/// with the token.
+/// "expires_at"}`: a token for a service (see [`AdminState::create_service_token`]). Users
+/// only (a service token cannot make tokens).
 pub(super) async fn create_service_token(
     State(admin): State<AdminState>,
     caller: Caller,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if admin.auth.is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "Auth not configured on this server: services need no token",
-        ));
-    }
     let body = JsonObject::required(&body)?;
     let service = body.string("service")?.unwrap_or_default();
-    if !RouteKey::is_service_name(service) {
-        return Err(ApiError::bad_request(
-            "service must be a service name: no `:`, `/`, spaces or control characters, not all capitals",
-        ));
-    }
-    let lifetime = match body.count("ttl_seconds")? {
-        None => admin.tokens.sdk_expiry(),
-        Some(0) => return Err(ApiError::bad_request("ttl_seconds must be positive")),
-        Some(secs) if u64::from(secs) > MAX_SERVICE_TOKEN_TTL => {
-            return Err(ApiError::bad_request(format!(
-                "ttl_seconds is too long: at most {MAX_SERVICE_TOKEN_TTL} (ten years)"
-            )))
-        }
-        Some(secs) => std::time::Duration::from_secs(secs.into()),
-    };
-    let (token, claims) = admin
-        .tokens
-        .issue_service(service, lifetime, admin.engine.now());
-    let expires_at = python_isoformat(claims.expires_at());
-    let mut entry = AuditEntry::new(AUTH_AUDIT_PATH, "token_created", &caller.actor());
-    entry.timestamp = admin.engine.now();
-    entry.service = Some(service.to_owned());
-    entry.reason = format!("service token for `{service}`, expires {expires_at}");
-    admin
-        .engine
-        .backend()
-        .write_audit(&entry)
-        .await
-        .map_err(crate::EngineError::from)?;
-    tracing::info!(%service, actor = %caller.name, %expires_at, "waygate admin: service token created");
+    let lifetime = body
+        .count("ttl_seconds")?
+        .map(|secs| std::time::Duration::from_secs(secs.into()));
+    let issued = admin
+        .create_service_token(service, lifetime, &caller.actor())
+        .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "token": token, "service": service, "expires_at": expires_at })),
+        Json(json!({
+            "token": issued.token,
+            "service": service,
+            "expires_at": python_isoformat(issued.expires_at),
+        })),
     ))
 }
 
@@ -174,7 +142,7 @@ pub(super) async fn me(caller: Caller) -> Json<Value> {
 
 /// Python's `datetime.isoformat()` of a UTC time: `+00:00`, microseconds only when not zero
 /// (the CLI reads it back with `datetime.fromisoformat`).
-fn python_isoformat(at: DateTime<Utc>) -> String {
+pub(crate) fn python_isoformat(at: DateTime<Utc>) -> String {
     let format = if at.timestamp_subsec_micros() == 0 {
         SecondsFormat::Secs
     } else {
