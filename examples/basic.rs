@@ -180,12 +180,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::io::stdout().flush()?;
     // With the peer address (`ConnectInfo`), so that per-IP rate limits set at runtime
     // (`waygate rl set`) count each client on its own.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    waygate::serve::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     engine.shutdown().await;
     Ok(())
 }

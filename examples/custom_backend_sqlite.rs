@@ -261,12 +261,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on http://{}", listener.local_addr()?);
     std::io::stdout().flush()?;
     // The peer address: the admin's login throttle counts failures per client too.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    waygate::serve::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     engine.shutdown().await;
     Ok(())
 }

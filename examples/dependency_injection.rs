@@ -125,7 +125,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;
     println!("listening on http://{}", listener.local_addr()?);
     std::io::stdout().flush()?;
-    axum::serve(listener, app)
+    waygate::serve::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     engine.shutdown().await;

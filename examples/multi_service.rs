@@ -56,7 +56,6 @@ use support::{init_tracing, port_or, shutdown_signal};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::io::Write;
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use waygate::admin::Auth;
@@ -166,28 +165,29 @@ async fn service(
     default_port: u16,
     routes: waygate::Routes,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let sdk = WaygateSdk::builder(
+    let builder = WaygateSdk::builder(
         env_or("WAYGATE_SERVER_URL", "http://127.0.0.1:8001"),
         app_id,
-    )
-    .login(
-        env_or("WAYGATE_USERNAME", "admin"),
-        env_or("WAYGATE_PASSWORD", "secret"),
-    )
-    .only_mounted_routes()
-    .build()?;
+    );
+    // A service token (`waygate token create --service payments-service`), bound to this
+    // service; a user's password works for a first try.
+    let builder = match std::env::var("WAYGATE_TOKEN") {
+        Ok(token) => builder.token(token),
+        Err(_) => builder.login(
+            env_or("WAYGATE_USERNAME", "admin"),
+            env_or("WAYGATE_PASSWORD", "secret"),
+        ),
+    };
+    let sdk = builder.only_mounted_routes().build()?;
     let app: Router = WaygateRouter::new(sdk.engine())
         .routes(routes)
         .into_router()
         .layer(WaygateLayer::new(sdk.engine().clone()));
     sdk.start().await?;
     let listener = listen(default_port).await?;
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    waygate::serve::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     sdk.shutdown().await;
     Ok(())
 }

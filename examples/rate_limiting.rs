@@ -18,8 +18,8 @@
 //!
 //! Who is asking:
 //!
-//! - **IP**: the peer address of the connection (served with
-//!   `into_make_service_with_connect_info::<SocketAddr>()`). `X-Forwarded-For` and
+//! - **IP**: the peer address of the connection (`waygate::serve::serve` hands it to the app,
+//!   as `into_make_service_with_connect_info::<SocketAddr>()` does for `axum::serve`). `X-Forwarded-For` and
 //!   `X-Real-IP` are believed only from the proxies listed in `TRUSTED_PROXIES` (IPs or CIDRs,
 //!   comma-separated; none by default), so a client cannot pick a fresh IP per request. (The
 //!   Python original trusts `X-Forwarded-For` from anyone.)
@@ -100,7 +100,6 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 use std::io::Write;
-use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use waygate::admin::{Auth, WaygateAdmin};
 use waygate::prelude::*;
@@ -363,12 +362,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("listening on http://{}", listener.local_addr()?);
     std::io::stdout().flush()?;
     // `ConnectInfo` gives the rate limiter each request's peer address.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    waygate::serve::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     engine.shutdown().await;
     Ok(())
 }

@@ -53,7 +53,6 @@ use support::{init_tracing, port_or, shutdown_signal};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::io::Write;
-use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use waygate::admin::Auth;
 use waygate::backend::MemoryBackend;
@@ -128,12 +127,16 @@ async fn server() -> Result<(), Box<dyn std::error::Error>> {
 /// The service, attached to the server.
 async fn service() -> Result<(), Box<dyn std::error::Error>> {
     let server_url = env_or("WAYGATE_SERVER_URL", "http://127.0.0.1:8001");
-    let sdk = WaygateSdk::builder(server_url, APP_ID)
-        .login(
+    // A service authenticates with a service token (`waygate token create --service
+    // payments-service`, bound to this service); a user's password works for a first try.
+    let sdk = match std::env::var("WAYGATE_TOKEN") {
+        Ok(token) => WaygateSdk::builder(server_url, APP_ID).token(token),
+        Err(_) => WaygateSdk::builder(server_url, APP_ID).login(
             env_or("WAYGATE_USERNAME", "admin"),
             env_or("WAYGATE_PASSWORD", "secret"),
-        )
-        .build()?;
+        ),
+    }
+    .build()?;
     // Serves the declared states when the server cannot be reached, and catches up later.
     sdk.start().await?;
     let app = Router::new()
@@ -147,12 +150,9 @@ async fn service() -> Result<(), Box<dyn std::error::Error>> {
         ])
         .layer(WaygateLayer::new(sdk.engine().clone()));
     let listener = listen(8000).await?;
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    waygate::serve::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     sdk.shutdown().await;
     Ok(())
 }

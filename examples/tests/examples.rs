@@ -1143,6 +1143,19 @@ fn server_token(server: &Example) -> String {
     login.json()["token"].as_str().unwrap().to_owned()
 }
 
+/// A service token for `service` (`POST api/tokens`), made with the admin's token.
+fn service_token(server: &Example, service: &str) -> String {
+    let admin = server_token(server);
+    let issued = server.send(
+        "POST",
+        "/api/tokens",
+        &[("x-waygate-token", admin.as_str())],
+        Some(&format!(r#"{{"service": "{service}"}}"#)),
+    );
+    assert_eq!(issued.status, 201, "{issued:?}");
+    issued.json()["token"].as_str().unwrap().to_owned()
+}
+
 fn soon() -> DateTime<Utc> {
     Utc::now() + chrono::TimeDelta::seconds(20)
 }
@@ -1152,10 +1165,12 @@ fn waygate_server_and_an_attached_service() {
     let server = Example::start_args("waygate_server", &["server"], &[]);
     assert_eq!(server.expect("/health", 200).json()["status"], "ok");
     let url = format!("http://{}", server.addr);
+    // The service logs in with a service token, not a password.
+    let token = service_token(&server, "payments-service");
     let service = Example::start_args(
         "waygate_server",
         &["service"],
-        &[("WAYGATE_SERVER_URL", &url)],
+        &[("WAYGATE_SERVER_URL", &url), ("WAYGATE_TOKEN", &token)],
     );
     // The behaviour table.
     assert_eq!(
@@ -1202,9 +1217,20 @@ fn waygate_server_and_an_attached_service() {
 fn multi_service_two_services_on_one_server() {
     let server = Example::start_args("multi_service", &["server"], &[]);
     let url = format!("http://{}", server.addr);
-    let env = [("WAYGATE_SERVER_URL", url.as_str())];
-    let payments = Example::start_args("multi_service", &["payments"], &env);
-    let orders = Example::start_args("multi_service", &["orders"], &env);
+    let (pay, order) = (
+        service_token(&server, "payments-service"),
+        service_token(&server, "orders-service"),
+    );
+    let payments = Example::start_args(
+        "multi_service",
+        &["payments"],
+        &[("WAYGATE_SERVER_URL", &url), ("WAYGATE_TOKEN", &pay)],
+    );
+    let orders = Example::start_args(
+        "multi_service",
+        &["orders"],
+        &[("WAYGATE_SERVER_URL", &url), ("WAYGATE_TOKEN", &order)],
+    );
     payments.expect("/health", 200);
     assert_eq!(
         payments.expect("/api/payments", 503).code(),

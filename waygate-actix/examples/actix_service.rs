@@ -94,14 +94,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
 
-    let mut sdk = WaygateSdk::builder(
+    let sdk = WaygateSdk::builder(
         env_or("WAYGATE_SERVER_URL", "http://127.0.0.1:8001"),
         APP_ID,
-    )
-    .login(
-        env_or("WAYGATE_USERNAME", "admin"),
-        env_or("WAYGATE_PASSWORD", "secret"),
     );
+    // A service token (`waygate token create --service actix-service`), bound to this
+    // service; a user's password works for a first try.
+    let mut sdk = match std::env::var("WAYGATE_TOKEN") {
+        Ok(token) => sdk.token(token),
+        Err(_) => sdk.login(
+            env_or("WAYGATE_USERNAME", "admin"),
+            env_or("WAYGATE_PASSWORD", "secret"),
+        ),
+    };
     if let Ok(env) = std::env::var("APP_ENV") {
         sdk = sdk.env(env);
     }

@@ -88,7 +88,32 @@ fn cli(home: &Path, args: &[&str]) -> String {
 #[test]
 fn an_actix_service_follows_waygate_serve_and_outlives_it() {
     let server = Served::start();
-    let service = Example::start("actix_service", &[("WAYGATE_SERVER_URL", &server.url)]);
+    // The operator makes the service a token with our CLI; the service logs in with it.
+    let home = tempfile::tempdir().expect("a home for the CLI");
+    let home = home.path();
+    cli(home, &["config", "set-url", &server.url]);
+    cli(home, &["login", "admin", "--password", "secret"]);
+    let issued: serde_json::Value = serde_json::from_str(&cli(
+        home,
+        &[
+            "--json",
+            "token",
+            "create",
+            "--service",
+            "actix-service",
+            "--ttl",
+            "1y",
+        ],
+    ))
+    .expect("token create --json prints JSON");
+    let token = issued["token"].as_str().expect("a token");
+    let service = Example::start(
+        "actix_service",
+        &[
+            ("WAYGATE_SERVER_URL", &server.url),
+            ("WAYGATE_TOKEN", token),
+        ],
+    );
 
     // The behaviour table of `actix_basic`.
     assert_eq!(
@@ -110,10 +135,6 @@ fn an_actix_service_follows_waygate_serve_and_outlives_it() {
     service.expect("/v2/users", 200);
 
     // The server knows the service's routes, and our CLI changes them there.
-    let home = tempfile::tempdir().expect("a home for the CLI");
-    let home = home.path();
-    cli(home, &["config", "set-url", &server.url]);
-    cli(home, &["login", "admin", "--password", "secret"]);
     let services = cli(home, &["services"]);
     assert!(services.contains("actix-service"), "{services}");
     let status = cli(home, &["status", "--service", "actix-service"]);

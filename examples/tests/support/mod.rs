@@ -62,6 +62,7 @@ impl Example {
             "WAYGATE_SERVER_URL",
             "WAYGATE_USERNAME",
             "WAYGATE_PASSWORD",
+            "WAYGATE_TOKEN",
         ] {
             command.env_remove(var);
         }
