@@ -8,7 +8,9 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let sdk = WaygateSdk::builder("http://127.0.0.1:8001", "payments-service")
-//!     .login("admin", "secret") // or .token(..), or nothing for an open server
+//!     // A service token (`waygate token create --service payments-service`), bound to
+//!     // this service; or `.login(user, password)`, or nothing for an open server.
+//!     .token(std::env::var("WAYGATE_TOKEN")?)
 //!     .build()?;
 //! sdk.start().await?;
 //! // Enforce with the adapter's middleware on this engine, e.g. with axum:

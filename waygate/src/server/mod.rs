@@ -26,8 +26,9 @@
 //!
 //! # Any backend
 //!
-//! Memory (the default: state dies with the process, and services register again when it
-//! comes back), file, or Redis — several server instances on one Redis behind a load
+//! Memory (state dies with the process: services register their declared defaults again
+//! when it comes back, undoing what operators set — `waygate serve` keeps a file by
+//! default for that reason), file, or Redis (`rediss://` for TLS) — several server instances on one Redis behind a load
 //! balancer serve one fleet: a change made on one reaches the services streaming from the
 //! others, because each instance's stream reports what its engine sees, wherever the change
 //! was made.
@@ -48,21 +49,31 @@
 //! # Security
 //!
 //! With [`auth`](WaygateServer::auth), every endpoint but login, logout and `health` needs a token.
-//! A service logs in with `"platform": "sdk"` and gets a long-lived token bound to its
-//! `app_id` (from the login body's `app_id` or the `X-Waygate-App-Id` header every SDK
-//! sends). Such a token:
+//! A service needs no password: an operator makes it a **service token**
+//! (`waygate token create --service payments --ttl 1y`, `POST api/tokens`, or the
+//! dashboard's service panel) and the service uses it (`WaygateSdk::builder(..).token(..)`).
+//! A service may also log in with `"platform": "sdk"` naming its `app_id` (in the body, or
+//! the `X-Waygate-App-Id` header every SDK sends); an sdk login naming none gets `400`. Every
+//! sdk token this server issues is bound to one service, and:
 //!
-//! * cannot open the dashboard (`403`), and cannot change global maintenance, global rate
-//!   limits or another service's settings;
 //! * registers, streams, audits and changes routes for its own service only (`403` for
-//!   another `app_id`).
+//!   another `app_id`);
+//! * reads its own service's records and the fleet-wide ones an SDK needs (global
+//!   maintenance, the global rate limit), never another service's routes, the audit log or
+//!   the service list;
+//! * cannot open the dashboard, make tokens, or change global settings.
 //!
-//! Why bound: a service token lives a year (`sdk_token_expiry`) and sits in a service's
-//! environment, so a leaked one must not reach the rest of the fleet. The credentials are
-//! still the trust boundary — whoever has them can log in as a user — so give services
-//! their own user where that matters. User tokens (`cli`, `dashboard`) act for every
-//! service, and so do `sdk` tokens that name no service (issued by a Python server sharing
-//! the secret key).
+//! Audit entries a service sends get their actor, platform, time and id from the server. A
+//! stream (SDK or dashboard) carries nothing once its token is revoked (`api/auth/logout`
+//! with it) or expires, and ends; a reconnect with it gets `401` after a few seconds, so a
+//! client that reconnects at once does not spin.
+//!
+//! Failed logins are throttled per (username, client) pair and per client: guesses from many
+//! addresses lock those addresses, never the operator's. Texts with control characters are
+//! refused (`400` naming the field); a register call takes at most 2,000 routes and a
+//! service at most 5,000 (`413`). [`serve`](WaygateServer::serve) closes connections that do
+//! not send a request head within 15 s and holds at most 10,000 open
+//! ([`connection_limits`](WaygateServer::connection_limits)).
 //!
 //! # Logs
 //!
