@@ -363,3 +363,122 @@ async fn by_default_a_restarted_server_keeps_what_operators_set() {
     assert!(warning.contains("WARN"), "{warning}");
     memory.stop();
 }
+
+/// A `redis-server` that only speaks TLS, with a certificate from `scripts/redis-tls-cert`;
+/// killed when dropped.
+struct TlsRedis {
+    port: u16,
+    child: std::process::Child,
+    certs: std::path::PathBuf,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TlsRedis {
+    fn start() -> Self {
+        let (certs, dir) = match std::env::var_os("WAYGATE_TEST_REDIS_TLS_DIR") {
+            Some(dir) => (std::path::PathBuf::from(dir), None),
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../scripts/redis-tls-cert");
+                assert!(std::process::Command::new(script)
+                    .arg(dir.path())
+                    .status()
+                    .unwrap()
+                    .success());
+                (dir.path().to_owned(), Some(dir))
+            }
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", "0", "--bind", "127.0.0.1", "--save", ""])
+            .args(["--tls-port", &port.to_string(), "--tls-auth-clients", "no"])
+            .arg("--tls-cert-file")
+            .arg(certs.join("server.crt"))
+            .arg("--tls-key-file")
+            .arg(certs.join("server.key"))
+            .arg("--tls-ca-cert-file")
+            .arg(certs.join("ca.crt"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/test installs it)");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            port,
+            child,
+            certs,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waygate_serve_keeps_its_state_in_a_redis_over_tls() {
+    let redis = TlsRedis::start();
+    let url = format!("rediss://127.0.0.1:{}", redis.port);
+    let ca = redis.certs.join("ca.crt");
+    let args = [
+        "--backend",
+        url.as_str(),
+        "--redis-ca-file",
+        ca.to_str().unwrap(),
+        "--auth",
+        "admin:secret",
+        "--secret-key",
+        "k",
+    ];
+    let server = Served::start(&args);
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("{}/api/auth/login", server.url))
+        .json(&serde_json::json!({"username": "admin", "password": "secret"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let global = client
+        .post(format!("{}/api/global/enable", server.url))
+        .header("x-waygate-token", &token)
+        .json(&serde_json::json!({"reason": "over tls"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(global.status(), 200);
+    server.stop();
+    // Another server on the same Redis reads it back.
+    let again = Served::start(&args);
+    let global: serde_json::Value = client
+        .get(format!("{}/api/global", again.url))
+        .header("x-waygate-token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(global["enabled"], true, "{global}");
+    assert_eq!(global["reason"], "over tls");
+    again.stop();
+}
