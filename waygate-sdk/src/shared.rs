@@ -255,6 +255,33 @@ pub(crate) fn for_tests(base: &str) -> Shared {
     Shared::new(config, reqwest::Client::new())
 }
 
+/// After a resync, one warning per route whose state on the server differs from what the
+/// service enforced until then: a server that lost its state (restarted on memory, a
+/// backend restored from a backup) has just undone an operator's change, and nobody would
+/// be told otherwise.
+fn report_differences(
+    app: &str,
+    enforced: &BTreeMap<String, RouteState>,
+    server: &BTreeMap<String, RouteState>,
+) {
+    for (key, before) in enforced {
+        let Some(now) = server.get(key) else {
+            continue;
+        };
+        if before.status != now.status || before.reason != now.reason {
+            tracing::warn!(
+                app_id = %app,
+                route = %key,
+                was = ?before.status,
+                now = ?now.status,
+                reason = %now.reason,
+                "waygate sdk: after reconnecting, the server's state of this route differs from \
+                 what the service enforced (did the server lose its state?); enforcing the server's"
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,32 +308,5 @@ mod tests {
             .kept_record("__waygate:svc_global:orders__")
             .is_none());
         assert!(shared.kept_record("__waygate:revoked:x__").is_none());
-    }
-}
-
-/// After a resync, one warning per route whose state on the server differs from what the
-/// service enforced until then: a server that lost its state (restarted on memory, a
-/// backend restored from a backup) has just undone an operator's change, and nobody would
-/// be told otherwise.
-fn report_differences(
-    app: &str,
-    enforced: &BTreeMap<String, RouteState>,
-    server: &BTreeMap<String, RouteState>,
-) {
-    for (key, before) in enforced {
-        let Some(now) = server.get(key) else {
-            continue;
-        };
-        if before.status != now.status || before.reason != now.reason {
-            tracing::warn!(
-                app_id = %app,
-                route = %key,
-                was = ?before.status,
-                now = ?now.status,
-                reason = %now.reason,
-                "waygate sdk: after reconnecting, the server's state of this route differs from \
-                 what the service enforced (did the server lose its state?); enforcing the server's"
-            );
-        }
     }
 }

@@ -278,7 +278,7 @@ fn narrow_to_service(request: &mut Request, app: &str) -> Result<(), ApiError> {
     }
     if let Some(named) = header(request.headers(), "x-waygate-app-id") {
         if named != app {
-            return forbidden(&named.to_owned());
+            return forbidden(named);
         }
     }
     if asked.is_empty() {
