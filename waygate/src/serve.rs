@@ -17,7 +17,8 @@
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
 //! serve(listener, app)
 //!     .limits(ConnectionLimits::new().header_read_timeout(Duration::from_secs(10)))
-//!     .with_graceful_shutdown(async { let _ = tokio::signal::ctrl_c().await; })
+//!     // Until Ctrl-C, say: `async { let _ = tokio::signal::ctrl_c().await; }`.
+//!     .with_graceful_shutdown(std::future::pending())
 //!     .await
 //! # }
 //! ```
