@@ -42,12 +42,13 @@ pub use crate::response::{
 };
 pub use crate::routes::Routes;
 pub use crate::service::WaygateService;
-pub use waygate_core::{backend, model, rate_limit, registry, stored, wire};
+pub use waygate_core::{backend, flags, model, rate_limit, registry, stored, wire};
 pub use waygate_core::{
     Actor, AuditEntry, AuditQuery, BackendKind, Change, ClientIpHeader, ConfigError,
-    DeprecationHeaders, Engine, EngineBuilder, EngineError, EngineEvent, GlobalMaintenanceConfig,
-    HitQuery, Identity, MaintenanceWindow, PolicyChange, RequestOutcome, RouteState, RouteStatus,
-    RouteTrafficSeries, Snapshot, TrafficReport, Verdict, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
+    DeprecationHeaders, Engine, EngineBuilder, EngineError, EngineEvent, Flags,
+    GlobalMaintenanceConfig, HitQuery, Identity, MaintenanceWindow, PolicyChange, RequestOutcome,
+    RouteState, RouteStatus, RouteTrafficSeries, Snapshot, TrafficReport, Verdict, TRAFFIC_MINUTES,
+    UNMATCHED_ROUTE,
 };
 
 #[cfg(feature = "macros")]

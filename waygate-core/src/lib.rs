@@ -37,6 +37,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod backend;
+pub mod flags;
 pub mod model;
 pub mod rate_limit;
 pub mod registry;
@@ -63,8 +64,8 @@ pub use decide::{
     ResponseChoice, Serve, SkipPaths, DEFAULT_ADMIN_PATH,
 };
 pub use engine::{
-    Change, Engine, EngineBuilder, EngineEvent, PolicyChange, RefusalKind, RouteTrafficSeries,
-    TrafficReport, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
+    Change, Engine, EngineBuilder, EngineEvent, Flags, PolicyChange, RefusalKind,
+    RouteTrafficSeries, TrafficReport, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
 };
 pub use error::EngineError;
 pub use limiter::Identity;

@@ -330,6 +330,11 @@ mod suite {
             (Sentinel::PolicyOff("GET:/x"), "__waygate:rl_off:GET:/x__"),
             (Sentinel::RevokedToken("j-1"), "__waygate:revoked:j-1__"),
             (Sentinel::BypassRevoked, "__waygate:bypass_revoked__"),
+            (
+                Sentinel::Flag("new-checkout"),
+                "__waygate:flag:new-checkout__",
+            ),
+            (Sentinel::Segment("beta"), "__waygate:segment:beta__"),
         ];
         for (sentinel, key) in sentinels {
             assert_eq!(sentinel.to_string(), key);

@@ -40,13 +40,13 @@ pub use crate::adapter::{
     BlockKind, Blocked, Gate, IntoFactoryResponse, MountGuard, MountGuardLayer, RateLimited,
     ResponseFuture, Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
 };
-pub use waygate_core::{backend, model, rate_limit, registry, rollout, stored, wire};
+pub use waygate_core::{backend, flags, model, rate_limit, registry, rollout, stored, wire};
 pub use waygate_core::{
     Actor, AuditEntry, AuditQuery, BackendKind, BlockCause, BypassCheck, BypassRequest, Change,
     ClientIpHeader, ConfigError, DeprecationHeaders, Engine, EngineBuilder, EngineError,
-    EngineEvent, GlobalMaintenanceConfig, HitQuery, Identity, MaintenanceWindow, PolicyChange,
-    RefusalKind, RequestOutcome, RouteState, RouteStatus, RouteTrafficSeries, Snapshot,
-    TrafficReport, Verdict, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
+    EngineEvent, Flags, GlobalMaintenanceConfig, HitQuery, Identity, MaintenanceWindow,
+    PolicyChange, RefusalKind, RequestOutcome, RouteState, RouteStatus, RouteTrafficSeries,
+    Snapshot, TrafficReport, Verdict, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
 };
 
 #[cfg(feature = "macros")]

@@ -6,6 +6,7 @@
 
 mod builder;
 mod change;
+mod flags;
 mod hits;
 mod lifecycle;
 mod limits;
@@ -22,6 +23,7 @@ mod view;
 pub use builder::EngineBuilder;
 use builder::RequestSettings;
 pub use change::Change;
+pub use flags::Flags;
 
 pub use route_limits::PolicyChange;
 pub use traffic::{
@@ -75,6 +77,8 @@ struct Inner {
     env: String,
     clock: Clock,
     snapshot: ArcSwap<Snapshot>,
+    /// The flags and segments in force, compiled (replaced whole on a change).
+    flags: ArcSwap<crate::flags::FlagSet>,
     /// The current snapshot's generation, readable without loading the snapshot.
     generation: AtomicU64,
     view: Mutex<View>,
@@ -117,6 +121,8 @@ pub enum EngineEvent {
     GlobalChanged,
     /// Everything was reloaded from the backend.
     Reloaded,
+    /// A flag or segment changed (here or, after a reload, on another instance).
+    FlagsChanged,
     /// The details of a change this engine applied: every audited mutation (sent once it is
     /// stored, before [`RouteChanged`](Self::RouteChanged) or
     /// [`GlobalChanged`](Self::GlobalChanged)) and the opening and closing of maintenance
@@ -152,6 +158,7 @@ impl Engine {
             env,
             clock: Clock::new(),
             snapshot: ArcSwap::default(),
+            flags: ArcSwap::default(),
             generation: AtomicU64::new(0),
             view: Mutex::new(view),
             write: tokio::sync::Mutex::new(()),
@@ -357,6 +364,9 @@ impl Engine {
 
     /// Rebuilds and publishes the snapshot from `view`.
     fn publish(&self, view: &mut View) {
+        if std::mem::take(&mut view.records.flags_changed) {
+            self.publish_flags(&view.records);
+        }
         view.generation += 1;
         let snapshot = view.snapshot(&self.inner.env, &self.inner.counters);
         self.inner.snapshot.store(Arc::new(snapshot));

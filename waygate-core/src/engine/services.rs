@@ -20,6 +20,12 @@ pub(super) struct Records {
     pub(super) policies_off: rustc_hash::FxHashSet<String>,
     /// Maintenance bypass tokens issued before this are void.
     pub(super) bypass_revoked_before: Option<DateTime<Utc>>,
+    /// Feature flags by key.
+    pub(super) flags: std::collections::BTreeMap<String, crate::flags::FeatureFlag>,
+    /// Flag segments by key.
+    pub(super) segments: std::collections::BTreeMap<String, crate::flags::Segment>,
+    /// Whether the flags or segments differ from those last published.
+    pub(super) flags_changed: bool,
 }
 
 impl Records {
@@ -51,6 +57,24 @@ impl Records {
                         records.revoked.insert(jti.to_owned(), expires.to_utc());
                     }
                 }
+                Some(Sentinel::Flag(key)) => match Sentinel::decode(state) {
+                    Ok(Some(flag)) => {
+                        records.flags.insert(key.to_owned(), flag);
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, key = %state.path, "waygate: unreadable flag");
+                    }
+                },
+                Some(Sentinel::Segment(key)) => match Sentinel::decode(state) {
+                    Ok(Some(segment)) => {
+                        records.segments.insert(key.to_owned(), segment);
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, key = %state.path, "waygate: unreadable segment");
+                    }
+                },
                 _ => {}
             }
         }

@@ -99,7 +99,11 @@ impl View {
     }
 
     pub(super) fn replace_states(&mut self, states: Vec<RouteState>) {
-        self.records = Records::from_states(&states);
+        let mut records = Records::from_states(&states);
+        records.flags_changed = records.flags != self.records.flags
+            || records.segments != self.records.segments
+            || self.records.flags_changed;
+        self.records = records;
         self.loaded_sentinels = states
             .iter()
             .filter(|s| Sentinel::is_sentinel(&s.path))

@@ -21,11 +21,14 @@
 //! | `__waygate:rl_off:{route key}__` | a declared policy deleted at runtime | `delete_rate_limit` |
 //! | `__waygate:revoked:{token id}__` | a revoked admin token, until it would have expired (RFC 3339 in `reason`) | `revoke_token` |
 //! | `__waygate:bypass_revoked__` | bypass tokens issued before this time (RFC 3339 in `reason`) are void | `revoke_bypass_tokens` |
+//! | `__waygate:flag:{key}__` | a feature flag (`FeatureFlag` JSON) | `save_flag`, `set_flag_enabled` |
+//! | `__waygate:segment:{key}__` | a flag segment (`Segment` JSON) | `save_segment` |
 //!
 //! A route's rollout share is its state's `rollout_percentage` (the Python original's field,
 //! which it declares and never reads), written by `set_rollout_percentage`.
 //!
-//! Audit entries name the route they are about, or one of [`GLOBAL_AUDIT_PATH`],
+//! Audit entries name the route they are about, `flag:{key}` or `segment:{key}` (as the
+//! Python original writes them), or one of [`GLOBAL_AUDIT_PATH`],
 //! [`GLOBAL_RL_AUDIT_PATH`], [`AUTH_AUDIT_PATH`], [`BYPASS_AUDIT_PATH`], the service
 //! maintenance and service rate-limit sentinels above.
 //!

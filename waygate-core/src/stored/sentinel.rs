@@ -54,6 +54,10 @@ pub enum Sentinel<'a> {
     /// `__waygate:bypass_revoked__`: maintenance bypass tokens issued before the RFC 3339
     /// time in `reason` are void.
     BypassRevoked,
+    /// `__waygate:flag:{key}__`: a feature flag (`FeatureFlag` JSON).
+    Flag(&'a str),
+    /// `__waygate:segment:{key}__`: a flag segment (`Segment` JSON).
+    Segment(&'a str),
 }
 
 /// The name after [`SENTINEL_PREFIX`] of each kind that carries one.
@@ -65,6 +69,8 @@ const SERVICE_RL: &str = "svc_rl:";
 const SERVICE_MAINTENANCE: &str = "svc_global:";
 const POLICY_OFF: &str = "rl_off:";
 const REVOKED: &str = "revoked:";
+const FLAG: &str = "flag:";
+const SEGMENT: &str = "segment:";
 
 impl<'a> Sentinel<'a> {
     /// Whether `key` is a sentinel's (any of waygate's own records, known to this version
@@ -94,6 +100,10 @@ impl<'a> Sentinel<'a> {
                     Self::PolicyOff(key)
                 } else if let Some(id) = named(REVOKED) {
                     Self::RevokedToken(id)
+                } else if let Some(key) = named(FLAG) {
+                    Self::Flag(key)
+                } else if let Some(key) = named(SEGMENT) {
+                    Self::Segment(key)
                 } else {
                     return None;
                 }
@@ -164,6 +174,8 @@ impl fmt::Display for Sentinel<'_> {
             Self::ServiceMaintenance(service) => write!(f, "{SERVICE_MAINTENANCE}{service}")?,
             Self::PolicyOff(key) => write!(f, "{POLICY_OFF}{key}")?,
             Self::RevokedToken(id) => write!(f, "{REVOKED}{id}")?,
+            Self::Flag(key) => write!(f, "{FLAG}{key}")?,
+            Self::Segment(key) => write!(f, "{SEGMENT}{key}")?,
         }
         f.write_str(SUFFIX)
     }

@@ -69,13 +69,18 @@ impl JsonObject {
         Self::required(bytes)
     }
 
+    /// Every field, as sent.
+    #[cfg(feature = "admin")]
+    pub(crate) fn into_fields(self) -> Map<String, Value> {
+        self.0
+    }
+
     /// The field's value; `null` counts as absent.
     fn get(&self, field: &str) -> Option<&Value> {
         self.0.get(field).filter(|v| !v.is_null())
     }
 
     /// The field's raw value (`null` counts as absent).
-    #[cfg(feature = "server")]
     pub(crate) fn value(&self, field: &str) -> Option<&Value> {
         self.get(field)
     }

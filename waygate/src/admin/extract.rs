@@ -242,6 +242,8 @@ fn sdk_may(caller: &Caller, request: &mut Request) -> Result<(), ApiError> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (read, segments.as_slice()) {
         (true, ["api", "global" | "global-rate-limit"]) => Ok(()),
+        // Flags and segments are the fleet's: a service reads them to evaluate.
+        (true, ["api", "flags" | "segments", ..]) => Ok(()),
         (true, ["api", "routes" | "rate-limits"]) => narrow_to_service(request, &app),
         (_, ["api", "routes", key, ..]) if own_key(key) => Ok(()),
         (_, ["api", "routes", _, ..]) => {

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod flags;
 mod maintenance;
 mod operator;
 pub(super) mod rate_limits;
@@ -48,6 +49,27 @@ where
             post(states::schedule).delete(states::cancel_schedule),
         )
         .route("/api/audit", get(audit::list))
+        .route("/api/flags", get(flags::list).post(flags::create))
+        .route(
+            "/api/flags/{key}",
+            get(flags::get)
+                .put(flags::replace)
+                .patch(flags::patch)
+                .delete(flags::delete),
+        )
+        .route("/api/flags/{key}/enable", post(flags::enable))
+        .route("/api/flags/{key}/disable", post(flags::disable))
+        .route("/api/flags/{key}/evaluate", post(flags::evaluate))
+        .route(
+            "/api/segments",
+            get(flags::list_segments).post(flags::create_segment),
+        )
+        .route(
+            "/api/segments/{key}",
+            get(flags::get_segment)
+                .put(flags::replace_segment)
+                .delete(flags::delete_segment),
+        )
         .route("/api/global", get(maintenance::global))
         .route("/api/global/enable", post(maintenance::enable_global))
         .route("/api/global/disable", post(maintenance::disable_global))

@@ -1,0 +1,233 @@
+//! Flags and segments as engine state: stored as waygate records through the backend (so
+//! Redis pub/sub, the file poller and custom backends carry them), audited, and compiled
+//! into the [`FlagSet`] that evaluation reads.
+
+use super::{Engine, EngineEvent};
+use crate::error::EngineError;
+use crate::flags::{check_flag, check_segment, FeatureFlag, FlagSet, PyDateTime, Segment};
+use crate::model::{Actor, AuditEntry};
+use crate::stored::Sentinel;
+use std::sync::Arc;
+
+/// The flags in force: what [`Engine::flags`] hands out. Derefs to the [`FlagSet`]; holding
+/// it keeps that set alive (a change publishes a new one beside it).
+#[derive(Debug, Clone)]
+pub struct Flags(Arc<FlagSet>);
+
+impl std::ops::Deref for Flags {
+    type Target = FlagSet;
+
+    fn deref(&self) -> &FlagSet {
+        &self.0
+    }
+}
+
+/// What a flag mutation did, for its audit entry.
+fn audit_path(kind: &str, key: &str) -> String {
+    format!("{kind}:{key}")
+}
+
+impl Engine {
+    /// The flags and segments in force, for evaluation: one atomic load, no lock.
+    ///
+    /// ```
+    /// use waygate_core::flags::EvaluationContext;
+    /// use waygate_core::Engine;
+    ///
+    /// let engine = Engine::new();
+    /// let ctx = EvaluationContext::new("user-42");
+    /// assert!(!engine.flags().bool("new-checkout", &ctx, false));
+    /// ```
+    pub fn flags(&self) -> Flags {
+        Flags(self.inner.flags.load_full())
+    }
+
+    /// Creates or replaces a flag, after checking it ([`check_flag`]: its variation names
+    /// resolve, its regexes compile, no prerequisite cycle). `updated_at` is now; a flag
+    /// that existed keeps its `created_at`. Audited as `flag_created` or `flag_updated`.
+    pub async fn save_flag(
+        &self,
+        mut flag: FeatureFlag,
+        actor: impl Into<Actor>,
+    ) -> Result<FeatureFlag, EngineError> {
+        let _write = self.inner.write.lock().await;
+        let current = self.flags();
+        check_flag(&flag, &current).map_err(|e| EngineError::invalid("flag", e.0))?;
+        let now = PyDateTime::from(self.now());
+        let existing = current.flag(&flag.key);
+        if let Some(existing) = existing {
+            flag.created_at = existing.created_at;
+        }
+        flag.updated_at = now;
+        let action = if existing.is_some() {
+            "flag_updated"
+        } else {
+            "flag_created"
+        };
+        self.store_record(Sentinel::Flag(&flag.key), &flag).await?;
+        let stored = flag.clone();
+        self.change_flags(|flags, _| {
+            flags.insert(flag.key.clone(), flag);
+        });
+        self.audit_flag("flag", &stored.key, action, actor.into(), String::new())
+            .await;
+        Ok(stored)
+    }
+
+    /// Turns a flag on or off (`flag_enabled` / `flag_disabled`); `NotFound` for an unknown
+    /// key.
+    pub async fn set_flag_enabled(
+        &self,
+        key: &str,
+        enabled: bool,
+        actor: impl Into<Actor>,
+    ) -> Result<FeatureFlag, EngineError> {
+        let _write = self.inner.write.lock().await;
+        let mut flag = self
+            .flags()
+            .flag(key)
+            .cloned()
+            .ok_or_else(|| EngineError::NotFound {
+                key: key.to_owned(),
+            })?;
+        flag.enabled = enabled;
+        flag.updated_at = PyDateTime::from(self.now());
+        self.store_record(Sentinel::Flag(key), &flag).await?;
+        let stored = flag.clone();
+        self.change_flags(|flags, _| {
+            flags.insert(flag.key.clone(), flag);
+        });
+        let action = if enabled {
+            "flag_enabled"
+        } else {
+            "flag_disabled"
+        };
+        self.audit_flag("flag", key, action, actor.into(), String::new())
+            .await;
+        Ok(stored)
+    }
+
+    /// Deletes a flag (`flag_deleted`); `NotFound` for an unknown key.
+    pub async fn delete_flag(&self, key: &str, actor: impl Into<Actor>) -> Result<(), EngineError> {
+        let _write = self.inner.write.lock().await;
+        if self.flags().flag(key).is_none() {
+            return Err(EngineError::NotFound {
+                key: key.to_owned(),
+            });
+        }
+        self.inner
+            .backend
+            .delete_state(&Sentinel::Flag(key).to_string())
+            .await?;
+        self.change_flags(|flags, _| {
+            flags.remove(key);
+        });
+        self.audit_flag("flag", key, "flag_deleted", actor.into(), String::new())
+            .await;
+        Ok(())
+    }
+
+    /// Creates or replaces a segment, after checking it (`segment_created` /
+    /// `segment_updated`).
+    pub async fn save_segment(
+        &self,
+        mut segment: Segment,
+        actor: impl Into<Actor>,
+    ) -> Result<Segment, EngineError> {
+        let _write = self.inner.write.lock().await;
+        check_segment(&segment).map_err(|e| EngineError::invalid("segment", e.0))?;
+        let current = self.flags();
+        let existing = current.segment(&segment.key);
+        if let Some(existing) = existing {
+            segment.created_at = existing.created_at;
+        }
+        segment.updated_at = PyDateTime::from(self.now());
+        let action = if existing.is_some() {
+            "segment_updated"
+        } else {
+            "segment_created"
+        };
+        self.store_record(Sentinel::Segment(&segment.key), &segment)
+            .await?;
+        let stored = segment.clone();
+        self.change_flags(|_, segments| {
+            segments.insert(segment.key.clone(), segment);
+        });
+        self.audit_flag("segment", &stored.key, action, actor.into(), String::new())
+            .await;
+        Ok(stored)
+    }
+
+    /// Deletes a segment (`segment_deleted`); `NotFound` for an unknown key.
+    pub async fn delete_segment(
+        &self,
+        key: &str,
+        actor: impl Into<Actor>,
+    ) -> Result<(), EngineError> {
+        let _write = self.inner.write.lock().await;
+        if self.flags().segment(key).is_none() {
+            return Err(EngineError::NotFound {
+                key: key.to_owned(),
+            });
+        }
+        self.inner
+            .backend
+            .delete_state(&Sentinel::Segment(key).to_string())
+            .await?;
+        self.change_flags(|_, segments| {
+            segments.remove(key);
+        });
+        self.audit_flag(
+            "segment",
+            key,
+            "segment_deleted",
+            actor.into(),
+            String::new(),
+        )
+        .await;
+        Ok(())
+    }
+
+    async fn store_record<T: serde::Serialize>(
+        &self,
+        sentinel: Sentinel<'_>,
+        value: &T,
+    ) -> Result<(), EngineError> {
+        let record = sentinel
+            .encode(Some(value))
+            .map_err(|e| EngineError::invalid("flag", e.to_string()))?;
+        self.inner.backend.set_state(&record).await?;
+        Ok(())
+    }
+
+    /// Applies `change` to the view's flags and segments and publishes the new set.
+    fn change_flags(
+        &self,
+        change: impl FnOnce(
+            &mut std::collections::BTreeMap<String, FeatureFlag>,
+            &mut std::collections::BTreeMap<String, Segment>,
+        ),
+    ) {
+        let mut view = self.view();
+        let records = &mut view.records;
+        change(&mut records.flags, &mut records.segments);
+        self.publish_flags(records);
+    }
+
+    /// Compiles the records' flags and segments and publishes them.
+    pub(super) fn publish_flags(&self, records: &super::services::Records) {
+        let set = FlagSet::new(
+            records.flags.values().cloned(),
+            records.segments.values().cloned(),
+        );
+        self.inner.flags.store(Arc::new(set));
+        self.emit(EngineEvent::FlagsChanged);
+    }
+
+    async fn audit_flag(&self, kind: &str, key: &str, action: &str, actor: Actor, reason: String) {
+        let mut entry = AuditEntry::new(audit_path(kind, key), action, &actor);
+        entry.timestamp = self.now();
+        entry.reason = reason;
+        self.audit(entry).await;
+    }
+}

@@ -1,0 +1,60 @@
+//! Feature flags: the Python original's model and evaluation, wire-compatible, evaluated
+//! in process from an immutable [`FlagSet`] (no lock, no I/O, nothing allocated for a
+//! boolean flag).
+//!
+//! A [`FeatureFlag`] has variations, an off variation, a fallthrough (one variation or a
+//! percentage rollout), prerequisites, individual targets and rules whose clauses use 21
+//! [`Operator`]s, some naming [`Segment`]s. Evaluation follows the Python original step by
+//! step — off, prerequisites, targets, rules, fallthrough — and buckets rollouts as it does
+//! ([`bucket`]), so users keep their variation when a team moves from it. What it got wrong
+//! is not copied: a value of another type is [`ErrorCode::TypeMismatch`] and the caller's
+//! default, never a coerced value; saving refuses prerequisite cycles, regexes that do not
+//! compile and variation names that resolve to nothing ([`check_flag`]).
+//!
+//! ```
+//! use serde_json::json;
+//! use waygate_core::flags::{EvaluationContext, FeatureFlag, FlagSet, Reason};
+//!
+//! let flag: FeatureFlag = serde_json::from_value(json!({
+//!     "key": "new-checkout",
+//!     "name": "New checkout",
+//!     "type": "boolean",
+//!     "variations": [{"name": "on", "value": true}, {"name": "off", "value": false}],
+//!     "off_variation": "off",
+//!     "fallthrough": "off",
+//!     "targets": {"on": ["beta-tester"]},
+//!     "rules": [{"clauses": [{"attribute": "plan", "operator": "is", "values": ["pro"]}],
+//!                "variation": "on"}]
+//! }))?;
+//! let flags = FlagSet::new([flag], []);
+//!
+//! let pro = EvaluationContext::new("user-1").attribute("plan", "pro");
+//! assert!(flags.bool("new-checkout", &pro, false));
+//! assert!(!flags.bool("new-checkout", &EvaluationContext::new("user-2"), false));
+//! let why = flags.evaluate("new-checkout", &EvaluationContext::new("beta-tester")).unwrap();
+//! assert_eq!(why.reason, Reason::TargetMatch);
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+
+mod bucket;
+mod compiled;
+mod context;
+mod model;
+mod set;
+mod time;
+mod typed;
+mod validate;
+mod values;
+mod version;
+
+pub use bucket::{bucket, BUCKETS};
+pub use context::EvaluationContext;
+pub use model::{
+    Fallthrough, FeatureFlag, FlagStatus, FlagType, FlagVariation, Operator, Prerequisite,
+    RolloutVariation, RuleClause, ScheduledChange, ScheduledChangeAction, Segment, SegmentRule,
+    TargetingRule,
+};
+pub use set::{FlagSet, Reason, Resolution};
+pub use time::PyDateTime;
+pub use typed::{Details, ErrorCode, FlagValue};
+pub use validate::{check_flag, check_key, check_segment, Invalid};

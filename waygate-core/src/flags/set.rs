@@ -1,0 +1,264 @@
+//! The flags and segments in force, compiled, and their evaluation (the Python original's
+//! order: off, prerequisites, individual targets, rules, fallthrough).
+
+use super::bucket::{bucket, pick};
+use super::compiled::{Choice, Clause, CompiledFlag, CompiledSegment, Serve};
+use super::context::EvaluationContext;
+use super::model::{FeatureFlag, Operator, Segment};
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+
+/// How deep prerequisites may nest before evaluation gives up (the Python original's limit;
+/// cycles are refused on save, so only a very long chain reaches it).
+const MAX_PREREQUISITE_DEPTH: usize = 10;
+
+/// Why a flag served what it served (the Python original's reasons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// The flag is off: its off variation.
+    Off,
+    /// No target or rule matched: the fallthrough.
+    Fallthrough,
+    /// The context's key is listed for a variation.
+    TargetMatch,
+    /// A rule matched.
+    RuleMatch,
+    /// A prerequisite did not serve what it must: the off variation.
+    PrerequisiteFail,
+    /// Evaluation failed (prerequisites nested too deep): the off variation.
+    Error,
+    /// The caller's default was served (the flag is unknown, or of another type).
+    Default,
+}
+
+impl Reason {
+    /// The wire name (`OFF`, `RULE_MATCH`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "OFF",
+            Self::Fallthrough => "FALLTHROUGH",
+            Self::TargetMatch => "TARGET_MATCH",
+            Self::RuleMatch => "RULE_MATCH",
+            Self::PrerequisiteFail => "PREREQUISITE_FAIL",
+            Self::Error => "ERROR",
+            Self::Default => "DEFAULT",
+        }
+    }
+}
+
+/// What a flag serves a context, borrowed from the flag set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Resolution<'a> {
+    /// The value (`null` when the variation named does not exist).
+    pub value: &'a Value,
+    /// The variation's name.
+    pub variation: &'a str,
+    /// Why.
+    pub reason: Reason,
+    /// The rule that matched.
+    pub rule_id: Option<&'a str>,
+    /// The prerequisite that failed.
+    pub prerequisite_key: Option<&'a str>,
+    /// What went wrong, for [`Reason::Error`].
+    pub error_message: Option<&'static str>,
+}
+
+/// Every flag and segment in force, compiled: an immutable value that evaluation reads
+/// without a lock. An engine keeps one and replaces it whole when a flag or segment changes.
+#[derive(Debug, Clone, Default)]
+pub struct FlagSet {
+    flags: FxHashMap<String, CompiledFlag>,
+    segments: FxHashMap<String, CompiledSegment>,
+}
+
+impl FlagSet {
+    /// A set of `flags` and `segments` (a later one of the same key wins).
+    pub fn new(
+        flags: impl IntoIterator<Item = FeatureFlag>,
+        segments: impl IntoIterator<Item = Segment>,
+    ) -> Self {
+        Self {
+            flags: flags
+                .into_iter()
+                .map(|flag| (flag.key.clone(), CompiledFlag::new(flag)))
+                .collect(),
+            segments: segments
+                .into_iter()
+                .map(|segment| (segment.key.clone(), CompiledSegment::new(segment)))
+                .collect(),
+        }
+    }
+
+    /// The flag `key`.
+    pub fn flag(&self, key: &str) -> Option<&FeatureFlag> {
+        self.flags.get(key).map(|compiled| &compiled.source)
+    }
+
+    /// Every flag, in no particular order.
+    pub fn flags(&self) -> impl Iterator<Item = &FeatureFlag> {
+        self.flags.values().map(|compiled| &compiled.source)
+    }
+
+    /// The segment `key`.
+    pub fn segment(&self, key: &str) -> Option<&Segment> {
+        self.segments.get(key).map(|compiled| &compiled.source)
+    }
+
+    /// Every segment, in no particular order.
+    pub fn segments(&self) -> impl Iterator<Item = &Segment> {
+        self.segments.values().map(|compiled| &compiled.source)
+    }
+
+    /// How many flags there are.
+    pub fn len(&self) -> usize {
+        self.flags.len()
+    }
+
+    /// Whether there is no flag.
+    pub fn is_empty(&self) -> bool {
+        self.flags.is_empty()
+    }
+
+    /// What the flag `key` serves `ctx`; `None` when there is no such flag.
+    pub fn evaluate(&self, key: &str, ctx: &EvaluationContext) -> Option<Resolution<'_>> {
+        self.flags.get(key).map(|flag| self.resolve(flag, ctx, 0))
+    }
+
+    fn resolve<'a>(
+        &'a self,
+        flag: &'a CompiledFlag,
+        ctx: &EvaluationContext,
+        depth: usize,
+    ) -> Resolution<'a> {
+        let serve = |choice: Choice, reason| Resolution {
+            value: flag.value(choice),
+            variation: flag.name(choice),
+            reason,
+            rule_id: None,
+            prerequisite_key: None,
+            error_message: None,
+        };
+        if depth > MAX_PREREQUISITE_DEPTH {
+            return Resolution {
+                error_message: Some("Prerequisite depth limit exceeded"),
+                ..serve(flag.off, Reason::Error)
+            };
+        }
+        if !flag.source.enabled {
+            return serve(flag.off, Reason::Off);
+        }
+        for prerequisite in &flag.source.prerequisites {
+            let passed = self
+                .flags
+                .get(&prerequisite.flag_key)
+                .is_some_and(|required| {
+                    self.resolve(required, ctx, depth + 1).variation == prerequisite.variation
+                });
+            if !passed {
+                return Resolution {
+                    prerequisite_key: Some(&prerequisite.flag_key),
+                    ..serve(flag.off, Reason::PrerequisiteFail)
+                };
+            }
+        }
+        for (choice, keys) in &flag.targets {
+            if keys.contains(ctx.key.as_str()) {
+                return serve(*choice, Reason::TargetMatch);
+            }
+        }
+        for (rule, source) in flag.rules.iter().zip(&flag.source.rules) {
+            if rule
+                .clauses
+                .iter()
+                .all(|clause| self.flag_clause(clause, ctx))
+            {
+                let choice = match &rule.serve {
+                    Serve::One(choice) => Some(*choice),
+                    Serve::Rollout(shares) => rollout(flag, shares, ctx),
+                    Serve::Fallthrough => self.fallthrough(flag, ctx),
+                };
+                let resolution = match choice {
+                    Some(choice) => serve(choice, Reason::RuleMatch),
+                    None => serve(flag.off, Reason::RuleMatch),
+                };
+                return Resolution {
+                    rule_id: Some(&source.id),
+                    ..resolution
+                };
+            }
+        }
+        match self.fallthrough(flag, ctx) {
+            Some(choice) => serve(choice, Reason::Fallthrough),
+            None => serve(flag.off, Reason::Fallthrough),
+        }
+    }
+
+    fn fallthrough(&self, flag: &CompiledFlag, ctx: &EvaluationContext) -> Option<Choice> {
+        match &flag.fallthrough {
+            Serve::One(choice) => Some(*choice),
+            Serve::Rollout(shares) => rollout(flag, shares, ctx),
+            Serve::Fallthrough => None,
+        }
+    }
+
+    /// A clause of a flag's rule: segment operators look the context's key up in the
+    /// segment, with its rules (the Python original's `_clause_matches_with_ctx`).
+    fn flag_clause(&self, clause: &Clause, ctx: &EvaluationContext) -> bool {
+        let result = match clause.operator {
+            Operator::InSegment => clause
+                .segment_keys()
+                .any(|s| self.in_segment(s, &ctx.key, Some(ctx))),
+            Operator::NotInSegment => clause
+                .segment_keys()
+                .all(|s| !self.in_segment(s, &ctx.key, Some(ctx))),
+            _ => clause.applies(clause.actual(ctx)),
+        };
+        result != clause.negate
+    }
+
+    /// A clause of a segment's rule: a nested segment operator reads the clause's attribute
+    /// and consults the other segment's lists only.
+    fn segment_clause(&self, clause: &Clause, ctx: &EvaluationContext) -> bool {
+        let listed = |segment: &str| {
+            let key = match clause.actual(ctx) {
+                Some(super::context::Attr::Text(text)) => Some(text),
+                Some(super::context::Attr::Json(Value::String(text))) => Some(text.as_str()),
+                _ => None,
+            };
+            key.is_some_and(|key| self.in_segment(segment, key, None))
+        };
+        let result = match clause.operator {
+            Operator::InSegment => clause.segment_keys().any(listed),
+            Operator::NotInSegment => clause.segment_keys().all(|s| !listed(s)),
+            _ => clause.applies(clause.actual(ctx)),
+        };
+        result != clause.negate
+    }
+
+    /// Whether `key` is in `segment`: excluded → out, included → in, else (with a context)
+    /// in when any of its rules matches. An unknown segment is empty.
+    fn in_segment(&self, segment: &str, key: &str, ctx: Option<&EvaluationContext>) -> bool {
+        let Some(compiled) = self.segments.get(segment) else {
+            return false;
+        };
+        if let Some(listed) = compiled.lists(key) {
+            return listed;
+        }
+        ctx.is_some_and(|ctx| {
+            compiled.rules().iter().any(|clauses| {
+                clauses
+                    .iter()
+                    .all(|clause| self.segment_clause(clause, ctx))
+            })
+        })
+    }
+}
+
+/// The share of a rollout `ctx` falls in.
+fn rollout(
+    flag: &CompiledFlag,
+    shares: &[(Choice, u32)],
+    ctx: &EvaluationContext,
+) -> Option<Choice> {
+    pick(shares, bucket(&flag.source.key, &ctx.kind, &ctx.key))
+}

@@ -1,0 +1,168 @@
+//! What a flag or segment must be to be saved: its names resolve, its regexes compile, its
+//! prerequisites form no cycle. The Python original checks some of it on PATCH only, and
+//! none of the rest.
+
+use super::model::{Fallthrough, FeatureFlag, Operator, RolloutVariation, RuleClause, Segment};
+use super::set::FlagSet;
+use crate::stored::is_unsafe_char;
+use std::collections::HashSet;
+
+/// The longest flag or segment key.
+const MAX_KEY: usize = 256;
+
+/// Why a flag or segment cannot be saved: a message naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+fn invalid<T>(message: impl Into<String>) -> Result<T, Invalid> {
+    Err(Invalid(message.into()))
+}
+
+/// Checks a key: not empty, at most 256 bytes, no `/`, no whitespace or control character
+/// (it is a path segment of the API and a word of the CLI).
+pub fn check_key(what: &str, key: &str) -> Result<(), Invalid> {
+    if key.is_empty() {
+        return invalid(format!("{what} key is required"));
+    }
+    if key.len() > MAX_KEY {
+        return invalid(format!("{what} key is too long: at most {MAX_KEY} bytes"));
+    }
+    if key
+        .chars()
+        .any(|c| c == '/' || c.is_whitespace() || is_unsafe_char(c))
+    {
+        return invalid(format!(
+            "{what} key {key:?} may not hold `/`, spaces or control characters"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks `flag` as it would be saved among `others` (the flags in force; a flag of the same
+/// key among them is the one being replaced).
+pub fn check_flag(flag: &FeatureFlag, others: &FlagSet) -> Result<(), Invalid> {
+    check_key("flag", &flag.key)?;
+    if flag.variations.is_empty() {
+        return invalid("variations: a flag needs at least one variation");
+    }
+    let mut names = HashSet::new();
+    for variation in &flag.variations {
+        if !names.insert(variation.name.as_str()) {
+            return invalid(format!(
+                "variations: the name '{}' is used twice",
+                variation.name
+            ));
+        }
+    }
+    let named = |field: &str, name: &str| {
+        if names.contains(name) {
+            Ok(())
+        } else {
+            invalid(format!(
+                "{field} '{name}' does not match any variation name"
+            ))
+        }
+    };
+    named("off_variation", &flag.off_variation)?;
+    match &flag.fallthrough {
+        Fallthrough::Variation(name) => named("fallthrough", name)?,
+        Fallthrough::Rollout(shares) => check_rollout("fallthrough", shares, &named)?,
+    }
+    for (variation, _) in &flag.targets {
+        named("targets", variation)?;
+    }
+    for rule in &flag.rules {
+        if let Some(variation) = &rule.variation {
+            named("rules.variation", variation)?;
+        }
+        if let Some(shares) = &rule.rollout {
+            check_rollout("rules.rollout", shares, &named)?;
+        }
+        check_clauses(&rule.clauses)?;
+    }
+    check_prerequisites(flag, others)
+}
+
+fn check_rollout(
+    field: &str,
+    shares: &[RolloutVariation],
+    named: &dyn Fn(&str, &str) -> Result<(), Invalid>,
+) -> Result<(), Invalid> {
+    if shares.is_empty() {
+        return invalid(format!("{field}: a rollout needs at least one variation"));
+    }
+    for share in shares {
+        named(field, &share.variation)?;
+        if share.weight > super::bucket::BUCKETS {
+            return invalid(format!(
+                "{field}: weight {} is above 100000 (weights are out of 100000)",
+                share.weight
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Regexes of `matches` / `not_matches` clauses must compile.
+fn check_clauses(clauses: &[RuleClause]) -> Result<(), Invalid> {
+    for clause in clauses {
+        if matches!(clause.operator, Operator::Matches | Operator::NotMatches) {
+            for value in &clause.values {
+                let pattern = super::values::text(value);
+                if let Err(error) = regex_lite::Regex::new(&pattern) {
+                    return invalid(format!(
+                        "clause on '{}': the regex {pattern:?} does not compile: {error}",
+                        clause.attribute
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// No prerequisite chain leads back to `flag`.
+fn check_prerequisites(flag: &FeatureFlag, others: &FlagSet) -> Result<(), Invalid> {
+    let prerequisites_of = |key: &str| -> Vec<String> {
+        let source = if key == flag.key {
+            Some(flag)
+        } else {
+            others.flag(key)
+        };
+        source
+            .map(|f| f.prerequisites.iter().map(|p| p.flag_key.clone()).collect())
+            .unwrap_or_default()
+    };
+    // Depth-first from the flag, with the path walked so far.
+    let mut stack: Vec<(String, Vec<String>)> = vec![(flag.key.clone(), vec![flag.key.clone()])];
+    let mut seen = HashSet::new();
+    while let Some((key, path)) = stack.pop() {
+        for next in prerequisites_of(&key) {
+            if next == flag.key {
+                let cycle = path
+                    .iter()
+                    .chain([&next])
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" → ");
+                return invalid(format!("prerequisites: a cycle: {cycle}"));
+            }
+            if seen.insert(next.clone()) {
+                let mut longer = path.clone();
+                longer.push(next.clone());
+                stack.push((next, longer));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks `segment` as it would be saved.
+pub fn check_segment(segment: &Segment) -> Result<(), Invalid> {
+    check_key("segment", &segment.key)?;
+    for rule in &segment.rules {
+        check_clauses(&rule.clauses)?;
+    }
+    Ok(())
+}
