@@ -47,10 +47,13 @@ fn bucketing_is_the_python_originals() {
     for n in 0..10_000 {
         let key = format!("user-{n}");
         let seed = format!("rollout-flag:user:{key}");
-        let hex = sha1_smol::Sha1::from(seed.as_bytes()).digest().to_string();
-        let want = hex.chars().fold(0u64, |r, d| {
-            (r * 16 + u64::from(d.to_digit(16).unwrap())) % 100_000
-        });
+        use sha1::Digest as _;
+        let digest = sha1::Sha1::digest(seed.as_bytes());
+        // Hex digit by hex digit, as `int(hexdigest, 16)` reads it.
+        let want = digest
+            .iter()
+            .flat_map(|byte| [byte >> 4, byte & 0xf])
+            .fold(0u64, |r, d| (r * 16 + u64::from(d)) % 100_000);
         assert_eq!(
             u64::from(bucket("rollout-flag", "user", &key)),
             want,

@@ -10,9 +10,17 @@ use crate::stored::Sentinel;
 use std::sync::Arc;
 
 /// The flags in force: what [`Engine::flags`] hands out. Derefs to the [`FlagSet`]; holding
-/// it keeps that set alive (a change publishes a new one beside it).
-#[derive(Debug, Clone)]
-pub struct Flags(Arc<FlagSet>);
+/// it keeps that set alive (a change publishes a new one beside it). Meant to be held for a
+/// request, not stored: keep [`into_set`](Self::into_set) for longer.
+#[derive(Debug)]
+pub struct Flags(arc_swap::Guard<Arc<FlagSet>>);
+
+impl Flags {
+    /// The set itself, to keep.
+    pub fn into_set(self) -> Arc<FlagSet> {
+        arc_swap::Guard::into_inner(self.0)
+    }
+}
 
 impl std::ops::Deref for Flags {
     type Target = FlagSet;
@@ -39,7 +47,7 @@ impl Engine {
     /// assert!(!engine.flags().bool("new-checkout", &ctx, false));
     /// ```
     pub fn flags(&self) -> Flags {
-        Flags(self.inner.flags.load_full())
+        Flags(self.inner.flags.load())
     }
 
     /// Creates or replaces a flag, after checking it ([`check_flag`]: its variation names
