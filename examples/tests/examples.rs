@@ -1328,3 +1328,81 @@ fn multi_service_two_services_on_one_server() {
     orders.stop();
     server.stop();
 }
+
+#[test]
+fn feature_flags_serve_each_user_their_variation() {
+    let app = Example::start("feature_flags", &[]);
+    // Individual targets, and a 20 % rollout by user id, bucketed as the Python original.
+    assert_eq!(
+        app.expect("/checkout?user_id=beta_tester_1", 200).json(),
+        json!({"user_id": "beta_tester_1", "new_checkout": true, "flow": "v2"})
+    );
+    let mut on = 0;
+    for n in 0..100 {
+        let user = format!("user_{n}");
+        let reply = app.expect(&format!("/checkout?user_id={user}"), 200).json();
+        let want = waygate::flags::bucket("new-checkout", "user", &user) < 20_000;
+        assert_eq!(reply["new_checkout"], want, "{user}");
+        on += usize::from(want);
+    }
+    assert!((5..=40).contains(&on), "{on} of 100 in a 20 % rollout");
+    // Rules on email, plan, country; the JSON bundle.
+    assert_eq!(
+        app.expect("/theme?user_id=u1&email=ada@acme.com", 200)
+            .json(),
+        json!({"user_id": "u1", "theme": "dark"})
+    );
+    assert_eq!(
+        app.expect("/theme?user_id=u1&email=ada@example.com", 200)
+            .json()["theme"],
+        "light"
+    );
+    assert_eq!(
+        app.expect("/search?user_id=u1&plan=enterprise", 200).json(),
+        json!({"user_id": "u1", "plan": "enterprise", "page_size": 50, "results": []})
+    );
+    assert_eq!(
+        app.expect("/search?user_id=u1", 200).json()["page_size"],
+        10
+    );
+    assert_eq!(
+        app.expect("/pricing?user_id=u1&country=GB", 200).json(),
+        json!({"user_id": "u1", "country": "GB", "discount_rate": 0.15, "price_usd": 85.0})
+    );
+    assert_eq!(
+        app.expect("/pricing?user_id=u1&country=DE", 200).json()["discount_rate"],
+        0.1
+    );
+    assert_eq!(
+        app.expect("/pricing?user_id=u1", 200).json()["discount_rate"],
+        0.0
+    );
+    assert_eq!(
+        app.expect("/config?user_id=u1", 200).json()["config"],
+        json!({"sidebar": false, "analytics": false, "export_formats": ["csv"], "max_widgets": 5})
+    );
+
+    // The kill switch, through the admin API: off for everyone, targets included.
+    let login = app.send(
+        "POST",
+        "/waygate/api/auth/login",
+        &[],
+        Some(r#"{"username": "admin", "password": "secret"}"#),
+    );
+    let token = login.json()["token"].as_str().unwrap().to_owned();
+    let auth = [("x-waygate-token", token.as_str())];
+    let disabled = app.send(
+        "POST",
+        "/waygate/api/flags/new-checkout/disable",
+        &auth,
+        None,
+    );
+    assert_eq!(disabled.status, 200, "{disabled:?}");
+    assert_eq!(
+        app.expect("/checkout?user_id=beta_tester_1", 200).json()["new_checkout"],
+        false
+    );
+    let flags = app.send("GET", "/waygate/api/flags", &auth, None).json();
+    assert_eq!(flags.as_array().unwrap().len(), 5);
+    app.stop();
+}
