@@ -163,7 +163,7 @@ async fn two_instances_on_one_redis_agree_after_a_change() {
                 }
             })
             .await
-            .expect("the other instance follows")
+            .expect("the other instance follows");
         }
     };
     agree(true).await;

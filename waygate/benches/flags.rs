@@ -45,7 +45,7 @@ fn main() {
     let mut group = criterion.benchmark_group("flag bool");
     for (name, ctx) in &contexts {
         group.bench_function(*name, |b| {
-            b.iter(|| flags.bool(black_box("new-checkout"), black_box(ctx), false))
+            b.iter(|| flags.bool(black_box("new-checkout"), black_box(ctx), false));
         });
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -67,7 +67,7 @@ fn main() {
             engine
                 .flags()
                 .bool(black_box("new-checkout"), black_box(rollout), false)
-        })
+        });
     });
     group.finish();
     criterion.final_summary();

@@ -179,26 +179,24 @@ impl Version {
         })
     }
 
-    /// PEP 440's sort key, as `packaging` builds it.
-    fn key(
-        &self,
-    ) -> (
-        u64,
-        &[u64],
-        (i8, u8, u64),
-        (i8, u64),
-        (i8, u64),
-        &[LocalPart],
-    ) {
-        let pre = match (self.pre, self.post, self.dev) {
-            // A dev release of a final version sorts before its pre-releases.
+    /// The pre-release part of PEP 440's sort key, as `packaging` builds it: a dev release
+    /// of a final version sorts before its pre-releases, a final version after them.
+    fn pre_key(&self) -> (i8, u8, u64) {
+        match (self.pre, self.post, self.dev) {
             (None, None, Some(_)) => (-1, 0, 0),
             (None, _, _) => (1, 0, 0),
             (Some((rank, n)), _, _) => (0, rank, n),
-        };
-        let post = self.post.map_or((-1, 0), |n| (0, n));
-        let dev = self.dev.map_or((1, 0), |n| (0, n));
-        (self.epoch, &self.release, pre, post, dev, &self.local)
+        }
+    }
+
+    /// The post-release part: none sorts first.
+    fn post_key(&self) -> (i8, u64) {
+        self.post.map_or((-1, 0), |n| (0, n))
+    }
+
+    /// The dev-release part: none sorts last.
+    fn dev_key(&self) -> (i8, u64) {
+        self.dev.map_or((1, 0), |n| (0, n))
     }
 }
 
@@ -210,13 +208,13 @@ impl PartialOrd for Version {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        let (a, b) = (self.key(), other.key());
-        a.0.cmp(&b.0)
-            .then_with(|| compare_release(a.1, b.1))
-            .then_with(|| a.2.cmp(&b.2))
-            .then_with(|| a.3.cmp(&b.3))
-            .then_with(|| a.4.cmp(&b.4))
-            .then_with(|| a.5.cmp(b.5))
+        self.epoch
+            .cmp(&other.epoch)
+            .then_with(|| compare_release(&self.release, &other.release))
+            .then_with(|| self.pre_key().cmp(&other.pre_key()))
+            .then_with(|| self.post_key().cmp(&other.post_key()))
+            .then_with(|| self.dev_key().cmp(&other.dev_key()))
+            .then_with(|| self.local.cmp(&other.local))
     }
 }
 
