@@ -227,7 +227,7 @@ mod tests {
             "__waygate:global",
             "__waygate:svc_rl:__",
             "__waygate:rl:x__",
-            "__waygate:flag:x__",
+            "__waygate:future:x__",
         ] {
             assert_eq!(Sentinel::parse(key), None, "{key}");
         }
