@@ -79,6 +79,33 @@ fn json_body(body: &Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(body).map_err(|_| ApiError::bad_request("Invalid JSON body"))
 }
 
+/// A `PUT` body for the flag or segment `key`: a JSON object whose `key`, when present,
+/// must be `key` (`400 "{Kind} key in URL and body must match"`), read as a `T`.
+fn named_body<T: serde::de::DeserializeOwned>(
+    body: &Bytes,
+    key: &str,
+    kind: &str,
+    what: &str,
+) -> Result<T, ApiError> {
+    let invalid =
+        |detail: String| ApiError::bad_request(format!("Invalid {what} definition: {detail}"));
+    let mut value = json_body(body)?;
+    let object = value
+        .as_object_mut()
+        .ok_or_else(|| invalid("the body must be an object".to_owned()))?;
+    match object.get("key").and_then(Value::as_str) {
+        Some(named) if named != key => {
+            return Err(ApiError::bad_request(format!(
+                "{kind} key in URL and body must match"
+            )))
+        }
+        _ => {
+            object.insert("key".to_owned(), Value::String(key.to_owned()));
+        }
+    }
+    serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
+}
+
 /// `GET api/flags`: every flag, by key.
 pub(super) async fn list(State(admin): State<AdminState>) -> Json<Vec<FeatureFlag>> {
     let flags = admin.engine.flags();
@@ -127,20 +154,7 @@ pub(super) async fn replace(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut value = json_body(&body)?;
-    let object = value.as_object_mut().ok_or_else(|| {
-        ApiError::bad_request("Invalid flag definition: the body must be an object")
-    })?;
-    match object.get("key").and_then(Value::as_str) {
-        Some(named) if named != key => {
-            return Err(ApiError::bad_request("Flag key in URL and body must match"))
-        }
-        _ => {
-            object.insert("key".to_owned(), Value::String(key.clone()));
-        }
-    }
-    let flag: FeatureFlag = serde_json::from_value(value)
-        .map_err(|e| ApiError::bad_request(format!("Invalid flag definition: {e}")))?;
+    let flag: FeatureFlag = named_body(&body, &key, "Flag", "flag")?;
     check_if_match(&headers, admin.engine.flags().flag(&key), "the flag")?;
     let saved = admin
         .engine
@@ -318,22 +332,7 @@ pub(super) async fn replace_segment(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let mut value = json_body(&body)?;
-    let object = value.as_object_mut().ok_or_else(|| {
-        ApiError::bad_request("Invalid segment definition: the body must be an object")
-    })?;
-    match object.get("key").and_then(Value::as_str) {
-        Some(named) if named != key => {
-            return Err(ApiError::bad_request(
-                "Segment key in URL and body must match",
-            ))
-        }
-        _ => {
-            object.insert("key".to_owned(), Value::String(key.clone()));
-        }
-    }
-    let segment: Segment = serde_json::from_value(value)
-        .map_err(|e| ApiError::bad_request(format!("Invalid segment definition: {e}")))?;
+    let segment: Segment = named_body(&body, &key, "Segment", "segment")?;
     check_if_match(&headers, admin.engine.flags().segment(&key), "the segment")?;
     let saved = admin
         .engine
