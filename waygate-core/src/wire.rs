@@ -14,9 +14,10 @@
 //! assert!(text.starts_with(r#"{"type":"state","payload":{"#));
 //! assert_eq!(StreamFrame::from_json(&text).unwrap(), frame);
 //! // Frames of a newer server are read as `Unknown`, not as errors.
-//! assert_eq!(StreamFrame::from_json(r#"{"type":"flag_updated","key":"x"}"#).unwrap(), StreamFrame::Unknown);
+//! assert_eq!(StreamFrame::from_json(r#"{"type":"cohort_updated","key":"x"}"#).unwrap(), StreamFrame::Unknown);
 //! ```
 
+use crate::flags::{FeatureFlag, Segment};
 use crate::model::RouteState;
 use crate::rate_limit::RateLimitPolicy;
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,35 @@ pub enum StreamFrame {
         /// `svc:/path`): waygate for Rust says so; the Python SDK ignores the field.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         service: Option<String>,
+    },
+    /// `{"type": "flag_updated", "key", "flag"}`: a feature flag created or changed (the
+    /// whole flag, as `GET api/flags/{key}` answers).
+    #[serde(rename = "flag_updated")]
+    FlagUpdated {
+        /// The flag's key.
+        key: String,
+        /// The flag.
+        flag: Box<FeatureFlag>,
+    },
+    /// `{"type": "flag_deleted", "key"}`: a feature flag deleted.
+    #[serde(rename = "flag_deleted")]
+    FlagDeleted {
+        /// The flag's key.
+        key: String,
+    },
+    /// `{"type": "segment_updated", "key", "segment"}`: a segment created or changed.
+    #[serde(rename = "segment_updated")]
+    SegmentUpdated {
+        /// The segment's key.
+        key: String,
+        /// The segment.
+        segment: Box<Segment>,
+    },
+    /// `{"type": "segment_deleted", "key"}`: a segment deleted.
+    #[serde(rename = "segment_deleted")]
+    SegmentDeleted {
+        /// The segment's key.
+        key: String,
     },
     /// A frame this version does not know (a newer server's): read and ignored.
     #[serde(other)]
@@ -83,6 +113,22 @@ impl StreamFrame {
             key: format!("{method}:{path}"),
             policy: None,
             service: service.map(str::to_owned),
+        }
+    }
+
+    /// A flag created or changed.
+    pub fn flag_updated(flag: FeatureFlag) -> Self {
+        Self::FlagUpdated {
+            key: flag.key.clone(),
+            flag: Box::new(flag),
+        }
+    }
+
+    /// A segment created or changed.
+    pub fn segment_updated(segment: Segment) -> Self {
+        Self::SegmentUpdated {
+            key: segment.key.clone(),
+            segment: Box::new(segment),
         }
     }
 
@@ -157,10 +203,46 @@ mod tests {
             StreamFrame::State { payload: state }
         );
         assert_eq!(
-            StreamFrame::from_json(r#"{"type":"flag_deleted","key":"f"}"#).unwrap(),
+            StreamFrame::from_json(r#"{"type":"cohort_deleted","key":"f"}"#).unwrap(),
             StreamFrame::Unknown
         );
         assert!(StreamFrame::from_json("{").is_err());
         assert!(StreamFrame::from_json(r#"{"type":"state"}"#).is_err());
+    }
+
+    #[test]
+    fn flag_frames_are_the_ones_the_python_sdk_reads() {
+        let flag: FeatureFlag = serde_json::from_value(json!({
+            "key": "new-checkout", "name": "New checkout", "type": "boolean",
+            "variations": [{"name": "on", "value": true}, {"name": "off", "value": false}],
+            "off_variation": "off", "fallthrough": "on"
+        }))
+        .unwrap();
+        let updated = StreamFrame::flag_updated(flag);
+        let sent = value(&updated);
+        assert_eq!(sent["type"], "flag_updated");
+        assert_eq!(sent["key"], "new-checkout");
+        assert_eq!(sent["flag"]["off_variation"], "off");
+        assert_eq!(StreamFrame::from_json(&updated.to_json()).unwrap(), updated);
+        let deleted = StreamFrame::FlagDeleted {
+            key: "new-checkout".into(),
+        };
+        assert_eq!(
+            value(&deleted),
+            json!({"type": "flag_deleted", "key": "new-checkout"})
+        );
+        let segment: Segment =
+            serde_json::from_value(json!({"key": "beta", "name": "Beta", "included": ["u1"]}))
+                .unwrap();
+        let sent = value(&StreamFrame::segment_updated(segment));
+        assert_eq!(
+            (
+                sent["type"].as_str(),
+                sent["segment"]["included"][0].as_str()
+            ),
+            (Some("segment_updated"), Some("u1"))
+        );
+        let gone = StreamFrame::from_json(r#"{"type":"segment_deleted","key":"beta"}"#).unwrap();
+        assert_eq!(gone, StreamFrame::SegmentDeleted { key: "beta".into() });
     }
 }

@@ -221,6 +221,12 @@ impl Backend for SdkBackend {
         Some(self.shared.changes())
     }
 
+    /// Complete once the first synchronisation with the server has read its flags: until
+    /// then a flag evaluates to the caller's default with `PROVIDER_NOT_READY`.
+    fn is_complete(&self) -> bool {
+        self.shared.is_complete()
+    }
+
     /// Starts the connection and waits (at most the startup wait) for the first
     /// synchronisation, so the engine starts from the server's state.
     async fn startup(&self) -> Result<(), BackendError> {

@@ -1,7 +1,9 @@
 //! Applying the stream's frames to the picture.
 
 use crate::shared::{policy_key, Shared};
+use waygate_core::flags::{FeatureFlag, Segment};
 use waygate_core::rate_limit::RateLimitPolicy;
+use waygate_core::stored::Sentinel;
 use waygate_core::wire::{PolicyAction, StreamFrame};
 use waygate_core::RouteState;
 
@@ -15,8 +17,36 @@ pub(crate) fn apply(shared: &Shared, frame: StreamFrame) {
             policy,
             service,
         } => apply_policy(shared, action, &key, policy, service.as_deref()),
-        // Flags and anything newer: not enforced by this SDK.
+        StreamFrame::FlagUpdated { key, flag } => {
+            keep_record(shared, Sentinel::Flag(&key), Some(&*flag));
+        }
+        StreamFrame::FlagDeleted { key } => {
+            keep_record::<FeatureFlag>(shared, Sentinel::Flag(&key), None);
+        }
+        StreamFrame::SegmentUpdated { key, segment } => {
+            keep_record(shared, Sentinel::Segment(&key), Some(&*segment));
+        }
+        StreamFrame::SegmentDeleted { key } => {
+            keep_record::<Segment>(shared, Sentinel::Segment(&key), None);
+        }
+        // Anything newer: not followed by this SDK.
         _ => {}
+    }
+}
+
+/// Keeps a flag or segment as the record the engine reads (`None`: removes it).
+fn keep_record<T: serde::Serialize>(shared: &Shared, sentinel: Sentinel<'_>, value: Option<&T>) {
+    let key = sentinel.to_string();
+    match value.map(|value| sentinel.encode(Some(value))) {
+        Some(Ok(record)) => shared.update(|cache| {
+            cache.records.insert(key, record);
+        }),
+        Some(Err(error)) => {
+            tracing::warn!(%error, record = %key, "waygate sdk: a record from the server cannot be kept");
+        }
+        None => shared.update(|cache| {
+            cache.records.remove(&key);
+        }),
     }
 }
 

@@ -86,6 +86,22 @@ pub(crate) async fn get<T: DeserializeOwned>(
     send_json(shared, reqwest::Method::GET, target, None::<&()>).await
 }
 
+/// `GET` of something an older server may not serve: `None` on a 404 (the Python
+/// original's Waygate Server mounts no flag routes).
+pub(crate) async fn get_if_served<T: DeserializeOwned>(
+    shared: &Shared,
+    target: Target<'_>,
+) -> Result<Option<T>, Ended> {
+    let response = request(shared, reqwest::Method::GET, target)?
+        .timeout(REQUEST_TIMEOUT)
+        .send()
+        .await?;
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    answer(response).await.map(Some)
+}
+
 /// One request with a JSON body (or none) and a JSON answer.
 pub(crate) async fn send_json<T: DeserializeOwned>(
     shared: &Shared,
@@ -97,7 +113,11 @@ pub(crate) async fn send_json<T: DeserializeOwned>(
     if let Some(body) = body {
         request = request.json(body);
     }
-    let response = request.send().await?;
+    answer(request.send().await?).await
+}
+
+/// The JSON of a 2xx answer, or the server's `error` text.
+async fn answer<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, Ended> {
     let status = response.status();
     if !status.is_success() {
         let path = response.url().path().to_owned();

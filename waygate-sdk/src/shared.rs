@@ -4,6 +4,7 @@
 
 use crate::Credentials;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -28,7 +29,7 @@ pub(crate) struct Config {
 pub(crate) struct Cache {
     /// The service's routes by local key (`path` = local key, `service` = app id).
     pub(crate) routes: BTreeMap<String, RouteState>,
-    /// The four records kept (see [`Shared::kept_record`]), by sentinel key.
+    /// The records kept (see [`Shared::kept_record`]), by sentinel key.
     pub(crate) records: BTreeMap<String, RouteState>,
     /// Per-route policies by local route key.
     pub(crate) policies: BTreeMap<String, RateLimitPolicy>,
@@ -42,6 +43,8 @@ pub(crate) struct Shared {
     /// The token in use (from the config, or from the last login).
     token: Mutex<Option<String>>,
     cache: Mutex<Cache>,
+    /// The picture has been read from the server (set before the engine is told).
+    complete: AtomicBool,
     /// Moves on every change of the picture: the engine rebuilds its snapshot.
     changes: watch::Sender<u64>,
     /// Completed synchronisations (0 until the first).
@@ -66,6 +69,7 @@ impl Shared {
             http,
             token: Mutex::new(token),
             cache: Mutex::default(),
+            complete: AtomicBool::new(false),
             changes: watch::channel(0).0,
             syncs: watch::channel(0).0,
             connected: watch::channel(false).0,
@@ -108,8 +112,11 @@ impl Shared {
             if resync {
                 report_differences(self.app(), &current.routes, &cache.routes);
             }
-            let changed = *current != cache;
+            // The first synchronisation always tells the engine: its flags are loaded now,
+            // even when the server has none.
+            let changed = *current != cache || !resync;
             *current = cache;
+            self.complete.store(true, Ordering::Release);
             changed
         };
         if changed {
@@ -138,6 +145,12 @@ impl Shared {
     /// A synchronisation completed.
     pub(crate) fn synchronised(&self) {
         self.syncs.send_modify(|n| *n += 1);
+    }
+
+    /// Whether the picture has been read from the server once: until then it is only what
+    /// the service declares.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.complete.load(Ordering::Acquire)
     }
 
     pub(crate) fn synchronisations(&self) -> watch::Receiver<u64> {
@@ -205,11 +218,15 @@ impl Shared {
         Some(state)
     }
 
-    /// The record `key` names, when it is one of the four kept: global maintenance, the
-    /// global rate limit, and this service's maintenance and rate limit.
+    /// The record `key` names, when it is one of those kept: global maintenance, the
+    /// global rate limit, this service's maintenance and rate limit (sent as states), and
+    /// feature flags and segments (sent as their own frames).
     pub(crate) fn kept_record<'k>(&self, key: &'k str) -> Option<Sentinel<'k>> {
         Sentinel::parse(key).filter(|sentinel| match sentinel {
-            Sentinel::GlobalMaintenance | Sentinel::GlobalRateLimit => true,
+            Sentinel::GlobalMaintenance
+            | Sentinel::GlobalRateLimit
+            | Sentinel::Flag(_)
+            | Sentinel::Segment(_) => true,
             Sentinel::ServiceMaintenance(app) | Sentinel::ServiceRateLimit(app) => {
                 *app == self.app()
             }

@@ -1,7 +1,8 @@
 //! A synchronisation: register the service's routes, read everything the server holds for
-//! it, and replace the picture with that.
+//! it (its routes, maintenance and rate limits; every feature flag and segment), and replace
+//! the picture with that.
 
-use crate::http::{get, send_json, Ended, Target};
+use crate::http::{get, get_if_served, send_json, Ended, Target};
 use crate::shared::{policy_key, Cache, Shared};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -74,6 +75,24 @@ pub(crate) async fn synchronise(shared: &Shared) -> Result<usize, Ended> {
             records.insert(record.path.clone(), record);
         }
     }
+    for flag in listed_records(
+        get_if_served(shared, Target::at(&["api", "flags"])).await?,
+        "flags",
+    ) {
+        if let Some(key) = flag.get("key").and_then(Value::as_str) {
+            let record = record(Sentinel::Flag(key), Some(&flag))?;
+            records.insert(record.path.clone(), record);
+        }
+    }
+    for segment in listed_records(
+        get(shared, Target::at(&["api", "segments"])).await?,
+        "segments",
+    ) {
+        if let Some(key) = segment.get("key").and_then(Value::as_str) {
+            let record = record(Sentinel::Segment(key), Some(&segment))?;
+            records.insert(record.path.clone(), record);
+        }
+    }
     let count = routes.len();
     shared.replace(Cache {
         routes,
@@ -88,6 +107,19 @@ pub(crate) async fn register(shared: &Shared, states: &[RouteState]) -> Result<V
     let body = json!({"app_id": shared.app(), "states": states});
     let target = Target::at(&["api", "sdk", "register"]);
     send_json(shared, reqwest::Method::POST, target, Some(&body)).await
+}
+
+/// The items of a list answer: a bare list, or `{field: [...]}` (both are what servers send
+/// for `api/flags` and `api/segments`); none when the server does not serve the list.
+fn listed_records(answer: Option<Value>, field: &str) -> Vec<Value> {
+    let list = match answer.unwrap_or_default() {
+        Value::Object(mut object) => object.remove(field).unwrap_or_default(),
+        list => list,
+    };
+    match list {
+        Value::Array(items) => items,
+        _ => Vec::new(),
+    }
 }
 
 /// `policy` of a `{"enabled", "policy"}` answer.

@@ -211,6 +211,14 @@ pub trait Backend: Send + Sync + fmt::Debug + 'static {
         None
     }
 
+    /// Whether [`list_states`](Self::list_states) answers with everything stored. A backend
+    /// that mirrors another process (the SDK, before its first synchronisation with its
+    /// server) says `false` until it has read it: flags missing meanwhile evaluate to
+    /// `PROVIDER_NOT_READY` rather than `FLAG_NOT_FOUND`. The default: `true`.
+    fn is_complete(&self) -> bool {
+        true
+    }
+
     /// Called once by [`Engine::start`](crate::Engine::start) before anything is read.
     async fn startup(&self) -> Result<(), BackendError> {
         Ok(())

@@ -224,10 +224,13 @@ impl Engine {
 
     /// Compiles the records' flags and segments and publishes them.
     pub(super) fn publish_flags(&self, records: &super::services::Records) {
-        let set = FlagSet::new(
-            records.flags.values().cloned(),
-            records.segments.values().cloned(),
-        );
+        let set = match records.flags_pending && records.flags.is_empty() {
+            true => FlagSet::pending(),
+            false => FlagSet::new(
+                records.flags.values().cloned(),
+                records.segments.values().cloned(),
+            ),
+        };
         self.inner.flags.store(Arc::new(set));
         self.emit(EngineEvent::FlagsChanged);
     }

@@ -151,7 +151,7 @@ impl Engine {
         }
         let policies = self.stored_policies().await?;
         let mut view = self.view();
-        view.replace_states(stored);
+        view.replace_states(stored, backend.is_complete());
         view.global = global;
         view.seeded.extend(seeded);
         view.apply_policies(policies);
@@ -169,12 +169,13 @@ impl Engine {
         let states = self.inner.backend.list_states().await?;
         let global = self.inner.backend.global_config().await?;
         let policies = self.stored_policies().await?;
+        let complete = self.inner.backend.is_complete();
         let mut view = self.view();
-        if view.is_current(&states, &global, &policies) {
+        if view.is_current(&states, &global, &policies, complete) {
             // Nothing changed: typically this engine's own write, echoed by the backend.
             return Ok(());
         }
-        view.replace_states(states);
+        view.replace_states(states, complete);
         view.global = global;
         view.apply_policies(policies);
         self.publish(&mut view);

@@ -153,12 +153,17 @@ impl Engine {
             false => View::from_registry(backend.rate_limit_counters()),
             true => View::empty(backend.rate_limit_counters()),
         };
+        // A backend still reading its data says so to evaluations until it has.
+        let flags = match backend.is_complete() {
+            true => crate::flags::FlagSet::default(),
+            false => crate::flags::FlagSet::pending(),
+        };
         let inner = Arc::new(Inner {
             backend,
             env,
             clock: Clock::new(),
             snapshot: ArcSwap::default(),
-            flags: ArcSwap::default(),
+            flags: ArcSwap::from_pointee(flags),
             generation: AtomicU64::new(0),
             view: Mutex::new(view),
             write: tokio::sync::Mutex::new(()),

@@ -26,6 +26,8 @@ pub(super) struct Records {
     pub(super) segments: std::collections::BTreeMap<String, crate::flags::Segment>,
     /// Whether the flags or segments differ from those last published.
     pub(super) flags_changed: bool,
+    /// The backend has not been read whole yet (see [`Backend::is_complete`](crate::backend::Backend::is_complete)).
+    pub(super) flags_pending: bool,
 }
 
 impl Records {

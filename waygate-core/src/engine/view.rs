@@ -87,10 +87,12 @@ impl View {
         states: &[RouteState],
         global: &GlobalMaintenanceConfig,
         policies: &StoredPolicies,
+        complete: bool,
     ) -> bool {
         let (sentinels, routes): (Vec<&RouteState>, Vec<&RouteState>) =
             states.iter().partition(|s| Sentinel::is_sentinel(&s.path));
         self.global == *global
+            && self.records.flags_pending != complete
             && self.loaded_policies.as_ref() == Some(policies)
             && sentinels.len() == self.loaded_sentinels.len()
             && sentinels.iter().all(|s| self.loaded_sentinels.contains(s))
@@ -98,10 +100,14 @@ impl View {
             && routes.iter().all(|s| self.states.get(&s.path) == Some(*s))
     }
 
-    pub(super) fn replace_states(&mut self, states: Vec<RouteState>) {
+    /// Replaces the stored states; `complete`: the backend answered with everything it
+    /// will hold (see [`Backend::is_complete`](crate::backend::Backend::is_complete)).
+    pub(super) fn replace_states(&mut self, states: Vec<RouteState>, complete: bool) {
         let mut records = Records::from_states(&states);
+        records.flags_pending = !complete;
         records.flags_changed = records.flags != self.records.flags
             || records.segments != self.records.segments
+            || records.flags_pending != self.records.flags_pending
             || self.records.flags_changed;
         self.records = records;
         self.loaded_sentinels = states

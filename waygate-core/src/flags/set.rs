@@ -69,6 +69,8 @@ pub struct Resolution<'a> {
 pub struct FlagSet {
     flags: FxHashMap<String, CompiledFlag>,
     segments: FxHashMap<String, CompiledSegment>,
+    /// Not loaded yet: a missing key is `PROVIDER_NOT_READY`, not `FLAG_NOT_FOUND`.
+    pending: bool,
 }
 
 impl FlagSet {
@@ -86,7 +88,31 @@ impl FlagSet {
                 .into_iter()
                 .map(|segment| (segment.key.clone(), CompiledSegment::new(segment)))
                 .collect(),
+            pending: false,
         }
+    }
+
+    /// The set of a service that has not loaded its flags yet (an SDK before its first
+    /// synchronisation with the server): every evaluation serves the caller's default with
+    /// [`ErrorCode::ProviderNotReady`](crate::flags::ErrorCode::ProviderNotReady), so the
+    /// startup race is visible rather than a silent `FLAG_NOT_FOUND`.
+    ///
+    /// ```
+    /// use waygate_core::flags::{ErrorCode, EvaluationContext, FlagSet};
+    ///
+    /// let details = FlagSet::pending().details("new-checkout", &EvaluationContext::new("u"), false);
+    /// assert_eq!(details.error, Some(ErrorCode::ProviderNotReady));
+    /// ```
+    pub fn pending() -> Self {
+        Self {
+            pending: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether the flags have not been loaded yet (see [`pending`](Self::pending)).
+    pub fn is_pending(&self) -> bool {
+        self.pending
     }
 
     /// The flag `key`.

@@ -128,7 +128,8 @@ impl FlagSet {
     }
 
     /// The flag `key` for `ctx` as a `T`, with the variation and the reason; `default` with
-    /// [`ErrorCode::FlagNotFound`] or [`ErrorCode::TypeMismatch`] when it cannot be.
+    /// [`ErrorCode::FlagNotFound`], [`ErrorCode::TypeMismatch`] or (flags not loaded yet,
+    /// reason [`Reason::Error`]) [`ErrorCode::ProviderNotReady`] when it cannot be.
     pub fn details<T: FlagValue>(
         &self,
         key: &str,
@@ -138,13 +139,19 @@ impl FlagSet {
         let fallback = |error| Details {
             value: default,
             variation: None,
-            reason: Reason::Default,
+            reason: match error {
+                ErrorCode::ProviderNotReady => Reason::Error,
+                _ => Reason::Default,
+            },
             error: Some(error),
             rule_id: None,
             prerequisite_key: None,
         };
         let Some(resolution) = self.evaluate(key, ctx) else {
-            return fallback(ErrorCode::FlagNotFound);
+            return fallback(match self.is_pending() {
+                true => ErrorCode::ProviderNotReady,
+                false => ErrorCode::FlagNotFound,
+            });
         };
         match T::from_json(resolution.value) {
             Some(value) => Details {

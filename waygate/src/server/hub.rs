@@ -1,7 +1,7 @@
 //! What the SDK stream (`GET api/sdk/events`) sends: one task follows the engine, works out
 //! what changed for the services since the last change (route states, global and
-//! per-service maintenance, global, per-service and per-route rate limits), and hands every
-//! connection the frames of its service.
+//! per-service maintenance, global, per-service and per-route rate limits, feature flags and
+//! segments), and hands every connection the frames of its service.
 //!
 //! Everything the stream says is computed from the engine's view, not from the event that
 //! woke the task, so a change made by another server instance on the same backend (the
@@ -10,7 +10,9 @@
 //! Wire (upstream §6.3, what the Python SDK reads): one [`StreamFrame`] per event, serialised
 //! once for every listener it goes to. Global and service records go out as their
 //! [`Sentinel`] states; a rate limit that was removed goes out as its sentinel with an empty
-//! `reason`. A service's per-route policies are sent
+//! `reason`. Flags and segments go to every service as `flag_updated` / `segment_updated`
+//! (the whole record) and `flag_deleted` / `segment_deleted` (upstream's frames, which its
+//! server never sends). A service's per-route policies are sent
 //! to that service with the path it serves (`/path`, key `GET:/path`), as it enforces them;
 //! to a listener that named no service, with the server's path (`svc:/path`).
 
@@ -83,7 +85,8 @@ struct Item {
     full: StreamFrame,
     /// For the SDK of `service`.
     local: StreamFrame,
-    /// What removing it sends, in the same two forms (policies only).
+    /// What removing it sends, in the same two forms (policies, flags and segments; a
+    /// removed record is sent as its empty sentinel state instead).
     removal: Option<(StreamFrame, StreamFrame)>,
 }
 
@@ -279,6 +282,23 @@ impl Hub {
                     removal: Some(removal),
                 },
             );
+        }
+        let flags = engine.flags();
+        for flag in flags.flags() {
+            let removal = StreamFrame::FlagDeleted {
+                key: flag.key.clone(),
+            };
+            let mut item = Item::shared(None, StreamFrame::flag_updated(flag.clone()));
+            item.removal = Some((removal.clone(), removal));
+            items.insert(format!("flag:{}", flag.key), item);
+        }
+        for segment in flags.segments() {
+            let removal = StreamFrame::SegmentDeleted {
+                key: segment.key.clone(),
+            };
+            let mut item = Item::shared(None, StreamFrame::segment_updated(segment.clone()));
+            item.removal = Some((removal.clone(), removal));
+            items.insert(format!("segment:{}", segment.key), item);
         }
         items
     }
