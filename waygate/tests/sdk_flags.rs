@@ -163,7 +163,11 @@ async fn a_service_follows_the_flags_and_segments_its_server_holds() {
 
     // Created, targeted through a segment, disabled, deleted: each reaches the service.
     operator
-        .send("POST", "/api/flags", Some(boolean_flag("new-checkout", "off")))
+        .send(
+            "POST",
+            "/api/flags",
+            Some(boolean_flag("new-checkout", "off")),
+        )
         .await;
     until_flag(&sdk, "new-checkout", "u1", false).await;
     operator
@@ -206,7 +210,9 @@ async fn a_service_follows_the_flags_and_segments_its_server_holds() {
         .details("new-checkout", &EvaluationContext::new("u1"), true);
     assert_eq!((details.reason, details.error), (Reason::Off, None));
     operator.send("DELETE", "/api/segments/beta", None).await;
-    operator.send("DELETE", "/api/flags/new-checkout", None).await;
+    operator
+        .send("DELETE", "/api/flags/new-checkout", None)
+        .await;
     eventually("the deleted flag is gone from the service", || {
         let details = sdk.engine().flags().details("new-checkout", &anyone, true);
         async move { details.error == Some(ErrorCode::FlagNotFound) }

@@ -61,23 +61,34 @@ impl Engine {
         let _write = self.inner.write.lock().await;
         let current = self.flags();
         check_flag(&flag, &current).map_err(|e| EngineError::invalid("flag", e.0))?;
-        let now = PyDateTime::from(self.now());
-        let existing = current.flag(&flag.key);
-        if let Some(existing) = existing {
+        if let Some(existing) = current.flag(&flag.key) {
             flag.created_at = existing.created_at;
         }
-        flag.updated_at = now;
-        let action = if existing.is_some() {
-            "flag_updated"
-        } else {
-            "flag_created"
+        let action = match current.flag(&flag.key) {
+            Some(_) => "flag_updated",
+            None => "flag_created",
         };
+        drop(current);
+        self.store_flag(flag, actor.into(), action, String::new())
+            .await
+    }
+
+    /// Stores a checked flag (the caller holds the write lock), stamps `updated_at`,
+    /// publishes and audits it.
+    pub(super) async fn store_flag(
+        &self,
+        mut flag: FeatureFlag,
+        actor: Actor,
+        action: &str,
+        reason: String,
+    ) -> Result<FeatureFlag, EngineError> {
+        flag.updated_at = PyDateTime::from(self.now());
         self.store_record(Sentinel::Flag(&flag.key), &flag).await?;
         let stored = flag.clone();
         self.change_flags(|flags, _| {
             flags.insert(flag.key.clone(), flag);
         });
-        self.audit_flag("flag", &stored.key, action, actor.into(), String::new())
+        self.audit_flag("flag", &stored.key, action, actor, reason)
             .await;
         Ok(stored)
     }
@@ -99,20 +110,12 @@ impl Engine {
                 key: key.to_owned(),
             })?;
         flag.enabled = enabled;
-        flag.updated_at = PyDateTime::from(self.now());
-        self.store_record(Sentinel::Flag(key), &flag).await?;
-        let stored = flag.clone();
-        self.change_flags(|flags, _| {
-            flags.insert(flag.key.clone(), flag);
-        });
-        let action = if enabled {
-            "flag_enabled"
-        } else {
-            "flag_disabled"
+        let action = match enabled {
+            true => "flag_enabled",
+            false => "flag_disabled",
         };
-        self.audit_flag("flag", key, action, actor.into(), String::new())
-            .await;
-        Ok(stored)
+        self.store_flag(flag, actor.into(), action, String::new())
+            .await
     }
 
     /// Deletes a flag (`flag_deleted`); `NotFound` for an unknown key.
@@ -233,6 +236,9 @@ impl Engine {
         };
         self.inner.flags.store(Arc::new(set));
         self.emit(EngineEvent::FlagsChanged);
+        if self.is_started() {
+            self.arm_flag_timer();
+        }
     }
 
     async fn audit_flag(&self, kind: &str, key: &str, action: &str, actor: Actor, reason: String) {

@@ -105,12 +105,14 @@ impl Engine {
             handle.abort();
         }
         self.inner.scheduler.cancel_all();
+        self.inner.flag_timer.cancel();
         if let Err(error) = self.inner.backend.shutdown().await {
             tracing::error!(%error, "waygate: backend shutdown failed");
         }
     }
 
-    fn started(&self) -> bool {
+    /// Whether [`start`](Self::start) was called.
+    pub(super) fn is_started(&self) -> bool {
         self.inner
             .tasks
             .lock()
@@ -258,7 +260,7 @@ impl Engine {
             }
             self.publish(&mut view);
         }
-        if !self.started() {
+        if !self.is_started() {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {

@@ -6,6 +6,7 @@
 
 mod builder;
 mod change;
+mod flag_schedule;
 mod flags;
 mod hits;
 mod lifecycle;
@@ -87,6 +88,8 @@ struct Inner {
     unknown: mpsc::Sender<(http::Method, String)>,
     tasks: Mutex<lifecycle::Tasks>,
     scheduler: scheduler::Scheduler,
+    /// The timer of scheduled flag changes.
+    flag_timer: flag_schedule::FlagTimer,
     hits: hits::HitLog,
     hit_tx: mpsc::Sender<RateLimitHit>,
     trusted_proxies: IpNetList,
@@ -171,6 +174,7 @@ impl Engine {
             unknown,
             tasks: Mutex::new(lifecycle::Tasks::new(unknown_rx, hit_rx)),
             scheduler: scheduler::Scheduler::default(),
+            flag_timer: flag_schedule::FlagTimer::default(),
             hits: hits::HitLog::default(),
             hit_tx,
             trusted_proxies: requests.trusted_proxies,
