@@ -17,7 +17,9 @@ server that service apps register with; its admin API is at the root.
 at `WAYGATE_SERVER_URL` (ours or the Python one) as `WAYGATE_APP_ID` (default
 `python-service`), logging in as `WAYGATE_USERNAME` / `WAYGATE_PASSWORD` when given. Its
 routes: `GET /health` (force-active), `GET /api/payments` (starts in maintenance),
-`GET /api/orders` and `GET /api/limited` (active).
+`GET /api/orders` and `GET /api/limited` (active); its flag provider is on
+(`sdk.use_openfeature()`), and `GET /flag/{key}?user=u` answers
+`{"key", "user", "value"}`: the boolean flag `key` for context key `u` (default `false`).
 
 Binds 127.0.0.1 on a free port (or `PORT`) and prints `listening on http://127.0.0.1:PORT`
 once it accepts connections, then serves until SIGTERM/SIGINT.
@@ -109,6 +111,22 @@ def make_sdk_app() -> FastAPI:
     app = FastAPI(title="waygate — Python SDK service")
     sdk.attach(app)
     sdk_router = WaygateRouter(engine=sdk.engine)
+
+    # Its flag provider (`WaygateSDKFlagProvider`, what `sdk.use_openfeature()` installs):
+    # flags read from the server, then followed over the SDK stream. Upstream's provider
+    # never starts by itself with openfeature-sdk 0.10: the SDK calls `initialize` in a
+    # thread of its own, where there is no event loop, and `initialize` then does nothing.
+    # So it is called once more here, inside the loop, after the SDK has started.
+    sdk.use_openfeature()
+
+    @app.on_event("startup")
+    async def _flags_on() -> None:
+        sdk.engine._flag_provider.initialize()
+
+    @app.get("/flag/{key}")
+    async def flag_value(key: str, user: str = "anonymous"):
+        value = await sdk.engine.flag_client.get_boolean_value(key, False, {"targeting_key": user})
+        return {"key": key, "user": user, "value": value}
 
     @sdk_router.get("/health")
     @force_active

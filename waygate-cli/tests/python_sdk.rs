@@ -5,6 +5,8 @@
 //!   its routes, and enforces a disable, a maintenance window, global and service
 //!   maintenance and a per-route rate limit made on our server — with our CLI and with the
 //!   Python CLI;
+//! * the Python SDK's flag provider (`WaygateSDKFlagProvider`) evaluates, in the Python
+//!   process, a flag created, targeted, disabled, enabled and deleted on our server;
 //! * our `WaygateSdk` follows the Python `WaygateServer` (`scripts/python_server.py server`)
 //!   the same way, including global maintenance set before it connected (which the Python
 //!   SDK itself misses).
@@ -273,6 +275,71 @@ async fn the_python_sdk_follows_our_server() {
     )
     .await;
     until(&at("/api/limited"), 429).await;
+
+    drop(service);
+    server.stop();
+}
+
+/// Waits (at most 20 s) until the Python service evaluates boolean flag `key` for `user`
+/// to `want`.
+async fn until_flag(service: &Python, key: &str, user: &str, want: bool) {
+    let url = format!("{}/flag/{key}?user={user}", service.url);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = get(&url).await;
+        if status == 200 && body["value"] == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{key} for {user}: still {status} {body}, waiting for {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_flag_provider_follows_our_server() {
+    let server = Served::start(&["--auth", "admin:secret", "--secret-key", "k"]);
+    let theirs = logged_in(
+        Some(python().parent().unwrap().join("waygate")),
+        &server.url,
+    )
+    .await;
+    // Made before the Python service starts: read by its provider's first fetch.
+    run(&theirs, &["flags", "create", "banner", "-n", "Banner"]).await;
+    run(&theirs, &["flags", "edit", "banner", "--fallthrough", "on"]).await;
+    let service = Python::start(
+        "sdk",
+        &[
+            ("WAYGATE_SERVER_URL", &server.url),
+            ("WAYGATE_APP_ID", "python-flags"),
+            ("WAYGATE_USERNAME", "admin"),
+            ("WAYGATE_PASSWORD", "secret"),
+        ],
+    );
+    until_flag(&service, "banner", "u1", true).await;
+
+    // Created, targeted, disabled and deleted on our server while it runs: each change
+    // reaches it over the stream (upstream's own server never sends these frames).
+    run(
+        &theirs,
+        &["flags", "create", "new-checkout", "-n", "New checkout"],
+    )
+    .await;
+    run(
+        &theirs,
+        &["flags", "target", "new-checkout", "-v", "on", "-k", "u1"],
+    )
+    .await;
+    until_flag(&service, "new-checkout", "u1", true).await;
+    until_flag(&service, "new-checkout", "u2", false).await;
+    run(&theirs, &["flags", "disable", "new-checkout"]).await;
+    until_flag(&service, "new-checkout", "u1", false).await;
+    run(&theirs, &["flags", "enable", "new-checkout"]).await;
+    until_flag(&service, "new-checkout", "u1", true).await;
+    run(&theirs, &["flags", "delete", "banner", "-y"]).await;
+    until_flag(&service, "banner", "u1", false).await;
 
     drop(service);
     server.stop();

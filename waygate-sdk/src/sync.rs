@@ -75,21 +75,18 @@ pub(crate) async fn synchronise(shared: &Shared) -> Result<usize, Ended> {
             records.insert(record.path.clone(), record);
         }
     }
-    for flag in listed_records(
-        get_if_served(shared, Target::at(&["api", "flags"])).await?,
-        "flags",
-    ) {
-        if let Some(key) = flag.get("key").and_then(Value::as_str) {
-            let record = record(Sentinel::Flag(key), Some(&flag))?;
-            records.insert(record.path.clone(), record);
-        }
-    }
-    for segment in listed_records(
-        get(shared, Target::at(&["api", "segments"])).await?,
-        "segments",
-    ) {
-        if let Some(key) = segment.get("key").and_then(Value::as_str) {
-            let record = record(Sentinel::Segment(key), Some(&segment))?;
+    // Flags and segments, every one (flags are not a service's own).
+    for list in ["flags", "segments"] {
+        let answer = get_if_served(shared, Target::at(&["api", list])).await?;
+        for item in listed_records(answer, list) {
+            let Some(key) = item.get("key").and_then(Value::as_str) else {
+                continue;
+            };
+            let sentinel = match list {
+                "flags" => Sentinel::Flag(key),
+                _ => Sentinel::Segment(key),
+            };
+            let record = record(sentinel, Some(&item))?;
             records.insert(record.path.clone(), record);
         }
     }

@@ -12,7 +12,7 @@
 //! [`Sentinel`] states; a rate limit that was removed goes out as its sentinel with an empty
 //! `reason`. Flags and segments go to every service as `flag_updated` / `segment_updated`
 //! (the whole record) and `flag_deleted` / `segment_deleted` (upstream's frames, which its
-//! server never sends). A service's per-route policies are sent
+//! server never sends); every stream opens with the current flags and segments. A service's per-route policies are sent
 //! to that service with the path it serves (`/path`, key `GET:/path`), as it enforces them;
 //! to a listener that named no service, with the server's path (`svc:/path`).
 
@@ -191,6 +191,18 @@ impl Hub {
                     .map(str::to_owned)
             })
             .collect()
+    }
+
+    /// Every flag and segment as its `flag_updated` / `segment_updated` frame.
+    pub(crate) fn flag_frames(&self) -> Vec<String> {
+        let flags = self.engine.flags();
+        let flag_frames = flags
+            .flags()
+            .map(|flag| StreamFrame::flag_updated(flag.clone()).to_json());
+        let segment_frames = flags
+            .segments()
+            .map(|segment| StreamFrame::segment_updated(segment.clone()).to_json());
+        segment_frames.chain(flag_frames).collect()
     }
 
     /// Sends what changed since the last call.

@@ -273,6 +273,15 @@ pub(super) async fn events(
         (None, named) => named,
     };
     let connection = sdk.hub.connect(app.as_deref());
+    // The flags and segments in force open the stream: a client that lost changes while it
+    // was away (or, like the Python SDK's flag provider, never re-reads them after a
+    // reconnect) is current from its first frames.
+    let opening: Vec<Result<Event, Infallible>> = connection
+        .hub()
+        .flag_frames()
+        .into_iter()
+        .map(|text| Ok(Event::default().data(text)))
+        .collect();
     let updates = stream::unfold(
         (connection, sdk.closing),
         |(mut connection, mut closing)| async move {
@@ -304,6 +313,7 @@ pub(super) async fn events(
         },
     )
     .flatten();
+    let updates = stream::iter(opening).chain(updates);
     // Nothing more once the token is revoked or expired: the stream ends.
     let updates = caller.while_token_holds(admin.engine.clone(), updates);
     Ok((
