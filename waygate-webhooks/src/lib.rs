@@ -42,6 +42,8 @@
 //! | `rl_policy_set`, `rl_policy_updated`, `rl_policy_deleted`, `rl_reset` | a route's rate limit |
 //! | `global_rl_set`, `global_rl_updated`, `global_rl_enabled`, `global_rl_disabled`, `global_rl_deleted`, `global_rl_reset` | the global rate limit |
 //! | `svc_rl_set`, `svc_rl_updated`, `svc_rl_enabled`, `svc_rl_disabled`, `svc_rl_deleted`, `svc_rl_reset` | a service's rate limit |
+//! | `flag_created`, `flag_updated`, `flag_enabled`, `flag_disabled`, `flag_deleted` | a feature flag (path `flag:{key}`; a scheduled change applied is `flag_updated` by `scheduler`) |
+//! | `segment_created`, `segment_updated`, `segment_deleted` | a flag segment (path `segment:{key}`) |
 //!
 //! # Delivery
 //!

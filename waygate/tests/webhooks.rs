@@ -427,6 +427,50 @@ async fn every_state_change_fires_not_only_upstreams_three() {
 }
 
 #[tokio::test]
+async fn flag_and_segment_changes_are_announced() {
+    let (receiver, engine) = hooked("flags", DefaultFormatter).await;
+    let flag: waygate::flags::FeatureFlag = serde_json::from_value(json!({
+        "key": "new-checkout", "name": "New checkout", "type": "boolean",
+        "variations": [{"name": "on", "value": true}, {"name": "off", "value": false}],
+        "off_variation": "off", "fallthrough": "off"
+    }))
+    .unwrap();
+    let segment: waygate::flags::Segment =
+        serde_json::from_value(json!({"key": "beta", "name": "Beta", "included": ["u1"]})).unwrap();
+    engine.save_flag(flag.clone(), "ops").await.unwrap();
+    engine.save_flag(flag, "ops").await.unwrap();
+    engine
+        .set_flag_enabled("new-checkout", false, "ops")
+        .await
+        .unwrap();
+    engine
+        .set_flag_enabled("new-checkout", true, "ops")
+        .await
+        .unwrap();
+    engine.delete_flag("new-checkout", "ops").await.unwrap();
+    engine.save_segment(segment.clone(), "ops").await.unwrap();
+    engine.save_segment(segment, "ops").await.unwrap();
+    engine.delete_segment("beta", "ops").await.unwrap();
+    let received = receiver.wait_for(8).await;
+    assert_eq!(
+        events(&received),
+        [
+            "flag_created",
+            "flag_updated",
+            "flag_disabled",
+            "flag_enabled",
+            "flag_deleted",
+            "segment_created",
+            "segment_updated",
+            "segment_deleted"
+        ]
+    );
+    let body = received[2].json();
+    assert_eq!(body["path"], "flag:new-checkout");
+    assert_eq!(received[5].json()["path"], "segment:beta");
+}
+
+#[tokio::test]
 async fn a_panicking_formatter_loses_one_body_not_the_webhook() {
     let (receiver, engine) = hooked("picky", |change: &waygate::Change| {
         assert_ne!(change.event, "disable", "this formatter refuses disables");
