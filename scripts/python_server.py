@@ -4,6 +4,7 @@
 
     "$(scripts/python-server-env)" scripts/python_server.py basic
     "$(scripts/python-server-env)" scripts/python_server.py server
+    "$(scripts/python-server-env)" scripts/python_server.py flags
     WAYGATE_SERVER_URL=http://127.0.0.1:8001 \
       "$(scripts/python-server-env)" scripts/python_server.py sdk
 
@@ -12,6 +13,9 @@
 
 `server`: a standalone `WaygateServer` on a memory backend (user admin/secret), the central
 server that service apps register with; its admin API is at the root.
+
+`flags`: an admin app (`WaygateAdmin` at `/waygate`, user admin/secret) whose engine has
+the flag system on (`engine.use_openfeature()`), for our CLI's `flags` and `segments`.
 
 `sdk`: a small FastAPI service attached with the Python `WaygateSDK` to the Waygate Server
 at `WAYGATE_SERVER_URL` (ours or the Python one) as `WAYGATE_APP_ID` (default
@@ -150,6 +154,19 @@ def make_sdk_app() -> FastAPI:
     return app
 
 
+def make_flags_app() -> FastAPI:
+    """The `flags` app: an admin with the flag system on (`engine.use_openfeature()` before
+    `WaygateAdmin`, without which upstream mounts no flag routes)."""
+    flags_engine = make_engine(current_env=CURRENT_ENV)
+    flags_engine.use_openfeature()
+    app = FastAPI(title="waygate — flags admin")
+    app.mount(
+        "/waygate",
+        WaygateAdmin(engine=flags_engine, auth=("admin", "secret"), prefix="/waygate"),
+    )
+    return app
+
+
 class _Server(uvicorn.Server):
     """Prints the address once the socket accepts connections."""
 
@@ -160,9 +177,14 @@ class _Server(uvicorn.Server):
 
 
 def main() -> None:
-    apps = {"basic": lambda: basic, "server": lambda: central, "sdk": make_sdk_app}
+    apps = {
+        "basic": lambda: basic,
+        "server": lambda: central,
+        "sdk": make_sdk_app,
+        "flags": make_flags_app,
+    }
     if len(sys.argv) != 2 or sys.argv[1] not in apps:
-        sys.exit(f"usage: {sys.argv[0]} basic|server|sdk")
+        sys.exit(f"usage: {sys.argv[0]} basic|server|sdk|flags")
     app = apps[sys.argv[1]]()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -211,6 +211,28 @@ pub(crate) enum Command {
     )]
     ServiceMaintenance(ServiceMaintenanceCommand),
 
+    /// Feature flags: list, inspect, evaluate, and change targeting.
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  waygate flags list
+  waygate flags create new-checkout --name \"New checkout\"
+  waygate flags add-rule new-checkout --variation on --segment beta-users
+  waygate flags eval new-checkout --key user_123 --attr plan=pro"
+    )]
+    Flags(crate::flag_cli::FlagCommand),
+
+    /// Flag segments: named groups of contexts that rules target.
+    #[command(
+        visible_alias = "seg",
+        subcommand,
+        after_help = "Examples:
+  waygate segments create beta-users --name \"Beta users\"
+  waygate segments include beta-users --context-key alice,bob
+  waygate seg get beta-users"
+    )]
+    Segments(crate::flag_cli::SegmentCommand),
+
     /// Run a Waygate Server: the admin API, dashboard and SDK endpoints for a fleet of
     /// services.
     #[cfg(feature = "server")]

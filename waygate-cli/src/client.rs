@@ -83,6 +83,25 @@ impl Client {
         self.send(Method::DELETE, path, query, None)
     }
 
+    /// `GET path`, with the answer's `ETag` (a record's version, for
+    /// [`write`](Self::write)); servers that send none give `None`.
+    pub(crate) fn get_tagged(&self, path: &str) -> Result<(Value, Option<String>)> {
+        self.exchange(Method::GET, path, &[], None, None)
+    }
+
+    /// `PUT` or `PATCH path` with a JSON body; with `If-Match: if_match` when given, so a
+    /// record changed since it was read is refused (412) rather than overwritten.
+    pub(crate) fn write(
+        &self,
+        method: Method,
+        path: &str,
+        body: Value,
+        if_match: Option<&str>,
+    ) -> Result<Value> {
+        self.exchange(method, path, &[], Some(body), if_match)
+            .map(|(value, _)| value)
+    }
+
     fn send(
         &self,
         method: Method,
@@ -90,6 +109,18 @@ impl Client {
         query: &[(&str, String)],
         body: Option<Value>,
     ) -> Result<Value> {
+        self.exchange(method, path, query, body, None)
+            .map(|(value, _)| value)
+    }
+
+    fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> Result<(Value, Option<String>)> {
         let url = self.url(path);
         let mut request = self
             .http
@@ -101,11 +132,19 @@ impl Client {
         if let Some(token) = self.login.as_ref().filter(|login| !login.expired()) {
             request = request.header("X-Waygate-Token", &token.token);
         }
-        if method == Method::POST {
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        if method == Method::POST || body.is_some() {
             request = request.json(&body.unwrap_or_else(|| Value::Object(Default::default())));
         }
         let response = self.execute(request)?;
-        self.read(response, &url)
+        let etag = response
+            .headers()
+            .get("etag")
+            .and_then(|tag| tag.to_str().ok())
+            .map(str::to_owned);
+        self.read(response, &url).map(|value| (value, etag))
     }
 
     fn execute(&self, request: RequestBuilder) -> Result<Response> {
@@ -226,4 +265,19 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
         cause = source;
     }
     cause.to_string()
+}
+
+/// `text` as one URL path segment: everything but unreserved characters percent-encoded
+/// (a flag key with a `/` or a space stays one segment).
+pub(crate) fn path_segment(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                encoded.push(byte as char);
+            }
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    encoded
 }

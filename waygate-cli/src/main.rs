@@ -19,6 +19,7 @@ mod client;
 mod commands;
 mod config;
 mod error;
+mod flag_cli;
 mod model;
 mod output;
 mod route;

@@ -2,7 +2,9 @@
 //! Python original's server (PyPI `waygate` with its FastAPI adapter, serving the same
 //! "Basic usage" app, `scripts/python_server.py basic`), and every step — login, status,
 //! disable, enable, maintenance, log, global maintenance, rl set/list/delete, and the
-//! refusals — gives the same result against both.
+//! refusals — gives the same result against both. And every `flags` and `segments`
+//! command against the Python original's admin with its flag system on
+//! (`scripts/python_server.py flags`).
 //!
 //! Built only with the `python-server` feature, and it needs the Python environment:
 //! `scripts/test` runs
@@ -211,6 +213,20 @@ fn scenario(app: &App) -> Vec<(&'static str, Value)> {
 /// The service commands against the Python original's central `WaygateServer`
 /// (`scripts/python_server.py server`, admin API at the root), with two services registered
 /// as their SDK registers them: `test_cli_service.py`'s behaviours, on the real thing.
+#[test]
+fn our_cli_manages_the_flags_and_segments_of_a_python_admin() {
+    let python = python_server();
+    let admin = App::start_python(&python, "flags");
+    let cli = Cli::new();
+    cli.ok(&[
+        "config",
+        "set-url",
+        &format!("http://{}/waygate", admin.addr),
+    ]);
+    cli.ok(&["login", "admin", "--password", "secret"]);
+    support::flag_scenario::run(&cli);
+}
+
 #[test]
 fn our_cli_manages_the_services_of_a_python_waygate_server() {
     let python = python_server();
@@ -455,7 +471,7 @@ impl App {
         Self::spawn("basic", command)
     }
 
-    /// An app of `scripts/python_server.py`: `basic` or `server`.
+    /// An app of `scripts/python_server.py`: `basic`, `server` or `flags`.
     fn start_python(python: &Path, app: &str) -> Self {
         let mut command = Command::new(python);
         command

@@ -2,10 +2,12 @@
 
 mod audit;
 mod auth;
+mod flags;
 mod maintenance;
 mod operator;
 mod rate_limits;
 mod routes;
+mod segments;
 #[cfg(feature = "server")]
 mod serve;
 mod services;
@@ -44,6 +46,8 @@ pub(crate) fn run(cli: Cli) -> Result<()> {
         Command::RateLimits(command) => rate_limits::route(&out, &connect()?, command),
         Command::GlobalRateLimit(command) => rate_limits::global(&out, &connect()?, command),
         Command::ServiceRateLimit(command) => rate_limits::service(&out, &connect()?, command),
+        Command::Flags(command) => flags::run(&out, &connect()?, command),
+        Command::Segments(command) => segments::run(&out, &connect()?, command),
         #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(args),
         Command::Completions { shell } => {
@@ -107,6 +111,25 @@ fn newest_first(
 
 /// One page of entries, the footer under it, and the URL they came from.
 type Listing = (Vec<serde_json::Value>, Option<String>, String);
+
+/// Asks `question` on the terminal and says whether the answer was yes. Without a
+/// terminal there is nobody to ask: a usage error that says to pass `--yes`.
+fn confirm(question: &str) -> Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Err(crate::error::Error::Usage(format!(
+            "{question} Pass --yes to confirm (stdin is not a terminal)"
+        )));
+    }
+    print!("{question} [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| crate::error::Error::Input(format!("cannot read the answer ({e})")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
 
 /// Prints the confirmation of an `{"ok": true}` action, or what the server said instead.
 fn confirm_ok(out: &Output, value: &serde_json::Value, message: &str) {

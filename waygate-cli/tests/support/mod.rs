@@ -4,6 +4,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod flag_scenario;
+
 use serde_json::Value;
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
