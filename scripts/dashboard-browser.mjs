@@ -2,7 +2,8 @@
 // disable GET:/payments from the routes page, see the row change without a reload (SSE), in
 // the acting page and in a second browser context; GET /payments answers 503; screenshots of
 // the routes page under target/. Then the Traffic page: the refused requests charted, updated
-// live; screenshots target/dashboard-traffic.png and -dark.png. Run by scripts/dashboard-browser, which starts the `basic`
+// live; screenshots target/dashboard-traffic.png and -dark.png. Then the Flags and Segments
+// pages (target/dashboard-flag*.png, dashboard-segment.png). Run by scripts/dashboard-browser, which starts the `basic`
 // example and passes its URL.
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
@@ -19,6 +20,16 @@ const browser = await chromium.launch({
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
   ],
 });
+
+// An API token (for reading back what the pages changed).
+async function token() {
+  const reply = await fetch(`${base}/waygate/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password: "secret" }),
+  });
+  return (await reply.json()).token;
+}
 
 async function loggedIn(options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, ...options });
@@ -173,6 +184,78 @@ try {
     await side.page.waitForTimeout(1500);
     await side.page.screenshot({ path: `${shots}/${file}`, fullPage: true });
   }
+  // Feature flags: created, targeted and evaluated from the Flags pages; another browser's
+  // list follows live; names show as text; screenshots on a laptop and a phone.
+  await a.page.click("nav a[href=flags]");
+  await a.page.waitForURL(`${dashboard}/flags`);
+  await dark.page.goto(`${dashboard}/flags`);
+  await dark.page.waitForSelector("#flag-rows");
+  await dark.page.evaluate(() => { window.__noReload = true; });
+  await a.page.click("details.create > summary");
+  await a.page.fill("details.create input[name=key]", "new-checkout");
+  await a.page.fill("details.create input[name=name]", "New <b>checkout</b>");
+  await a.page.click("details.create button[type=submit]");
+  await a.page.waitForSelector('#flag-rows a[href="flags/new-checkout"]');
+  assert.equal((await a.page.textContent("#flag-rows tbody tr td[data-label=Name]")).trim(), "New <b>checkout</b>", "a flag's name shows as text");
+  await dark.page.waitForSelector('#flag-rows a[href="flags/new-checkout"]', { timeout: 10000 });
+  await a.page.click('#flag-rows a[href="flags/new-checkout"]');
+  await a.page.waitForURL(`${dashboard}/flags/new-checkout`);
+  await a.page.selectOption("select[name=fallthrough]", "on");
+  await a.page.click("form[action$='/settings'] button[type=submit]");
+  await a.page.waitForSelector("#flag .notice >> text=Settings saved.");
+  await a.page.fill("form[action$='/rules'] input[name=attribute]", "plan");
+  await a.page.fill("form[action$='/rules'] input[name=values]", "pro, enterprise");
+  await a.page.selectOption("form[action$='/rules'] select[name=operator]", "in");
+  await a.page.selectOption("form[action$='/rules'] select[name=variation]", "off");
+  await a.page.click("form[action$='/rules'] button[type=submit]");
+  await a.page.waitForSelector("#flag code >> text=plan in pro, enterprise");
+  await a.page.fill("textarea[name=on]", "vip-1, vip-2");
+  await a.page.click("form[action$='/targets'] button[type=submit]");
+  await a.page.waitForSelector("#flag .notice >> text=Targets saved.", { timeout: 5000 }).catch(async (e) => {
+    throw new Error(`targets not saved: ${await a.page.textContent("#flag .alert").catch(() => "no alert")} ${a.errors}`);
+  });
+  const evaluate = async (key, attributes) => {
+    await a.page.fill("form[action$='/evaluate'] input[name=key]", key);
+    await a.page.fill("form[action$='/evaluate'] textarea[name=attributes]", attributes);
+    await a.page.evaluate(() => { document.querySelector("#eval-result").innerHTML = ""; });
+    await a.page.click("form[action$='/evaluate'] button[type=submit]");
+    await a.page.waitForSelector("#eval-result dl");
+    return (await a.page.textContent("#eval-result .tag")).trim();
+  };
+  assert.equal(await evaluate("u1", "plan=pro"), "RULE_MATCH");
+  assert.equal(await evaluate("vip-2", ""), "TARGET_MATCH");
+  assert.equal(await evaluate("u2", "plan=free"), "FALLTHROUGH");
+  await a.page.click("#flag button.btn-warn");
+  await a.page.waitForSelector("#flag .badge-disabled");
+  await dark.page.waitForSelector("#flag-rows .badge-disabled", { timeout: 10000 });
+  assert.equal(await dark.page.evaluate(() => window.__noReload), true, "the flags list follows without a reload");
+  const api = await fetch(`${base}/waygate/api/flags/new-checkout`, { headers: { "x-waygate-token": await token() } });
+  const stored = await api.json();
+  assert.equal(stored.enabled, false);
+  assert.equal(stored.rules.length, 1);
+  await a.page.mouse.move(0, 0);
+  await a.page.screenshot({ path: `${shots}/dashboard-flag.png`, fullPage: true });
+  await a.page.click("nav a[href=flags]");
+  await a.page.screenshot({ path: `${shots}/dashboard-flags.png`, fullPage: true });
+  await a.page.click("nav a[href=segments]");
+  await a.page.click("details.create > summary");
+  await a.page.fill("details.create input[name=key]", "beta-users");
+  await a.page.fill("details.create input[name=name]", "Beta users");
+  await a.page.click("details.create button[type=submit]");
+  await a.page.click('#segment-rows a[href="segments/beta-users"]');
+  await a.page.fill("textarea[name=included]", "alice, bob");
+  await a.page.click("form[action$='/save'] button[type=submit]");
+  await a.page.waitForSelector("#segment .notice >> text=Segment saved.");
+  await a.page.screenshot({ path: `${shots}/dashboard-segment.png`, fullPage: true });
+  await phone.page.goto(`${dashboard}/flags/new-checkout`);
+  await phone.page.waitForSelector("#flag");
+  const wide = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 390, `the flag page fits a phone: ${wide}px wide`);
+  await phone.page.screenshot({ path: `${shots}/dashboard-flag-phone.png`, fullPage: true });
+  await phone.page.goto(`${dashboard}/flags`);
+  await phone.page.screenshot({ path: `${shots}/dashboard-flags-phone.png`, fullPage: true });
+  assert.deepEqual(a.errors, [], "flag pages: no script errors");
+  assert.deepEqual(dark.errors, [], "flag pages (second browser): no script errors");
   console.log("dashboard browser test: ok");
 } finally {
   await browser.close();

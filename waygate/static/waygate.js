@@ -68,6 +68,30 @@
     });
     source.addEventListener("waygate:global", function (e) { swap("global", e.data); });
     source.addEventListener("waygate:summary", function (e) { swap("summary", e.data); });
+    // Flag and segment pages: re-read each part that says where it comes from, unless the
+    // user is typing in it (their input would be lost).
+    source.addEventListener("waygate:flags", function () {
+      document.querySelectorAll("[data-refresh]").forEach(function (part) {
+        if (part.contains(document.activeElement) && document.activeElement.matches("input, textarea, select")) return;
+        var url = part.getAttribute("data-refresh");
+        var filters = document.querySelector("form.filters");
+        if (filters) url += "?" + new URLSearchParams(new FormData(filters)).toString();
+        fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : null; })
+          .then(function (html) {
+            if (!html) return;
+            // Keep the outcome of the user's own action (a notice) over the re-read.
+            var notice = part.querySelector(".notice");
+            if (notice && html.indexOf('class="notice"') < 0) {
+              var holder = document.createElement("div");
+              holder.innerHTML = html;
+              var bar = holder.querySelector(".card > .bar");
+              if (bar) bar.after(notice.cloneNode(true));
+              html = holder.innerHTML;
+            }
+            swap(part.id, html);
+          });
+      });
+    });
     var badge = document.querySelector(".live");
     source.onopen = function () { if (badge) badge.classList.add("on"); };
     source.onerror = function () { if (badge) badge.classList.remove("on"); };

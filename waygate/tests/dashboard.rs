@@ -375,6 +375,126 @@ async fn actions_without_a_valid_csrf_token_are_forbidden() {
 }
 
 #[tokio::test]
+async fn flags_and_segments_from_their_pages_csrf_protected_and_escaped() {
+    let dash = Dash::new(true).await;
+    let cookie = dash.login().await;
+    let (_, csrf) = dash.page(Some(&cookie)).await;
+    // Without the token: refused, nothing created.
+    for path in ["/waygate/flags/create", "/waygate/segments/create"] {
+        let response = dash.post(path, "key=x&name=x", Some(&cookie), None).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    assert!(dash.engine.flags().is_empty());
+
+    let created = dash
+        .post(
+            "/waygate/flags/create",
+            "key=new-checkout&name=%3Cscript%3Ealert(1)%3C%2Fscript%3E&type=boolean",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let rows = text(created).await;
+    assert!(rows.contains(r#"href="flags/new-checkout""#), "{rows}");
+    assert!(
+        rows.contains("&#60;script&#62;") || rows.contains("&lt;script&gt;"),
+        "{rows}"
+    );
+    assert!(!rows.contains("<script>"), "{rows}");
+
+    let segment = dash
+        .post(
+            "/waygate/segments/create",
+            "key=beta&name=Beta",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(segment.status(), StatusCode::OK);
+    let saved = dash
+        .post(
+            "/waygate/segments/beta/save",
+            "name=Beta&included=u1%2C+u2&excluded=",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await;
+    assert!(text(saved).await.contains("Segment saved."));
+    let rule = dash
+        .post(
+            "/waygate/flags/new-checkout/rules",
+            "attribute=key&operator=in_segment&values=beta&variation=on&description=",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await;
+    let body = text(rule).await;
+    assert!(
+        body.contains("Rule added.") && body.contains("key in_segment beta"),
+        "{body}"
+    );
+    let evaluated = dash
+        .post(
+            "/waygate/flags/new-checkout/evaluate",
+            "key=u2&kind=user&attributes=",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await;
+    let result = text(evaluated).await;
+    assert!(
+        result.contains("RULE_MATCH") && result.contains("true"),
+        "{result}"
+    );
+    let refused = dash
+        .post(
+            "/waygate/flags/new-checkout/settings",
+            "name=x&off_variation=nope&fallthrough=on",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await;
+    let body = text(refused).await;
+    assert!(
+        body.contains(r#"class="alert""#) && body.contains("nope"),
+        "the engine's refusal is shown: {body}"
+    );
+    assert_eq!(
+        dash.engine
+            .flags()
+            .flag("new-checkout")
+            .unwrap()
+            .off_variation,
+        "off"
+    );
+
+    // The pages, and the audit log naming the dashboard's user.
+    let page = text(dash.get("/waygate/flags/new-checkout", Some(&cookie)).await).await;
+    assert!(page.contains("Targeting rules") && page.contains("Individual targets"));
+    let missing = dash.get("/waygate/flags/nope", Some(&cookie)).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let entries = dash
+        .engine
+        .audit_log(&waygate::AuditQuery::latest(10))
+        .await
+        .unwrap();
+    assert!(entries
+        .iter()
+        .any(|e| e.action == "flag_created" && e.actor == "admin" && e.platform == "dashboard"));
+    let deleted = dash
+        .post(
+            "/waygate/flags/new-checkout/delete",
+            "",
+            Some(&cookie),
+            Some(&csrf),
+        )
+        .await;
+    assert!(text(deleted).await.contains("deleted"));
+    assert!(dash.engine.flags().is_empty());
+}
+
+#[tokio::test]
 async fn user_strings_render_escaped() {
     let dash = Dash::new(true).await;
     let cookie = dash.login().await;

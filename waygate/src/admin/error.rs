@@ -67,7 +67,7 @@ impl ApiError {
     }
 
     /// The `error` text.
-    #[cfg(any(test, feature = "server"))]
+    #[cfg(any(test, feature = "server", feature = "dashboard"))]
     pub(crate) fn message(&self) -> &str {
         &self.body.error
     }

@@ -60,7 +60,11 @@ pub(super) async fn events(
                         .collect(),
                     Ok(EngineEvent::GlobalChanged) => global_event(&admin).into_iter().collect(),
                     // The details of a change; its RouteChanged or GlobalChanged follows.
-                    Ok(EngineEvent::Applied(_) | EngineEvent::FlagsChanged) => Vec::new(),
+                    Ok(EngineEvent::Applied(_)) => Vec::new(),
+                    // The flag pages re-read what they show.
+                    Ok(EngineEvent::FlagsChanged) => {
+                        vec![Event::default().event("waygate:flags").data("changed")]
+                    }
                     // Everything may have changed, or we missed changes: send every row.
                     Ok(_) | Err(RecvError::Lagged(_)) => admin
                         .engine
