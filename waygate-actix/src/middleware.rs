@@ -86,6 +86,7 @@ impl Waygate {
     }
 }
 
+#[cfg(feature = "admin")]
 pub(crate) fn normalise(path: &str) -> String {
     let trimmed = path.trim_end_matches('/');
     match trimmed.starts_with('/') {

@@ -1,6 +1,6 @@
 //! `segments ...`: the flag segments of `api/segments`. Segments have no PATCH upstream: an
 //! edit reads the segment and PUTs it whole, with `If-Match` (see
-//! [`write_back`](super::flags::write_back)).
+//! [`super::flags::write_back`]).
 
 use super::flags::{
     clause_text, clause_values, done, list_of, new_id, no_such, not_found_hint, write_back,
