@@ -266,18 +266,3 @@ fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
     }
     cause.to_string()
 }
-
-/// `text` as one URL path segment: everything but unreserved characters percent-encoded
-/// (a flag key with a `/` or a space stays one segment).
-pub(crate) fn path_segment(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                encoded.push(byte as char);
-            }
-            _ => encoded.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    encoded
-}

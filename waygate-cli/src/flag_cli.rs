@@ -1,35 +1,19 @@
 //! The `flags` and `segments` command lines: the Python CLI's 16 and 8 subcommands, with
 //! its names, short options and defaults.
 
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Subcommand};
+use waygate_core::flags::{FlagType, Operator};
 
-/// The flag types `flags create` makes.
-const FLAG_TYPES: [&str; 5] = ["boolean", "string", "integer", "float", "json"];
+/// The flag types, for `--type`.
+fn flag_types() -> PossibleValuesParser {
+    PossibleValuesParser::new(FlagType::ALL.map(FlagType::as_str))
+}
 
-/// The clause operators.
-pub(crate) const OPERATORS: [&str; 21] = [
-    "is",
-    "is_not",
-    "contains",
-    "not_contains",
-    "starts_with",
-    "ends_with",
-    "matches",
-    "not_matches",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "before",
-    "after",
-    "in",
-    "not_in",
-    "in_segment",
-    "not_in_segment",
-    "semver_eq",
-    "semver_lt",
-    "semver_gt",
-];
+/// The clause operators, for `--operator`.
+fn operators() -> PossibleValuesParser {
+    PossibleValuesParser::new(Operator::ALL.map(Operator::as_str))
+}
 
 /// `waygate flags ...`.
 #[derive(Debug, Subcommand)]
@@ -40,7 +24,7 @@ pub(crate) enum FlagCommand {
     )]
     List {
         /// Only flags of this type.
-        #[arg(short = 't', long = "type", value_parser = FLAG_TYPES)]
+        #[arg(short = 't', long = "type", value_parser = flag_types())]
         flag_type: Option<String>,
         /// Only enabled or only disabled flags.
         #[arg(short, long, value_parser = ["enabled", "disabled"])]
@@ -60,7 +44,7 @@ pub(crate) enum FlagCommand {
         #[arg(short, long)]
         name: String,
         /// Its type.
-        #[arg(short = 't', long = "type", default_value = "boolean", value_parser = FLAG_TYPES)]
+        #[arg(short = 't', long = "type", default_value = "boolean", value_parser = flag_types())]
         flag_type: String,
         /// What it is for.
         #[arg(short, long, default_value = "")]
@@ -146,7 +130,7 @@ Attribute values that read as numbers or true/false are sent as JSON numbers and
         #[arg(short, long)]
         attribute: Option<String>,
         /// The clause's operator.
-        #[arg(short, long, default_value = "is", value_parser = OPERATORS)]
+        #[arg(short, long, default_value = "is", value_parser = operators())]
         operator: String,
         /// The clause's values, comma-separated.
         #[arg(long)]
@@ -283,7 +267,7 @@ pub(crate) enum SegmentCommand {
         #[arg(short, long)]
         attribute: String,
         /// The clause's operator.
-        #[arg(short, long, default_value = "is", value_parser = OPERATORS)]
+        #[arg(short, long, default_value = "is", value_parser = operators())]
         operator: String,
         /// The clause's values, comma-separated.
         #[arg(short = 'V', long)]

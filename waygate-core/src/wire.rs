@@ -155,6 +155,26 @@ impl StreamFrame {
     }
 }
 
+/// `text` as one segment of an admin API path (`api/flags/{key}`): every byte but the
+/// unreserved characters percent-encoded, so a key holding `?`, `#`, `%` or a space stays one
+/// segment.
+///
+/// ```
+/// assert_eq!(waygate_core::wire::path_segment("a b?c"), "a%20b%3Fc");
+/// ```
+pub fn path_segment(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                encoded.push(char::from(byte));
+            }
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    encoded
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,12 +4,13 @@
 //! never silently undo each other's change.
 
 use super::{confirm_ok, printed_json};
-use crate::client::{path_segment, Client};
+use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::flag_cli::{FlagCommand, Targets};
 use crate::output::{Cell, Colour, Output, Table};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
+use waygate_core::wire::path_segment;
 
 /// Runs a `flags` subcommand.
 pub(super) fn run(out: &Output, client: &Client, command: FlagCommand) -> Result<()> {

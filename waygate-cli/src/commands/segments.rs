@@ -6,12 +6,13 @@ use super::flags::{
     clause_text, clause_values, done, list_of, new_id, no_such, not_found_hint, write_back,
 };
 use super::{confirm_ok, printed_json};
-use crate::client::{path_segment, Client};
+use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::flag_cli::{Members, SegmentCommand};
 use crate::output::{Cell, Colour, Output, Table};
 use reqwest::Method;
 use serde_json::{json, Value};
+use waygate_core::wire::path_segment;
 
 /// Runs a `segments` subcommand.
 pub(super) fn run(out: &Output, client: &Client, command: SegmentCommand) -> Result<()> {

@@ -22,6 +22,15 @@ pub enum FlagType {
 }
 
 impl FlagType {
+    /// Every type.
+    pub const ALL: [Self; 5] = [
+        Self::Boolean,
+        Self::String,
+        Self::Integer,
+        Self::Float,
+        Self::Json,
+    ];
+
     /// The wire name (`boolean`, `string`, ...).
     pub fn as_str(self) -> &'static str {
         match self {

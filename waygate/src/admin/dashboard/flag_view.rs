@@ -3,50 +3,9 @@
 
 use super::context::Ctx;
 use crate::flags::{Fallthrough, FeatureFlag, FlagSet, RuleClause, Segment, TargetingRule};
+use crate::wire::path_segment;
 use askama::Template;
 use serde_json::Value;
-
-/// The flag types, for the filters and the create form.
-pub(super) const FLAG_TYPES: [&str; 5] = ["boolean", "string", "integer", "float", "json"];
-
-/// The clause operators, for the rule forms.
-pub(super) const OPERATORS: [&str; 21] = [
-    "is",
-    "is_not",
-    "in",
-    "not_in",
-    "contains",
-    "not_contains",
-    "starts_with",
-    "ends_with",
-    "matches",
-    "not_matches",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "before",
-    "after",
-    "in_segment",
-    "not_in_segment",
-    "semver_eq",
-    "semver_lt",
-    "semver_gt",
-];
-
-/// `text` as one URL path segment (a key with `?`, `#` or `%` stays one segment of a link).
-pub(super) fn url_segment(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                encoded.push(byte as char);
-            }
-            _ => encoded.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    encoded
-}
 
 /// A JSON value as an operator reads it: strings bare, the rest as JSON.
 fn plain(value: &Value) -> String {
@@ -83,8 +42,8 @@ pub(super) struct FlagRow {
 impl FlagRow {
     pub(super) fn new(flag: &FeatureFlag) -> Self {
         Self {
-            href: format!("flags/{}", url_segment(&flag.key)),
-            slug: url_segment(&flag.key).replace('%', "_"),
+            href: format!("flags/{}", path_segment(&flag.key)),
+            slug: path_segment(&flag.key).replace('%', "_"),
             key: flag.key.clone(),
             name: flag.name.clone(),
             flag_type: flag.flag_type.as_str(),
@@ -182,7 +141,7 @@ impl RuleView {
     pub(super) fn new(id: &str, description: &str, clauses: &[RuleClause], serves: String) -> Self {
         Self {
             id: id.to_owned(),
-            href_id: url_segment(id),
+            href_id: path_segment(id),
             description: description.to_owned(),
             clauses: clauses.iter().map(clause_text).collect(),
             serves,
@@ -241,7 +200,7 @@ impl FlagBody {
         segments.sort();
         Self {
             key: flag.key.clone(),
-            href: format!("flags/{}", url_segment(&flag.key)),
+            href: format!("flags/{}", path_segment(&flag.key)),
             name: flag.name.clone(),
             description: flag.description.clone(),
             flag_type: flag.flag_type.as_str(),
@@ -339,7 +298,7 @@ impl SegmentRow {
     pub(super) fn new(segment: &Segment) -> Self {
         Self {
             key: segment.key.clone(),
-            href: format!("segments/{}", url_segment(&segment.key)),
+            href: format!("segments/{}", path_segment(&segment.key)),
             name: segment.name.clone(),
             included: segment.included.len(),
             excluded: segment.excluded.len(),
@@ -404,7 +363,7 @@ impl SegmentBody {
         used_by.sort();
         Self {
             key: segment.key.clone(),
-            href: format!("segments/{}", url_segment(&segment.key)),
+            href: format!("segments/{}", path_segment(&segment.key)),
             name: segment.name.clone(),
             description: segment.description.clone(),
             included: segment.included.join(", "),
