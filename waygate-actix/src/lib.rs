@@ -21,6 +21,7 @@ pub use waygate_webhooks as webhooks;
 
 mod convert;
 mod extractor;
+mod flag_context;
 mod future;
 mod head;
 mod middleware;
@@ -35,6 +36,7 @@ mod template;
 pub mod __private;
 
 pub use crate::extractor::{Gate, GateFuture, Gated};
+pub use crate::flag_context::FlagContext;
 pub use crate::future::ResponseFuture;
 pub use crate::middleware::{Responses, Waygate};
 pub use crate::response::{

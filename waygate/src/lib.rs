@@ -37,8 +37,8 @@ mod adapter;
 pub mod __private;
 
 pub use crate::adapter::{
-    BlockKind, Blocked, Gate, IntoFactoryResponse, MountGuard, MountGuardLayer, RateLimited,
-    ResponseFuture, Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
+    BlockKind, Blocked, FlagContext, Gate, IntoFactoryResponse, MountGuard, MountGuardLayer,
+    RateLimited, ResponseFuture, Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
 };
 pub use waygate_core::{backend, flags, model, rate_limit, registry, rollout, stored, wire};
 pub use waygate_core::{

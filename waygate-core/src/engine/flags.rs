@@ -50,6 +50,37 @@ impl Engine {
         Flags(self.inner.flags.load())
     }
 
+    /// The evaluation context of a request, as the adapters' `FlagContext` extractors build
+    /// it when the app put none in the request: the authenticated user
+    /// ([`Identity`](crate::Identity)) as the key, with `plan` and `roles` attributes; else
+    /// the client's address (resolved through [trusted proxies](crate::EngineBuilder::trusted_proxies)
+    /// only, as the rate limiter does); else `anonymous`. The address is the `ip` attribute.
+    pub fn evaluation_context<H: crate::RequestHead + ?Sized>(
+        &self,
+        request: &H,
+    ) -> crate::flags::EvaluationContext {
+        use crate::flags::EvaluationContext;
+        let ip = self.client_ip(request);
+        let identity = request.identity();
+        let mut ctx = match (identity.and_then(|i| i.user_id.as_deref()), ip) {
+            (Some(user), _) => EvaluationContext::new(user),
+            (None, Some(ip)) => EvaluationContext::new(ip.to_string()),
+            (None, None) => EvaluationContext::new("anonymous"),
+        };
+        if let Some(ip) = ip {
+            ctx = ctx.ip(ip.to_string());
+        }
+        if let Some(identity) = identity {
+            if let Some(plan) = &identity.plan {
+                ctx = ctx.attribute("plan", plan.as_str());
+            }
+            if !identity.roles.is_empty() {
+                ctx = ctx.attribute("roles", identity.roles.clone());
+            }
+        }
+        ctx
+    }
+
     /// Creates or replaces a flag, after checking it ([`check_flag`]: its variation names
     /// resolve, its regexes compile, no prerequisite cycle). `updated_at` is now; a flag
     /// that existed keeps its `created_at`. Audited as `flag_created` or `flag_updated`.

@@ -2,6 +2,7 @@
 //! support and the nest-aware [`WaygateRouter`].
 
 mod extractor;
+mod flag_context;
 mod future;
 mod head;
 mod layer;
@@ -12,6 +13,7 @@ mod router;
 mod service;
 
 pub use extractor::Gate;
+pub use flag_context::FlagContext;
 pub use future::ResponseFuture;
 /// The client IP as the rate limiter finds it; the admin's login throttle keys by it too.
 #[cfg(feature = "admin")]
