@@ -3,6 +3,7 @@
 //! evaluated from the engine's snapshot.
 
 use serde_json::json;
+#[cfg(feature = "redis")]
 use std::time::Duration;
 use waygate_core::backend::MemoryBackend;
 use waygate_core::flags::{EvaluationContext, FeatureFlag, Segment};
@@ -13,6 +14,7 @@ use waygate_core::{AuditQuery, Engine, EngineError, EngineEvent};
 #[allow(dead_code, unreachable_pub)]
 mod test_redis;
 
+#[cfg(feature = "redis")]
 const PATIENCE: Duration = Duration::from_secs(10);
 
 fn checkout(fallthrough: &str) -> FeatureFlag {

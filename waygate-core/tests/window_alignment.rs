@@ -3,7 +3,9 @@
 //! clock) agree where a window ends, so the same client gets the same answers from both —
 //! and from two instances.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+#[cfg(feature = "redis")]
+use std::time::Duration;
+use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use waygate_core::rate_limit::{Algorithm, CounterKey, MemoryStore, Rate};
 

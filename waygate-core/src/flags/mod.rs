@@ -40,6 +40,9 @@ mod bucket;
 mod compiled;
 mod context;
 mod model;
+#[cfg(feature = "openfeature")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openfeature")))]
+pub mod openfeature;
 mod set;
 mod time;
 mod typed;

@@ -145,6 +145,25 @@ impl FlagSet {
         self.flags.is_empty()
     }
 
+    /// The OpenFeature (and OFREP) reason of a resolution of flag `key`: a target or a rule
+    /// is `TARGETING_MATCH`; the fallthrough is `SPLIT` for a rollout, `STATIC` for a flag
+    /// with no targets and no rules, else `DEFAULT`; off and a failed prerequisite are
+    /// `DISABLED`; an error is `ERROR`. (The Python original says `DEFAULT` for every
+    /// fallthrough, which OFREP's reasons do not distinguish.)
+    pub fn open_feature_reason(&self, key: &str, resolution: &Resolution<'_>) -> &'static str {
+        match resolution.reason {
+            Reason::TargetMatch | Reason::RuleMatch => "TARGETING_MATCH",
+            Reason::Off | Reason::PrerequisiteFail => "DISABLED",
+            Reason::Error => "ERROR",
+            Reason::Default => "DEFAULT",
+            Reason::Fallthrough => match self.flag(key) {
+                Some(flag) if matches!(flag.fallthrough, super::Fallthrough::Rollout(_)) => "SPLIT",
+                Some(flag) if flag.targets.is_empty() && flag.rules.is_empty() => "STATIC",
+                _ => "DEFAULT",
+            },
+        }
+    }
+
     /// What the flag `key` serves `ctx`; `None` when there is no such flag.
     pub fn evaluate(&self, key: &str, ctx: &EvaluationContext) -> Option<Resolution<'_>> {
         self.flags.get(key).map(|flag| self.resolve(flag, ctx, 0))
