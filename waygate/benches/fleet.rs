@@ -3,6 +3,9 @@
 //! * `propagation`: 20 services attached; 200 route changes made through the server's REST
 //!   API (each on one service's route, round robin); the time from sending the change to the
 //!   service's engine enforcing it — p50, p99, max;
+//! * `flags`: 20 services attached; a flag turned off and on 50 times through the server's
+//!   REST API; the time from sending each change to each service evaluating it — p50, p99,
+//!   max over 1,000 samples;
 //! * `fanout`: one server process (this binary, re-run as a child) holding 1,000 SDK streams
 //!   of one service; its resident memory, and the time from a change to the last stream
 //!   receiving it (p50/p99/max over 20 changes);
@@ -10,7 +13,7 @@
 //!   request on an embedded engine, interleaved in one run (batches alternate), medians and
 //!   their ratio.
 //!
-//! `cargo bench -p waygate --features server,sdk --bench fleet [-- propagation|fanout|overhead]`
+//! `cargo bench -p waygate --features server,sdk --bench fleet [-- propagation|flags|fanout|overhead]`
 
 use axum::body::Body;
 use axum::Router;
@@ -113,6 +116,68 @@ async fn propagation() {
     }
     summary(
         &format!("propagation ({SERVICES} services, {CHANGES} changes, REST call to enforcement)"),
+        samples,
+    );
+}
+
+/// 20 services attached; a flag turned off and on 50 times through the server's REST API;
+/// for each change and each service, the time from sending it to the service's engine
+/// evaluating the new value (1,000 samples).
+async fn flag_propagation() {
+    const SERVICES: usize = 20;
+    const CHANGES: usize = 50;
+    let (server, url) = start_server().await;
+    let flag = serde_json::from_value(serde_json::json!({
+        "key": "new-checkout", "name": "New checkout", "type": "boolean",
+        "variations": [{"name": "on", "value": true}, {"name": "off", "value": false}],
+        "off_variation": "off", "fallthrough": "on"
+    }))
+    .unwrap();
+    server
+        .engine()
+        .save_flag(flag, waygate::Actor::new("bench"))
+        .await
+        .unwrap();
+    let mut sdks = Vec::new();
+    for i in 0..SERVICES {
+        let sdk = WaygateSdk::builder(&url, format!("svc-{i}"))
+            .build()
+            .unwrap();
+        sdk.start().await.unwrap();
+        sdks.push(sdk);
+    }
+    let ctx = waygate::flags::EvaluationContext::new("user-1");
+    let http = reqwest::Client::new();
+    let mut samples = Vec::with_capacity(SERVICES * CHANGES);
+    for change in 0..CHANGES {
+        let on = change % 2 == 1;
+        let mut waiting: Vec<_> = sdks
+            .iter()
+            .map(|sdk| (sdk, sdk.engine().subscribe()))
+            .collect();
+        let action = if on { "enable" } else { "disable" };
+        let began = Instant::now();
+        let reply = http
+            .post(format!("{url}/api/flags/new-checkout/{action}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), StatusCode::OK);
+        // Each service in turn; a later one's time includes the wait for the earlier ones,
+        // which only makes the figure larger (never smaller) than its own.
+        for (sdk, events) in &mut waiting {
+            while sdk.engine().flags().bool("new-checkout", &ctx, !on) != on {
+                let _ = tokio::time::timeout(Duration::from_secs(5), events.recv())
+                    .await
+                    .expect("the flag change reaches the service");
+            }
+            samples.push(began.elapsed());
+        }
+    }
+    summary(
+        &format!(
+            "flag propagation ({SERVICES} services, {CHANGES} changes, REST call to evaluation)"
+        ),
         samples,
     );
 }
@@ -333,12 +398,15 @@ fn main() {
     let picked: Vec<&str> = args
         .iter()
         .map(String::as_str)
-        .filter(|a| ["propagation", "fanout", "overhead"].contains(a))
+        .filter(|a| ["propagation", "flags", "fanout", "overhead"].contains(a))
         .collect();
     let all = picked.is_empty();
     runtime.block_on(async {
         if all || picked.contains(&"propagation") {
             propagation().await;
+        }
+        if all || picked.contains(&"flags") {
+            flag_propagation().await;
         }
         if all || picked.contains(&"fanout") {
             fanout().await;
