@@ -1,6 +1,7 @@
 //! Wire compatibility with a client nobody here wrote: the Python original's CLI (PyPI package
 //! `waygate`, the version pinned in `scripts/python-cli-env`) drives the admin API of the real
-//! `basic` example, and both the CLI's output and the example's answers are checked.
+//! `basic` example — and its `flags` and `segments` commands the `feature_flags` example —
+//! and both the CLI's output and the example's answers are checked.
 //!
 //! Built only with the `python-cli` feature, and it needs the CLI: `scripts/test` runs
 //!
@@ -25,4 +26,9 @@ mod support;
 #[test]
 fn python_cli_drives_the_admin_api_of_basic() {
     story::drive("basic");
+}
+
+#[test]
+fn python_cli_drives_the_flags_of_feature_flags() {
+    story::drive_flags();
 }

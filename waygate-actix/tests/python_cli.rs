@@ -12,6 +12,8 @@
 //!
 //! Without `WAYGATE_PYTHON_CLI` the test fails: a skipped test checks nothing.
 
+// `drive_flags` drives the axum-only `feature_flags` example: unused here.
+#[allow(dead_code)]
 #[path = "../../examples/tests/support/python_cli.rs"]
 mod story;
 #[path = "../../examples/tests/support/mod.rs"]

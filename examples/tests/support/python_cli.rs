@@ -240,6 +240,87 @@ pub(crate) fn drive(name: &'static str) {
 }
 
 /// The CLI executable named by `WAYGATE_PYTHON_CLI`.
+/// The Python CLI's `flags` and `segments` commands against the `feature_flags` example:
+/// its five flags listed and read, evaluated by our evaluator as the example's behaviour
+/// table says, a kill switch seen by the example's own endpoint, and a segment that a rule
+/// then targets.
+pub(crate) fn drive_flags() {
+    let exe = python_cli();
+    let app = Example::start("feature_flags", &[]);
+    let cli = Cli::new(exe);
+    cli.ok(&["config", "set-url", &format!("http://{}/waygate", app.addr)]);
+    cli.ok(&["login", "admin", "--password", "secret"]);
+
+    // A table without column rules: one line per flag.
+    let out = cli.ok(&["flags", "list"]);
+    for (key, flag_type) in [
+        ("new-checkout", "boolean"),
+        ("ui-theme", "string"),
+        ("search-page-size", "integer"),
+        ("discount-rate", "float"),
+        ("feature-config", "json"),
+    ] {
+        assert!(
+            out.lines()
+                .any(|line| line.contains(key) && line.contains(flag_type)),
+            "{key} ({flag_type}) in:\n{out}"
+        );
+    }
+    assert!(out.contains("5 flag(s)"), "{out}");
+    let out = cli.ok(&["flags", "list", "--type", "float"]);
+    assert!(
+        out.contains("discount-rate") && !out.contains("ui-theme"),
+        "{out}"
+    );
+    let out = cli.ok(&["flags", "get", "search-page-size"]);
+    assert!(out.contains("integer") && out.contains("Rules"), "{out}");
+    assert!(cli
+        .ok(&["flags", "variations", "ui-theme"])
+        .contains("dark"));
+
+    // Our evaluator, as the behaviour table says.
+    let out = cli.ok(&["flags", "eval", "new-checkout", "-k", "beta_tester_1"]);
+    assert!(
+        out.contains("TARGET_MATCH") && out.contains("True"),
+        "{out}"
+    );
+    let out = cli.ok(&[
+        "flags",
+        "eval",
+        "search-page-size",
+        "-k",
+        "u1",
+        "-a",
+        "plan=pro",
+    ]);
+    assert!(out.contains("RULE_MATCH") && out.contains("50"), "{out}");
+
+    // A kill switch, seen by the example's endpoint.
+    let checkout = |user: &str| app.get(&format!("/checkout?user_id={user}")).json();
+    assert_eq!(checkout("beta_tester_1")["new_checkout"], true);
+    cli.ok(&["flags", "disable", "new-checkout"]);
+    assert_eq!(checkout("beta_tester_1")["new_checkout"], false);
+    cli.ok(&["flags", "enable", "new-checkout"]);
+    assert_eq!(checkout("beta_tester_1")["new_checkout"], true);
+
+    // A segment, and a rule that targets it.
+    cli.ok(&["segments", "create", "staff", "-n", "Staff"]);
+    cli.ok(&["segments", "include", "staff", "-k", "ada,grace"]);
+    assert!(cli.ok(&["segments", "list"]).contains("staff"));
+    cli.ok(&[
+        "flags",
+        "add-rule",
+        "new-checkout",
+        "-v",
+        "on",
+        "-s",
+        "staff",
+    ]);
+    assert_eq!(checkout("grace")["new_checkout"], true);
+    let out = cli.ok(&["flags", "targeting", "new-checkout"]);
+    assert!(out.contains("in_segment"), "{out}");
+}
+
 fn python_cli() -> PathBuf {
     let exe = std::env::var_os("WAYGATE_PYTHON_CLI")
         .filter(|exe| !exe.is_empty())
