@@ -46,20 +46,32 @@ fn bucketing_is_the_python_originals() {
     // 10,000 keys against the formula computed here, from the hex digest digit by digit.
     for n in 0..10_000 {
         let key = format!("user-{n}");
-        let seed = format!("rollout-flag:user:{key}");
-        use sha1::Digest as _;
-        let digest = sha1::Sha1::digest(seed.as_bytes());
-        // Hex digit by hex digit, as `int(hexdigest, 16)` reads it.
-        let want = digest
-            .iter()
-            .flat_map(|byte| [byte >> 4, byte & 0xf])
-            .fold(0u64, |r, d| (r * 16 + u64::from(d)) % 100_000);
         assert_eq!(
             u64::from(bucket("rollout-flag", "user", &key)),
-            want,
+            formula("rollout-flag", "user", &key),
             "{key}"
         );
     }
+    // Seeds of every length around one SHA-1 block (55 bytes fit one; 56 and more take two),
+    // and far longer ones.
+    for len in (0..=130).chain([500, 4096]) {
+        let key = "k".repeat(len);
+        assert_eq!(
+            u64::from(bucket("f", "user", &key)),
+            formula("f", "user", &key),
+            "a key of {len} bytes"
+        );
+    }
+}
+
+/// `int(hashlib.sha1(seed).hexdigest(), 16) % 100000`, hex digit by hex digit.
+fn formula(flag: &str, kind: &str, key: &str) -> u64 {
+    use sha1::Digest as _;
+    let digest = sha1::Sha1::digest(format!("{flag}:{kind}:{key}").as_bytes());
+    digest
+        .iter()
+        .flat_map(|byte| [byte >> 4, byte & 0xf])
+        .fold(0u64, |r, d| (r * 16 + u64::from(d)) % 100_000)
 }
 
 #[test]

@@ -43,6 +43,15 @@ fn main() {
         ),
     ];
     let mut group = criterion.benchmark_group("flag bool");
+    group.bench_function("bucket (the rollout's SHA-1 alone)", |b| {
+        b.iter(|| {
+            waygate::flags::bucket(
+                black_box("new-checkout"),
+                black_box("user"),
+                black_box("u-3"),
+            )
+        });
+    });
     for (name, ctx) in &contexts {
         group.bench_function(*name, |b| {
             b.iter(|| flags.bool(black_box("new-checkout"), black_box(ctx), false));
