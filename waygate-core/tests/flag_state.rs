@@ -117,7 +117,32 @@ async fn what_cannot_work_is_not_saved() {
     }];
     let error = engine.save_flag(broken, "a").await.unwrap_err();
     assert!(error.to_string().contains("cycle"), "{error}");
+
+    // Control characters in what operators read, and a flood of scheduled changes.
+    let mut escape = checkout("off");
+    escape.name = "New \u{1b}[31mcheckout".into();
+    let error = engine.save_flag(escape, "a").await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("name holds a control character (U+001B)"),
+        "{error}"
+    );
+    let mut targeted = checkout("off");
+    targeted.targets = vec![("on".into(), vec!["ada\nmallory".into()])];
+    assert!(engine.save_flag(targeted, "a").await.is_err());
+    let mut flooded = checkout("off");
+    let change: waygate_core::flags::ScheduledChange =
+        serde_json::from_value(json!({"execute_at": "2030-01-01T00:00:00", "action": "enable"}))
+            .unwrap();
+    flooded.scheduled_changes = vec![change; waygate_core::flags::MAX_SCHEDULED_CHANGES + 1];
+    let error = engine.save_flag(flooded, "a").await.unwrap_err();
+    assert!(error.to_string().contains("at most 100"), "{error}");
+    let mut segment = beta();
+    segment.included.push("bob\u{7}".into());
+    assert!(engine.save_segment(segment, "a").await.is_err());
     assert!(engine.flags().is_empty(), "nothing was stored");
+    assert!(engine.flags().segment("beta").is_none());
 }
 
 #[cfg(feature = "file")]

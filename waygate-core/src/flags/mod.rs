@@ -60,4 +60,4 @@ pub use model::{
 pub use set::{FlagSet, Reason, Resolution};
 pub use time::PyDateTime;
 pub use typed::{Details, ErrorCode, FlagValue};
-pub use validate::{check_flag, check_key, check_segment, Invalid};
+pub use validate::{check_flag, check_key, check_segment, Invalid, MAX_SCHEDULED_CHANGES};

@@ -10,6 +10,21 @@ use std::collections::HashSet;
 /// The longest flag or segment key.
 const MAX_KEY: usize = 256;
 
+/// The most scheduled changes one flag may wait for.
+pub const MAX_SCHEDULED_CHANGES: usize = 100;
+
+/// Text an operator reads (a name, a description, a context key, an attribute) must hold no
+/// control character: it is printed by the CLI and the dashboard, and written to logs.
+fn check_text(field: &str, text: &str) -> Result<(), Invalid> {
+    match text.chars().find(|c| is_unsafe_char(*c)) {
+        Some(c) => invalid(format!(
+            "{field} holds a control character (U+{:04X}); send printable text",
+            u32::from(c)
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Why a flag or segment cannot be saved: a message naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -43,6 +58,33 @@ pub fn check_key(what: &str, key: &str) -> Result<(), Invalid> {
 /// key among them is the one being replaced).
 pub fn check_flag(flag: &FeatureFlag, others: &FlagSet) -> Result<(), Invalid> {
     check_key("flag", &flag.key)?;
+    check_text("name", &flag.name)?;
+    check_text("description", &flag.description)?;
+    for tag in &flag.tags {
+        check_text("tags", tag)?;
+    }
+    if let Some(maintainer) = &flag.maintainer {
+        check_text("maintainer", maintainer)?;
+    }
+    for variation in &flag.variations {
+        check_text("variations.name", &variation.name)?;
+        check_text("variations.description", &variation.description)?;
+    }
+    for (_, keys) in &flag.targets {
+        for key in keys {
+            check_text("targets", key)?;
+        }
+    }
+    for rule in &flag.rules {
+        check_text("rules.id", &rule.id)?;
+        check_text("rules.description", &rule.description)?;
+    }
+    if flag.scheduled_changes.len() > MAX_SCHEDULED_CHANGES {
+        return invalid(format!(
+            "scheduled_changes: {} changes, at most {MAX_SCHEDULED_CHANGES} a flag",
+            flag.scheduled_changes.len()
+        ));
+    }
     if flag.variations.is_empty() {
         return invalid("variations: a flag needs at least one variation");
     }
@@ -104,9 +146,10 @@ fn check_rollout(
     Ok(())
 }
 
-/// Regexes of `matches` / `not_matches` clauses must compile.
+/// Attributes are printable; regexes of `matches` / `not_matches` clauses must compile.
 fn check_clauses(clauses: &[RuleClause]) -> Result<(), Invalid> {
     for clause in clauses {
+        check_text("clauses.attribute", &clause.attribute)?;
         if matches!(clause.operator, Operator::Matches | Operator::NotMatches) {
             for value in &clause.values {
                 let pattern = super::values::text(value);
@@ -161,7 +204,14 @@ fn check_prerequisites(flag: &FeatureFlag, others: &FlagSet) -> Result<(), Inval
 /// Checks `segment` as it would be saved.
 pub fn check_segment(segment: &Segment) -> Result<(), Invalid> {
     check_key("segment", &segment.key)?;
+    check_text("name", &segment.name)?;
+    check_text("description", &segment.description)?;
+    for key in segment.included.iter().chain(&segment.excluded) {
+        check_text("included / excluded", key)?;
+    }
     for rule in &segment.rules {
+        check_text("rules.id", &rule.id)?;
+        check_text("rules.description", &rule.description)?;
         check_clauses(&rule.clauses)?;
     }
     Ok(())
