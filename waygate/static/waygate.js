@@ -55,6 +55,10 @@
     fresh.classList.add("flash");
   }
 
+  // When htmx last swapped in the answer of one of the user's actions.
+  var lastLocalSwap = 0;
+  document.addEventListener("htmx:afterSwap", function () { lastLocalSwap = Date.now(); });
+
   function live() {
     var table = document.querySelector("[data-events]");
     if (!table || !window.EventSource) return;
@@ -76,11 +80,14 @@
         var url = part.getAttribute("data-refresh");
         var filters = document.querySelector("form.filters");
         if (filters) url += "?" + new URLSearchParams(new FormData(filters)).toString();
+        var asked = Date.now();
         fetch(url, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : null; })
           .then(function (html) {
-            if (!html) return;
+            var current = document.getElementById(part.id);
+            // The answer of the user's own action, swapped in meanwhile, is as new.
+            if (!html || !current || lastLocalSwap >= asked) return;
             // Keep the outcome of the user's own action (a notice) over the re-read.
-            var notice = part.querySelector(".notice");
+            var notice = current.querySelector(".notice");
             if (notice && html.indexOf('class="notice"') < 0) {
               var holder = document.createElement("div");
               holder.innerHTML = html;
