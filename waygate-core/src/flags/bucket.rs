@@ -19,9 +19,9 @@ pub const BUCKETS: u32 = 100_000;
 /// ```
 pub fn bucket(flag_key: &str, kind: &str, key: &str) -> u32 {
     let digest = match one_block(flag_key, kind, key) {
-        Some(block) => {
+        Some(blocks) => {
             let mut state = SHA1_INIT;
-            sha1::block_api::compress(&mut state, &[block]);
+            sha1::block_api::compress(&mut state, &blocks);
             state
         }
         None => {
@@ -74,12 +74,14 @@ const SHA1_INIT: [u32; 5] = [
 /// `"{flag_key}:{kind}:{key}"` as the one padded SHA-1 block it fits in (55 bytes or fewer:
 /// the usual case), built on the stack: the whole hash is then one call of the compression
 /// function, without the streaming hasher's buffering.
-fn one_block(flag_key: &str, kind: &str, key: &str) -> Option<[u8; 64]> {
+fn one_block(flag_key: &str, kind: &str, key: &str) -> Option<[[u8; 64]; 1]> {
     let len = flag_key.len() + kind.len() + key.len() + 2;
     if len > 55 {
         return None;
     }
-    let mut block = [0u8; 64];
+    // Built where the compression reads it: no copy of the block once written.
+    let mut blocks = [[0u8; 64]];
+    let block = &mut blocks[0];
     let mut at = 0;
     for part in [
         flag_key.as_bytes(),
@@ -93,7 +95,7 @@ fn one_block(flag_key: &str, kind: &str, key: &str) -> Option<[u8; 64]> {
     }
     block[at] = 0x80;
     block[56..].copy_from_slice(&(len as u64 * 8).to_be_bytes());
-    Some(block)
+    Some(blocks)
 }
 
 /// The variation a rollout serves for a bucket: walk the weights, the first whose running
