@@ -306,6 +306,11 @@ pub(crate) struct Serve {
     /// How long service (SDK) tokens last.
     #[arg(long, default_value = "365d", value_parser = crate::time::parse_duration)]
     pub(crate) sdk_token_expiry: TimeDelta,
+    /// An origin whose web pages may evaluate flags over OFREP from the browser (CORS on
+    /// `/ofrep/v1/...` only); repeat it, or `*` for any. Hand such pages an evaluation-only
+    /// key (`waygate token create --evaluate`).
+    #[arg(long = "ofrep-cors-origin", value_name = "ORIGIN")]
+    pub(crate) ofrep_cors_origins: Vec<String>,
     /// How log lines are written to stderr: text for people, json (one object per line)
     /// for a log pipeline. The level comes from RUST_LOG (default info).
     #[arg(long, env = "WAYGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -545,13 +550,27 @@ pub(crate) enum BypassCommand {
 /// `token ..`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum TokenCommand {
-    /// Create a token bound to one service: it registers, streams and changes that
-    /// service's routes, and reads nothing of the other services.
-    #[command(after_help = "Example:\n  waygate token create --service payments --ttl 1y")]
+    /// Create a token bound to one service (it registers, streams and changes that
+    /// service's routes, and reads nothing of the other services), or with `--evaluate` an
+    /// evaluation-only key for OFREP clients (it can evaluate flags and nothing else).
+    #[command(after_help = "Examples:
+  waygate token create --service payments --ttl 1y
+  waygate token create --evaluate --name web-shop --ttl 90d")]
     Create {
         /// The service the token acts for.
+        #[arg(
+            long,
+            required_unless_present = "evaluate",
+            conflicts_with = "evaluate"
+        )]
+        service: Option<String>,
+        /// An evaluation-only key (OFREP: `Authorization: Bearer <key>`), safe to ship to
+        /// browsers and apps.
         #[arg(long)]
-        service: String,
+        evaluate: bool,
+        /// Whom an evaluation-only key is for, as the audit log shows it.
+        #[arg(long, requires = "evaluate")]
+        name: Option<String>,
         /// How long the token is valid (30d, 52w, 1y; at most 10y); default the server's
         /// service token lifetime (one year unless configured).
         #[arg(long, value_parser = crate::time::parse_duration)]

@@ -80,8 +80,16 @@ pub(super) fn bypass(out: &Output, client: &Client, command: BypassCommand) -> R
 
 /// `token create`: `POST api/tokens`; prints the token (it is shown once).
 pub(super) fn token(out: &Output, client: &Client, command: TokenCommand) -> Result<()> {
-    let TokenCommand::Create { service, ttl } = command;
-    let mut body = json!({ "service": service });
+    let TokenCommand::Create {
+        service,
+        evaluate,
+        name,
+        ttl,
+    } = command;
+    let mut body = match service {
+        Some(service) if !evaluate => json!({ "service": service }),
+        _ => json!({ "evaluate": true, "name": name.as_deref().unwrap_or("ofrep-client") }),
+    };
     if let Some(ttl) = ttl {
         body["ttl_seconds"] = json!(ttl.num_seconds());
     }
@@ -90,12 +98,22 @@ pub(super) fn token(out: &Output, client: &Client, command: TokenCommand) -> Res
         return Ok(());
     }
     let field = |name| issued.get(name).and_then(Value::as_str).unwrap_or("?");
+    let (whom, holder) = match evaluate {
+        true => ("Evaluation-only key", field("name")),
+        false => ("Token for service", field("service")),
+    };
     out.line(format!(
-        "{} Token for service {}, valid until {}",
+        "{} {whom} {}, valid until {}",
         out.paint(Colour::Green, "✓"),
-        out.paint(Colour::Bold, &out.escaped(field("service"))),
+        out.paint(Colour::Bold, &out.escaped(holder)),
         show_minutes(field("expires_at"))
     ));
+    if evaluate {
+        out.line(field("token"));
+        out.line("  Give it to OFREP clients (Authorization: Bearer <key>); it can evaluate");
+        out.line("  flags and nothing else, and is not shown again.");
+        return Ok(());
+    }
     out.line(field("token"));
     out.line("  Give it to the service (WaygateSdk::builder(url, app_id).token(..), or the");
     out.line("  WAYGATE_TOKEN of its environment); it is not shown again. It acts for this");

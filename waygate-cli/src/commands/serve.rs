@@ -29,7 +29,8 @@ pub(super) fn run(args: Serve) -> Result<()> {
     let mut server = WaygateServer::with_shared_backend(backend)
         .connection_limits(limits)
         .token_expiry(args.token_expiry.to_std().unwrap_or_default())
-        .sdk_token_expiry(args.sdk_token_expiry.to_std().unwrap_or_default());
+        .sdk_token_expiry(args.sdk_token_expiry.to_std().unwrap_or_default())
+        .ofrep_cors(args.ofrep_cors_origins);
     let users = users(&args.auth)?;
     if users.is_empty() {
         tracing::warn!(

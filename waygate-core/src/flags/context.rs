@@ -118,6 +118,43 @@ impl EvaluationContext {
         self
     }
 
+    /// A context from OpenFeature's flat JSON form (an OFREP request's `context`): the
+    /// `targetingKey` is the key (`anonymous` without one), the string fields `kind`,
+    /// `email`, `ip`, `country` and `app_version` are the named fields, and every other
+    /// field is an attribute. The error names a field that is not what it must be.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use waygate_core::flags::EvaluationContext;
+    ///
+    /// let fields = json!({"targetingKey": "user-42", "plan": "pro", "email": "a@b.io"});
+    /// let ctx = EvaluationContext::from_openfeature(fields.as_object().unwrap()).unwrap();
+    /// assert_eq!(ctx.key(), "user-42");
+    /// assert_eq!(ctx.email.as_deref(), Some("a@b.io"));
+    /// assert_eq!(ctx.attributes["plan"], "pro");
+    /// ```
+    pub fn from_openfeature(fields: &Map<String, Value>) -> Result<Self, String> {
+        let mut ctx = Self::default();
+        for (name, value) in fields {
+            let text = || match value {
+                Value::String(text) => Ok(text.clone()),
+                _ => Err(format!("`{name}` must be a string")),
+            };
+            match name.as_str() {
+                "targetingKey" => ctx.key = text()?,
+                "kind" => ctx.kind = text()?,
+                "email" => ctx.email = Some(text()?),
+                "ip" => ctx.ip = Some(text()?),
+                "country" => ctx.country = Some(text()?),
+                "app_version" => ctx.app_version = Some(text()?),
+                _ => {
+                    ctx.attributes.insert(name.clone(), value.clone());
+                }
+            }
+        }
+        Ok(ctx)
+    }
+
     /// The attribute `name` as rules read it (`attributes` win over the named fields).
     pub(crate) fn attr(&self, name: &str) -> Option<Attr<'_>> {
         if let Some(value) = self.attributes.get(name) {

@@ -8,6 +8,14 @@ use serde_json::{Map, Value};
 use std::fmt::Display;
 use std::str::FromStr;
 
+/// A strong `ETag` for what `value` serialises to: 24 hex digits of its SHA-256, quoted.
+pub(crate) fn etag_of<T: serde::Serialize>(value: &T) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    let digest = Sha256::digest(&json);
+    format!("\"{}\"", super::token::hex(&digest[..12]))
+}
+
 /// The longest text an admin field takes (a reason, an exempt path, an environment, a route
 /// key, a service name, ...), in bytes: it is stored, copied into the audit log (which keeps
 /// 1,000 entries) and shown on every page, so a slip cannot grow the state to gigabytes.

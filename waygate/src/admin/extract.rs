@@ -59,6 +59,12 @@ fn is_public(path: &str) -> bool {
     PUBLIC_PATHS.contains(&path)
 }
 
+/// The platform of an evaluation-only key: it may call the OFREP paths and nothing else.
+pub(crate) const EVALUATE_PLATFORM: &str = "evaluate";
+/// What an evaluation-only key gets anywhere but OFREP, with `403`.
+const EVALUATE_ONLY: &str =
+    "an evaluation-only key can only evaluate flags (ofrep/v1/...); log in as a user (platform cli)";
+
 /// The SDK stream's path.
 const STREAM_PATH: &str = "/api/sdk/events";
 /// How long a refused stream request waits for its `401`.
@@ -103,7 +109,6 @@ impl Caller {
 
     /// Whether the token this caller presented still holds: not expired, not revoked (here
     /// or on an instance sharing the backend). Open mode has no token: always.
-    #[cfg(any(feature = "dashboard", feature = "server"))]
     fn still_valid(&self, engine: &crate::Engine) -> bool {
         self.session.as_ref().is_none_or(|session| {
             session.expires_at >= engine.now() && !engine.is_token_revoked(&session.jti)
@@ -114,7 +119,6 @@ impl Caller {
     /// it does, and the stream ends within a second of a revocation or the expiry even when
     /// nothing is sent (revocations are in memory: a map lookup). Open mode: `stream` as it
     /// is.
-    #[cfg(any(feature = "dashboard", feature = "server"))]
     pub(crate) fn while_token_holds<S: futures_util::Stream>(
         self,
         engine: crate::Engine,
@@ -167,8 +171,16 @@ pub(crate) async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let caller = if is_public(request.uri().path()) {
+    let path = request.uri().path();
+    let ofrep = path.starts_with(super::ofrep::PREFIX);
+    let caller = if is_public(path) {
         Caller::anonymous()
+    } else if ofrep {
+        // Evaluation clients: a token in a header, never the session cookie.
+        match admin.ofrep_caller(request.headers()) {
+            Some(caller) => caller,
+            None => return ApiError::unauthorized().into_response(),
+        }
     } else {
         match admin.caller(request.headers()) {
             Some(caller) => caller,
@@ -185,14 +197,21 @@ pub(crate) async fn authenticate(
             None => return ApiError::unauthorized().into_response(),
         }
     };
-    if admin.auth.is_some() && caller.platform == "sdk" && !is_public(request.uri().path()) {
+    if caller.platform == EVALUATE_PLATFORM && !ofrep {
+        return ApiError::new(StatusCode::FORBIDDEN, EVALUATE_ONLY).into_response();
+    }
+    if admin.auth.is_some()
+        && caller.platform == "sdk"
+        && !ofrep
+        && !is_public(request.uri().path())
+    {
         if let Err(refusal) = sdk_may(&caller, &mut request) {
             return refusal.into_response();
         }
     }
     // Login and logout act on what they are sent, not on the cookie's authority.
     let path = request.uri().path();
-    if !is_public(path) && is_api(path) && !admin.cookie_request_allowed(&request) {
+    if !ofrep && !is_public(path) && is_api(path) && !admin.cookie_request_allowed(&request) {
         return ApiError::new(StatusCode::FORBIDDEN, COOKIE_CSRF).into_response();
     }
     request.extensions_mut().insert(caller);
@@ -381,16 +400,31 @@ impl AdminState {
                 session: None,
             });
         }
-        let claims = self.verified(headers)?;
-        Some(Caller {
-            session: Some(Session {
-                expires_at: claims.expires_at(),
-                jti: claims.jti,
-            }),
-            app: claims.app.filter(|_| claims.plat == "sdk"),
-            name: claims.sub,
-            platform: claims.plat,
-        })
+        self.verified(headers).map(caller_of)
+    }
+
+    /// The caller of an OFREP request, or `None` to refuse it: in open mode anyone, else
+    /// the holder of a valid token in `Authorization: Bearer`, `X-API-Key` or
+    /// `X-Waygate-Token` (not the session cookie: a cross-site page could not read the
+    /// answer, but it need not be able to ask either).
+    fn ofrep_caller(&self, headers: &HeaderMap) -> Option<Caller> {
+        if self.auth.is_none() {
+            return self.caller(headers);
+        }
+        let token = header(headers, "authorization")
+            .and_then(|value| {
+                value
+                    .split_once(' ')
+                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                    .map(|(_, token)| token.trim())
+            })
+            .or_else(|| header(headers, "x-api-key"))
+            .or_else(|| header(headers, TOKEN_HEADER))?;
+        let claims = self.tokens.verify(token, self.engine.now())?;
+        if self.engine.is_token_revoked(&claims.jti) {
+            return None;
+        }
+        Some(caller_of(claims))
     }
 
     /// The claims of the request's token, if auth is configured and the token is valid:
@@ -400,6 +434,19 @@ impl AdminState {
         self.auth.as_ref()?;
         let claims = self.tokens.verify(token(headers)?, self.engine.now())?;
         (!self.engine.is_token_revoked(&claims.jti)).then_some(claims)
+    }
+}
+
+/// The caller a valid token names.
+fn caller_of(claims: Claims) -> Caller {
+    Caller {
+        session: Some(Session {
+            expires_at: claims.expires_at(),
+            jti: claims.jti,
+        }),
+        app: claims.app.filter(|_| claims.plat == "sdk"),
+        name: claims.sub,
+        platform: claims.plat,
     }
 }
 

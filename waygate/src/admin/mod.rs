@@ -44,7 +44,8 @@
 //! | `POST api/auth/login` | `{"username", "password", "platform"?}` → `{"token", "username", "expires_at"}` |
 //! | `POST api/auth/logout` | revokes the presented token → `{"ok": true}` |
 //! | `GET api/auth/me` | `{"username", "platform"}` |
-//! | `POST api/tokens` | `{"service", "ttl_seconds"?}` → `201 {"token", "service", "expires_at"}`: a [service token](#service-tokens), audited |
+//! | `POST api/tokens` | `{"service", "ttl_seconds"?}` → `201 {"token", "service", "expires_at"}`: a [service token](#service-tokens), audited; `{"evaluate": true, "name"?, "ttl_seconds"?}` → an [evaluation-only key](#ofrep) |
+//! | `POST ofrep/v1/evaluate/flags/{key}` · `POST ofrep/v1/evaluate/flags` · `GET ofrep/v1/sse` | [OFREP](#ofrep): flags evaluated for any language's OpenFeature SDK |
 //! | `GET api/routes` | every route's state (`?service=` filters) |
 //! | `GET api/routes/{path_key}` | one route's state; `404` for an unknown key |
 //! | `POST api/routes/{path_key}/enable` · `/disable` · `/maintenance` · `/env` · `/schedule` | change the route; the new state |
@@ -75,6 +76,31 @@
 //! Texts are capped: a reason, an exempt path, an environment, a route key, a service name,
 //! ... takes at most 1 KB, a list at most 100 entries (`400` naming the field), so that a slip
 //! cannot grow the stored state and the audit log without bound.
+//!
+//! # OFREP
+//!
+//! OpenFeature's Remote Evaluation Protocol 0.3.0, for the OFREP provider of any OpenFeature
+//! SDK (Go, Java, .NET, JavaScript, Python, Rust, Swift, Kotlin), pointed at the mount
+//! point (`http://host/waygate`; the Waygate Server at its root):
+//!
+//! * `POST ofrep/v1/evaluate/flags/{key}`, body `{"context": {"targetingKey", ..}}` (optional:
+//!   `anonymous`) → `{"key", "value", "reason", "variant", "metadata"}`; `404`
+//!   `FLAG_NOT_FOUND`, `400` `PARSE_ERROR` or `INVALID_CONTEXT`, as `{"key", "errorCode",
+//!   "errorDetails"}`.
+//! * `POST ofrep/v1/evaluate/flags`: every flag, `{"flags": [..], "metadata", "eventStreams"}`
+//!   with an `ETag`; `If-None-Match` with it answers `304` until a flag or segment changes.
+//! * `GET ofrep/v1/sse` (the bulk answer's `eventStreams`): `data: {"type":
+//!   "refetchEvaluation", "etag"}` on every change.
+//!
+//! Reasons: a target or rule → `TARGETING_MATCH`, the percentage rollout → `SPLIT`, a flag
+//! without targets or rules → `STATIC`, the fallthrough past them → `DEFAULT`, disabled or a
+//! failed prerequisite → `DISABLED`. Floats stay floats (`1.0`).
+//!
+//! With auth, OFREP takes a token in `Authorization: Bearer` (or `X-API-Key`,
+//! `X-Waygate-Token`; never the session cookie) and answers `401` without. Any token works;
+//! an **evaluation-only key** (`waygate token create --evaluate --name web-shop`) can do
+//! nothing but evaluate (`403` anywhere else), so it may ship inside a web page or an app.
+//! Pages on other origins need [`ofrep_cors`](WaygateAdmin::ofrep_cors).
 //!
 //! # Per-IP rate limits need the peer address
 //!
@@ -131,11 +157,13 @@
 mod auth;
 pub(crate) mod body;
 mod bypass;
+mod cors;
 #[cfg(feature = "dashboard")]
 mod dashboard;
 pub(crate) mod error;
 pub(crate) mod extract;
 mod login;
+mod ofrep;
 mod routes;
 mod service_tokens;
 mod throttle;
@@ -171,6 +199,7 @@ pub struct WaygateAdmin {
     sdk_token_expiry: Duration,
     login_throttle: LoginThrottle,
     secure_cookie: bool,
+    ofrep_origins: Vec<String>,
 }
 
 impl WaygateAdmin {
@@ -185,6 +214,7 @@ impl WaygateAdmin {
             sdk_token_expiry: SDK_TOKEN_EXPIRY,
             login_throttle: LoginThrottle::default(),
             secure_cookie: false,
+            ofrep_origins: Vec::new(),
         }
     }
 
@@ -244,6 +274,31 @@ impl WaygateAdmin {
     /// a proxy, or in this process over HTTP/1.1 (which carries no scheme).
     pub fn secure_cookie(mut self, always: bool) -> Self {
         self.secure_cookie = always;
+        self
+    }
+
+    /// Lets web pages on `origins` (e.g. `https://app.example.com`, or `*` for any) call the
+    /// [OFREP](self#ofrep) paths from the browser: preflights are answered and answers carry
+    /// `Access-Control-Allow-Origin` (and expose `ETag`). Only the OFREP paths, and only
+    /// with a token in `Authorization` — hand such pages an evaluation-only key. Default:
+    /// none (same-origin only).
+    ///
+    /// ```
+    /// use waygate::admin::WaygateAdmin;
+    /// use waygate::Engine;
+    ///
+    /// let admin = WaygateAdmin::new(Engine::new()).ofrep_cors(["https://app.example.com"]);
+    /// # let _ = admin;
+    /// ```
+    pub fn ofrep_cors<I, O>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = O>,
+        O: Into<String>,
+    {
+        self.ofrep_origins = origins
+            .into_iter()
+            .map(|origin| origin.into().trim_end_matches('/').to_owned())
+            .collect();
         self
     }
 
@@ -315,6 +370,7 @@ impl WaygateAdmin {
             bypass,
             throttle: throttle::Throttle::new(self.login_throttle),
             secure_cookie: self.secure_cookie,
+            ofrep_origins: self.ofrep_origins,
         }));
         let extra = extra(state.clone());
         routes::router(state, extra)
@@ -332,6 +388,7 @@ impl std::fmt::Debug for WaygateAdmin {
             .field("sdk_token_expiry", &self.sdk_token_expiry)
             .field("login_throttle", &self.login_throttle)
             .field("secure_cookie", &self.secure_cookie)
+            .field("ofrep_origins", &self.ofrep_origins)
             .finish()
     }
 }
@@ -350,6 +407,8 @@ pub(crate) struct Shared {
     /// Only the dashboard sets a cookie.
     #[cfg_attr(not(feature = "dashboard"), allow(dead_code))]
     pub(crate) secure_cookie: bool,
+    /// The origins whose pages may call the OFREP paths.
+    pub(crate) ofrep_origins: Vec<String>,
 }
 
 impl std::ops::Deref for AdminState {

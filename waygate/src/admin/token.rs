@@ -38,7 +38,8 @@ pub(crate) struct Claims {
     pub(crate) exp: f64,
     /// The token's id, for revocation.
     pub(crate) jti: String,
-    /// The platform it was issued for: `cli`, `sdk` or `dashboard`.
+    /// The platform it was issued for: `cli`, `sdk`, `dashboard`, or `evaluate` (an
+    /// evaluation-only key).
     #[serde(default = "cli")]
     pub(crate) plat: String,
     /// The service an `sdk` token was issued to (waygate for Rust only; other servers ignore
@@ -131,6 +132,17 @@ impl Tokens {
         now: DateTime<Utc>,
     ) -> (String, Claims) {
         self.issue_with(service, "sdk", Some(service), lifetime, now)
+    }
+
+    /// An evaluation-only key named `name`, valid for `lifetime`: it can call the OFREP
+    /// paths and nothing else.
+    pub(crate) fn issue_evaluator(
+        &self,
+        name: &str,
+        lifetime: Duration,
+        now: DateTime<Utc>,
+    ) -> (String, Claims) {
+        self.issue_with(name, super::extract::EVALUATE_PLATFORM, None, lifetime, now)
     }
 
     fn issue_with(

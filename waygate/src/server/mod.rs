@@ -173,6 +173,17 @@ impl WaygateServer {
         self
     }
 
+    /// Lets web pages on `origins` (or `*`) evaluate flags over OFREP from the browser (see
+    /// [`WaygateAdmin::ofrep_cors`]).
+    pub fn ofrep_cors<I, O>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = O>,
+        O: Into<String>,
+    {
+        self.admin = self.admin.ofrep_cors(origins);
+        self
+    }
+
     /// The header-read timeout and connection cap [`serve`](Self::serve) applies (default:
     /// 15 s, 10,000 connections; see [`ConnectionLimits`]).
     pub fn connection_limits(mut self, limits: ConnectionLimits) -> Self {

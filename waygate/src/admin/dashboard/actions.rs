@@ -5,6 +5,7 @@
 use super::super::body::{capped, capped_list};
 use super::super::error::ApiError;
 use super::super::extract::PathKey;
+use super::super::service_tokens::Holder;
 use super::super::AdminState;
 use super::context::Ctx;
 use super::view::{
@@ -320,7 +321,7 @@ pub(super) async fn create_service_token(
     };
     let lifetime = std::time::Duration::from_secs(days.saturating_mul(86_400));
     let issued = admin
-        .create_service_token(service, Some(lifetime), &ctx.actor)
+        .create_token(Holder::Service(service), Some(lifetime), &ctx.actor)
         .await?;
     Ok(render(&ServiceTokenFragment {
         service: service.to_owned(),

@@ -3,6 +3,7 @@
 use super::super::body::{capped, JsonObject};
 use super::super::error::ApiError;
 use super::super::extract::{Caller, ClientIp};
+use super::super::service_tokens::Holder;
 use super::super::AdminState;
 use super::ok;
 use crate::stored::RouteKey;
@@ -95,20 +96,37 @@ fn service_of_login<'a>(body: &'a JsonObject, headers: &'a HeaderMap) -> Result<
 }
 
 /// `POST api/tokens`, body `{"service", "ttl_seconds"?}` → `201 {"token", "service",
-/// "expires_at"}`: a token for a service (see [`AdminState::create_service_token`]). Users
-/// only (a service token cannot make tokens).
+/// "expires_at"}`: a token for a service; or `{"evaluate": true, "name"?, "ttl_seconds"?}`
+/// → `201 {"token", "name", "scope": "evaluate", "expires_at"}`: an evaluation-only key for
+/// OFREP clients (`name`, default `ofrep-client`, says whom it was for in the audit log).
+/// See [`AdminState::create_token`]. Users only (a service token cannot make tokens).
 pub(super) async fn create_service_token(
     State(admin): State<AdminState>,
     caller: Caller,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body = JsonObject::required(&body)?;
-    let service = body.string("service")?.unwrap_or_default();
     let lifetime = body
         .count("ttl_seconds")?
         .map(|secs| std::time::Duration::from_secs(secs.into()));
+    if body.bool("evaluate")?.unwrap_or(false) {
+        let name = body.string("name")?.unwrap_or("ofrep-client");
+        let issued = admin
+            .create_token(Holder::Evaluator(name), lifetime, &caller.actor())
+            .await?;
+        return Ok((
+            StatusCode::CREATED,
+            Json(json!({
+                "token": issued.token,
+                "name": name,
+                "scope": "evaluate",
+                "expires_at": python_isoformat(issued.expires_at),
+            })),
+        ));
+    }
+    let service = body.string("service")?.unwrap_or_default();
     let issued = admin
-        .create_service_token(service, lifetime, &caller.actor())
+        .create_token(Holder::Service(service), lifetime, &caller.actor())
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -3,7 +3,7 @@
 //! longer matches answers `412` (clients that send none, like the Python CLI, work as
 //! before).
 
-use super::super::body::JsonObject;
+use super::super::body::{etag_of, JsonObject};
 use super::super::error::ApiError;
 use super::super::extract::Caller;
 use super::super::AdminState;
@@ -16,19 +16,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 /// The `ETag` of a stored flag or segment: a digest of its JSON.
-fn etag<T: Serialize>(value: &T) -> String {
-    let json = serde_json::to_vec(value).unwrap_or_default();
-    let digest = Sha256::digest(&json);
-    format!("\"{}\"", super::super::token::hex(&digest[..12]))
-}
-
 /// `value` as JSON with its `ETag`.
 fn tagged<T: Serialize>(status: StatusCode, value: &T) -> Response {
     let mut response = (status, Json(value)).into_response();
-    if let Ok(tag) = HeaderValue::from_str(&etag(value)) {
+    if let Ok(tag) = HeaderValue::from_str(&etag_of(value)) {
         response.headers_mut().insert(header::ETAG, tag);
     }
     response
@@ -43,7 +36,7 @@ fn check_if_match<T: Serialize>(
     let Some(wanted) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
-    let current_tag = current.map(etag);
+    let current_tag = current.map(etag_of);
     let matches = wanted
         .split(',')
         .map(str::trim)

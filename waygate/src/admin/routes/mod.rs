@@ -135,10 +135,15 @@ where
     // The dashboard's pages at the root, behind the same auth.
     #[cfg(feature = "dashboard")]
     let api = api.merge(super::dashboard::router(state.clone()));
+    // OFREP answers its own errors, and its preflights before auth.
+    let ofrep = super::ofrep::router()
+        .layer(from_fn_with_state(state.clone(), authenticate))
+        .layer(from_fn_with_state(state.clone(), super::cors::ofrep_cors));
     api.merge(extra)
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), authenticate))
         .layer(from_fn(json_errors))
+        .merge(ofrep)
         .with_state(state)
 }
 
