@@ -5,4 +5,5 @@ pub use crate::response::{
 };
 pub use crate::routes::{route, MethodFilter};
 pub use waygate_core::__private::*;
+pub use waygate_core::__waygate_submit_flag as submit_flag;
 pub use waygate_core::__waygate_submit_route as submit_route;

@@ -81,6 +81,11 @@ pub use snapshot::{
 /// Not public API: no semver guarantees.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(not(feature = "linkme"))]
+    pub use crate::flags::declared::FlagRegistration;
+    #[cfg(feature = "linkme")]
+    pub use crate::flags::declared::WAYGATE_FLAGS;
+    pub use crate::flags::{DeclaredDefault, FlagDeclaration};
     pub use crate::rate_limit::{Algorithm, OnMissingKey};
     #[cfg(not(feature = "linkme"))]
     pub use crate::registry::Registration;
@@ -94,4 +99,5 @@ pub mod __private {
     pub use ::inventory;
     #[cfg(feature = "linkme")]
     pub use ::linkme;
+    pub use ::serde_json;
 }

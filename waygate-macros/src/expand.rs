@@ -89,7 +89,7 @@ fn lifecycle_attrs(ours: Vec<(Ours, Attribute)>) -> Result<Vec<Lifecycle>> {
 /// framework's types behind them. `waygate-actix` is looked for first because it may depend
 /// on `waygate` itself (its `admin` feature serves the axum admin): a crate that names
 /// `waygate-actix` writes actix-web handlers.
-fn runtime() -> TokenStream {
+pub(crate) fn runtime() -> TokenStream {
     for (package, own) in [("waygate-actix", "waygate_actix"), ("waygate", "waygate")] {
         match crate_name(package) {
             Ok(FoundCrate::Name(name)) => {

@@ -10,6 +10,7 @@ mod args;
 mod date;
 mod error;
 mod expand;
+mod flag;
 mod item;
 mod kind;
 mod openapi;
@@ -282,4 +283,41 @@ pub fn rate_limit(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn rollout(args: TokenStream, input: TokenStream) -> TokenStream {
     relocate::lifecycle(Kind::Rollout, args.into(), input.into()).into()
+}
+
+/// Declares a feature flag in code: a typed handle, registered at link time like routes.
+///
+/// ```
+/// use waygate::flags::{BoolFlag, EvaluationContext, IntFlag};
+/// use waygate::prelude::*;
+///
+/// #[flag(key = "new-checkout", default = false, description = "The redesigned checkout")]
+/// static NEW_CHECKOUT: BoolFlag;
+///
+/// #[flag(key = "search-page-size", default = 10)]
+/// static PAGE_SIZE: IntFlag;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let engine = Engine::new();
+/// engine.start().await.unwrap(); // creates both flags with their defaults
+/// let ctx = EvaluationContext::new("user-42");
+/// assert!(!NEW_CHECKOUT.get(&ctx)); // a bool: no key to mistype, no type to mismatch
+/// assert_eq!(PAGE_SIZE.get(&ctx), 10);
+/// assert_eq!(NEW_CHECKOUT.key(), "new-checkout");
+/// # }
+/// ```
+///
+/// - The type is `BoolFlag`, `StringFlag`, `IntFlag`, `FloatFlag` or `JsonFlag<T>` (any serde
+///   type `T`); `default` is of that type (a literal, or any constant expression; for
+///   `JsonFlag<T>`, any expression of type `T`). `key` follows the store's rule (no `/`,
+///   spaces or control characters); `description` is optional. All are checked at compile time.
+/// - At [`Engine::start`](https://docs.rs/waygate/latest/waygate/struct.Engine.html#method.start)
+///   a declared flag the store does not hold is created with its default (stored flags win),
+///   and two declarations of one key — across modules or crates — fail the start, naming
+///   both.
+/// - `NAME.get(&ctx)` reads the flags of the engine started last in the process (the default
+///   before one started); `NAME.get_in(&engine.flags(), &ctx)` reads a given one.
+#[proc_macro_attribute]
+pub fn flag(args: TokenStream, input: TokenStream) -> TokenStream {
+    flag::expand(args.into(), input.into()).into()
 }

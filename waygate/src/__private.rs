@@ -6,4 +6,5 @@ pub use crate::adapter::{
 pub use ::axum;
 pub use ::axum::routing::MethodFilter;
 pub use waygate_core::__private::*;
+pub use waygate_core::__waygate_submit_flag as submit_flag;
 pub use waygate_core::__waygate_submit_route as submit_route;

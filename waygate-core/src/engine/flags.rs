@@ -4,7 +4,9 @@
 
 use super::{Engine, EngineEvent};
 use crate::error::EngineError;
-use crate::flags::{check_flag, check_segment, FeatureFlag, FlagSet, PyDateTime, Segment};
+use crate::flags::{
+    check_flag, check_segment, FeatureFlag, FlagDeclaration, FlagSet, PyDateTime, Segment,
+};
 use crate::model::{Actor, AuditEntry};
 use crate::stored::Sentinel;
 use std::sync::Arc;
@@ -27,6 +29,37 @@ impl std::ops::Deref for Flags {
 
     fn deref(&self) -> &FlagSet {
         &self.0
+    }
+}
+
+impl Engine {
+    /// Creates each declared flag the store does not hold, with its default, audited as
+    /// `system` (stored flags win; a stored flag of another type than declared is kept and
+    /// logged). Nothing while the flags are pending: a service's server creates them when
+    /// the service registers them.
+    pub(super) async fn seed_declared_flags(&self, declared: &[&'static FlagDeclaration]) {
+        if self.flags().is_pending() {
+            return;
+        }
+        for declaration in declared {
+            let stored_type = self.flags().flag(declaration.key).map(|f| f.flag_type);
+            match stored_type {
+                Some(stored) if stored != declaration.flag_type() => tracing::warn!(
+                    flag = declaration.key,
+                    declared = declaration.flag_type().as_str(),
+                    stored = stored.as_str(),
+                    at = %declaration.location(),
+                    "waygate: a declared flag is stored with another type; reads serve the default"
+                ),
+                Some(_) => {}
+                None => {
+                    if let Err(error) = self.save_flag(declaration.to_flag(), "system").await {
+                        self.note_backend_error();
+                        tracing::error!(flag = declaration.key, %error, "waygate: cannot create a declared flag");
+                    }
+                }
+            }
+        }
     }
 }
 

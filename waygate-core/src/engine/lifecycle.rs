@@ -46,6 +46,9 @@ impl Engine {
     /// cannot be read, `start` returns the error but the engine keeps serving the declared
     /// states and retries in the background, so an app may log the error and carry on.
     pub async fn start(&self) -> Result<(), EngineError> {
+        let declared = crate::flags::declared_flags();
+        crate::flags::check_declarations(&declared)
+            .map_err(|message| EngineError::invalid("flag declarations", message))?;
         let (unknown, hits) = {
             let mut tasks = self.inner.tasks.lock().unwrap_or_else(|e| e.into_inner());
             if tasks.started {
@@ -68,6 +71,10 @@ impl Engine {
         self.inner
             .backend_loaded
             .store(loaded.is_ok(), std::sync::atomic::Ordering::Relaxed);
+        crate::flags::declared::install(self.inner.flags.clone());
+        if loaded.is_ok() {
+            self.seed_declared_flags(&declared).await;
+        }
         let weak = Arc::downgrade(&self.inner);
         let mut handles = vec![tokio::spawn(follow_backend(
             weak.clone(),

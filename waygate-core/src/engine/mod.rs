@@ -79,7 +79,8 @@ struct Inner {
     clock: Clock,
     snapshot: ArcSwap<Snapshot>,
     /// The flags and segments in force, compiled (replaced whole on a change).
-    flags: ArcSwap<crate::flags::FlagSet>,
+    /// Shared with the declared flags' handles once the engine starts.
+    flags: Arc<ArcSwap<crate::flags::FlagSet>>,
     /// The current snapshot's generation, readable without loading the snapshot.
     generation: AtomicU64,
     view: Mutex<View>,
@@ -166,7 +167,7 @@ impl Engine {
             env,
             clock: Clock::new(),
             snapshot: ArcSwap::default(),
-            flags: ArcSwap::from_pointee(flags),
+            flags: Arc::new(ArcSwap::from_pointee(flags)),
             generation: AtomicU64::new(0),
             view: Mutex::new(view),
             write: tokio::sync::Mutex::new(()),

@@ -39,6 +39,7 @@
 mod bucket;
 mod compiled;
 mod context;
+pub(crate) mod declared;
 mod model;
 #[cfg(feature = "openfeature")]
 #[cfg_attr(docsrs, doc(cfg(feature = "openfeature")))]
@@ -52,6 +53,10 @@ mod version;
 
 pub use bucket::{bucket, BUCKETS};
 pub use context::EvaluationContext;
+pub use declared::{
+    check_declarations, declared_flags, BoolFlag, DeclaredDefault, FlagDeclaration, FloatFlag,
+    IntFlag, JsonFlag, StringFlag,
+};
 pub use model::{
     Fallthrough, FeatureFlag, FlagStatus, FlagType, FlagVariation, Operator, Prerequisite,
     RolloutVariation, RuleClause, ScheduledChange, ScheduledChangeAction, Segment, SegmentRule,

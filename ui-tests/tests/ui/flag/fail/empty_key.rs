@@ -1,0 +1,7 @@
+use waygate::flags::*;
+use waygate::prelude::*;
+
+#[flag(key = "", default = false)]
+static NEW_CHECKOUT: BoolFlag;
+
+fn main() {}
