@@ -11,6 +11,7 @@
 //! curl "http://127.0.0.1:8000/pricing?user_id=u1&country=GB"       # {"discount_rate": 0.15, ..}
 //! curl "http://127.0.0.1:8000/config?user_id=u1"                   # the v1 bundle
 //! waygate config set-url http://127.0.0.1:8000/waygate && waygate login admin   # secret
+//! curl "http://127.0.0.1:8000/checkout/v2?user_id=beta_tester_1"  # a route behind the flag
 //! waygate flags disable new-checkout     # the Python CLI's flag commands: a kill switch
 //! ```
 //!
@@ -22,7 +23,9 @@
 //! | `GET /search?user_id=..&plan=pro` (or `enterprise`) | `{"user_id", "plan", "page_size": 50, "results": []}`; other plans `10` |
 //! | `GET /pricing?user_id=..&country=GB` | `{"user_id", "country", "discount_rate": 0.15, "price_usd": 85.0}`; `DE`, `FR`, `NL`, `SE`, `PL` `0.1`; others `0.0` |
 //! | `GET /config?user_id=..` | `{"user_id", "config": {"sidebar": false, "analytics": false, "export_formats": ["csv"], "max_widgets": 5}}` |
-//! | `POST /waygate/api/flags/new-checkout/disable` (admin / secret) | every `/checkout` answers `new_checkout: false` (off variation) |
+//! | `GET /checkout/v2?user_id=..` | a route behind `new-checkout` (`#[feature_flag]`): `{"user_id", "flow": "v2"}` for exactly the users `/checkout` gives the new flow, `404` for the rest |
+//! | `POST /waygate/api/flags/new-checkout/disable` (admin / secret) | every `/checkout` answers `new_checkout: false` (off variation); `/checkout/v2` is `404` for everyone |
+//! | `POST /waygate/ofrep/v1/evaluate/flags/{key}` (`Authorization: Bearer <token>`) | OFREP: any OpenFeature SDK's OFREP provider evaluates these flags remotely |
 //!
 //! The flags are created at startup when the backend has none of that key: a flag changed
 //! at runtime (`WAYGATE_BACKEND=file`, say) keeps its change across restarts.
@@ -179,6 +182,29 @@ async fn pricing(State(engine): State<Engine>, Query(p): Query<Params>) -> Json<
     }))
 }
 
+/// The new checkout itself, served only to the users `new-checkout` is on for: the flag is
+/// evaluated for the request's context, its key the `user_id` parameter (see `main`).
+#[route(GET, "/checkout/v2")]
+#[feature_flag("new-checkout")]
+async fn checkout_v2(Query(p): Query<Params>) -> Json<Value> {
+    Json(json!({"user_id": p.user_id, "flow": "v2"}))
+}
+
+/// The evaluation context of a request to a `#[feature_flag]` route: `?user_id=` is its key,
+/// as the endpoints above build it.
+fn user_context(request: &axum::http::request::Parts) -> EvaluationContext {
+    let query = request.uri.query().unwrap_or_default();
+    let user = user_id_of(query).unwrap_or_else(anonymous);
+    EvaluationContext::new(user)
+}
+
+/// The `user_id` of a query string.
+fn user_id_of(query: &str) -> Option<String> {
+    Query::<Params>::try_from_uri(&format!("/?{query}").parse().ok()?)
+        .ok()
+        .map(|Query(params)| params.user_id)
+}
+
 async fn config(State(engine): State<Engine>, Query(p): Query<Params>) -> Json<Value> {
     let fallback = json!({"sidebar": false, "analytics": false});
     let config = engine.flags().json(
@@ -192,7 +218,9 @@ async fn config(State(engine): State<Engine>, Query(p): Query<Params>) -> Json<V
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_tracing();
-    let engine = engine_builder().build_from_env()?;
+    let engine = engine_builder()
+        .flag_context(user_context)
+        .build_from_env()?;
     engine.start().await?;
     seed(&engine).await?;
 
@@ -204,7 +232,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .route("/theme", get(theme))
                 .route("/search", get(search))
                 .route("/pricing", get(pricing))
-                .route("/config", get(config)),
+                .route("/config", get(config))
+                .merge(routes![checkout_v2]),
             "/waygate",
         )
         .layer(WaygateLayer::new(engine.clone()))

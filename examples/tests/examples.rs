@@ -1346,6 +1346,19 @@ fn feature_flags_serve_each_user_their_variation() {
         on += usize::from(want);
     }
     assert!((5..=40).contains(&on), "{on} of 100 in a 20 % rollout");
+    // The route behind the flag: served to exactly those users.
+    for user in ["beta_tester_1".to_owned()]
+        .into_iter()
+        .chain((0..100).map(|n| format!("user_{n}")))
+    {
+        let on =
+            app.expect(&format!("/checkout?user_id={user}"), 200).json()["new_checkout"] == true;
+        let v2 = app.get(&format!("/checkout/v2?user_id={user}"));
+        match on {
+            true => assert_eq!(v2.json(), json!({"user_id": user, "flow": "v2"})),
+            false => assert_eq!(v2.status, 404, "{user}: {v2:?}"),
+        }
+    }
     // Rules on email, plan, country; the JSON bundle.
     assert_eq!(
         app.expect("/theme?user_id=u1&email=ada@acme.com", 200)
@@ -1402,6 +1415,7 @@ fn feature_flags_serve_each_user_their_variation() {
         app.expect("/checkout?user_id=beta_tester_1", 200).json()["new_checkout"],
         false
     );
+    assert_eq!(app.get("/checkout/v2?user_id=beta_tester_1").status, 404);
     let flags = app.send("GET", "/waygate/api/flags", &auth, None).json();
     assert_eq!(flags.as_array().unwrap().len(), 5);
     app.stop();

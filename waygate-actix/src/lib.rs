@@ -55,8 +55,8 @@ pub use waygate_core::{
 
 #[cfg(feature = "macros")]
 pub use waygate_macros::{
-    deprecated_route, disabled, env_only, flag, force_active, maintenance, rate_limit, rollout,
-    route,
+    deprecated_route, disabled, env_only, feature_flag, flag, force_active, maintenance,
+    rate_limit, rollout, route,
 };
 
 /// Mounts handlers declared with `#[route]`:

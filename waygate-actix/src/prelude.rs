@@ -7,6 +7,6 @@ pub use crate::webhooks::EngineWebhooks as _;
 
 #[cfg(feature = "macros")]
 pub use crate::{
-    deprecated_route, disabled, env_only, flag, force_active, maintenance, rate_limit, rollout,
-    route, routes,
+    deprecated_route, disabled, env_only, feature_flag, flag, force_active, maintenance,
+    rate_limit, rollout, route, routes,
 };

@@ -85,15 +85,15 @@ pub mod __private {
     pub use crate::flags::declared::FlagRegistration;
     #[cfg(feature = "linkme")]
     pub use crate::flags::declared::WAYGATE_FLAGS;
-    pub use crate::flags::{DeclaredDefault, FlagDeclaration};
+    pub use crate::flags::{BoolFlag, DeclaredDefault, FlagDeclaration};
     pub use crate::rate_limit::{Algorithm, OnMissingKey};
     #[cfg(not(feature = "linkme"))]
     pub use crate::registry::Registration;
     #[cfg(feature = "linkme")]
     pub use crate::registry::WAYGATE_ROUTES;
     pub use crate::registry::{
-        assert_unique_keys, InitialStatus, KeyMeta, LimitMeta, RateLimitMeta, RolloutKeyMeta,
-        RolloutMeta, RouteMeta,
+        assert_unique_keys, FeatureFlagMeta, InitialStatus, KeyMeta, LimitMeta, RateLimitMeta,
+        RolloutKeyMeta, RolloutMeta, RouteMeta,
     };
     #[cfg(not(feature = "linkme"))]
     pub use ::inventory;

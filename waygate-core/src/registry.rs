@@ -42,6 +42,8 @@ pub struct RouteMeta {
     pub response: Option<&'static (dyn Any + Send + Sync)>,
     /// `#[rollout(..)]`, when present.
     pub rollout: Option<RolloutMeta>,
+    /// `#[feature_flag(..)]`, when present.
+    pub feature_flag: Option<FeatureFlagMeta>,
 }
 
 impl RouteMeta {
@@ -69,6 +71,16 @@ impl RouteMeta {
             rate_limit,
             response,
             rollout: None,
+            feature_flag: None,
+        }
+    }
+
+    /// The declaration with `#[feature_flag(..)]`.
+    #[doc(hidden)]
+    pub const fn __with_feature_flag(self, gate: FeatureFlagMeta) -> Self {
+        Self {
+            feature_flag: Some(gate),
+            ..self
         }
     }
 
@@ -228,6 +240,37 @@ impl fmt::Debug for KeyMeta {
             Self::Global => "Global",
             Self::Custom(_) => "Custom",
         })
+    }
+}
+
+/// `#[feature_flag(NEW_CHECKOUT)]` as declared: the route is served to the requests for which
+/// the boolean flag is `true`.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct FeatureFlagMeta {
+    /// The flag's key.
+    pub key: &'static str,
+    /// The `response = ..` factory for requests the flag is off for, type-erased; without
+    /// one they get the route's env-gated answer (`404`).
+    pub response: Option<&'static (dyn Any + Send + Sync)>,
+}
+
+impl FeatureFlagMeta {
+    #[doc(hidden)]
+    pub const fn __new(
+        key: &'static str,
+        response: Option<&'static (dyn Any + Send + Sync)>,
+    ) -> Self {
+        Self { key, response }
+    }
+}
+
+impl fmt::Debug for FeatureFlagMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FeatureFlagMeta")
+            .field("key", &self.key)
+            .field("response", &self.response.is_some())
+            .finish()
     }
 }
 

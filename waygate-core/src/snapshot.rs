@@ -8,7 +8,7 @@ use crate::counters::{RequestCounters, RouteCounters};
 use crate::limiter::Limiter;
 use crate::limits::Limits;
 use crate::model::{GlobalMaintenanceConfig, RouteState, RouteStatus};
-use crate::registry::{InitialStatus, RolloutKeyMeta, RouteMeta};
+use crate::registry::{FeatureFlagMeta, InitialStatus, RolloutKeyMeta, RouteMeta};
 use chrono::{DateTime, TimeZone, Utc};
 use http::{HeaderValue, Method};
 use rustc_hash::FxHashMap;
@@ -96,6 +96,8 @@ pub struct Rule {
     pub(crate) counters: Arc<RouteCounters>,
     /// A share below 100%: who is served.
     pub(crate) rollout: Option<RolloutRule>,
+    /// `#[feature_flag]`: the flag that must be on for the request.
+    pub(crate) feature_flag: Option<FeatureFlagMeta>,
 }
 
 /// A route served to part of its clients.
@@ -214,6 +216,8 @@ pub enum BlockCause {
     Service,
     /// The client is outside the route's rollout percentage (answered as env-gated).
     Rollout,
+    /// The route's feature flag is off for the request (answered as env-gated).
+    FeatureFlag,
 }
 
 /// Why a request is refused.
@@ -242,6 +246,17 @@ impl Rule {
     /// The share of clients the route is served to (100 without a rollout).
     pub fn rollout_percentage(&self) -> u8 {
         self.rollout.map_or(100, |r| r.percent)
+    }
+
+    /// The key of the flag the route is served behind (`#[feature_flag]`), if any.
+    pub fn feature_flag(&self) -> Option<&'static str> {
+        self.feature_flag.map(|gate| gate.key)
+    }
+
+    /// The type-erased `#[feature_flag(response = ..)]` factory, for requests the flag is
+    /// off for.
+    pub fn feature_flag_response(&self) -> Option<&'static (dyn Any + Send + Sync)> {
+        self.feature_flag.and_then(|gate| gate.response)
     }
 
     /// The type-erased `#[rollout(response = ..)]` factory, for clients outside the rollout.
@@ -523,6 +538,7 @@ impl Rule {
                     response: declared.and_then(|r| r.response),
                 }
             }),
+            feature_flag: meta.and_then(|m| m.feature_flag),
         }
     }
 }

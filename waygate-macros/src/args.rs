@@ -330,6 +330,28 @@ pub(crate) fn percent(input: ParseStream<'_>, key: &Ident) -> Result<u8> {
     Ok(value as u8)
 }
 
+/// The store's rule for flag keys: not empty, at most 256 bytes, no `/`, spaces or control
+/// characters (what `#[flag]` and `#[feature_flag("..")]` check).
+pub(crate) fn flag_key(key: &LitStr) -> Result<()> {
+    let text = key.value();
+    let message = if text.is_empty() {
+        "a flag key cannot be empty".to_owned()
+    } else if text.len() > MAX_FLAG_KEY {
+        format!("a flag key is at most {MAX_FLAG_KEY} bytes")
+    } else if text
+        .chars()
+        .any(|c| c == '/' || c.is_whitespace() || c.is_control())
+    {
+        format!("flag key {text:?} may not hold `/`, spaces or control characters")
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(key.span(), message))
+}
+
+/// The longest flag key the store takes (waygate-core's `MAX_KEY`).
+const MAX_FLAG_KEY: usize = 256;
+
 #[cfg(test)]
 mod tests {
     use super::*;

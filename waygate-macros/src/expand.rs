@@ -6,6 +6,7 @@
 use crate::error::{both, Errors};
 use crate::item::AttributedItem;
 use crate::kind::Ours;
+use crate::parse::FlagRef;
 use crate::parse::{self, KeyStrategy, Lifecycle, RouteArgs};
 use crate::validate::{self, RateLimit, RateLimits, Rollout, Route, Status};
 use proc_macro2::{Span, TokenStream};
@@ -158,6 +159,36 @@ fn companion(func: &ItemFn, route: &Route, wg: &TokenStream) -> TokenStream {
         let rollout = rollout_meta(rollout, &private);
         quote!(.__with_rollout(#rollout))
     });
+    let flag_response = route
+        .feature_flag
+        .as_ref()
+        .and_then(|gate| gate.response.as_ref());
+    let flag_response = factory(flag_response, &Factory::FEATURE_FLAG, wg);
+    let with_feature_flag = route.feature_flag.as_ref().map(|gate| {
+        let key = match &gate.flag {
+            FlagRef::Key(key) => quote!(#key),
+            FlagRef::Declared(path) => quote!(#path.key()),
+        };
+        let response = option(
+            gate.response
+                .as_ref()
+                .map(|_| quote!(&Self::__WAYGATE_FLAG_RESPONSE)),
+        );
+        quote!(.__with_feature_flag(#private::FeatureFlagMeta::__new(#key, #response)))
+    });
+    // A declared flag must be a `BoolFlag`: rustc says so where it is named.
+    let flag_type_check = route
+        .feature_flag
+        .as_ref()
+        .and_then(|gate| match &gate.flag {
+            FlagRef::Declared(path) => Some(quote_spanned! {path.span()=>
+                #(#cfgs)*
+                const _: fn() = || {
+                    let _: &'static #private::BoolFlag = &#path;
+                };
+            }),
+            FlagRef::Key(_) => None,
+        });
     quote! {
         #(#cfgs)*
         #[doc(hidden)]
@@ -174,6 +205,7 @@ fn companion(func: &ItemFn, route: &Route, wg: &TokenStream) -> TokenStream {
             #response
             #rate_limit_response
             #rollout_response
+            #flag_response
             pub const META: &'static #private::RouteMeta = &#private::RouteMeta::__new(
                 #method,
                 #path,
@@ -184,8 +216,10 @@ fn companion(func: &ItemFn, route: &Route, wg: &TokenStream) -> TokenStream {
                 #force_active,
                 #rate_limit,
                 #response_ref,
-            )#with_rollout;
+            )#with_rollout #with_feature_flag;
         }
+
+        #flag_type_check
     }
 }
 
@@ -221,6 +255,13 @@ impl Factory {
         argument: "limited",
         argument_type: "RateLimited",
         wrapper: "RateLimitResponse",
+    };
+    const FEATURE_FLAG: Self = Self {
+        function: "__waygate_flag_response",
+        constant: "__WAYGATE_FLAG_RESPONSE",
+        argument: "blocked",
+        argument_type: "Blocked",
+        wrapper: "RouteResponse",
     };
     const ROLLOUT: Self = Self {
         function: "__waygate_rollout_response",

@@ -13,9 +13,6 @@ use syn::{
     PathArguments, Result, Token, Type, UnOp, Visibility,
 };
 
-/// The longest key the store takes (waygate-core's `MAX_KEY`).
-const MAX_KEY: usize = 256;
-
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let item: DeclaredStatic = match syn::parse2(input) {
         Ok(item) => item,
@@ -204,12 +201,14 @@ impl Handle {
             },
             _ => return Ok(()),
         };
-        let fits = match (self, literal) {
-            (Self::Bool, Lit::Bool(_)) | (Self::String, Lit::Str(_)) => true,
-            (Self::Int, Lit::Int(_)) | (Self::Float, Lit::Float(_)) => true,
-            (Self::Json, _) => true,
-            _ => false,
-        };
+        let fits = matches!(
+            (self, literal),
+            (Self::Bool, Lit::Bool(_))
+                | (Self::String, Lit::Str(_))
+                | (Self::Int, Lit::Int(_))
+                | (Self::Float, Lit::Float(_))
+                | (Self::Json, _)
+        );
         match fits {
             true => Ok(()),
             false => Err(Error::new(
@@ -283,7 +282,7 @@ fn parse_args(args: TokenStream) -> Result<Args> {
             "`#[flag]` needs its key: `#[flag(key = \"new-checkout\", default = false)]`",
         )
     })?;
-    check_key(&key)?;
+    crate::args::flag_key(&key)?;
     let default = default.ok_or_else(|| {
         Error::new(
             Span::call_site(),
@@ -296,25 +295,6 @@ fn parse_args(args: TokenStream) -> Result<Args> {
         default,
         description: text(description, "description")?,
     })
-}
-
-/// The store's rule for keys: not empty, at most 256 bytes, no `/`, spaces or control
-/// characters.
-fn check_key(key: &LitStr) -> Result<()> {
-    let text = key.value();
-    let message = if text.is_empty() {
-        "a flag key cannot be empty".to_owned()
-    } else if text.len() > MAX_KEY {
-        format!("a flag key is at most {MAX_KEY} bytes")
-    } else if text
-        .chars()
-        .any(|c| c == '/' || c.is_whitespace() || c.is_control())
-    {
-        format!("flag key {text:?} may not hold `/`, spaces or control characters")
-    } else {
-        return Ok(());
-    };
-    Err(Error::new(key.span(), message))
 }
 
 fn declare(item: DeclaredStatic, handle: Handle, args: Args) -> TokenStream {
@@ -365,7 +345,7 @@ fn declare(item: DeclaredStatic, handle: Handle, args: Args) -> TokenStream {
         _ => {
             let (value_type, variant) = match handle {
                 Handle::Bool => (quote!(bool), quote!(Bool)),
-                Handle::String => (quote!(&'static str), quote!(String)),
+                Handle::String => (quote!(&str), quote!(String)),
                 Handle::Int => (quote!(i64), quote!(Int)),
                 _ => (quote!(f64), quote!(Float)),
             };

@@ -12,17 +12,19 @@ pub(crate) enum Kind {
     DeprecatedRoute,
     RateLimit,
     Rollout,
+    FeatureFlag,
     ForceActive,
 }
 
 impl Kind {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::Maintenance,
         Self::Disabled,
         Self::EnvOnly,
         Self::DeprecatedRoute,
         Self::RateLimit,
         Self::Rollout,
+        Self::FeatureFlag,
         Self::ForceActive,
     ];
 
@@ -34,6 +36,7 @@ impl Kind {
             Self::DeprecatedRoute => "deprecated_route",
             Self::RateLimit => "rate_limit",
             Self::Rollout => "rollout",
+            Self::FeatureFlag => "feature_flag",
             Self::ForceActive => "force_active",
         }
     }
@@ -55,6 +58,7 @@ impl Kind {
                 "response",
             ],
             Self::Rollout => &["percent", "key", "response"],
+            Self::FeatureFlag => &["response"],
             Self::ForceActive => &[],
         }
     }
@@ -70,13 +74,20 @@ impl Kind {
                  `#[rate_limit({ free = \"10/minute\", pro = \"100/minute\" }, ..)]`",
             ),
             Self::Rollout => Some("the share is given by key: `#[rollout(percent = 25)]`"),
+            Self::FeatureFlag => Some(
+                "the flag comes first: `#[feature_flag(NEW_CHECKOUT)]` (a declared `BoolFlag`) \
+                 or `#[feature_flag(\"new-checkout\")]`",
+            ),
             _ => None,
         }
     }
 
     /// Whether it sets the route's initial status; a route has one.
     pub(crate) fn is_status(self) -> bool {
-        !matches!(self, Self::RateLimit | Self::Rollout | Self::ForceActive)
+        !matches!(
+            self,
+            Self::RateLimit | Self::Rollout | Self::FeatureFlag | Self::ForceActive
+        )
     }
 
     /// Whether two different kinds cannot sit on one route.

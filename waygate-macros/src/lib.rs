@@ -285,6 +285,44 @@ pub fn rollout(args: TokenStream, input: TokenStream) -> TokenStream {
     relocate::lifecycle(Kind::Rollout, args.into(), input.into()).into()
 }
 
+/// Serves the route only to requests for which a boolean feature flag is `true`; the others
+/// get the route's env-gated answer (`404`) or the `response = ..` factory.
+///
+/// ```
+/// use waygate::flags::BoolFlag;
+/// use waygate::prelude::*;
+///
+/// #[flag(key = "new-checkout", default = false)]
+/// static NEW_CHECKOUT: BoolFlag;
+///
+/// #[route(GET, "/checkout/v2")]
+/// #[feature_flag(NEW_CHECKOUT)]
+/// async fn checkout_v2() -> &'static str {
+///     "the new checkout"
+/// }
+///
+/// // A flag defined only on the server: by key.
+/// #[route(GET, "/beta/search")]
+/// #[feature_flag("beta-search", response = |_: waygate::Blocked| "not for you yet")]
+/// async fn beta_search() -> &'static str {
+///     "results"
+/// }
+/// # let _: axum::Router = axum::Router::new().merge(routes![checkout_v2, beta_search]);
+/// ```
+///
+/// - The flag is a `BoolFlag` static declared with [`macro@flag`] (naming anything else is a
+///   type error), or a key as a string literal for flags that exist only in the store.
+/// - The request's evaluation context comes from
+///   [`EngineBuilder::flag_context`](https://docs.rs/waygate/latest/waygate/struct.EngineBuilder.html#method.flag_context),
+///   by default the context the app put in the request's extensions, else the authenticated
+///   user, else the client address. An unknown flag is off.
+/// - It goes with the lifecycle attributes and [`macro@rollout`] (a request must pass both), not
+///   with [`macro@force_active`]; needs [`macro@route`].
+#[proc_macro_attribute]
+pub fn feature_flag(args: TokenStream, input: TokenStream) -> TokenStream {
+    relocate::lifecycle(Kind::FeatureFlag, args.into(), input.into()).into()
+}
+
 /// Declares a feature flag in code: a typed handle, registered at link time like routes.
 ///
 /// ```

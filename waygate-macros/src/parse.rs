@@ -115,7 +115,23 @@ pub(crate) enum Args {
     DeprecatedRoute(Deprecated),
     RateLimit(Box<RateLimit>),
     Rollout(Rollout),
+    FeatureFlag(FeatureFlag),
     ForceActive,
+}
+
+/// `#[feature_flag(NEW_CHECKOUT, response = ..)]` or `#[feature_flag("new-checkout")]`.
+#[derive(Default)]
+pub(crate) struct FeatureFlag {
+    pub(crate) flag: Option<FlagRef>,
+    pub(crate) response: Option<Expr>,
+}
+
+/// The flag a route is served behind.
+pub(crate) enum FlagRef {
+    /// A static declared with `#[flag]`: its type is checked by rustc.
+    Declared(Path),
+    /// A key, for flags defined on the server only.
+    Key(LitStr),
 }
 
 /// `#[maintenance(..)]` and `#[disabled(..)]` (which takes `reason` and `response` only).
@@ -210,6 +226,7 @@ fn arguments(kind: Kind, input: ParseStream<'_>) -> Result<Args> {
         Kind::DeprecatedRoute => Args::DeprecatedRoute(deprecated(input)?),
         Kind::RateLimit => Args::RateLimit(Box::new(rate_limit(input)?)),
         Kind::Rollout => Args::Rollout(rollout(input)?),
+        Kind::FeatureFlag => Args::FeatureFlag(feature_flag(input)?),
         Kind::ForceActive => {
             parse_list(input, kind, |input, _| Err(unexpected(kind, input)))?;
             Args::ForceActive
@@ -326,6 +343,36 @@ fn rollout(input: ParseStream<'_>) -> Result<Rollout> {
             _ => args.response = Some(args::factory(input, key, Factory::BLOCKED)?),
         }
         Ok(())
+    })?;
+    Ok(args)
+}
+
+fn feature_flag(input: ParseStream<'_>) -> Result<FeatureFlag> {
+    let mut args = FeatureFlag::default();
+    parse_list(input, Kind::FeatureFlag, |input, arg| match arg {
+        Arg::Positional(0) if input.peek(LitStr) => {
+            let key: LitStr = input.parse()?;
+            args::flag_key(&key)?;
+            args.flag = Some(FlagRef::Key(key));
+            Ok(())
+        }
+        Arg::Positional(0) if input.peek(Ident::peek_any) || input.peek(Token![::]) => {
+            args.flag = Some(FlagRef::Declared(input.parse()?));
+            Ok(())
+        }
+        Arg::Positional(0) => Err(spanned_value(
+            input,
+            "the flag is a `BoolFlag` declared with `#[flag]` (`NEW_CHECKOUT`) or its key as a \
+             string literal (`\"new-checkout\"`)",
+        )),
+        Arg::Positional(_) if input.peek(LitStr) || input.peek(Ident::peek_any) => Err(
+            spanned_value(input, "a route is served behind one flag; name one"),
+        ),
+        Arg::Positional(_) => Err(unexpected(Kind::FeatureFlag, input)),
+        Arg::Named(key) => {
+            args.response = Some(args::factory(input, key, Factory::BLOCKED)?);
+            Ok(())
+        }
     })?;
     Ok(args)
 }

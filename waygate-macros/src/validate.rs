@@ -24,6 +24,13 @@ pub(crate) struct Route {
     pub(crate) force_active: bool,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) rollout: Option<Rollout>,
+    pub(crate) feature_flag: Option<FeatureFlag>,
+}
+
+/// `#[feature_flag]`, checked.
+pub(crate) struct FeatureFlag {
+    pub(crate) flag: parse::FlagRef,
+    pub(crate) response: Option<Expr>,
 }
 
 /// `#[rollout]`, checked.
@@ -157,6 +164,10 @@ fn conflict(earlier: Kind, later: &Lifecycle) -> Error {
     let (earlier, name) = (earlier.name(), later.kind.name());
     let message = if earlier == name {
         format!("duplicate `#[{name}]`: a route takes it once; merge the two into one attribute")
+    } else if later.kind == Kind::ForceActive && earlier == "feature_flag" {
+        "`#[force_active]` conflicts with `#[feature_flag]`: a force-active route is served to \
+         every request; remove one of them"
+            .to_owned()
     } else if later.kind == Kind::ForceActive && earlier == "rollout" {
         "`#[force_active]` conflicts with `#[rollout]`: a force-active route is served to every \
          client; remove one of them"
@@ -196,6 +207,18 @@ fn apply(route: &mut Route, attr: Lifecycle) -> Result<()> {
         Args::DeprecatedRoute(args) => route.status = deprecated(&args)?,
         Args::RateLimit(args) => route.rate_limit = Some(rate_limit(&attr.path, *args)?),
         Args::Rollout(args) => route.rollout = Some(rollout(&attr.path, args)?),
+        Args::FeatureFlag(args) => {
+            let Some(flag) = args.flag else {
+                let message = "`#[feature_flag]` needs the flag the route is served behind: \
+                    `#[feature_flag(NEW_CHECKOUT)]` (a `BoolFlag` declared with `#[flag]`) or \
+                    `#[feature_flag(\"new-checkout\")]`";
+                return Err(Error::new_spanned(&attr.path, message));
+            };
+            route.feature_flag = Some(FeatureFlag {
+                flag,
+                response: args.response,
+            });
+        }
         Args::ForceActive => route.force_active = true,
     }
     Ok(())

@@ -146,6 +146,9 @@ impl Refusal<'_> {
             Self::Blocked { block, .. } if block.cause == BlockCause::Rollout => {
                 block.rule.and_then(Rule::rollout_response)
             }
+            Self::Blocked { block, .. } if block.cause == BlockCause::FeatureFlag => {
+                block.rule.and_then(Rule::feature_flag_response)
+            }
             Self::Blocked { block, .. } => block.rule.and_then(|rule| rule.response()),
             Self::RateLimited(limited) => limited.response,
         }
@@ -336,19 +339,25 @@ impl Engine {
                 Err(block) => return Err(self.refuse(block)),
             },
         };
-        match &rule.rollout {
-            Some(rollout) if !self.in_rollout(rule.key(), rollout, request) => {
-                Err(self.refuse(Block {
-                    kind: BlockKind::EnvGated,
-                    reason: "",
-                    retry_after: None,
-                    allowed_envs: &[],
-                    rule: Some(rule),
-                    cause: BlockCause::Rollout,
-                }))
+        let gated = |cause| Block {
+            kind: BlockKind::EnvGated,
+            reason: "",
+            retry_after: None,
+            allowed_envs: &[],
+            rule: Some(rule),
+            cause,
+        };
+        if let Some(rollout) = &rule.rollout {
+            if !self.in_rollout(rule.key(), rollout, request) {
+                return Err(self.refuse(gated(BlockCause::Rollout)));
             }
-            _ => Ok(Routed::Rule(rule, served)),
         }
+        if let Some(gate) = &rule.feature_flag {
+            if !self.flag_serves(gate.key, request) {
+                return Err(self.refuse(gated(BlockCause::FeatureFlag)));
+            }
+        }
+        Ok(Routed::Rule(rule, served))
     }
 
     /// A refused request with a valid bypass token passes maintenance, a disabled route and
@@ -364,7 +373,8 @@ impl Engine {
     where
         H: RequestHead + ?Sized,
     {
-        let bypassable = block.kind != BlockKind::EnvGated && block.cause != BlockCause::Rollout;
+        let bypassable = block.kind != BlockKind::EnvGated
+            && !matches!(block.cause, BlockCause::Rollout | BlockCause::FeatureFlag);
         if !bypassable || !self.bypassed(request) {
             return Err(block);
         }
@@ -384,6 +394,7 @@ impl Engine {
     fn refuse<'s>(&self, block: Block<'s>) -> Refusal<'s> {
         let outcome = match (block.cause, block.kind) {
             (BlockCause::Rollout, _) => RequestOutcome::RolloutExcluded,
+            (BlockCause::FeatureFlag, _) => RequestOutcome::FlagOff,
             (BlockCause::Global | BlockCause::Service, _) => RequestOutcome::GlobalMaintenance,
             (_, BlockKind::Maintenance) => RequestOutcome::Maintenance,
             (_, BlockKind::Disabled) => RequestOutcome::Disabled,

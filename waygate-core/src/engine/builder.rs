@@ -4,6 +4,7 @@ use super::Engine;
 use crate::backend::{Backend, MemoryBackend};
 use crate::config::{self, BackendKind, ConfigError, Settings};
 use crate::decide::ClientIpHeader;
+use crate::flags::EvaluationContext;
 use crate::rate_limit::IpNetList;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,6 +36,19 @@ pub(super) struct RequestSettings {
     pub(super) trusted_proxies: IpNetList,
     pub(super) client_ip_header: ClientIpHeader,
     pub(super) fail_closed: bool,
+    pub(super) flag_context: Option<FlagContextFn>,
+}
+
+/// The function that makes a request's evaluation context for `#[feature_flag]` routes.
+#[derive(Clone)]
+pub(crate) struct FlagContextFn(
+    pub(crate) Arc<dyn Fn(&http::request::Parts) -> EvaluationContext + Send + Sync>,
+);
+
+impl std::fmt::Debug for FlagContextFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FlagContextFn(..)")
+    }
 }
 
 impl EngineBuilder {
@@ -60,6 +74,36 @@ impl EngineBuilder {
     /// other peer the header is ignored: the peer address is the client.
     pub fn trusted_proxies(mut self, proxies: IpNetList) -> Self {
         self.requests.trusted_proxies = proxies;
+        self
+    }
+
+    /// How a request becomes the evaluation context of the flag a `#[feature_flag]` route is
+    /// served behind (the route is served when the flag is `true` for it). Default: the
+    /// [`EvaluationContext`] the app put in the request's extensions, else
+    /// [`Engine::evaluation_context`] (the authenticated user, else the client address).
+    ///
+    /// ```
+    /// use waygate_core::flags::EvaluationContext;
+    /// use waygate_core::Engine;
+    ///
+    /// // The targeting key from a `user_id` query parameter.
+    /// let engine = Engine::builder()
+    ///     .flag_context(|request| {
+    ///         let query = request.uri.query().unwrap_or_default();
+    ///         let user = query
+    ///             .split('&')
+    ///             .find_map(|pair| pair.strip_prefix("user_id="))
+    ///             .unwrap_or("anonymous");
+    ///         EvaluationContext::new(user)
+    ///     })
+    ///     .build();
+    /// # let _ = engine;
+    /// ```
+    pub fn flag_context<F>(mut self, context: F) -> Self
+    where
+        F: Fn(&http::request::Parts) -> EvaluationContext + Send + Sync + 'static,
+    {
+        self.requests.flag_context = Some(FlagContextFn(Arc::new(context)));
         self
     }
 

@@ -114,6 +114,27 @@ impl Engine {
         ctx
     }
 
+    /// Whether the boolean flag `key` is `true` for `request`: what serves a
+    /// `#[feature_flag]` route. The context is the builder's
+    /// [`flag_context`](crate::EngineBuilder::flag_context), else the one the app put in
+    /// the request's extensions, else [`evaluation_context`](Self::evaluation_context).
+    pub(crate) fn flag_serves<H: crate::RequestHead + ?Sized>(
+        &self,
+        key: &str,
+        request: &H,
+    ) -> bool {
+        use crate::flags::EvaluationContext;
+        let parts = request.parts();
+        let ctx = match &self.inner.flag_context {
+            Some(context) => (context.0)(&parts),
+            None => match parts.extensions.get::<EvaluationContext>() {
+                Some(ctx) => ctx.clone(),
+                None => self.evaluation_context(request),
+            },
+        };
+        self.flags().bool(key, &ctx, false)
+    }
+
     /// Creates or replaces a flag, after checking it ([`check_flag`]: its variation names
     /// resolve, its regexes compile, no prerequisite cycle). `updated_at` is now; a flag
     /// that existed keeps its `created_at`. Audited as `flag_created` or `flag_updated`.

@@ -95,6 +95,8 @@ struct Inner {
     hit_tx: mpsc::Sender<RateLimitHit>,
     trusted_proxies: IpNetList,
     client_ip_header: ClientIpHeader,
+    /// `EngineBuilder::flag_context`, when set.
+    flag_context: Option<builder::FlagContextFn>,
     /// Set once a per-IP limit met a request without a peer address (warned once).
     warned_no_peer: AtomicBool,
     counter_health: CounterHealth,
@@ -180,6 +182,7 @@ impl Engine {
             hit_tx,
             trusted_proxies: requests.trusted_proxies,
             client_ip_header: requests.client_ip_header,
+            flag_context: requests.flag_context,
             warned_no_peer: AtomicBool::new(false),
             counter_health: CounterHealth::new(requests.fail_closed),
             backend_errors: AtomicU64::new(0),

@@ -1,0 +1,8 @@
+use waygate::prelude::*;
+
+#[route(GET, "/checkout/v2")]
+#[feature_flag("new-checkout")]
+#[feature_flag("other")]
+async fn checkout_v2() {}
+
+fn main() {}

@@ -1,0 +1,156 @@
+//! Routes behind a feature flag (`#[feature_flag]`) through the axum layer: served to the
+//! requests the flag is on for, the env-gated `404` (or the route's factory) to the rest,
+//! and following changes to the flag at runtime.
+
+mod common;
+
+use axum::Router;
+use common::get;
+use http::StatusCode;
+use serde_json::json;
+use waygate::flags::{BoolFlag, EvaluationContext, FeatureFlag};
+use waygate::model::Actor;
+use waygate::prelude::*;
+use waygate::RequestOutcome;
+
+#[flag(key = "new-checkout", default = false)]
+static NEW_CHECKOUT: BoolFlag;
+
+#[route(GET, "/checkout/v2")]
+#[feature_flag(NEW_CHECKOUT)]
+async fn checkout_v2() -> &'static str {
+    "v2"
+}
+
+#[feature_flag("beta-search", response = |_: waygate::Blocked| (StatusCode::FORBIDDEN, "not yet"))]
+#[route(GET, "/search/beta")]
+async fn beta_search() -> &'static str {
+    "beta"
+}
+
+/// The targeting key from `?user_id=`.
+fn user_of(request: &http::request::Parts) -> EvaluationContext {
+    let user = request
+        .uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("user_id="))
+        .unwrap_or("anonymous");
+    EvaluationContext::new(user)
+}
+
+#[tokio::test]
+async fn a_route_behind_a_flag_is_served_to_whom_the_flag_is_on_for() {
+    let engine = Engine::builder().flag_context(user_of).build();
+    engine.start().await.unwrap();
+    let app: Router = Router::new()
+        .merge(routes![checkout_v2, beta_search])
+        .layer(WaygateLayer::new(engine.clone()));
+
+    // Declared default: off for everyone.
+    assert_eq!(
+        get(&app, "/checkout/v2?user_id=ada").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut flag = engine.flags().flag("new-checkout").unwrap().clone();
+    flag.targets = vec![("on".to_owned(), vec!["ada".to_owned()])];
+    engine.save_flag(flag, "operator").await.unwrap();
+    let served = get(&app, "/checkout/v2?user_id=ada").await;
+    assert_eq!(
+        (served.status, served.body.as_str()),
+        (StatusCode::OK, "v2")
+    );
+    // The env-gated answer: as if the route did not exist.
+    let refused = get(&app, "/checkout/v2?user_id=bob").await;
+    let unknown = get(&app, "/no/such/route").await;
+    assert_eq!(
+        (refused.status, &refused.body),
+        (StatusCode::NOT_FOUND, &unknown.body)
+    );
+
+    // A kill switch: off for everyone, the target included.
+    engine
+        .set_flag_enabled("new-checkout", false, Actor::new("operator"))
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&app, "/checkout/v2?user_id=ada").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A flag known by key only: absent, it is off (the route's own response); created on, served.
+    let refused = get(&app, "/search/beta?user_id=ada").await;
+    assert_eq!(
+        (refused.status, refused.body.as_str()),
+        (StatusCode::FORBIDDEN, "not yet")
+    );
+    let beta: FeatureFlag = serde_json::from_value(json!({
+        "key": "beta-search", "name": "Beta search", "type": "boolean",
+        "variations": [{"name": "on", "value": true}, {"name": "off", "value": false}],
+        "off_variation": "off", "fallthrough": "on"
+    }))
+    .unwrap();
+    engine.save_flag(beta, "operator").await.unwrap();
+    assert_eq!(
+        get(&app, "/search/beta?user_id=ada").await.status,
+        StatusCode::OK
+    );
+
+    // Counted as refused by a flag.
+    let counts = engine
+        .request_counts()
+        .into_iter()
+        .find(|(key, _)| key == "GET:/checkout/v2")
+        .map(|(_, counts)| counts)
+        .unwrap();
+    assert_eq!(counts[RequestOutcome::FlagOff as usize], 3);
+    assert_eq!(counts[RequestOutcome::Allowed as usize], 1);
+}
+
+#[tokio::test]
+async fn without_a_context_function_the_apps_context_then_the_client_decides() {
+    let engine = Engine::new();
+    engine.start().await.unwrap();
+    let mut flag = engine.flags().flag("new-checkout").unwrap().clone();
+    flag.targets = vec![("on".to_owned(), vec!["grace".to_owned()])];
+    engine.save_flag(flag, "operator").await.unwrap();
+    let app: Router = Router::new()
+        .merge(routes![checkout_v2])
+        .layer(WaygateLayer::new(engine.clone()))
+        // What an app's authentication middleware does: the context, in the extensions.
+        .layer(axum::middleware::from_fn(
+            |mut request: axum::extract::Request, next: axum::middleware::Next| async move {
+                let user = request
+                    .headers()
+                    .get("x-user")
+                    .and_then(|v| v.to_str().ok());
+                if let Some(user) = user.map(str::to_owned) {
+                    request
+                        .extensions_mut()
+                        .insert(EvaluationContext::new(user));
+                }
+                next.run(request).await
+            },
+        ));
+    let as_user = |user: &'static str| {
+        let app = app.clone();
+        async move {
+            let request = http::Request::get("/checkout/v2")
+                .header("x-user", user)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            tower::ServiceExt::oneshot(app, request)
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(as_user("grace").await, StatusCode::OK);
+    assert_eq!(as_user("linus").await, StatusCode::NOT_FOUND);
+    // No context and no peer address: `anonymous`, not targeted.
+    assert_eq!(
+        get(&app, "/checkout/v2").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
