@@ -83,6 +83,43 @@ impl Engine {
         Flags(self.inner.flags.load())
     }
 
+    /// What flag evaluations did: counts per flag, variation and reason, and when each flag
+    /// was last evaluated (what `/metrics` and the stale-flag report read).
+    pub fn flag_telemetry(&self) -> &crate::flags::FlagTelemetry {
+        &self.inner.flag_telemetry
+    }
+
+    /// Hands every flag evaluation from now on to `callback` — an experiment's exposures,
+    /// say — on a task of the current tokio runtime, never on the evaluating thread: an
+    /// evaluation only queues its [`Exposure`](crate::flags::Exposure) (at most 4,096 wait;
+    /// more are dropped and counted in [`dropped_exposures`](crate::flags::FlagTelemetry::dropped_exposures)).
+    /// With a callback, each evaluation allocates its exposure; without, nothing.
+    ///
+    /// ```
+    /// use waygate_core::flags::EvaluationContext;
+    /// use waygate_core::Engine;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let engine = Engine::new();
+    /// engine.on_flag_exposure(|exposure| {
+    ///     println!("{} saw {} of {}", exposure.targeting_key, exposure.variation, exposure.flag);
+    /// });
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime.
+    pub fn on_flag_exposure(
+        &self,
+        callback: impl Fn(crate::flags::Exposure) + Send + Sync + 'static,
+    ) {
+        let sink = crate::flags::telemetry::ExposureSink::spawn(callback);
+        self.inner.flag_telemetry.set_exposures(sink);
+        let view = self.view();
+        self.publish_flags(&view.records);
+    }
+
     /// The evaluation context of a request, as the adapters' `FlagContext` extractors build
     /// it when the app put none in the request: the authenticated user
     /// ([`Identity`](crate::Identity)) as the key, with `plan` and `roles` attributes; else
@@ -314,11 +351,15 @@ impl Engine {
     pub(super) fn publish_flags(&self, records: &super::services::Records) {
         let set = match records.flags_pending && records.flags.is_empty() {
             true => FlagSet::pending(),
-            false => FlagSet::new(
+            false => FlagSet::with_telemetry(
                 records.flags.values().cloned(),
                 records.segments.values().cloned(),
+                &self.inner.flag_telemetry,
             ),
         };
+        self.inner
+            .flag_telemetry
+            .retain(&|key| records.flags.contains_key(key));
         self.inner.flags.store(Arc::new(set));
         self.emit(EngineEvent::FlagsChanged);
         if self.is_started() {

@@ -81,6 +81,8 @@ struct Inner {
     /// The flags and segments in force, compiled (replaced whole on a change).
     /// Shared with the declared flags' handles once the engine starts.
     flags: Arc<ArcSwap<crate::flags::FlagSet>>,
+    /// What flag evaluations did (outlasts each flag set).
+    flag_telemetry: crate::flags::FlagTelemetry,
     /// The current snapshot's generation, readable without loading the snapshot.
     generation: AtomicU64,
     view: Mutex<View>,
@@ -170,6 +172,7 @@ impl Engine {
             clock: Clock::new(),
             snapshot: ArcSwap::default(),
             flags: Arc::new(ArcSwap::from_pointee(flags)),
+            flag_telemetry: crate::flags::FlagTelemetry::default(),
             generation: AtomicU64::new(0),
             view: Mutex::new(view),
             write: tokio::sync::Mutex::new(()),

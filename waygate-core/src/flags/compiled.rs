@@ -4,11 +4,13 @@
 
 use super::context::{Attr, EvaluationContext};
 use super::model::{Fallthrough, FeatureFlag, Operator, RolloutVariation, RuleClause, Segment};
+use super::telemetry::FlagStats;
 use super::values;
 use super::version::Version;
 use regex_lite::Regex;
 use rustc_hash::FxHashSet;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// A variation a flag may serve: its name, and its place in `variations` (none when no
 /// variation has that name: the value is then `null`, as in the Python original).
@@ -66,6 +68,8 @@ pub(crate) struct Rule {
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledFlag {
     pub(crate) source: FeatureFlag,
+    /// What its evaluations served (shared with the engine's telemetry).
+    pub(crate) stats: Arc<FlagStats>,
     pub(crate) off: Choice,
     pub(crate) fallthrough: Serve,
     pub(crate) targets: Vec<(Choice, FxHashSet<String>)>,
@@ -82,7 +86,7 @@ pub(crate) struct CompiledSegment {
 }
 
 impl CompiledFlag {
-    pub(crate) fn new(source: FeatureFlag) -> Self {
+    pub(crate) fn new(source: FeatureFlag, stats: Arc<FlagStats>) -> Self {
         let index = |name: &str| source.variations.iter().position(|v| v.name == name);
         let choice = |name: &str, name_at| Choice {
             index: index(name),
@@ -134,6 +138,7 @@ impl CompiledFlag {
             targets,
             rules,
             source,
+            stats,
         }
     }
 

@@ -45,6 +45,7 @@ mod model;
 #[cfg_attr(docsrs, doc(cfg(feature = "openfeature")))]
 pub mod openfeature;
 mod set;
+pub(crate) mod telemetry;
 mod time;
 mod typed;
 mod validate;
@@ -63,6 +64,7 @@ pub use model::{
     TargetingRule,
 };
 pub use set::{FlagSet, Reason, Resolution};
+pub use telemetry::{EvaluationCount, Exposure, FlagTelemetry, COUNTED_REASONS};
 pub use time::PyDateTime;
 pub use typed::{Details, ErrorCode, FlagValue};
 pub use validate::{check_flag, check_key, check_segment, Invalid, MAX_SCHEDULED_CHANGES};

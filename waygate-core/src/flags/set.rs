@@ -5,8 +5,10 @@ use super::bucket::{bucket, pick};
 use super::compiled::{Choice, Clause, CompiledFlag, CompiledSegment, Serve};
 use super::context::EvaluationContext;
 use super::model::{FeatureFlag, Operator, Segment};
+use super::telemetry::{self, ExposureSink, FlagTelemetry};
 use rustc_hash::FxHashMap;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// How deep prerequisites may nest before evaluation gives up (the Python original's limit;
 /// cycles are refused on save, so only a very long chain reaches it).
@@ -71,24 +73,42 @@ pub struct FlagSet {
     segments: FxHashMap<String, CompiledSegment>,
     /// Not loaded yet: a missing key is `PROVIDER_NOT_READY`, not `FLAG_NOT_FOUND`.
     pending: bool,
+    /// Where evaluations are exposed, when the engine has a callback.
+    exposures: Option<Arc<ExposureSink>>,
 }
 
 impl FlagSet {
-    /// A set of `flags` and `segments` (a later one of the same key wins).
+    /// A set of `flags` and `segments` (a later one of the same key wins), counting its
+    /// evaluations on counters of its own.
     pub fn new(
         flags: impl IntoIterator<Item = FeatureFlag>,
         segments: impl IntoIterator<Item = Segment>,
     ) -> Self {
+        Self::with_telemetry(flags, segments, &FlagTelemetry::default())
+    }
+
+    /// [`new`](Self::new), counting on `telemetry`'s counters and exposing to its sink.
+    pub(crate) fn with_telemetry(
+        flags: impl IntoIterator<Item = FeatureFlag>,
+        segments: impl IntoIterator<Item = Segment>,
+        telemetry: &FlagTelemetry,
+    ) -> Self {
         Self {
             flags: flags
                 .into_iter()
-                .map(|flag| (flag.key.clone(), CompiledFlag::new(flag)))
+                .map(|flag| {
+                    let names: Vec<String> =
+                        flag.variations.iter().map(|v| v.name.clone()).collect();
+                    let stats = telemetry.stats_for(&flag.key, &names);
+                    (flag.key.clone(), CompiledFlag::new(flag, stats))
+                })
                 .collect(),
             segments: segments
                 .into_iter()
                 .map(|segment| (segment.key.clone(), CompiledSegment::new(segment)))
                 .collect(),
             pending: false,
+            exposures: telemetry.exposures(),
         }
     }
 
@@ -165,8 +185,25 @@ impl FlagSet {
     }
 
     /// What the flag `key` serves `ctx`; `None` when there is no such flag.
+    /// Counted in the engine's telemetry (and exposed, and traced) like every evaluation.
     pub fn evaluate(&self, key: &str, ctx: &EvaluationContext) -> Option<Resolution<'_>> {
-        self.flags.get(key).map(|flag| self.resolve(flag, ctx, 0))
+        let flag = self.flags.get(key)?;
+        let resolution = self.resolve(flag, ctx, 0);
+        let variation = flag
+            .source
+            .variations
+            .iter()
+            .position(|v| v.name == resolution.variation)
+            .unwrap_or(usize::MAX);
+        telemetry::report(
+            &flag.stats,
+            self.exposures.as_deref(),
+            key,
+            variation,
+            &resolution,
+            ctx,
+        );
+        Some(resolution)
     }
 
     fn resolve<'a>(

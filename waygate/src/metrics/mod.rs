@@ -20,7 +20,8 @@
 //!
 //! | metric | type | labels | what |
 //! |---|---|---|---|
-//! | `waygate_requests_total` | counter | `route`, `outcome` | requests per route key and what waygate did: `allowed`, `maintenance`, `disabled`, `env_gated`, `rate_limited`, `global_maintenance`, `bypassed`, `rollout_excluded` |
+//! | `waygate_requests_total` | counter | `route`, `outcome` | requests per route key and what waygate did: `allowed`, `maintenance`, `disabled`, `env_gated`, `rate_limited`, `global_maintenance`, `bypassed`, `rollout_excluded`, `flag_off` (a `#[feature_flag]` route whose flag is off for the request) |
+//! | `waygate_flag_evaluations_total` | counter | `flag`, `variation`, `reason` | flag evaluations in this process by what they served and why (`OFF`, `FALLTHROUGH`, `TARGET_MATCH`, `RULE_MATCH`, `PREREQUISITE_FAIL`, `ERROR`); pairs never served are left out |
 //! | `waygate_route_status` | gauge | `route`, `status` | `1` for the route's current status (`active`, `maintenance`, `disabled`, `env_gated`, `deprecated`), `0` for the others |
 //! | `waygate_route_rollout_percentage` | gauge | `route` | the share of clients a route is served to |
 //! | `waygate_global_maintenance` | gauge | | `1` while global maintenance is on |
@@ -172,6 +173,21 @@ impl Collector for Collect {
                 let labels = [("route", key.as_str()), ("outcome", outcome.label())];
                 ConstCounter::new(count).encode(family.encode_family(&labels)?)?;
             }
+        }
+
+        let mut family = encoder.encode_descriptor(
+            "waygate_flag_evaluations",
+            "Flag evaluations by flag, variation served and reason",
+            None,
+            requests.metric_type(),
+        )?;
+        for counted in engine.flag_telemetry().evaluations() {
+            let labels = [
+                ("flag", counted.flag.as_str()),
+                ("variation", counted.variation.as_str()),
+                ("reason", counted.reason),
+            ];
+            ConstCounter::new(counted.count).encode(family.encode_family(&labels)?)?;
         }
 
         let now = engine.now();
