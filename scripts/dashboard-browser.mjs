@@ -236,6 +236,8 @@ try {
   await a.page.mouse.move(0, 0);
   await a.page.screenshot({ path: `${shots}/dashboard-flag.png`, fullPage: true });
   await a.page.click("nav a[href=flags]");
+  // No code declares it and nothing read it (the debugger does not count): stale.
+  await a.page.waitForSelector('#flag-new-checkout td[data-label="In code"] >> text=stale');
   await a.page.screenshot({ path: `${shots}/dashboard-flags.png`, fullPage: true });
   await a.page.click("nav a[href=segments]");
   await a.page.click("details.create > summary");

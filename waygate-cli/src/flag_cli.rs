@@ -33,6 +33,11 @@ pub(crate) enum FlagCommand {
     /// Show one flag.
     #[command(after_help = "Example:\n  waygate flags get new-checkout")]
     Get(FlagKey),
+    /// Stale flags (stored, declared by no running service: candidates for removal),
+    /// missing ones (declared by running code, deleted), and when each service last
+    /// evaluated each flag.
+    #[command(after_help = "Examples:\n  waygate flags stale\n  waygate flags stale --json")]
+    Stale,
     /// Create a flag, enabled, with two variations (boolean: on/off, fallthrough off).
     #[command(after_help = "Examples:
   waygate flags create new-checkout --name \"New checkout\"

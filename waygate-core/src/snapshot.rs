@@ -284,6 +284,14 @@ impl Snapshot {
         self.rule(method, template).is_some()
     }
 
+    /// The flag the route `key` (`METHOD:/path`) is served behind (`#[feature_flag]`), if
+    /// any: for the dashboard and the OpenAPI document.
+    pub fn feature_flag(&self, key: &str) -> Option<&'static str> {
+        let (method, template) = key.split_once(':')?;
+        let method = Method::from_bytes(method.as_bytes()).ok()?;
+        self.rule(&method, template)?.feature_flag()
+    }
+
     pub(crate) fn rule(&self, method: &Method, template: &str) -> Option<&Arc<Rule>> {
         let rules = self.routes.get(template)?;
         let by_method = match slot(method) {

@@ -33,6 +33,11 @@ pub struct SdkBackend {
 }
 
 impl SdkBackend {
+    /// The connection's shared half.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     pub(crate) fn new(config: Config) -> Result<Self, SdkError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))

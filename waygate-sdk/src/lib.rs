@@ -68,6 +68,7 @@ mod http;
 mod shared;
 mod sse;
 mod sync;
+mod usage;
 
 pub use backend::SdkBackend;
 
@@ -82,6 +83,8 @@ use waygate_core::{Engine, EngineError};
 pub struct WaygateSdk {
     engine: Engine,
     backend: Arc<SdkBackend>,
+    flag_usage_every: Duration,
+    usage: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 /// An SDK that cannot be built.
@@ -134,6 +137,7 @@ pub struct WaygateSdkBuilder {
     backoff: (Duration, Duration),
     startup_wait: Duration,
     mounted_only: bool,
+    flag_usage_every: Duration,
 }
 
 impl WaygateSdk {
@@ -149,6 +153,7 @@ impl WaygateSdk {
             backoff: (Duration::from_millis(500), Duration::from_secs(30)),
             startup_wait: Duration::from_secs(5),
             mounted_only: false,
+            flag_usage_every: Duration::from_secs(10),
         }
     }
 
@@ -168,14 +173,29 @@ impl WaygateSdk {
     /// starts following the server. When the server cannot be reached the engine enforces
     /// the declared states and connects in the background; only a backend error the engine
     /// cannot recover from is returned.
+    ///
+    /// From then on it reports to the server, every
+    /// [`flag_usage_every`](WaygateSdkBuilder::flag_usage_every), when it last evaluated
+    /// each flag (what the server's stale-flag report reads).
     pub async fn start(&self) -> Result<(), EngineError> {
         let started = self.engine.start().await;
         self.backend.declare(self.engine.declared_states());
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        if usage.is_none() {
+            *usage = Some(tokio::spawn(usage::report(
+                self.backend.shared().clone(),
+                self.engine.clone(),
+                self.flag_usage_every,
+            )));
+        }
         started
     }
 
     /// Stops following the server. The engine keeps enforcing its last snapshot.
     pub async fn shutdown(&self) {
+        if let Some(task) = self.usage.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            task.abort();
+        }
         self.engine.shutdown().await;
     }
 }
@@ -233,6 +253,13 @@ impl WaygateSdkBuilder {
         self
     }
 
+    /// How often the service tells the server when it last evaluated each flag (default
+    /// 10 s; only what changed is sent).
+    pub fn flag_usage_every(mut self, every: Duration) -> Self {
+        self.flag_usage_every = every.max(Duration::from_millis(100));
+        self
+    }
+
     /// Builds the SDK (nothing is sent until [`WaygateSdk::start`]).
     pub fn build(self) -> Result<WaygateSdk, SdkError> {
         let url = self.server_url.trim_end_matches('/').to_owned();
@@ -263,6 +290,8 @@ impl WaygateSdkBuilder {
         Ok(WaygateSdk {
             engine: engine.build(),
             backend,
+            flag_usage_every: self.flag_usage_every,
+            usage: Arc::default(),
         })
     }
 }

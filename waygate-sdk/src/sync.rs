@@ -12,13 +12,13 @@ use waygate_core::stored::Sentinel;
 use waygate_core::{GlobalMaintenanceConfig, RouteState};
 
 /// Reads everything the service needs from the server and replaces the picture. Registers
-/// the service's routes first, so a server that lost them (restarted on an empty backend)
-/// has them again. Returns how many routes the service has.
+/// the service's routes (and the flags its code declares) first, so a server that lost them
+/// (restarted on an empty backend) has them again. Returns how many routes the service has.
 pub(crate) async fn synchronise(shared: &Shared) -> Result<usize, Ended> {
     let app = shared.app().to_owned();
     let mut routes = BTreeMap::new();
     let registrations = shared.registrations();
-    if !registrations.is_empty() {
+    if !registrations.is_empty() || !waygate_core::flags::declared_flags().is_empty() {
         let answer = register(shared, &registrations).await?;
         for state in states_in(answer.get("states")) {
             if let Some(state) = shared.local_state(state) {
@@ -101,7 +101,13 @@ pub(crate) async fn synchronise(shared: &Shared) -> Result<usize, Ended> {
 
 /// `POST api/sdk/register` with `states` in the server's form; its answer.
 pub(crate) async fn register(shared: &Shared, states: &[RouteState]) -> Result<Value, Ended> {
-    let body = json!({"app_id": shared.app(), "states": states});
+    // The flags this binary declares: the server creates those it lacks, and knows who
+    // reads what (servers that do not know the field ignore it).
+    let flags: Vec<_> = waygate_core::flags::declared_flags()
+        .iter()
+        .map(|declared| declared.registered())
+        .collect();
+    let body = json!({"app_id": shared.app(), "states": states, "flags": flags});
     let target = Target::at(&["api", "sdk", "register"]);
     send_json(shared, reqwest::Method::POST, target, Some(&body)).await
 }

@@ -75,6 +75,13 @@ async fn status() -> &'static str {
     "status"
 }
 
+#[utoipa::path(get, path = "/checkout/v2", responses((status = 200)))]
+#[route(GET, "/checkout/v2")]
+#[feature_flag("new-checkout")]
+async fn checkout_v2() -> &'static str {
+    "v2"
+}
+
 /// In the document, but not a waygate route.
 #[utoipa::path(get, path = "/unregistered", responses((status = 200)))]
 async fn unregistered() -> &'static str {
@@ -93,6 +100,7 @@ async fn unregistered() -> &'static str {
         v1_users,
         orders,
         status,
+        checkout_v2,
         unregistered
     )
 )]
@@ -116,7 +124,8 @@ async fn app(env: &str) -> App {
             health,
             v1_users,
             orders,
-            status
+            status,
+            checkout_v2
         ])
         .route("/unregistered", axum::routing::get(unregistered))
         .layer(WaygateLayer::new(engine.clone()))
@@ -156,6 +165,14 @@ async fn disabled_and_wrong_env_routes_are_hidden() {
         get(&app.router, "/old-endpoint").await.status,
         StatusCode::SERVICE_UNAVAILABLE
     );
+}
+
+#[tokio::test]
+async fn a_route_behind_a_flag_names_it() {
+    let doc = app("dev").await.openapi().await;
+    let op = operation(&doc, "/checkout/v2", "get").unwrap();
+    assert_eq!(op["x-waygate-feature-flag"], "new-checkout");
+    assert!(operation(&doc, "/orders", "get").unwrap()["x-waygate-feature-flag"].is_null());
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ pub(super) fn run(out: &Output, client: &Client, command: FlagCommand) -> Result
     match command {
         FlagCommand::List { flag_type, status } => list(out, client, flag_type, status),
         FlagCommand::Get(flag) => get(out, client, &flag.key),
+        FlagCommand::Stale => super::flag_usage::stale(out, client),
         FlagCommand::Create {
             key,
             name,

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod flag_usage;
 mod flags;
 mod maintenance;
 mod operator;

@@ -89,6 +89,21 @@ impl Engine {
         &self.inner.flag_telemetry
     }
 
+    /// Which services declare and read which flags: a Waygate Server records what its
+    /// services report here.
+    pub fn flag_usage(&self) -> &crate::flags::FlagUsage {
+        &self.inner.flag_usage
+    }
+
+    /// Stale flags (stored, declared by no running code) and missing ones (declared, not
+    /// stored), with when each service last evaluated each flag; this process counts as the
+    /// service `local`.
+    pub fn stale_flags(&self) -> crate::flags::StaleReport {
+        self.inner
+            .flag_usage
+            .report(&self.flags(), &self.inner.flag_telemetry, self.now())
+    }
+
     /// Hands every flag evaluation from now on to `callback` — an experiment's exposures,
     /// say — on a task of the current tokio runtime, never on the evaluating thread: an
     /// evaluation only queues its [`Exposure`](crate::flags::Exposure) (at most 4,096 wait;

@@ -83,6 +83,8 @@ struct Inner {
     flags: Arc<ArcSwap<crate::flags::FlagSet>>,
     /// What flag evaluations did (outlasts each flag set).
     flag_telemetry: crate::flags::FlagTelemetry,
+    /// Which services declare and read which flags (a server's fleet).
+    flag_usage: crate::flags::FlagUsage,
     /// The current snapshot's generation, readable without loading the snapshot.
     generation: AtomicU64,
     view: Mutex<View>,
@@ -173,6 +175,7 @@ impl Engine {
             snapshot: ArcSwap::default(),
             flags: Arc::new(ArcSwap::from_pointee(flags)),
             flag_telemetry: crate::flags::FlagTelemetry::default(),
+            flag_usage: crate::flags::FlagUsage::default(),
             generation: AtomicU64::new(0),
             view: Mutex::new(view),
             write: tokio::sync::Mutex::new(()),

@@ -14,6 +14,7 @@ use super::set::FlagSet;
 use super::typed::Details;
 use arc_swap::{ArcSwap, ArcSwapOption};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -80,18 +81,51 @@ impl FlagDeclaration {
         format!("{} ({}:{})", self.module, self.file, self.line)
     }
 
-    /// The flag created for it when the store has none: it serves the default to everyone.
-    /// A boolean gets both variations (`on`, `off`), the default as fallthrough and off
-    /// variation, so that turning it on for someone is one targeting change; other types get
-    /// one variation, `default`, to which operators add theirs.
+    /// The flag created for it when the store has none (see [`RegisteredFlag::to_flag`]).
     pub fn to_flag(&self) -> FeatureFlag {
-        let (variations, chosen) = match self.default {
-            DeclaredDefault::Bool(value) => (
+        self.registered().to_flag()
+    }
+
+    /// What a service sends its server about it when it registers.
+    pub fn registered(&self) -> RegisteredFlag {
+        RegisteredFlag {
+            key: self.key.to_owned(),
+            flag_type: self.flag_type(),
+            default: self.default_value(),
+            description: self.description.to_owned(),
+        }
+    }
+}
+
+/// A declared flag as a service registers it with its server (`POST api/sdk/register`,
+/// field `flags`): the server creates it when it has no flag of that key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegisteredFlag {
+    /// The flag's key.
+    pub key: String,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub flag_type: FlagType,
+    /// The value it serves when created.
+    pub default: Value,
+    /// What it is for.
+    #[serde(default)]
+    pub description: String,
+}
+
+impl RegisteredFlag {
+    /// The flag created for it: it serves the default to everyone. A boolean gets both
+    /// variations (`on`, `off`), the default as fallthrough and off variation, so that
+    /// turning it on for someone is one targeting change; other types get one variation,
+    /// `default`, to which operators add theirs. Tagged `declared`.
+    pub fn to_flag(&self) -> FeatureFlag {
+        let (variations, chosen) = match (self.flag_type, &self.default) {
+            (FlagType::Boolean, Value::Bool(value)) => (
                 json!([{"name": "on", "value": true}, {"name": "off", "value": false}]),
-                if value { "on" } else { "off" },
+                if *value { "on" } else { "off" },
             ),
             _ => (
-                json!([{"name": "default", "value": self.default_value()}]),
+                json!([{"name": "default", "value": self.default}]),
                 "default",
             ),
         };
@@ -99,14 +133,14 @@ impl FlagDeclaration {
             "key": self.key,
             "name": self.key,
             "description": self.description,
-            "type": self.flag_type(),
+            "type": self.flag_type,
             "variations": variations,
             "off_variation": chosen,
             "fallthrough": chosen,
             "tags": ["declared"],
         });
-        // Every field is ours and well-formed.
-        serde_json::from_value(flag).expect("a declared flag is a valid flag")
+        // Every field is ours and well-formed; `check_flag` checks the rest on save.
+        serde_json::from_value(flag).expect("a registered flag is a flag")
     }
 }
 

@@ -48,6 +48,7 @@ mod set;
 pub(crate) mod telemetry;
 mod time;
 mod typed;
+mod usage;
 mod validate;
 mod values;
 mod version;
@@ -56,7 +57,7 @@ pub use bucket::{bucket, BUCKETS};
 pub use context::EvaluationContext;
 pub use declared::{
     check_declarations, declared_flags, BoolFlag, DeclaredDefault, FlagDeclaration, FloatFlag,
-    IntFlag, JsonFlag, StringFlag,
+    IntFlag, JsonFlag, RegisteredFlag, StringFlag,
 };
 pub use model::{
     Fallthrough, FeatureFlag, FlagStatus, FlagType, FlagVariation, Operator, Prerequisite,
@@ -67,4 +68,5 @@ pub use set::{FlagSet, Reason, Resolution};
 pub use telemetry::{EvaluationCount, Exposure, FlagTelemetry, COUNTED_REASONS};
 pub use time::PyDateTime;
 pub use typed::{Details, ErrorCode, FlagValue};
+pub use usage::{FlagUsage, FlagUse, StaleReport, LOCAL_SERVICE, STALE_AFTER};
 pub use validate::{check_flag, check_key, check_segment, Invalid, MAX_SCHEDULED_CHANGES};

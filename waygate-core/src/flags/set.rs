@@ -206,6 +206,12 @@ impl FlagSet {
         Some(resolution)
     }
 
+    /// What the flag `key` would serve `ctx`, without counting, exposing or tracing it: the
+    /// evaluation debuggers' read, which is not code reading the flag.
+    pub fn explain(&self, key: &str, ctx: &EvaluationContext) -> Option<Resolution<'_>> {
+        self.flags.get(key).map(|flag| self.resolve(flag, ctx, 0))
+    }
+
     fn resolve<'a>(
         &'a self,
         flag: &'a CompiledFlag,

@@ -45,6 +45,7 @@
 //! | `POST api/auth/logout` | revokes the presented token → `{"ok": true}` |
 //! | `GET api/auth/me` | `{"username", "platform"}` |
 //! | `POST api/tokens` | `{"service", "ttl_seconds"?}` → `201 {"token", "service", "expires_at"}`: a [service token](#service-tokens), audited; `{"evaluate": true, "name"?, "ttl_seconds"?}` → an [evaluation-only key](#ofrep) |
+//! | `GET api/flags/stale` | stale flags (stored, no running code declares or read them in 24 h), missing ones (declared, not stored), who declares each and when each service last read it |
 //! | `POST ofrep/v1/evaluate/flags/{key}` · `POST ofrep/v1/evaluate/flags` · `GET ofrep/v1/sse` | [OFREP](#ofrep): flags evaluated for any language's OpenFeature SDK |
 //! | `GET api/routes` | every route's state (`?service=` filters) |
 //! | `GET api/routes/{path_key}` | one route's state; `404` for an unknown key |

@@ -22,6 +22,8 @@ pub(crate) struct Context<'a> {
     pub(crate) global: &'a GlobalMaintenanceConfig,
     pub(crate) env: &'a str,
     pub(crate) now: DateTime<Utc>,
+    /// The flag each `#[feature_flag]` route (`METHOD:/template`) is served behind.
+    pub(crate) flags: FxHashMap<String, &'static str>,
 }
 
 impl<'a> Context<'a> {
@@ -36,7 +38,14 @@ impl<'a> Context<'a> {
             global,
             env,
             now,
+            flags: FxHashMap::default(),
         }
+    }
+
+    /// The flag the operation is served behind, if any.
+    fn feature_flag(&self, method: &str, template: &str) -> Option<&'static str> {
+        let key = format!("{}:{template}", method.to_ascii_uppercase());
+        self.flags.get(&key).copied()
     }
 
     /// The state of one operation: its `METHOD:template` key, else the bare template. A
@@ -206,6 +215,9 @@ fn touches(template: &str, item: &Value, context: &Context<'_>) -> bool {
         .iter()
         .filter(|m| item.contains_key(**m))
         .any(|method| {
+            if context.feature_flag(method, template).is_some() {
+                return true;
+            }
             let state = context.state(method, template);
             match state.map(|s| (s.effective_status(context.now), s)) {
                 Some((RouteStatus::Active, _)) | None => {}
@@ -248,6 +260,9 @@ fn filter_path(template: &str, item: &mut Value, context: &Context<'_>) -> bool 
         if !keep {
             item.remove(method);
             continue;
+        }
+        if let Some(flag) = context.feature_flag(method, template) {
+            operation.insert("x-waygate-feature-flag".to_owned(), Value::from(flag));
         }
         if status != Some(RouteStatus::Maintenance)
             && context.globally_blocked(method, template, state)

@@ -43,6 +43,7 @@
 //! | env-gated, other env | removed |
 //! | deprecated | `deprecated: true`, `x-waygate-sunset`, `x-waygate-successor` |
 //! | maintenance (route or global) | `x-waygate-status: "maintenance"`, `x-waygate-reason`, a banner before the description, `🔧` before the summary |
+//! | behind a flag (`#[feature_flag]`) | `x-waygate-feature-flag: "<key>"` (shown to everyone: the document is not evaluated per reader) |
 //! | force-active, under global maintenance | unchanged (it is still served), unless the maintenance includes force-active routes |
 //!
 //! and `info.x-waygate-global-maintenance` is `{"enabled": false}` or `{"enabled": true,
@@ -260,7 +261,13 @@ impl WaygateOpenApi {
         let engine = &self.inner.engine;
         let states = engine.list_states();
         let global = engine.global_maintenance();
-        let context = filter::Context::new(&states, &global, engine.current_env(), engine.now());
+        let mut context =
+            filter::Context::new(&states, &global, engine.current_env(), engine.now());
+        context.flags = engine
+            .declared_routes()
+            .into_iter()
+            .filter_map(|(key, meta)| Some((key, meta.feature_flag?.key)))
+            .collect();
         let body = Bytes::from(self.inner.base.render(&context));
         let mut hasher = foldhash::fast::FixedState::with_seed(0x5741_5947).build_hasher();
         hasher.write(&body);

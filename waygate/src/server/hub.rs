@@ -160,6 +160,7 @@ impl Hub {
                 *count == 1
             };
             if first {
+                self.engine.flag_usage().set_connected(app, true);
                 // Its records join what is compared; nothing is sent for them now (the SDK
                 // reads them when it synchronises).
                 let items = self.items();
@@ -348,6 +349,7 @@ impl Drop for Connection {
                 *count -= 1;
                 if *count == 0 {
                     apps.remove(app);
+                    self.hub.engine.flag_usage().set_connected(app, false);
                 }
             }
         }

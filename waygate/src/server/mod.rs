@@ -2,8 +2,10 @@
 //!
 //! A [`WaygateServer`] owns the route state of many services. It serves the admin REST API
 //! and dashboard at its root (the CLI's server URL is `http://host:port`) and the endpoints
-//! services attach through: `POST api/sdk/register`, `GET api/sdk/events` (SSE) and
-//! `POST api/sdk/audit`, plus a public `GET health`. Services attach with
+//! services attach through: `POST api/sdk/register` (routes, and the flags the service's
+//! code declares: the server creates those it lacks), `GET api/sdk/events` (SSE), `POST
+//! api/sdk/audit` and `POST api/sdk/flag-usage` (when the service last evaluated each flag,
+//! for `GET api/flags/stale`), plus a public `GET health`. Services attach with
 //! [`WaygateSdk`](crate::sdk::WaygateSdk) — or the Python original's `WaygateSDK`, which
 //! speaks the same protocol — and enforce the state from a local snapshot.
 //!
@@ -238,6 +240,7 @@ impl WaygateServer {
                 .route("/api/sdk/register", post(sdk::register))
                 .route("/api/sdk/events", get(sdk::events))
                 .route("/api/sdk/audit", post(sdk::audit))
+                .route("/api/sdk/flag-usage", post(sdk::flag_usage))
                 .layer(Extension(sdk_state))
         });
         let engine = self.engine.clone();

@@ -9,7 +9,8 @@ use crate::admin::body::{capped, capped_list, JsonObject};
 use crate::admin::error::ApiError;
 use crate::admin::extract::{header, Caller, Params};
 use crate::admin::AdminState;
-use crate::model::{AuditEntry, RouteState};
+use crate::flags::{check_key, RegisteredFlag};
+use crate::model::{Actor, AuditEntry, RouteState};
 use crate::stored::RouteKey;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -122,14 +123,128 @@ pub(super) async fn register(
             "waygate server: registration entries skipped (listed in the answer's `skipped`)"
         );
     }
+    let declared = declared_flags(&body, &app_id)?;
     let sent = states.len();
     let in_force = admin.engine.register_states(states).await?;
+    create_declared_flags(&admin, &app_id, &declared).await;
     tracing::info!(app_id = %app_id, routes = sent, "waygate server: service registered its routes");
     if skipped.is_empty() {
         return Ok(Json(json!({ "states": in_force })));
     }
     Ok(Json(json!({ "states": in_force, "skipped": skipped })))
 }
+
+/// The `flags` a register call declares (the `#[flag]`s of the service's code), checked:
+/// `400` naming the entry when one is not a flag declaration.
+fn declared_flags(body: &JsonObject, app_id: &str) -> Result<Vec<RegisteredFlag>, ApiError> {
+    let Some(raw) = body.value("flags") else {
+        return Ok(Vec::new());
+    };
+    let Value::Array(raw) = raw else {
+        return Err(ApiError::bad_request("flags must be a list"));
+    };
+    if raw.len() > MAX_DECLARED_FLAGS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("a service declares at most {MAX_DECLARED_FLAGS} flags"),
+        ));
+    }
+    let declared: Vec<RegisteredFlag> = raw
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            let flag: RegisteredFlag = serde_json::from_value(value.clone()).map_err(|e| {
+                ApiError::bad_request(format!("flags[{index}] is not a flag declaration: {e}"))
+            })?;
+            check_key("flag", &flag.key)
+                .map_err(|e| ApiError::bad_request(format!("flags[{index}]: {}", e.0)))?;
+            capped("description", &flag.description)?;
+            Ok(flag)
+        })
+        .collect::<Result<_, ApiError>>()?;
+    tracing::debug!(
+        app_id,
+        flags = declared.len(),
+        "waygate server: service declares flags"
+    );
+    Ok(declared)
+}
+
+/// Records what `app_id` declares, and creates each declared flag the store lacks, with its
+/// default, audited as the service (a flag that cannot be created is logged, not fatal:
+/// the service reads its default).
+async fn create_declared_flags(admin: &AdminState, app_id: &str, declared: &[RegisteredFlag]) {
+    admin
+        .engine
+        .flag_usage()
+        .declare(app_id, declared.iter().map(|flag| flag.key.clone()));
+    for flag in declared {
+        if admin.engine.flags().flag(&flag.key).is_some() {
+            continue;
+        }
+        let actor = Actor::new(app_id).platform("sdk");
+        match admin.engine.save_flag(flag.to_flag(), actor).await {
+            Ok(_) => {
+                tracing::info!(app_id, flag = %flag.key, "waygate server: created a flag a service declares");
+            }
+            Err(error) => {
+                tracing::warn!(app_id, flag = %flag.key, %error, "waygate server: cannot create a declared flag");
+            }
+        }
+    }
+}
+
+/// `POST api/sdk/flag-usage`, body `{"app_id"?, "last_evaluated": {"<flag>": "<RFC 3339>"}}`
+/// → `{"ok": true}`: when the service last evaluated each flag (the SDK reports it every
+/// few seconds). The service is the caller's token's, `X-Waygate-App-Id`, or `app_id`.
+pub(super) async fn flag_usage(
+    State(admin): State<AdminState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body = JsonObject::required(&body)?;
+    let app = caller
+        .app
+        .clone()
+        .or_else(|| header(&headers, APP_ID_HEADER).map(str::to_owned))
+        .or_else(|| body.string("app_id").ok().flatten().map(str::to_owned))
+        .ok_or_else(|| ApiError::bad_request("app_id is required"))?;
+    if !RouteKey::is_service_name(&app) {
+        return Err(ApiError::bad_request("app_id must be a service name"));
+    }
+    if !caller.may_act_for(&app) {
+        return Err(forbidden(&app, &caller));
+    }
+    let Some(Value::Object(times)) = body.value("last_evaluated") else {
+        return Err(ApiError::bad_request(
+            "last_evaluated must be an object of flag keys to RFC 3339 times",
+        ));
+    };
+    if times.len() > MAX_DECLARED_FLAGS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("at most {MAX_DECLARED_FLAGS} flags a report"),
+        ));
+    }
+    let now = admin.engine.now();
+    for (key, at) in times {
+        check_key("flag", key).map_err(|e| ApiError::bad_request(e.0))?;
+        let at = at
+            .as_str()
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("last_evaluated.{key} must be an RFC 3339 time"))
+            })?
+            .to_utc();
+        // A service's clock cannot put a flag's use in the future.
+        admin.engine.flag_usage().evaluated(&app, key, at.min(now));
+    }
+    Ok(Json(json!({"ok": true})))
+}
+
+/// The most flags a service declares or reports (`413` beyond).
+const MAX_DECLARED_FLAGS: usize = 2_000;
 
 /// The most routes one register call takes (`413` beyond).
 const MAX_REGISTERED_PER_CALL: usize = 2_000;

@@ -51,7 +51,7 @@ impl Fields {
 /// The row of a route's new state.
 fn row(admin: &AdminState, state: &RouteState) -> Response {
     render(&RowFragment {
-        row: Row::new(state, admin.engine.now()),
+        row: Row::of(&admin.engine, state),
     })
 }
 

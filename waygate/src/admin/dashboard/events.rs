@@ -146,7 +146,7 @@ fn row_event(admin: &AdminState, state: &RouteState, service: Option<&str>) -> O
         return None;
     }
     let html = RowFragment {
-        row: Row::new(state, admin.engine.now()),
+        row: Row::of(&admin.engine, state),
     }
     .render()
     .ok()?;

@@ -2,7 +2,9 @@
 //! templates (askama escapes every value).
 
 use super::context::Ctx;
-use crate::flags::{Fallthrough, FeatureFlag, FlagSet, RuleClause, Segment, TargetingRule};
+use crate::flags::{
+    Fallthrough, FeatureFlag, FlagSet, FlagUse, RuleClause, Segment, StaleReport, TargetingRule,
+};
 use crate::wire::path_segment;
 use askama::Template;
 use serde_json::Value;
@@ -37,11 +39,28 @@ pub(super) struct FlagRow {
     pub(super) enabled: bool,
     pub(super) variations: String,
     pub(super) fallthrough: String,
+    /// The running services that declare it (`#[flag]`), comma-separated.
+    pub(super) declared_by: String,
+    /// Stored, declared by no running code.
+    pub(super) stale: bool,
+    /// The latest evaluation any service reported: `HH:MM:SS UTC by service`, or empty.
+    pub(super) last_evaluated: String,
 }
 
 impl FlagRow {
-    pub(super) fn new(flag: &FeatureFlag) -> Self {
+    pub(super) fn new(
+        flag: &FeatureFlag,
+        usage: Option<&FlagUse>,
+        report_stale: &[String],
+    ) -> Self {
+        let latest = usage
+            .and_then(|u| u.last_evaluated.iter().max_by_key(|(_, at)| **at))
+            .map(|(service, at)| format!("{} by {service}", at.format("%Y-%m-%d %H:%M:%S UTC")))
+            .unwrap_or_default();
         Self {
+            declared_by: usage.map(|u| u.declared_by.join(", ")).unwrap_or_default(),
+            stale: usage.is_none_or(|u| report_stale.contains(&u.key)),
+            last_evaluated: latest,
             href: format!("flags/{}", path_segment(&flag.key)),
             slug: path_segment(&flag.key).replace('%', "_"),
             key: flag.key.clone(),
@@ -83,10 +102,16 @@ impl FlagFilter {
     }
 
     /// The flags of `set` this filter admits, by key.
-    pub(super) fn rows(&self, set: &FlagSet) -> Vec<FlagRow> {
+    pub(super) fn rows(&self, set: &FlagSet, usage: &StaleReport) -> Vec<FlagRow> {
         let mut flags: Vec<&FeatureFlag> = set.flags().filter(|f| self.admits(f)).collect();
         flags.sort_by(|a, b| a.key.cmp(&b.key));
-        flags.into_iter().map(FlagRow::new).collect()
+        flags
+            .into_iter()
+            .map(|flag| {
+                let used = usage.flags.iter().find(|u| u.key == flag.key);
+                FlagRow::new(flag, used, &usage.stale)
+            })
+            .collect()
     }
 }
 
@@ -100,6 +125,29 @@ pub(super) struct FlagsPage {
     pub(super) total: usize,
     pub(super) enabled: usize,
     pub(super) error: String,
+    pub(super) missing: Vec<MissingFlag>,
+}
+
+/// A flag running code declares that the store does not hold.
+#[derive(Debug)]
+pub(super) struct MissingFlag {
+    pub(super) key: String,
+    pub(super) declared_by: String,
+}
+
+impl MissingFlag {
+    /// The missing flags of a report.
+    pub(super) fn of(report: &StaleReport) -> Vec<Self> {
+        report
+            .flags
+            .iter()
+            .filter(|f| report.missing.contains(&f.key))
+            .map(|f| Self {
+                key: f.key.clone(),
+                declared_by: f.declared_by.join(", "),
+            })
+            .collect()
+    }
 }
 
 /// The flags table body: what the filters and the create form answer.
@@ -108,6 +156,7 @@ pub(super) struct FlagsPage {
 pub(super) struct FlagRowsFragment {
     pub(super) rows: Vec<FlagRow>,
     pub(super) error: String,
+    pub(super) missing: Vec<MissingFlag>,
 }
 
 /// A variation, its value as JSON text.

@@ -8,7 +8,9 @@ use super::super::body::capped;
 use super::super::extract::Params;
 use super::super::AdminState;
 use super::context::Ctx;
-use super::flag_view::{EvalFragment, FlagBody, FlagFilter, FlagPage, FlagRowsFragment, FlagsPage};
+use super::flag_view::{
+    EvalFragment, FlagBody, FlagFilter, FlagPage, FlagRowsFragment, FlagsPage, MissingFlag,
+};
 use super::view::render;
 use crate::flags::{EvaluationContext, Fallthrough, FeatureFlag, Prerequisite, TargetingRule};
 use crate::model::Actor;
@@ -50,13 +52,15 @@ fn filter_of(params: &Params) -> FlagFilter {
 pub(super) async fn page(State(admin): State<AdminState>, ctx: Ctx, params: Params) -> Response {
     let set = admin.engine.flags();
     let filter = filter_of(&params);
+    let usage = admin.engine.stale_flags();
     render(&FlagsPage {
         ctx,
-        rows: filter.rows(&set),
+        rows: filter.rows(&set, &usage),
         filter,
         total: set.len(),
         enabled: set.flags().filter(|f| f.enabled).count(),
         error: String::new(),
+        missing: MissingFlag::of(&usage),
     })
 }
 
@@ -66,9 +70,11 @@ pub(super) async fn rows(State(admin): State<AdminState>, params: Params) -> Res
 }
 
 fn rows_fragment(admin: &AdminState, filter: &FlagFilter, error: String) -> Response {
+    let usage = admin.engine.stale_flags();
     render(&FlagRowsFragment {
-        rows: filter.rows(&admin.engine.flags()),
+        rows: filter.rows(&admin.engine.flags(), &usage),
         error,
+        missing: MissingFlag::of(&usage),
     })
 }
 
@@ -550,7 +556,7 @@ pub(super) async fn evaluate(
         },
         Ok(ctx) => {
             let flags = admin.engine.flags();
-            match flags.evaluate(&key, &ctx) {
+            match flags.explain(&key, &ctx) {
                 None => EvalFragment {
                     value: String::new(),
                     variation: String::new(),

@@ -36,7 +36,7 @@ pub(super) async fn routes(State(admin): State<AdminState>, ctx: Ctx, params: Pa
         .iter()
         .skip((page - 1) * PAGE_SIZE)
         .take(PAGE_SIZE)
-        .map(|state| Row::new(state, now))
+        .map(|state| Row::of(engine, state))
         .collect();
     render(&RoutesPage {
         ctx,

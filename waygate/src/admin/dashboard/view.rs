@@ -78,9 +78,22 @@ pub(super) struct Row {
     pub(super) force_active: bool,
     /// The rollout share when below 100%.
     pub(super) rollout: Option<u8>,
+    /// The flag it is served behind (`#[feature_flag]`); empty without one.
+    pub(super) feature_flag: String,
 }
 
 impl Row {
+    /// The row of `state` now, with the flag the engine serves it behind.
+    pub(super) fn of(engine: &crate::Engine, state: &RouteState) -> Self {
+        let mut row = Self::new(state, engine.now());
+        row.feature_flag = engine
+            .snapshot()
+            .feature_flag(state.key())
+            .unwrap_or_default()
+            .to_owned();
+        row
+    }
+
     /// The row of `state` as requests see it at `now`.
     pub(super) fn new(state: &RouteState, now: DateTime<Utc>) -> Self {
         let key = state.key();
@@ -112,6 +125,7 @@ impl Row {
                 .unwrap_or_default(),
             envs: state.allowed_envs.join(", "),
             force_active: state.force_active,
+            feature_flag: String::new(),
         }
     }
 }

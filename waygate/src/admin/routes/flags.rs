@@ -107,6 +107,14 @@ pub(super) async fn list(State(admin): State<AdminState>) -> Json<Vec<FeatureFla
     Json(all)
 }
 
+/// `GET api/flags/stale`: stored flags no running code declares (`stale`), flags running
+/// code declares that the store lacks (`missing`), and for every flag who declares it and
+/// when each service last evaluated it (see [`StaleReport`](crate::flags::StaleReport)).
+/// (A flag keyed `stale` is read at `api/flags/stale` no more: this report answers there.)
+pub(super) async fn stale(State(admin): State<AdminState>) -> Json<crate::flags::StaleReport> {
+    Json(admin.engine.stale_flags())
+}
+
 /// `POST api/flags`: creates a flag; `409` when the key is taken.
 pub(super) async fn create(
     State(admin): State<AdminState>,
@@ -259,7 +267,7 @@ pub(super) async fn evaluate(
         .map_err(|e| ApiError::bad_request(format!("invalid context: {e}")))?;
     let flags = admin.engine.flags();
     let resolution = flags
-        .evaluate(&key, &ctx)
+        .explain(&key, &ctx)
         .ok_or_else(|| not_found("Flag", &key))?;
     Ok(Json(json!({
         "flag_key": key,

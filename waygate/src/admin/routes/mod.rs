@@ -50,6 +50,7 @@ where
         )
         .route("/api/audit", get(audit::list))
         .route("/api/flags", get(flags::list).post(flags::create))
+        .route("/api/flags/stale", get(flags::stale))
         .route(
             "/api/flags/{key}",
             get(flags::get)
