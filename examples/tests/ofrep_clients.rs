@@ -1,12 +1,14 @@
-//! OFREP across languages: the real Python OpenFeature OFREP provider (PyPI
+//! OFREP across languages: two real OpenFeature OFREP providers — Python's (PyPI
 //! `openfeature-provider-ofrep` 0.3.0 with `openfeature-sdk`, driven by
-//! `scripts/python_ofrep.py`) evaluates the five flags of the `feature_flags` example — one
-//! of each type — against the example's embedded admin and against `waygate serve` holding
-//! the same flags, and gets what the example's own endpoints answer for the same users.
+//! `scripts/python_ofrep.py`) and Rust's (`open-feature-ofrep`, in `interop/ofrep-rust`) —
+//! evaluate the five flags of the `feature_flags` example — one of each type — against the
+//! example's embedded admin and against `waygate serve` holding the same flags, and get what
+//! the example's own endpoints answer for the same users.
 //!
-//! Built only with the `python-server` feature; it needs the Python environment from
-//! `scripts/python-server-env` in `WAYGATE_PYTHON_SERVER` (`scripts/test` does that) and
-//! fails without it.
+//! Built only with the `ofrep-clients` feature; it needs the Python environment from
+//! `scripts/python-server-env` in `WAYGATE_PYTHON_SERVER` and the Rust client built from
+//! `interop/ofrep-rust` in `WAYGATE_OFREP_RUST_CLIENT` (`scripts/test` does both) and fails
+//! without them.
 
 mod support;
 
@@ -17,19 +19,41 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use support::{get, send, waygate_cli, Example};
 
-fn python() -> PathBuf {
-    let exe = std::env::var_os("WAYGATE_PYTHON_SERVER")
+/// An executable named by the environment variable `var`.
+fn executable(var: &str) -> PathBuf {
+    let exe = std::env::var_os(var)
         .filter(|exe| !exe.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             panic!(
-                "WAYGATE_PYTHON_SERVER is not set: run WAYGATE_PYTHON_SERVER=\"$(scripts/\
-                 python-server-env)\" cargo test -p waygate-examples --features python-server \
-                 --test python_ofrep, or scripts/test"
+                "{var} is not set: run scripts/test, or set WAYGATE_PYTHON_SERVER=\"$(scripts/\
+                 python-server-env)\" and WAYGATE_OFREP_RUST_CLIENT (cargo build --manifest-path \
+                 interop/ofrep-rust/Cargo.toml) for cargo test -p waygate-examples --features \
+                 ofrep-clients --test ofrep_clients"
             )
         });
     assert!(exe.is_file(), "{} is not a file", exe.display());
     exe
+}
+
+/// An OFREP client: a command that reads the request on stdin and prints the answers.
+#[derive(Clone, Copy, Debug)]
+enum Client {
+    Python,
+    Rust,
+}
+
+impl Client {
+    fn command(self) -> Command {
+        match self {
+            Self::Python => {
+                let mut command = Command::new(executable("WAYGATE_PYTHON_SERVER"));
+                command.arg(workspace().join("scripts/python_ofrep.py"));
+                command
+            }
+            Self::Rust => Command::new(executable("WAYGATE_OFREP_RUST_CLIENT")),
+        }
+    }
 }
 
 /// One evaluation: the flag, its OpenFeature type, the caller's default, the context, and
@@ -100,8 +124,8 @@ fn cases() -> Vec<Case> {
     cases
 }
 
-/// What the Python provider answers for every case, from the OFREP server at `base_url`.
-fn python_answers(base_url: &str, token: &str, cases: &[Case]) -> Vec<Value> {
+/// What `client`'s provider answers for every case, from the OFREP server at `base_url`.
+fn answers(client: Client, base_url: &str, token: &str, cases: &[Case]) -> Vec<Value> {
     let request = json!({
         "base_url": base_url,
         "token": token,
@@ -109,13 +133,13 @@ fn python_answers(base_url: &str, token: &str, cases: &[Case]) -> Vec<Value> {
             "flag": case.flag, "type": case.kind, "default": case.default, "context": case.context,
         })).collect::<Vec<_>>(),
     });
-    let mut child = Command::new(python())
-        .arg(workspace().join("scripts/python_ofrep.py"))
+    let mut child = client
+        .command()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("start python");
+        .expect("start the OFREP client");
     child
         .stdin
         .take()
@@ -125,7 +149,7 @@ fn python_answers(base_url: &str, token: &str, cases: &[Case]) -> Vec<Value> {
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
-        "python_ofrep.py failed: {}",
+        "the {client:?} OFREP client failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("a JSON list")
@@ -157,12 +181,13 @@ fn assert_same(answers: &[Value], expected: &[Value], cases: &[Case], server: &s
     for ((answer, expected), case) in answers.iter().zip(expected).zip(cases) {
         assert_eq!(
             answer["value"], *expected,
-            "{server}: {} for {} (Python provider: {answer})",
+            "{server}: {} for {} (provider: {answer})",
             case.flag, case.context
         );
         assert!(answer["error_code"].is_null(), "{server}: {answer}");
         assert!(answer["variant"].is_string(), "{server}: {answer}");
-        if case.context["targetingKey"] == "beta_tester_1" {
+        // The Rust provider (0.1.2) says `STATIC` whatever the server answers.
+        if case.context["targetingKey"] == "beta_tester_1" && !server.starts_with("Rust") {
             assert_eq!(answer["reason"], "TARGETING_MATCH", "{server}: {answer}");
         }
         on += usize::from(case.flag == "new-checkout" && *expected == json!(true));
@@ -214,7 +239,7 @@ impl Drop for Serve {
 }
 
 #[test]
-fn the_python_ofrep_provider_evaluates_every_flag_type_as_the_example_does() {
+fn the_python_and_rust_ofrep_providers_evaluate_every_flag_type_as_the_example_does() {
     let example = Example::start("feature_flags", &[]);
     let cases = cases();
     let expected: Vec<Value> = cases
@@ -228,12 +253,15 @@ fn the_python_ofrep_provider_evaluates_every_flag_type_as_the_example_does() {
 
     let token = login(example.addr, "/waygate");
     let base = format!("http://{}/waygate", example.addr);
-    assert_same(
-        &python_answers(&base, &token, &cases),
-        &expected,
-        &cases,
-        "embedded admin",
-    );
+    for client in [Client::Python, Client::Rust] {
+        let server = format!("{client:?} client, embedded admin");
+        assert_same(
+            &answers(client, &base, &token, &cases),
+            &expected,
+            &cases,
+            &server,
+        );
+    }
 
     // The same flags on a Waygate Server, copied over its REST API.
     let serve = Serve::start();
@@ -255,10 +283,13 @@ fn the_python_ofrep_provider_evaluates_every_flag_type_as_the_example_does() {
         assert_eq!(reply.status, 201, "{reply:?}");
     }
     let base = format!("http://{}", serve.1);
-    assert_same(
-        &python_answers(&base, &server_token, &cases),
-        &expected,
-        &cases,
-        "waygate serve",
-    );
+    for client in [Client::Python, Client::Rust] {
+        let server = format!("{client:?} client, waygate serve");
+        assert_same(
+            &answers(client, &base, &server_token, &cases),
+            &expected,
+            &cases,
+            &server,
+        );
+    }
 }
