@@ -75,6 +75,10 @@ impl RequestHead for ActixHead<'_> {
         self.extensions.get::<LimitsCounted>().is_some()
     }
 
+    fn flag_context(&self) -> Option<&waygate_core::flags::EvaluationContext> {
+        self.extensions.get()
+    }
+
     /// The request as `http` 1 parts, for `key = custom(..)` functions: method, URI, version
     /// and headers, with the [`Identity`] and the peer's [`SocketAddr`] in the extensions.
     fn parts(&self) -> Cow<'_, Parts> {

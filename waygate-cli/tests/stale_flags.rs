@@ -36,6 +36,29 @@ fn until(cli: &Cli, what: &str, done: impl Fn(&Value) -> bool) -> Value {
     }
 }
 
+/// `method path` on the server with `token`, over plain HTTP/1.1: the status and body.
+fn http(url: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let auth = token.map_or(String::new(), |t| format!("X-Waygate-Token: {t}\r\n"));
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply[9..12].parse().unwrap();
+    let body = reply.split_once("\r\n\r\n").map(|(_, b)| b.to_owned());
+    (status, body.unwrap_or_default())
+}
+
 fn keys(report: &Value, field: &str) -> Vec<String> {
     report[field]
         .as_array()
@@ -134,6 +157,41 @@ fn stale_and_missing_flags_with_two_services() {
         keys(r, "missing") == ["search-page-size"]
     });
     assert_eq!(keys(&report, "stale"), ["old-banner"]);
+
+    // The server's dashboard says the same: the Flags table's "In code" column.
+    let (status, login) = http(
+        &server.url,
+        "POST",
+        "/api/auth/login",
+        None,
+        r#"{"username": "admin", "password": "secret"}"#,
+    );
+    assert_eq!(status, 200, "{login}");
+    let login: Value = serde_json::from_str(login.trim_start_matches(|c: char| c != '{')).unwrap();
+    let token = login["token"].as_str().unwrap();
+    let (status, rows) = http(&server.url, "GET", "/flags/rows", Some(token), "");
+    assert_eq!(status, 200, "{rows}");
+    let row = |key: &str| {
+        let start = rows
+            .find(&format!("id=\"flag-{key}\""))
+            .unwrap_or_else(|| panic!("{key} in {rows}"));
+        rows[start..].split("</tr>").next().unwrap().to_owned()
+    };
+    assert!(
+        row("old-banner").contains(">stale<"),
+        "{}",
+        row("old-banner")
+    );
+    assert!(
+        row("new-checkout").contains("orders, payments"),
+        "{}",
+        row("new-checkout")
+    );
+    assert!(!row("new-checkout").contains(">stale<"));
+    assert!(
+        rows.contains("<code>search-page-size</code> by orders, payments"),
+        "{rows}"
+    );
 
     // orders goes away: its declarations no longer count.
     runtime.block_on(orders.shutdown());

@@ -3,13 +3,36 @@
 //! that falls through both rules to the rollout (a SHA-1 of its key) — through the
 //! [`FlagSet`] and through `engine.flags()` (one atomic load of the set first).
 //!
+//! Then, side by side: the same flag read through its `#[flag]` handle (`NEW_CHECKOUT.get`)
+//! and through the string API; and a request to a route behind the flag
+//! (`#[feature_flag(NEW_CHECKOUT)]`, the flag on for the request) beside the same request to
+//! a plain route, through `WaygateLayer`, and one evaluation with the context the gate builds.
+//!
 //! `cargo bench -p waygate --bench flags`
 
+use axum::body::Body;
+use axum::Router;
 use criterion::Criterion;
+use http::Request;
 use serde_json::json;
 use std::hint::black_box;
-use waygate::flags::{EvaluationContext, FeatureFlag, FlagSet};
-use waygate::Engine;
+use tower::ServiceExt;
+use waygate::flags::{BoolFlag, EvaluationContext, FeatureFlag, FlagSet};
+use waygate::prelude::*;
+
+#[flag(key = "new-checkout", default = false)]
+static NEW_CHECKOUT: BoolFlag;
+
+#[route(GET, "/checkout")]
+async fn checkout() -> &'static str {
+    "v1"
+}
+
+#[route(GET, "/checkout/v2")]
+#[feature_flag(NEW_CHECKOUT)]
+async fn checkout_v2() -> &'static str {
+    "v2"
+}
 
 fn flag() -> FeatureFlag {
     serde_json::from_value(json!({
@@ -76,6 +99,43 @@ fn main() {
             engine
                 .flags()
                 .bool(black_box("new-checkout"), black_box(rollout), false)
+        });
+    });
+    group.bench_function("rollout, NEW_CHECKOUT.get (declared)", |b| {
+        b.iter(|| NEW_CHECKOUT.get(black_box(rollout)));
+    });
+    group.finish();
+
+    // A route behind the flag: the request's context is the gate's default (no user, no
+    // peer address: `anonymous`), a target of the flag, so the route is served.
+    runtime.block_on(async {
+        let mut gated = flag();
+        gated.targets = vec![("on".to_owned(), vec!["anonymous".to_owned()])];
+        engine.save_flag(gated, "bench").await.expect("saved");
+    });
+    let app: Router = Router::new()
+        .merge(routes![checkout, checkout_v2])
+        .layer(WaygateLayer::new(engine.clone()));
+    let request = |path: &'static str| Request::get(path).body(Body::empty()).unwrap();
+    runtime.block_on(async {
+        for path in ["/checkout", "/checkout/v2"] {
+            let response = app.clone().oneshot(request(path)).await.unwrap();
+            assert_eq!(response.status(), http::StatusCode::OK, "{path}");
+        }
+    });
+    let mut group = criterion.benchmark_group("route behind a flag");
+    group.bench_function("plain route", |b| {
+        b.iter(|| runtime.block_on(app.clone().oneshot(request("/checkout"))));
+    });
+    group.bench_function("route behind new-checkout (on)", |b| {
+        b.iter(|| runtime.block_on(app.clone().oneshot(request("/checkout/v2"))));
+    });
+    let anonymous = EvaluationContext::new("anonymous");
+    group.bench_function("one evaluation (target match)", |b| {
+        b.iter(|| {
+            engine
+                .flags()
+                .bool(black_box("new-checkout"), black_box(&anonymous), false)
         });
     });
     group.finish();

@@ -47,6 +47,10 @@ pub trait RequestHead {
     /// Whether the request's rate limits were already counted ([`LimitsCounted`]).
     fn limits_counted(&self) -> bool;
 
+    /// The flag evaluation context the app put in the request (a middleware that knows the
+    /// user), which `#[feature_flag]` routes and `FlagContext` read first.
+    fn flag_context(&self) -> Option<&crate::flags::EvaluationContext>;
+
     /// The request as `http` parts, for `key = custom(..)` functions.
     fn parts(&self) -> Cow<'_, Parts>;
 }
@@ -78,6 +82,10 @@ impl RequestHead for Parts {
 
     fn limits_counted(&self) -> bool {
         self.extensions.get::<LimitsCounted>().is_some()
+    }
+
+    fn flag_context(&self) -> Option<&crate::flags::EvaluationContext> {
+        self.extensions.get()
     }
 
     fn parts(&self) -> Cow<'_, Parts> {

@@ -175,16 +175,14 @@ impl Engine {
         key: &str,
         request: &H,
     ) -> bool {
-        use crate::flags::EvaluationContext;
-        let parts = request.parts();
-        let ctx = match &self.inner.flag_context {
-            Some(context) => (context.0)(&parts),
-            None => match parts.extensions.get::<EvaluationContext>() {
-                Some(ctx) => ctx.clone(),
-                None => self.evaluation_context(request),
-            },
-        };
-        self.flags().bool(key, &ctx, false)
+        let flags = self.flags();
+        if let Some(context) = &self.inner.flag_context {
+            return flags.bool(key, &(context.0)(&request.parts()), false);
+        }
+        match request.flag_context() {
+            Some(ctx) => flags.bool(key, ctx, false),
+            None => flags.bool(key, &self.evaluation_context(request), false),
+        }
     }
 
     /// Creates or replaces a flag, after checking it ([`check_flag`]: its variation names
@@ -375,7 +373,9 @@ impl Engine {
         self.inner
             .flag_telemetry
             .retain(&|key| records.flags.contains_key(key));
-        self.inner.flags.store(Arc::new(set));
+        let set = Arc::new(set);
+        crate::flags::declared::publish(self.id(), &set);
+        self.inner.flags.store(set);
         self.emit(EngineEvent::FlagsChanged);
         if self.is_started() {
             self.arm_flag_timer();

@@ -71,7 +71,7 @@ impl Engine {
         self.inner
             .backend_loaded
             .store(loaded.is_ok(), std::sync::atomic::Ordering::Relaxed);
-        crate::flags::declared::install(self.inner.flags.clone());
+        crate::flags::declared::install(self.id(), self.inner.flags.load_full());
         if loaded.is_ok() {
             self.seed_declared_flags(&declared).await;
         }

@@ -79,8 +79,7 @@ struct Inner {
     clock: Clock,
     snapshot: ArcSwap<Snapshot>,
     /// The flags and segments in force, compiled (replaced whole on a change).
-    /// Shared with the declared flags' handles once the engine starts.
-    flags: Arc<ArcSwap<crate::flags::FlagSet>>,
+    flags: ArcSwap<crate::flags::FlagSet>,
     /// What flag evaluations did (outlasts each flag set).
     flag_telemetry: crate::flags::FlagTelemetry,
     /// Which services declare and read which flags (a server's fleet).
@@ -173,7 +172,7 @@ impl Engine {
             env,
             clock: Clock::new(),
             snapshot: ArcSwap::default(),
-            flags: Arc::new(ArcSwap::from_pointee(flags)),
+            flags: ArcSwap::from_pointee(flags),
             flag_telemetry: crate::flags::FlagTelemetry::default(),
             flag_usage: crate::flags::FlagUsage::default(),
             generation: AtomicU64::new(0),
@@ -201,6 +200,11 @@ impl Engine {
         let engine = Self { inner };
         engine.publish(&mut engine.view());
         engine
+    }
+
+    /// This engine's identity within the process (the address of its shared state).
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
     }
 
     /// The environment this engine enforces `env_only` routes for.

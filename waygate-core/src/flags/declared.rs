@@ -12,12 +12,13 @@ use super::context::EvaluationContext;
 use super::model::{FeatureFlag, FlagType};
 use super::set::FlagSet;
 use super::typed::Details;
-use arc_swap::{ArcSwap, ArcSwapOption};
+use arc_swap::ArcSwapOption;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// A flag as code declares it: what `#[flag(..)]` registers.
@@ -218,19 +219,29 @@ pub fn check_declarations(declared: &[&FlagDeclaration]) -> Result<(), String> {
 // The flags the handles read
 // ---------------------------------------------------------------------------------------------
 
-/// The flags of the engine started last.
-static CURRENT: ArcSwapOption<ArcSwap<FlagSet>> = ArcSwapOption::const_empty();
+/// The flags of the engine started last: its current set, republished with each change.
+static CURRENT: ArcSwapOption<FlagSet> = ArcSwapOption::const_empty();
+/// Which engine that is (the address of its shared state).
+static OWNER: AtomicUsize = AtomicUsize::new(0);
 
-/// Makes `flags` the set the handles' [`get`](BoolFlag::get) read.
-pub(crate) fn install(flags: Arc<ArcSwap<FlagSet>>) {
+/// Makes engine `owner`'s `flags` the set the handles' [`get`](BoolFlag::get) read.
+pub(crate) fn install(owner: usize, flags: Arc<FlagSet>) {
+    OWNER.store(owner, Ordering::Release);
     CURRENT.store(Some(flags));
 }
 
-/// Reads the flags the handles read (pending before any engine started).
+/// Engine `owner`'s new set: read by the handles if that engine is the one installed.
+pub(crate) fn publish(owner: usize, flags: &Arc<FlagSet>) {
+    if OWNER.load(Ordering::Acquire) == owner {
+        CURRENT.store(Some(Arc::clone(flags)));
+    }
+}
+
+/// Reads the flags the handles read (pending before any engine started): one atomic load.
 fn with_current<R>(read: impl FnOnce(&FlagSet) -> R) -> R {
     let current = CURRENT.load();
     match current.as_deref() {
-        Some(flags) => read(&flags.load()),
+        Some(flags) => read(flags),
         None => read(&PENDING),
     }
 }

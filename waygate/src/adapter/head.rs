@@ -81,6 +81,10 @@ impl RequestHead for AxumHead<'_> {
         self.extensions.get::<LimitsCounted>().is_some()
     }
 
+    fn flag_context(&self) -> Option<&waygate_core::flags::EvaluationContext> {
+        self.extensions.get()
+    }
+
     fn parts(&self) -> Cow<'_, Parts> {
         if let Some(parts) = self.parts {
             return Cow::Borrowed(parts);

@@ -36,7 +36,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
@@ -116,8 +119,40 @@ fn context_of(body: &[u8]) -> Result<EvaluationContext, OfrepError> {
     }
 }
 
+/// A success body: `{"key", "value", "reason", "variant", "metadata"}`, borrowed from the set.
+#[derive(Serialize)]
+struct Evaluated<'a> {
+    key: &'a str,
+    value: Cow<'a, Value>,
+    reason: &'static str,
+    variant: &'a str,
+    metadata: Metadata,
+}
+
+/// Empty metadata (`{}`).
+#[derive(Serialize)]
+struct Metadata {}
+
+/// One flag of a bulk answer: its evaluation, or why it has none.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum BulkItem<'a> {
+    Evaluated(Evaluated<'a>),
+    Failed {
+        key: &'a str,
+        #[serde(rename = "errorCode")]
+        code: &'static str,
+        #[serde(rename = "errorDetails")]
+        details: String,
+    },
+}
+
 /// What flag `key` serves `ctx`, as OFREP's success body, or its failure.
-fn evaluation(flags: &FlagSet, key: &str, ctx: &EvaluationContext) -> Result<Value, OfrepError> {
+fn evaluation<'a>(
+    flags: &'a FlagSet,
+    key: &'a str,
+    ctx: &EvaluationContext,
+) -> Result<Evaluated<'a>, OfrepError> {
     let not_found = || OfrepError {
         status: StatusCode::NOT_FOUND,
         key: Some(key.to_owned()),
@@ -146,16 +181,16 @@ fn evaluation(flags: &FlagSet, key: &str, ctx: &EvaluationContext) -> Result<Val
     }
     let value = match (flag.flag_type, resolution.value.as_f64()) {
         // Typed clients tell a float from an integer by its JSON form.
-        (FlagType::Float, Some(number)) => json!(number),
-        _ => resolution.value.clone(),
+        (FlagType::Float, Some(number)) => Cow::Owned(json!(number)),
+        _ => Cow::Borrowed(resolution.value),
     };
-    Ok(json!({
-        "key": key,
-        "value": value,
-        "reason": flags.open_feature_reason(key, &resolution),
-        "variant": resolution.variation,
-        "metadata": {},
-    }))
+    Ok(Evaluated {
+        key,
+        value,
+        reason: flags.open_feature_reason(key, &resolution),
+        variant: resolution.variation,
+        metadata: Metadata {},
+    })
 }
 
 /// `POST ofrep/v1/evaluate/flags/{key}`.
@@ -163,13 +198,15 @@ async fn evaluate_one(
     State(admin): State<AdminState>,
     Path(key): Path<String>,
     body: Bytes,
-) -> Result<Json<Value>, OfrepError> {
+) -> Result<Response, OfrepError> {
     let ctx = context_of(&body).map_err(|e| e.for_flag(&key))?;
-    evaluation(&admin.engine.flags(), &key, &ctx).map(Json)
+    let flags = admin.engine.flags();
+    Ok(Json(evaluation(&flags, &key, &ctx)?).into_response())
 }
 
 /// `POST ofrep/v1/evaluate/flags`: every flag for the context, sorted by key; a flag that
-/// fails is listed with its error. `304` when `If-None-Match` names the answer's `ETag`.
+/// fails is listed with its error. The `ETag` is a digest of the answers, so `If-None-Match`
+/// with it answers `304` until what this context gets changes.
 async fn evaluate_all(
     State(admin): State<AdminState>,
     OriginalUri(uri): OriginalUri,
@@ -180,16 +217,20 @@ async fn evaluate_all(
     let flags = admin.engine.flags();
     let mut keys: Vec<&str> = flags.flags().map(|flag| flag.key.as_str()).collect();
     keys.sort_unstable();
-    let evaluated: Vec<Value> = keys
+    let evaluated: Vec<BulkItem<'_>> = keys
         .iter()
         .map(|key| match evaluation(&flags, key, &ctx) {
-            Ok(success) => success,
-            Err(failure) => json!({
-                "key": key, "errorCode": failure.code, "errorDetails": failure.details,
-            }),
+            Ok(success) => BulkItem::Evaluated(success),
+            Err(failure) => BulkItem::Failed {
+                key,
+                code: failure.code,
+                details: failure.details,
+            },
         })
         .collect();
-    let etag = etag_of(&(&evaluated, config_etag(&flags)));
+    // Serialised once: hashed for the ETag, and sent as is.
+    let list = serde_json::to_vec(&evaluated).unwrap_or_else(|_| b"[]".to_vec());
+    let etag = format!("\"{}\"", super::token::hex(&Sha256::digest(&list)[..12]));
     if if_none_match(&headers, &etag) {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         set_etag(&mut response, &etag);
@@ -201,16 +242,25 @@ async fn evaluate_all(
         .strip_suffix("/evaluate/flags")
         .map(|base| format!("{base}/sse"))
         .unwrap_or_else(|| "/ofrep/v1/sse".to_owned());
-    let body = json!({
-        "flags": evaluated,
-        "metadata": {},
-        "eventStreams": [{
-            "type": "sse",
-            "endpoint": {"requestUri": stream_uri},
-            "inactivityDelaySec": INACTIVITY_DELAY_SECS,
-        }],
-    });
-    let mut response = Json(body).into_response();
+    let streams = json!([{
+        "type": "sse",
+        "endpoint": {"requestUri": stream_uri},
+        "inactivityDelaySec": INACTIVITY_DELAY_SECS,
+    }]);
+    let mut body = Vec::with_capacity(list.len() + 160);
+    body.extend_from_slice(b"{\"flags\":");
+    body.extend_from_slice(&list);
+    body.extend_from_slice(b",\"metadata\":{},\"eventStreams\":");
+    body.extend_from_slice(streams.to_string().as_bytes());
+    body.push(b'}');
+    let mut response = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
     set_etag(&mut response, &etag);
     Ok(response)
 }
