@@ -144,26 +144,56 @@ impl Engine {
         &self,
         request: &H,
     ) -> crate::flags::EvaluationContext {
-        use crate::flags::EvaluationContext;
+        let mut ctx = crate::flags::EvaluationContext::default();
+        self.fill_evaluation_context(request, &mut ctx);
+        ctx
+    }
+
+    /// Makes `ctx` the [`evaluation_context`](Self::evaluation_context) of `request`,
+    /// reusing its buffers: after the first use, no allocation unless the user has a plan
+    /// or roles.
+    fn fill_evaluation_context<H: crate::RequestHead + ?Sized>(
+        &self,
+        request: &H,
+        ctx: &mut crate::flags::EvaluationContext,
+    ) {
+        use std::fmt::Write as _;
         let ip = self.client_ip(request);
         let identity = request.identity();
-        let mut ctx = match (identity.and_then(|i| i.user_id.as_deref()), ip) {
-            (Some(user), _) => EvaluationContext::new(user),
-            (None, Some(ip)) => EvaluationContext::new(ip.to_string()),
-            (None, None) => EvaluationContext::new("anonymous"),
-        };
-        if let Some(ip) = ip {
-            ctx = ctx.ip(ip.to_string());
+        ctx.key.clear();
+        match (identity.and_then(|i| i.user_id.as_deref()), ip) {
+            (Some(user), _) => ctx.key.push_str(user),
+            (None, Some(ip)) => {
+                let _ = write!(ctx.key, "{ip}");
+            }
+            (None, None) => ctx.key.push_str("anonymous"),
         }
+        if ctx.kind != "user" {
+            ctx.kind.clear();
+            ctx.kind.push_str("user");
+        }
+        ctx.email = None;
+        ctx.country = None;
+        ctx.app_version = None;
+        match (ip, &mut ctx.ip) {
+            (Some(ip), Some(text)) => {
+                text.clear();
+                let _ = write!(text, "{ip}");
+            }
+            (Some(ip), slot) => *slot = Some(ip.to_string()),
+            (None, slot) => *slot = None,
+        }
+        ctx.attributes.clear();
         if let Some(identity) = identity {
             if let Some(plan) = &identity.plan {
-                ctx = ctx.attribute("plan", plan.as_str());
+                ctx.attributes
+                    .insert("plan".to_owned(), plan.as_str().into());
             }
             if !identity.roles.is_empty() {
-                ctx = ctx.attribute("roles", identity.roles.clone());
+                ctx.attributes
+                    .insert("roles".to_owned(), identity.roles.clone().into());
             }
         }
-        ctx
     }
 
     /// Whether the boolean flag `key` is `true` for `request`: what serves a
@@ -179,10 +209,22 @@ impl Engine {
         if let Some(context) = &self.inner.flag_context {
             return flags.bool(key, &(context.0)(&request.parts()), false);
         }
-        match request.flag_context() {
-            Some(ctx) => flags.bool(key, ctx, false),
-            None => flags.bool(key, &self.evaluation_context(request), false),
+        if let Some(ctx) = request.flag_context() {
+            return flags.bool(key, ctx, false);
         }
+        // The default context, built in this thread's scratch context: no allocation.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<crate::flags::EvaluationContext> =
+                std::cell::RefCell::new(crate::flags::EvaluationContext::default());
+        }
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut ctx) => {
+                self.fill_evaluation_context(request, &mut ctx);
+                flags.bool(key, &ctx, false)
+            }
+            // Only if a flag's evaluation asked for a route's flag (it does not): build one.
+            Err(_) => flags.bool(key, &self.evaluation_context(request), false),
+        })
     }
 
     /// Creates or replaces a flag, after checking it ([`check_flag`]: its variation names
