@@ -316,8 +316,19 @@ impl Snapshot {
         now: impl FnOnce() -> DateTime<Utc>,
     ) -> Verdict<'a> {
         let rule = template.and_then(|t| self.rule(method, t));
+        self.check_found(method, rule, template.unwrap_or(path), now)
+    }
+
+    /// [`check`](Self::check) of a request whose rule (looked up by its template) is `rule`;
+    /// `checked_path` is the template, or the path when the router matched none.
+    pub(crate) fn check_found<'a>(
+        &'a self,
+        method: &Method,
+        rule: Option<&'a Arc<Rule>>,
+        checked_path: &str,
+        now: impl FnOnce() -> DateTime<Utc>,
+    ) -> Verdict<'a> {
         let force_active = rule.is_some_and(|r| r.force_active);
-        let checked_path = template.unwrap_or(path);
         let service = rule.and_then(|r| r.service_block.as_deref());
         let scopes = self
             .global
@@ -401,6 +412,22 @@ impl Snapshot {
     }
 
     /// Whether any rate limit applies to anything.
+    /// Whether a request to `rule` is served with nothing to do but count it: no global
+    /// maintenance or limit, and a route that is active (or force-active) with no rollout,
+    /// flag, limit or service maintenance. The common case, decided in a few loads.
+    #[inline]
+    pub(crate) fn serves_plainly(&self, rule: &Rule) -> bool {
+        self.global.is_none()
+            && self.global_limit.is_none()
+            && (rule.force_active
+                || (matches!(rule.action, Action::Allow)
+                    && rule.rollout.is_none()
+                    && rule.feature_flag.is_none()
+                    && rule.limiter.is_none()
+                    && rule.service_limiter.is_none()
+                    && rule.service_block.is_none()))
+    }
+
     pub(crate) fn has_limits(&self, rule: &Rule) -> bool {
         self.global_limit.is_some() || rule.limiter.is_some() || rule.service_limiter.is_some()
     }

@@ -267,7 +267,12 @@ impl Engine {
     where
         H: RequestHead + ?Sized,
     {
-        let (rule, served) = match self.route_verdict(snapshot, request, template) {
+        let rule = template.and_then(|t| snapshot.rule(request.method(), t));
+        if let Some(rule) = rule.filter(|rule| snapshot.serves_plainly(rule)) {
+            rule.counters.add(RequestOutcome::Allowed);
+            return Err(Decision::Serve(Serve::default()));
+        }
+        let (rule, served) = match self.route_verdict(snapshot, request, template, rule) {
             Ok(Routed::Rule(rule, served)) => (rule, served),
             Ok(Routed::Plain(counters)) => {
                 counters
@@ -316,12 +321,15 @@ impl Engine {
         snapshot: &'s Snapshot,
         request: &H,
         template: Option<&str>,
+        rule: Option<&'s Arc<Rule>>,
     ) -> Result<Routed<'s>, Refusal<'s>>
     where
         H: RequestHead + ?Sized,
     {
         let method = request.method();
-        let (rule, served) = match snapshot.check(method, template, request.path(), || self.now()) {
+        let checked_path = template.unwrap_or(request.path());
+        let verdict = snapshot.check_found(method, rule, checked_path, || self.now());
+        let (rule, served) = match verdict {
             Verdict::Pass(Pass::Route(rule)) => (rule, RequestOutcome::Allowed),
             Verdict::Pass(Pass::ForceActive) => {
                 let rule = template.and_then(|t| snapshot.rule(method, t));

@@ -35,6 +35,7 @@ pin_project! {
 
 impl<F> ResponseFuture<F> {
     /// Served as it came: the inner future, polled as is.
+    #[inline(always)]
     pub(crate) fn plain(future: F) -> Self {
         Self {
             kind: Kind::Plain { future },

@@ -104,7 +104,7 @@ fn template<B>(request: &Request<B>) -> Option<&str> {
 
 /// Where every decision ends, made at once or after the shared counters: the inner
 /// service's future (with the headers to add), or the refusal's response.
-#[inline]
+#[inline(always)]
 fn settle<S, B>(
     config: &LayerConfig,
     service: &mut S,
