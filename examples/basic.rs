@@ -156,19 +156,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The layer goes on after the routes, so that it sees which route each request matched;
     // it lets requests under `/waygate` through untouched.
-    let app = admin
-        .nest_in(
-            Router::new().merge(routes![
-                health,
-                get_payments,
-                debug,
-                old_endpoint,
-                v1_users,
-                v2_users
-            ]),
-            "/waygate",
-        )
-        .layer(WaygateLayer::new(engine.clone()))
+    let app = admin.nest_in(
+        Router::new().merge(routes![
+            health,
+            get_payments,
+            debug,
+            old_endpoint,
+            v1_users,
+            v2_users
+        ]),
+        "/waygate",
+    );
+    // `WAYGATE_BARE=1`: the same app without the layer, what `scripts/throughput` measures
+    // the layer against.
+    let app = match std::env::var_os("WAYGATE_BARE").is_some_and(|v| v == "1") {
+        true => app,
+        false => app.layer(WaygateLayer::new(engine.clone())),
+    };
+    let app = app
         // Merged after the layer: the docs are served whatever the routes' state (global
         // maintenance included).
         .merge(docs.router())
