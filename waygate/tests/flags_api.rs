@@ -369,3 +369,53 @@ async fn flags_over_the_api_as_the_python_original_serves_them() {
         "Segment 'beta' not found"
     );
 }
+
+/// A service registering a flag whose default is not of its type is refused, naming it; a
+/// well-formed declaration creates the flag, audited as the service.
+#[tokio::test]
+async fn registered_flags_are_checked_and_created() {
+    let server = run().await;
+    let admin = Client::login(
+        &server.url,
+        json!({"username": "admin", "password": "secret"}),
+    )
+    .await;
+    let register = |flags: Value| json!({"app_id": "shop", "states": [], "flags": flags});
+    let refused = admin
+        .send(
+            "POST",
+            "/api/sdk/register",
+            Some(register(
+                json!([{"key": "new-checkout", "type": "boolean", "default": "yes"}]),
+            )),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.json["error"]
+            .as_str()
+            .unwrap()
+            .contains("new-checkout"),
+        "{}",
+        refused.json
+    );
+    let missing = admin
+        .send("GET", "/api/flags/new-checkout", None, None)
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let created = admin
+        .send(
+            "POST",
+            "/api/sdk/register",
+            Some(register(
+                json!([{"key": "page-size", "type": "integer", "default": 10}]),
+            )),
+            None,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.json);
+    let flag = admin.send("GET", "/api/flags/page-size", None, None).await;
+    assert_eq!(flag.json["variations"][0]["value"], 10);
+    assert_eq!(flag.json["created_by"], "shop");
+}

@@ -115,6 +115,26 @@ pub struct RegisteredFlag {
 }
 
 impl RegisteredFlag {
+    /// `Err` saying why when the default is not a value of the flag's type (a boolean, a
+    /// string, an integer, a number, or a JSON object or array).
+    pub fn check(&self) -> Result<(), String> {
+        let fits = match self.flag_type {
+            FlagType::Boolean => self.default.is_boolean(),
+            FlagType::String => self.default.is_string(),
+            FlagType::Integer => self.default.is_i64(),
+            FlagType::Float => self.default.is_number(),
+            FlagType::Json => self.default.is_object() || self.default.is_array(),
+        };
+        match fits {
+            true => Ok(()),
+            false => Err(format!(
+                "the default {} is not a {} value",
+                self.default,
+                self.flag_type.as_str()
+            )),
+        }
+    }
+
     /// The flag created for it: it serves the default to everyone. A boolean gets both
     /// variations (`on`, `off`), the default as fallthrough and off variation, so that
     /// turning it on for someone is one targeting change; other types get one variation,

@@ -158,6 +158,9 @@ fn declared_flags(body: &JsonObject, app_id: &str) -> Result<Vec<RegisteredFlag>
             })?;
             check_key("flag", &flag.key)
                 .map_err(|e| ApiError::bad_request(format!("flags[{index}]: {}", e.0)))?;
+            flag.check().map_err(|e| {
+                ApiError::bad_request(format!("flags[{index}] ({}): {e}", flag.key))
+            })?;
             capped("description", &flag.description)?;
             Ok(flag)
         })
@@ -183,7 +186,9 @@ async fn create_declared_flags(admin: &AdminState, app_id: &str, declared: &[Reg
             continue;
         }
         let actor = Actor::new(app_id).platform("sdk");
-        match admin.engine.save_flag(flag.to_flag(), actor).await {
+        let mut created = flag.to_flag();
+        created.created_by = app_id.to_owned();
+        match admin.engine.save_flag(created, actor).await {
             Ok(_) => {
                 tracing::info!(app_id, flag = %flag.key, "waygate server: created a flag a service declares");
             }
