@@ -124,3 +124,71 @@ fn the_dashboard_is_served_at_the_admin_path() {
     );
     assert!(login.body.contains("<form"), "{login:?}");
 }
+
+/// OFREP through the actix-web app: bearer auth, a single evaluation, the bulk answer with its
+/// `ETag` (and `304` for it) and the stream's address under the admin path.
+#[test]
+fn ofrep_is_served_at_the_admin_path() {
+    let engine = Engine::new();
+    let app = app(&engine);
+    let login = app.send(
+        "POST",
+        "/waygate/api/auth/login",
+        &[],
+        Some(r#"{"username": "admin", "password": "secret"}"#),
+    );
+    let token = login.json()["token"].as_str().unwrap().to_owned();
+    let flag = json!({
+        "key": "new-checkout", "name": "New checkout", "type": "boolean",
+        "variations": [{"name": "on", "value": true}, {"name": "off", "value": false}],
+        "off_variation": "off", "targets": {"on": ["ada"]}, "fallthrough": "off"
+    });
+    let created = app.send(
+        "POST",
+        "/waygate/api/flags",
+        &[("X-Waygate-Token", token.as_str())],
+        Some(&flag.to_string()),
+    );
+    assert_eq!(created.status, 201, "{created:?}");
+    let bearer = format!("Bearer {token}");
+    let auth = [("Authorization", bearer.as_str())];
+    let one = app.send(
+        "POST",
+        "/waygate/ofrep/v1/evaluate/flags/new-checkout",
+        &auth,
+        Some(r#"{"context": {"targetingKey": "ada"}}"#),
+    );
+    assert_eq!(
+        one.json(),
+        json!({"key": "new-checkout", "value": true, "reason": "TARGETING_MATCH", "variant": "on", "metadata": {}})
+    );
+    let without = app.send(
+        "POST",
+        "/waygate/ofrep/v1/evaluate/flags/new-checkout",
+        &[],
+        Some("{}"),
+    );
+    assert_eq!(without.status, 401);
+    let bulk = app.send(
+        "POST",
+        "/waygate/ofrep/v1/evaluate/flags",
+        &auth,
+        Some("{}"),
+    );
+    assert_eq!(bulk.status, 200, "{bulk:?}");
+    assert_eq!(
+        bulk.json()["eventStreams"][0]["endpoint"]["requestUri"],
+        "/waygate/ofrep/v1/sse"
+    );
+    let etag = bulk.header("etag").unwrap().to_owned();
+    let again = app.send(
+        "POST",
+        "/waygate/ofrep/v1/evaluate/flags",
+        &[
+            ("Authorization", bearer.as_str()),
+            ("If-None-Match", etag.as_str()),
+        ],
+        Some("{}"),
+    );
+    assert_eq!(again.status, 304);
+}

@@ -354,6 +354,19 @@ async fn auth_takes_bearer_tokens_and_evaluation_only_keys_do_nothing_else() {
         .unwrap()
         .status();
     assert_eq!(status, StatusCode::OK);
+    // A service's token evaluates too.
+    let service: Value = http
+        .post(format!("{}/api/tokens", running.base))
+        .header("x-waygate-token", &user)
+        .json(&json!({"service": "shop"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (status, _) = post(&url, service["token"].as_str(), "{}").await;
+    assert_eq!(status, StatusCode::OK);
     // Nothing else: not the API, not the dashboard.
     for path in ["/api/routes", "/api/flags", "/"] {
         let status = http
