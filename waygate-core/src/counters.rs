@@ -158,9 +158,10 @@ impl std::fmt::Debug for RouteCounters {
     }
 }
 
-/// This thread's line: threads are numbered in the order they first count.
+/// This thread's shard, `0..SHARDS`: threads are numbered in the order they first count
+/// (the route counters and the flag counters share the numbering).
 #[inline]
-fn shard() -> usize {
+pub(crate) fn shard() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
         static INDEX: Cell<usize> = const { Cell::new(usize::MAX) };

@@ -5,9 +5,9 @@
 
 use super::set::{Reason, Resolution};
 use super::EvaluationContext;
+use crate::counters::{shard, SHARDS};
 use rustc_hash::FxHashMap;
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The reasons an evaluation is counted under, in label order.
@@ -20,8 +20,6 @@ pub const COUNTED_REASONS: [Reason; 6] = [
     Reason::Error,
 ];
 
-/// Per-thread lines.
-const SHARDS: usize = 16;
 /// Counters per 64-byte line.
 const PER_LINE: usize = 8;
 
@@ -100,23 +98,6 @@ impl FlagStats {
         }
         totals
     }
-}
-
-/// This thread's shard: threads are numbered in the order they first count.
-#[inline]
-fn shard() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
-    }
-    INDEX.with(|index| {
-        let mut value = index.get();
-        if value == usize::MAX {
-            value = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
-            index.set(value);
-        }
-        value
-    })
 }
 
 /// One evaluation, as an exposure callback sees it.
