@@ -35,6 +35,19 @@
 //! assert_eq!(why.reason, Reason::TargetMatch);
 //! # Ok::<(), serde_json::Error>(())
 //! ```
+//!
+//! Beyond the Python original:
+//!
+//! - **Declared in code** (the adapters' `#[flag]` attribute): typed handles ([`BoolFlag`],
+//!   [`StringFlag`], [`IntFlag`], [`FloatFlag`], [`JsonFlag`]) registered at link time
+//!   ([`declared_flags`]); the engine creates the ones its store lacks and refuses a key
+//!   declared twice.
+//! - **Telemetry** ([`FlagTelemetry`]): evaluations counted per flag, variation and reason on
+//!   sharded counters, when each flag was last read, exposures for a callback, and a
+//!   `tracing` event with OpenTelemetry's `feature_flag.*` fields. [`FlagSet::explain`] reads
+//!   a flag without counting it.
+//! - **Who uses what** ([`FlagUsage`], [`StaleReport`]): stale flags (stored, declared and read
+//!   by no running code) and missing ones (declared, not stored).
 
 mod bucket;
 mod compiled;
