@@ -412,9 +412,10 @@ impl Snapshot {
     }
 
     /// Whether any rate limit applies to anything.
-    /// Whether a request to `rule` is served with nothing to do but count it: no global
-    /// maintenance or limit, and a route that is active (or force-active) with no rollout,
-    /// flag, limit or service maintenance. The common case, decided in a few loads.
+    /// Whether a request to `rule` is served with nothing to do but count it (and, for a
+    /// route behind a flag, evaluate the flag): no global maintenance or limit, and a route
+    /// that is active (or force-active) with no rollout, limit or service maintenance. The
+    /// common case, decided in a few loads.
     #[inline]
     pub(crate) fn serves_plainly(&self, rule: &Rule) -> bool {
         self.global.is_none()
@@ -422,7 +423,6 @@ impl Snapshot {
             && (rule.force_active
                 || (matches!(rule.action, Action::Allow)
                     && rule.rollout.is_none()
-                    && rule.feature_flag.is_none()
                     && rule.limiter.is_none()
                     && rule.service_limiter.is_none()
                     && rule.service_block.is_none()))

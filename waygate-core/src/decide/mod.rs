@@ -269,6 +269,20 @@ impl Engine {
     {
         let rule = template.and_then(|t| snapshot.rule(request.method(), t));
         if let Some(rule) = rule.filter(|rule| snapshot.serves_plainly(rule)) {
+            // A force-active route is served whatever its flag says, as on the full path.
+            let gate = rule.feature_flag.filter(|_| !rule.force_active);
+            if let Some(gate) = gate {
+                if !self.flag_serves(gate.key, request) {
+                    return Err(Decision::Refuse(self.refuse(Block {
+                        kind: BlockKind::EnvGated,
+                        reason: "",
+                        retry_after: None,
+                        allowed_envs: &[],
+                        rule: Some(rule),
+                        cause: BlockCause::FeatureFlag,
+                    })));
+                }
+            }
             rule.counters.add(RequestOutcome::Allowed);
             return Err(Decision::Serve(Serve::default()));
         }
