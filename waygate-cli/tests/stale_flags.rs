@@ -193,6 +193,34 @@ fn stale_and_missing_flags_with_two_services() {
         "{rows}"
     );
 
+    // A service reports for itself only.
+    let (status, _) = http(
+        &server.url,
+        "POST",
+        "/api/sdk/flag-usage",
+        Some(token),
+        r#"{"app_id": "orders", "last_evaluated": {"new-checkout": "2026-01-01T00:00:00Z"}}"#,
+    );
+    assert_eq!(status, 200, "a user may report for any service");
+    let (status, issued) = http(
+        &server.url,
+        "POST",
+        "/api/tokens",
+        Some(token),
+        r#"{"service": "payments"}"#,
+    );
+    assert_eq!(status, 201, "{issued}");
+    let issued: Value =
+        serde_json::from_str(issued.trim_start_matches(|c: char| c != '{')).unwrap();
+    let (status, refused) = http(
+        &server.url,
+        "POST",
+        "/api/sdk/flag-usage",
+        issued["token"].as_str(),
+        r#"{"app_id": "orders", "last_evaluated": {"new-checkout": "2026-01-01T00:00:00Z"}}"#,
+    );
+    assert_eq!(status, 403, "{refused}");
+
     // orders goes away: its declarations no longer count.
     runtime.block_on(orders.shutdown());
     drop(orders);

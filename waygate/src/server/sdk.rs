@@ -201,7 +201,8 @@ async fn create_declared_flags(admin: &AdminState, app_id: &str, declared: &[Reg
 
 /// `POST api/sdk/flag-usage`, body `{"app_id"?, "last_evaluated": {"<flag>": "<RFC 3339>"}}`
 /// → `{"ok": true}`: when the service last evaluated each flag (the SDK reports it every
-/// few seconds). The service is the caller's token's, `X-Waygate-App-Id`, or `app_id`.
+/// few seconds). The service is `app_id` (or `X-Waygate-App-Id`, or the caller's token's); a
+/// service token naming another service gets `403`.
 pub(super) async fn flag_usage(
     State(admin): State<AdminState>,
     caller: Caller,
@@ -209,15 +210,17 @@ pub(super) async fn flag_usage(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let body = JsonObject::required(&body)?;
-    let app = caller
-        .app
-        .clone()
-        .or_else(|| header(&headers, APP_ID_HEADER).map(str::to_owned))
-        .or_else(|| body.string("app_id").ok().flatten().map(str::to_owned))
+    let named = body
+        .string("app_id")?
+        .map(str::to_owned)
+        .or_else(|| header(&headers, APP_ID_HEADER).map(str::to_owned));
+    let app = named
+        .or_else(|| caller.app.clone())
         .ok_or_else(|| ApiError::bad_request("app_id is required"))?;
     if !RouteKey::is_service_name(&app) {
         return Err(ApiError::bad_request("app_id must be a service name"));
     }
+    // A service reports for itself only (as it registers).
     if !caller.may_act_for(&app) {
         return Err(forbidden(&app, &caller));
     }
