@@ -160,12 +160,19 @@ impl Engine {
         use std::fmt::Write as _;
         let ip = self.client_ip(request);
         let identity = request.identity();
-        ctx.key.clear();
-        match (identity.and_then(|i| i.user_id.as_deref()), ip) {
-            (Some(user), _) => ctx.key.push_str(user),
-            (None, Some(ip)) => {
-                let _ = write!(ctx.key, "{ip}");
+        // The address, formatted once: it is the `ip` attribute and may be the key too.
+        match (ip, &mut ctx.ip) {
+            (Some(ip), Some(text)) => {
+                text.clear();
+                let _ = write!(text, "{ip}");
             }
+            (Some(ip), slot) => *slot = Some(ip.to_string()),
+            (None, slot) => *slot = None,
+        }
+        ctx.key.clear();
+        match (identity.and_then(|i| i.user_id.as_deref()), &ctx.ip) {
+            (Some(user), _) => ctx.key.push_str(user),
+            (None, Some(ip)) => ctx.key.push_str(ip),
             (None, None) => ctx.key.push_str("anonymous"),
         }
         if ctx.kind != "user" {
@@ -175,15 +182,9 @@ impl Engine {
         ctx.email = None;
         ctx.country = None;
         ctx.app_version = None;
-        match (ip, &mut ctx.ip) {
-            (Some(ip), Some(text)) => {
-                text.clear();
-                let _ = write!(text, "{ip}");
-            }
-            (Some(ip), slot) => *slot = Some(ip.to_string()),
-            (None, slot) => *slot = None,
+        if !ctx.attributes.is_empty() {
+            ctx.attributes.clear();
         }
-        ctx.attributes.clear();
         if let Some(identity) = identity {
             if let Some(plan) = &identity.plan {
                 ctx.attributes
