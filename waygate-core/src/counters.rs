@@ -8,8 +8,8 @@
 
 use rustc_hash::FxHashMap;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// What [`Engine::decide`](crate::Engine::decide) did with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,6 +125,9 @@ struct Shard([AtomicU64; RequestOutcome::COUNT]);
 #[derive(Default)]
 pub(crate) struct RouteCounters {
     shards: [Shard; SHARDS],
+    /// The route's refused requests per minute, from its first refusal on (the series the
+    /// engine's traffic map holds under the route's key).
+    pub(crate) traffic: OnceLock<Arc<RouteTraffic>>,
 }
 
 impl RouteCounters {
@@ -155,6 +158,83 @@ impl std::fmt::Debug for RouteCounters {
             map.entry(&outcome.label(), &self.get(outcome));
         }
         map.finish()
+    }
+}
+
+/// Minutes of history kept.
+pub const TRAFFIC_MINUTES: usize = 60;
+
+/// Why a counted request was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefusalKind {
+    /// By route state: maintenance, disabled, env-gated, global or service maintenance,
+    /// outside a rollout.
+    Blocked,
+    /// By a rate limit (`429`).
+    RateLimited,
+}
+
+#[derive(Default)]
+struct Slot {
+    /// The minute (unix seconds / 60) the counts are of.
+    minute: AtomicI64,
+    blocked: AtomicU64,
+    limited: AtomicU64,
+}
+
+/// One route's refused requests per minute: a ring of [`TRAFFIC_MINUTES`] one-minute slots
+/// of two counters, a relaxed add per refusal and a compare-and-swap per new minute (a
+/// refusal counted in the instant its slot is recycled may be lost, which a chart does not
+/// show).
+pub(crate) struct RouteTraffic {
+    slots: [Slot; TRAFFIC_MINUTES],
+}
+
+impl Default for RouteTraffic {
+    fn default() -> Self {
+        Self {
+            slots: std::array::from_fn(|_| Slot::default()),
+        }
+    }
+}
+
+impl RouteTraffic {
+    pub(crate) fn add(&self, minute: i64, refused: RefusalKind) {
+        let slot = &self.slots[minute.rem_euclid(TRAFFIC_MINUTES as i64) as usize];
+        let seen = slot.minute.load(Ordering::Acquire);
+        if seen != minute
+            && slot
+                .minute
+                .compare_exchange(seen, minute, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            slot.blocked.store(0, Ordering::Relaxed);
+            slot.limited.store(0, Ordering::Relaxed);
+        }
+        let counter = match refused {
+            RefusalKind::Blocked => &slot.blocked,
+            RefusalKind::RateLimited => &slot.limited,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `(blocked, rate limited)` for each of the 60 minutes ending with `minute`, oldest first.
+    pub(crate) fn series(&self, minute: i64) -> (Vec<u64>, Vec<u64>) {
+        (0..TRAFFIC_MINUTES as i64)
+            .map(|ago| minute - (TRAFFIC_MINUTES as i64 - 1) + ago)
+            .map(|m| {
+                let slot = &self.slots[m.rem_euclid(TRAFFIC_MINUTES as i64) as usize];
+                if slot.minute.load(Ordering::Acquire) == m {
+                    (
+                        slot.blocked.load(Ordering::Relaxed),
+                        slot.limited.load(Ordering::Relaxed),
+                    )
+                } else {
+                    (0, 0)
+                }
+            })
+            .unzip()
     }
 }
 

@@ -1,5 +1,6 @@
 //! The built-in responses to a refused request: the Python original's JSON bodies, field for
-//! field, written directly (a refused request costs one buffer, not a JSON tree).
+//! field, written directly (a refused request costs one buffer of the body's exact size, not
+//! a JSON tree).
 
 use super::limits::{header_value, LimitExceeded};
 use crate::snapshot::BlockKind;
@@ -7,6 +8,32 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use http::{header, HeaderValue, Response, StatusCode};
 // Writing into a `String` cannot fail.
 use std::fmt::Write as _;
+
+/// `{"error":{"code":"<code>","message":"<message>"`, made at compile time (codes and
+/// messages are this module's own, with nothing to escape).
+macro_rules! head {
+    ($code:literal, $message:literal) => {
+        concat!(
+            "{\"error\":{\"code\":\"",
+            $code,
+            "\",\"message\":\"",
+            $message,
+            "\""
+        )
+    };
+}
+
+/// A field's `,"<name>":`, made at compile time by [`name!`] (the names are this module's
+/// own, with nothing to escape).
+#[derive(Clone, Copy)]
+struct Name(&'static str);
+
+/// The [`Name`] of field `$name`.
+macro_rules! name {
+    ($name:literal) => {
+        Name(concat!(",\"", $name, "\":"))
+    };
+}
 
 /// The built-in response to a request refused by a route's state (or global or service
 /// maintenance), as the Python original sends it: `503` with a `MAINTENANCE_MODE` or
@@ -18,33 +45,33 @@ pub fn builtin_blocked_response(
     path: &str,
     retry_after: Option<(DateTime<Utc>, u64)>,
 ) -> Response<String> {
+    let fields = [
+        (name!("reason"), Json::Text(reason)),
+        (name!("path"), Json::Text(path)),
+    ];
     match kind {
         BlockKind::Maintenance => {
-            let mut body = ErrorBody::new(
+            const HEAD: &str = head!(
                 "MAINTENANCE_MODE",
-                "This endpoint is temporarily unavailable",
+                "This endpoint is temporarily unavailable"
             );
-            body.field("reason", reason);
-            body.field("path", path);
             let Some((end, seconds)) = retry_after else {
-                return body.into_response(StatusCode::SERVICE_UNAVAILABLE);
+                return json_response(StatusCode::SERVICE_UNAVAILABLE, HEAD, &fields);
             };
-            body.field(
-                "retry_after",
-                &end.to_rfc3339_opts(SecondsFormat::AutoSi, false),
-            );
-            let mut response = body.into_response(StatusCode::SERVICE_UNAVAILABLE);
+            let end = end.to_rfc3339_opts(SecondsFormat::AutoSi, false);
+            let [reason, path] = fields;
+            let fields = [reason, path, (name!("retry_after"), Json::Text(&end))];
+            let mut response = json_response(StatusCode::SERVICE_UNAVAILABLE, HEAD, &fields);
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             response
         }
-        BlockKind::Disabled => {
-            let mut body = ErrorBody::new("ROUTE_DISABLED", "This endpoint has been disabled");
-            body.field("reason", reason);
-            body.field("path", path);
-            body.into_response(StatusCode::SERVICE_UNAVAILABLE)
-        }
+        BlockKind::Disabled => json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            head!("ROUTE_DISABLED", "This endpoint has been disabled"),
+            &fields,
+        ),
         BlockKind::EnvGated => {
             let mut response = Response::new(String::new());
             *response.status_mut() = StatusCode::NOT_FOUND;
@@ -54,17 +81,23 @@ pub fn builtin_blocked_response(
 }
 
 pub(super) fn rate_limited(limited: &LimitExceeded, path: &str) -> Response<String> {
-    let mut body = ErrorBody::new("RATE_LIMIT_EXCEEDED", "Too many requests");
-    body.field("limit", &limited.limit);
-    body.number("retry_after_seconds", limited.retry_after_seconds);
-    body.field(
-        "reset_at",
-        &limited
-            .reset_at
-            .to_rfc3339_opts(SecondsFormat::AutoSi, false),
+    let reset_at = limited
+        .reset_at
+        .to_rfc3339_opts(SecondsFormat::AutoSi, false);
+    let fields = [
+        (name!("limit"), Json::Text(&limited.limit)),
+        (
+            name!("retry_after_seconds"),
+            Json::Number(limited.retry_after_seconds),
+        ),
+        (name!("reset_at"), Json::Text(&reset_at)),
+        (name!("path"), Json::Text(path)),
+    ];
+    let mut response = json_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        head!("RATE_LIMIT_EXCEEDED", "Too many requests"),
+        &fields,
     );
-    body.field("path", path);
-    let mut response = body.into_response(StatusCode::TOO_MANY_REQUESTS);
     let headers = response.headers_mut();
     headers.insert(
         header::RETRY_AFTER,
@@ -79,71 +112,118 @@ pub(super) fn rate_limited(limited: &LimitExceeded, path: &str) -> Response<Stri
     response
 }
 
-/// `{"error": {"code": .., "message": .., "reason": .., "path": .., ...}}`.
-struct ErrorBody(String);
-
-impl ErrorBody {
-    fn new(code: &str, message: &str) -> Self {
-        let mut body = Self(String::with_capacity(192));
-        body.0.push_str("{\"error\":{\"code\":");
-        body.string(code);
-        body.field("message", message);
-        body
-    }
-
-    fn number(&mut self, name: &str, value: u64) {
-        self.0.push(',');
-        self.string(name);
-        self.0.push(':');
-        let _ = write!(self.0, "{value}");
-    }
-
-    fn field(&mut self, name: &str, value: &str) {
-        self.0.push(',');
-        self.string(name);
-        self.0.push(':');
-        self.string(value);
-    }
-
-    /// A JSON string literal (RFC 8259 escapes), copied in runs between the bytes that need
-    /// escaping (all ASCII, so every cut is a char boundary).
-    fn string(&mut self, value: &str) {
-        self.0.push('"');
-        let mut run = 0;
-        for (at, byte) in value.bytes().enumerate() {
-            let escaped = match byte {
-                b'"' => "\\\"",
-                b'\\' => "\\\\",
-                b'\n' => "\\n",
-                b'\r' => "\\r",
-                b'\t' => "\\t",
-                0..=0x1f => "",
-                _ => continue,
-            };
-            self.0.push_str(&value[run..at]);
-            match escaped {
-                "" => {
-                    let _ = write!(self.0, "\\u{byte:04x}");
-                }
-                escaped => self.0.push_str(escaped),
-            }
-            run = at + 1;
-        }
-        self.0.push_str(&value[run..]);
-        self.0.push('"');
-    }
-
-    fn into_response(mut self, status: StatusCode) -> Response<String> {
-        self.0.push_str("}}");
-        let mut response = Response::new(self.0);
-        *response.status_mut() = status;
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        response
-    }
+/// A field's value in an error body.
+#[derive(Clone, Copy)]
+enum Json<'a> {
+    /// A string, escaped as RFC 8259 says.
+    Text(&'a str),
+    /// A whole number.
+    Number(u64),
 }
+
+/// The most fields a body has.
+const MAX_FIELDS: usize = 4;
+
+/// `<head>,<fields>}}` with `status` and a JSON content type: `head` is [`head!`]'s, each
+/// field's name [`name!`]'s. The buffer is the body's exact size, so that it becomes the
+/// response's bytes as it is (a buffer with room to spare costs the `Bytes` it turns into
+/// one more allocation).
+fn json_response(
+    status: StatusCode,
+    head: &'static str,
+    fields: &[(Name, Json<'_>)],
+) -> Response<String> {
+    assert!(fields.len() <= MAX_FIELDS, "at most {MAX_FIELDS} fields");
+    // What escaping adds to each text field (one pass over it; 0, as a rule).
+    let mut extra = [0; MAX_FIELDS];
+    let mut size = head.len() + 2;
+    for ((name, value), extra) in fields.iter().zip(&mut extra) {
+        size += name.0.len();
+        size += match value {
+            Json::Text(text) => {
+                *extra = text.bytes().map(escape_extra).sum::<usize>();
+                2 + text.len() + *extra
+            }
+            Json::Number(n) => n.checked_ilog10().map_or(1, |digits| digits as usize + 1),
+        };
+    }
+    let mut body = String::with_capacity(size);
+    body.push_str(head);
+    for ((name, value), extra) in fields.iter().zip(extra) {
+        body.push_str(name.0);
+        match value {
+            Json::Text(text) if extra == 0 => {
+                body.push('"');
+                body.push_str(text);
+                body.push('"');
+            }
+            Json::Text(text) => write_escaped(&mut body, text),
+            Json::Number(n) => {
+                let _ = write!(body, "{n}");
+            }
+        }
+    }
+    body.push_str("}}");
+    debug_assert_eq!(body.len(), size);
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// `value` as a JSON string literal, copied in runs between the bytes that need escaping
+/// (all ASCII, so every cut is a char boundary).
+fn write_escaped(body: &mut String, value: &str) {
+    body.push('"');
+    let mut run = 0;
+    for (at, byte) in value.bytes().enumerate() {
+        let escaped = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        body.push_str(&value[run..at]);
+        match escaped {
+            "" => {
+                let _ = write!(body, "\\u{byte:04x}");
+            }
+            escaped => body.push_str(escaped),
+        }
+        run = at + 1;
+    }
+    body.push_str(&value[run..]);
+    body.push('"');
+}
+
+/// How many more bytes than one a byte takes in a JSON string: 1 for `"`, `\`, `\n`,
+/// `\r` and `\t`, 5 for the other control characters (`\u00XX`), else 0.
+#[inline(always)]
+fn escape_extra(byte: u8) -> usize {
+    usize::from(ESCAPE_EXTRA[usize::from(byte)])
+}
+
+/// [`escape_extra`] of every byte.
+static ESCAPE_EXTRA: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = 5;
+        byte += 1;
+    }
+    table[b'"' as usize] = 1;
+    table[b'\\' as usize] = 1;
+    table[b'\n' as usize] = 1;
+    table[b'\r' as usize] = 1;
+    table[b'\t' as usize] = 1;
+    table
+};
 
 #[cfg(test)]
 mod tests {
@@ -151,11 +231,36 @@ mod tests {
 
     #[test]
     fn strings_are_escaped_as_json() {
-        let mut body = ErrorBody::new("X", "m");
-        body.field("reason", "say \"hi\"\\\n\u{1}é");
-        let response = body.into_response(StatusCode::OK);
+        let fields = [(name!("reason"), Json::Text("say \"hi\"\\\n\r\t\u{1}é"))];
+        let response = json_response(StatusCode::OK, head!("X", "m"), &fields);
+        assert_eq!(response.body().capacity(), response.body().len());
         let value: serde_json::Value = serde_json::from_str(response.body()).unwrap();
-        assert_eq!(value["error"]["reason"], "say \"hi\"\\\n\u{1}é");
+        assert_eq!(value["error"]["reason"], "say \"hi\"\\\n\r\t\u{1}é");
         assert_eq!(value["error"]["code"], "X");
+    }
+
+    #[test]
+    fn a_disabled_route_s_body_is_the_python_original_s() {
+        let response =
+            builtin_blocked_response(BlockKind::Disabled, "gone \"soon\"", "/items/42", None);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.body(),
+            r#"{"error":{"code":"ROUTE_DISABLED","message":"This endpoint has been disabled","reason":"gone \"soon\"","path":"/items/42"}}"#
+        );
+    }
+
+    #[test]
+    fn a_body_s_buffer_is_its_exact_size_with_numbers_too() {
+        for n in [0, 9, 10, 99, 100, 12_345, u64::MAX] {
+            let fields = [
+                (name!("n"), Json::Number(n)),
+                (name!("path"), Json::Text("/a")),
+            ];
+            let response = json_response(StatusCode::OK, head!("X", "m"), &fields);
+            assert_eq!(response.body().capacity(), response.body().len(), "{n}");
+            let value: serde_json::Value = serde_json::from_str(response.body()).unwrap();
+            assert_eq!(value["error"]["n"], n);
+        }
     }
 }

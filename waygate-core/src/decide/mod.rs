@@ -426,7 +426,8 @@ impl Engine {
             .rule
             .map_or(self.unmatched_counters(), |r| &r.counters);
         counters.add(outcome);
-        self.note_refused(
+        self.note_refused_by(
+            counters,
             block.rule.map_or(crate::UNMATCHED_ROUTE, Rule::key),
             crate::RefusalKind::Blocked,
         );

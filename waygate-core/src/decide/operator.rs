@@ -55,7 +55,9 @@ impl fmt::Debug for BypassHook {
 impl Engine {
     /// Whether the installed bypass check vouches for `request`.
     pub(super) fn bypassed<H: RequestHead + ?Sized>(&self, request: &H) -> bool {
-        let hook = self.bypass_hook();
+        let Some(hook) = self.bypass_hook() else {
+            return false;
+        };
         hook.as_ref()
             .is_some_and(|hook| hook.0.is_valid(self, &Head(request)))
     }

@@ -114,6 +114,9 @@ struct Inner {
     counters: crate::counters::RequestCounters,
     /// What tells a valid maintenance bypass token (installed by the admin).
     bypass: arc_swap::ArcSwapOption<crate::decide::BypassHook>,
+    /// Whether a bypass check was ever installed: a refused request on an engine without
+    /// one does not load it.
+    bypass_installed: AtomicBool,
     extensions: Extensions,
 }
 
@@ -195,6 +198,7 @@ impl Engine {
             traffic: traffic::Traffic::default(),
             counters: crate::counters::RequestCounters::default(),
             bypass: arc_swap::ArcSwapOption::empty(),
+            bypass_installed: AtomicBool::new(false),
             extensions: Extensions::default(),
         });
         let engine = Self { inner };
@@ -288,10 +292,17 @@ impl Engine {
         self.inner
             .bypass
             .store(Some(Arc::new(crate::decide::BypassHook(Box::new(check)))));
+        self.inner.bypass_installed.store(true, Ordering::Release);
     }
 
-    pub(crate) fn bypass_hook(&self) -> arc_swap::Guard<Option<Arc<crate::decide::BypassHook>>> {
-        self.inner.bypass.load()
+    /// The bypass check, if one was installed (`None` without loading it, if none ever was).
+    pub(crate) fn bypass_hook(
+        &self,
+    ) -> Option<arc_swap::Guard<Option<Arc<crate::decide::BypassHook>>>> {
+        self.inner
+            .bypass_installed
+            .load(Ordering::Acquire)
+            .then(|| self.inner.bypass.load())
     }
 
     pub(crate) fn note_backend_error(&self) {

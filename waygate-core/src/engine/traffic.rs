@@ -7,91 +7,35 @@
 //! never touches this. Counts are this engine's own (each instance charts its traffic).
 
 use super::Engine;
+pub use crate::counters::{RefusalKind, TRAFFIC_MINUTES};
+use crate::counters::{RouteCounters, RouteTraffic};
 use arc_swap::ArcSwap;
 use rustc_hash::FxHashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-
-/// Minutes of history kept.
-pub const TRAFFIC_MINUTES: usize = 60;
 
 /// The route name under which refused requests that matched no route are counted.
 pub const UNMATCHED_ROUTE: &str = "__unmatched__";
-
-/// Why a counted request was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RefusalKind {
-    /// By route state: maintenance, disabled, env-gated, global or service maintenance,
-    /// outside a rollout.
-    Blocked,
-    /// By a rate limit (`429`).
-    RateLimited,
-}
-
-#[derive(Default)]
-struct Slot {
-    /// The minute (unix seconds / 60) the counts are of.
-    minute: AtomicI64,
-    blocked: AtomicU64,
-    limited: AtomicU64,
-}
-
-struct RouteTraffic {
-    slots: [Slot; TRAFFIC_MINUTES],
-}
-
-impl Default for RouteTraffic {
-    fn default() -> Self {
-        Self {
-            slots: std::array::from_fn(|_| Slot::default()),
-        }
-    }
-}
-
-impl RouteTraffic {
-    fn add(&self, minute: i64, refused: RefusalKind) {
-        let slot = &self.slots[minute.rem_euclid(TRAFFIC_MINUTES as i64) as usize];
-        let seen = slot.minute.load(Ordering::Acquire);
-        if seen != minute
-            && slot
-                .minute
-                .compare_exchange(seen, minute, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-        {
-            slot.blocked.store(0, Ordering::Relaxed);
-            slot.limited.store(0, Ordering::Relaxed);
-        }
-        let counter = match refused {
-            RefusalKind::Blocked => &slot.blocked,
-            RefusalKind::RateLimited => &slot.limited,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// `(blocked, rate limited)` for each of the 60 minutes ending with `minute`, oldest first.
-    fn series(&self, minute: i64) -> (Vec<u64>, Vec<u64>) {
-        (0..TRAFFIC_MINUTES as i64)
-            .map(|ago| minute - (TRAFFIC_MINUTES as i64 - 1) + ago)
-            .map(|m| {
-                let slot = &self.slots[m.rem_euclid(TRAFFIC_MINUTES as i64) as usize];
-                if slot.minute.load(Ordering::Acquire) == m {
-                    (
-                        slot.blocked.load(Ordering::Relaxed),
-                        slot.limited.load(Ordering::Relaxed),
-                    )
-                } else {
-                    (0, 0)
-                }
-            })
-            .unzip()
-    }
-}
 
 /// The refused requests of every route, by minute.
 #[derive(Default)]
 pub(super) struct Traffic {
     routes: ArcSwap<FxHashMap<Box<str>, Arc<RouteTraffic>>>,
+}
+
+impl Traffic {
+    /// The series of `route`, created on its first refusal.
+    fn route(&self, route: &str) -> Arc<RouteTraffic> {
+        if let Some(traffic) = self.routes.load().get(route) {
+            return Arc::clone(traffic);
+        }
+        let mut added = None;
+        self.routes.rcu(|routes| {
+            let mut routes = FxHashMap::clone(routes);
+            added = Some(Arc::clone(routes.entry(route.into()).or_default()));
+            routes
+        });
+        added.unwrap_or_default()
+    }
 }
 
 impl std::fmt::Debug for Traffic {
@@ -149,21 +93,23 @@ impl Engine {
     /// current minute, for the dashboard's charts. Called by adapters for refused requests
     /// only.
     pub fn note_refused(&self, route: &str, refused: RefusalKind) {
-        let minute = self.now().timestamp().div_euclid(60);
-        let traffic = &self.inner.traffic;
-        if let Some(route) = traffic.routes.load().get(route) {
-            route.add(minute, refused);
-            return;
-        }
-        let mut added = None;
-        traffic.routes.rcu(|routes| {
-            let mut routes = FxHashMap::clone(routes);
-            added = Some(Arc::clone(routes.entry(route.into()).or_default()));
-            routes
-        });
-        if let Some(added) = added {
-            added.add(minute, refused);
-        }
+        let minute = self.inner.clock.unix_minute();
+        self.inner.traffic.route(route).add(minute, refused);
+    }
+
+    /// [`note_refused`](Self::note_refused) for the route whose counters are `counters`:
+    /// after its first refusal, no lookup (the counters keep the route's series).
+    pub(crate) fn note_refused_by(
+        &self,
+        counters: &RouteCounters,
+        route: &str,
+        refused: RefusalKind,
+    ) {
+        let minute = self.inner.clock.unix_minute();
+        counters
+            .traffic
+            .get_or_init(|| self.inner.traffic.route(route))
+            .add(minute, refused);
     }
 
     /// Refused requests per minute over the last hour, per route (those with any).
