@@ -50,7 +50,7 @@ async function loggedIn(options = {}) {
   await page.click("button[type=submit]");
   await page.waitForURL(`${dashboard}`);
   await page.waitForSelector("#row-GET--payments");
-  await page.waitForSelector(".live.on", { timeout: 10000 }); // the SSE stream is open
+  await page.waitForSelector(".live.on", { timeout: 30000 }); // the SSE stream is open
   // Anything that reloads the page drops this marker.
   await page.evaluate(() => { window.__noReload = true; });
   return { context, page, errors };
@@ -113,12 +113,12 @@ try {
     await side.page.waitForFunction(
       (sel) => document.querySelector(sel)?.textContent.trim() === "disabled",
       badge,
-      { timeout: 5000 },
+      { timeout: 30000 },
     );
     await side.page.waitForFunction(
       (want) => Number(document.querySelector(".summary .stat-disabled b")?.textContent) === want,
       disabledBefore + 1,
-      { timeout: 5000 },
+      { timeout: 30000 },
     );
     assert.equal(await side.page.evaluate(() => window.__noReload), true, `${name}: no reload`);
     const reason = await side.page.textContent("#row-GET--payments td.reason");
@@ -161,7 +161,7 @@ try {
     await side.page.click("nav a[href=traffic]");
     await side.page.waitForURL(`${dashboard}/traffic`);
     await side.page.waitForSelector("#chart-GET--payments svg path.line-blocked");
-    await side.page.waitForSelector(".live.on", { timeout: 10000 });
+    await side.page.waitForSelector(".live.on", { timeout: 30000 });
     await side.page.evaluate(() => { window.__noReload = true; });
     const before = await totals(side.page, "GET--payments");
     for (let i = 0; i < 5; i++) {
@@ -197,7 +197,7 @@ try {
   await a.page.click("details.create button[type=submit]");
   await a.page.waitForSelector('#flag-rows a[href="flags/new-checkout"]');
   assert.equal((await a.page.textContent("#flag-rows tbody tr td[data-label=Name]")).trim(), "New <b>checkout</b>", "a flag's name shows as text");
-  await dark.page.waitForSelector('#flag-rows a[href="flags/new-checkout"]', { timeout: 10000 });
+  await dark.page.waitForSelector('#flag-rows a[href="flags/new-checkout"]', { timeout: 30000 });
   await a.page.click('#flag-rows a[href="flags/new-checkout"]');
   await a.page.waitForURL(`${dashboard}/flags/new-checkout`);
   await a.page.selectOption("select[name=fallthrough]", "on");
@@ -211,7 +211,7 @@ try {
   await a.page.waitForSelector("#flag code >> text=plan in pro, enterprise");
   await a.page.fill("textarea[name=on]", "vip-1, vip-2");
   await a.page.click("form[action$='/targets'] button[type=submit]");
-  await a.page.waitForSelector("#flag .notice >> text=Targets saved.", { timeout: 5000 }).catch(async (e) => {
+  await a.page.waitForSelector("#flag .notice >> text=Targets saved.", { timeout: 30000 }).catch(async (e) => {
     throw new Error(`targets not saved: ${await a.page.textContent("#flag .alert").catch(() => "no alert")} ${a.errors}`);
   });
   const evaluate = async (key, attributes) => {
@@ -227,7 +227,7 @@ try {
   assert.equal(await evaluate("u2", "plan=free"), "FALLTHROUGH");
   await a.page.click("#flag button.btn-warn");
   await a.page.waitForSelector("#flag .badge-disabled");
-  await dark.page.waitForSelector("#flag-rows .badge-disabled", { timeout: 10000 });
+  await dark.page.waitForSelector("#flag-rows .badge-disabled", { timeout: 30000 });
   assert.equal(await dark.page.evaluate(() => window.__noReload), true, "the flags list follows without a reload");
   const api = await fetch(`${base}/waygate/api/flags/new-checkout`, { headers: { "x-waygate-token": await token() } });
   const stored = await api.json();

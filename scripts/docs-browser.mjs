@@ -59,7 +59,7 @@ try {
   await page.goto(`${base}/docs`);
   assert.equal(await page.title(), "waygate — Basic Example - Swagger UI");
   await page.waitForSelector(opblock("get", "/health"), { timeout: 15000 });
-  await page.waitForSelector("#waygate-ok-chip", { timeout: 10000 });
+  await page.waitForSelector("#waygate-ok-chip", { timeout: 30000 });
   assert.equal((await page.textContent("#waygate-ok-chip")).trim(), "All systems operational");
   assert.equal(await page.locator("#waygate-global-banner").count(), 0);
   // GET /payments is in maintenance: badge and border; GET /old-endpoint (disabled) is absent.
@@ -77,10 +77,10 @@ try {
   assert.match(banner, /Exempt: \/health/);
   assert.equal(await page.locator("#waygate-ok-chip").count(), 0);
   // Every operation but the exempt /health now carries the badge.
-  await page.waitForSelector(`${opblock("get", "/v2/users")} .waygate-badge`, { timeout: 10000 });
+  await page.waitForSelector(`${opblock("get", "/v2/users")} .waygate-badge`, { timeout: 30000 });
   assert.equal(await page.locator(opblock("get", "/health") + " .waygate-badge").count(), 0);
   // Deprecated operations too (Swagger UI marks their path differently).
-  await page.waitForSelector(".opblock-deprecated .waygate-badge", { timeout: 10000 });
+  await page.waitForSelector(".opblock-deprecated .waygate-badge", { timeout: 30000 });
   assert.equal(await page.evaluate(() => window.__noReload), true, "no reload");
   await page.screenshot({ path: `${shots}/docs-global-maintenance.png`, fullPage: true });
 
