@@ -31,6 +31,10 @@ const HEAD_SLOT: usize = 1;
 const GET_SLOT: usize = 0;
 
 fn slot(method: &Method) -> Option<usize> {
+    // GET first: most requests are.
+    if *method == Method::GET {
+        return Some(GET_SLOT);
+    }
     METHODS.iter().position(|m| m == method)
 }
 

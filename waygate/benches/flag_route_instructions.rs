@@ -20,44 +20,14 @@
 use axum::body::Body;
 use axum::Router;
 use http::{Request, StatusCode};
-use serde_json::json;
 use std::hint::black_box;
 use tower::ServiceExt;
-use waygate::flags::{BoolFlag, EvaluationContext, FeatureFlag};
+use waygate::flags::EvaluationContext;
 use waygate::prelude::*;
 
-#[flag(key = "new-checkout", default = false)]
-static NEW_CHECKOUT: BoolFlag;
-
-// The plain route's path is as long as the flagged one's: the router does the same work
-// for both, and the difference is the gate's.
-#[route(GET, "/checkout/v1")]
-async fn checkout() -> &'static str {
-    "v1"
-}
-
-#[route(GET, "/checkout/v2")]
-#[feature_flag(NEW_CHECKOUT)]
-async fn checkout_v2() -> &'static str {
-    "v2"
-}
-
-/// The flags bench's flag (two targets, two rules, a 20 % rollout), with the gate's
-/// context key (`anonymous`) among the targets of `on`.
-fn flag() -> FeatureFlag {
-    serde_json::from_value(json!({
-        "key": "new-checkout", "name": "New checkout", "type": "boolean",
-        "variations": [{"name": "on", "value": true}, {"name": "off", "value": false}],
-        "off_variation": "off",
-        "targets": {"on": ["anonymous"]},
-        "rules": [
-            {"clauses": [{"attribute": "plan", "operator": "is", "values": ["enterprise"]}], "variation": "on"},
-            {"clauses": [{"attribute": "email", "operator": "ends_with", "values": ["@example.com"]}], "variation": "off"}
-        ],
-        "fallthrough": [{"variation": "on", "weight": 20000}, {"variation": "off", "weight": 80000}]
-    }))
-    .expect("a valid flag")
-}
+#[path = "support/checkout_flag.rs"]
+mod checkout_flag;
+use checkout_flag::{checkout, checkout_v2, flag};
 
 async fn serve(app: &Router, uri: &str) -> StatusCode {
     let request = Request::get(uri).body(Body::empty()).unwrap();
@@ -81,7 +51,10 @@ fn main() {
         .with_state(());
     runtime.block_on(async {
         engine.start().await.unwrap();
-        engine.save_flag(flag(), "bench").await.unwrap();
+        engine
+            .save_flag(flag(&["anonymous"]), "bench")
+            .await
+            .unwrap();
         for uri in ["/checkout/v1", "/checkout/v2"] {
             assert_eq!(serve(&app, uri).await, StatusCode::OK, "{uri}");
         }

@@ -14,46 +14,18 @@ use axum::body::Body;
 use axum::Router;
 use criterion::Criterion;
 use http::Request;
-use serde_json::json;
 use std::hint::black_box;
 use tower::ServiceExt;
-use waygate::flags::{BoolFlag, EvaluationContext, FeatureFlag, FlagSet};
+use waygate::flags::{EvaluationContext, FlagSet};
 use waygate::prelude::*;
 
-#[flag(key = "new-checkout", default = false)]
-static NEW_CHECKOUT: BoolFlag;
-
-// The plain route's path is as long as the flagged one's: the router does the same work
-// for both, and the difference is the gate's.
-#[route(GET, "/checkout/v1")]
-async fn checkout() -> &'static str {
-    "v1"
-}
-
-#[route(GET, "/checkout/v2")]
-#[feature_flag(NEW_CHECKOUT)]
-async fn checkout_v2() -> &'static str {
-    "v2"
-}
-
-fn flag() -> FeatureFlag {
-    serde_json::from_value(json!({
-        "key": "new-checkout", "name": "New checkout", "type": "boolean",
-        "variations": [{"name": "on", "value": true}, {"name": "off", "value": false}],
-        "off_variation": "off",
-        "targets": {"on": ["ada", "grace"]},
-        "rules": [
-            {"clauses": [{"attribute": "plan", "operator": "is", "values": ["enterprise"]}], "variation": "on"},
-            {"clauses": [{"attribute": "email", "operator": "ends_with", "values": ["@example.com"]}], "variation": "off"}
-        ],
-        "fallthrough": [{"variation": "on", "weight": 20000}, {"variation": "off", "weight": 80000}]
-    }))
-    .expect("a valid flag")
-}
+#[path = "support/checkout_flag.rs"]
+mod checkout_flag;
+use checkout_flag::{checkout, checkout_v2, flag, NEW_CHECKOUT};
 
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
-    let flags = FlagSet::new([flag()], []);
+    let flags = FlagSet::new([flag(&["ada", "grace"])], []);
     let contexts = [
         ("target", EvaluationContext::new("grace")),
         (
@@ -90,7 +62,7 @@ fn main() {
         let engine = Engine::new();
         engine.start().await.expect("the engine starts");
         engine
-            .save_flag(flag(), "bench")
+            .save_flag(flag(&["ada", "grace"]), "bench")
             .await
             .expect("the flag is saved");
         engine
@@ -111,8 +83,7 @@ fn main() {
     // A route behind the flag: the request's context is the gate's default (no user, no
     // peer address: `anonymous`), a target of the flag, so the route is served.
     runtime.block_on(async {
-        let mut gated = flag();
-        gated.targets = vec![("on".to_owned(), vec!["anonymous".to_owned()])];
+        let gated = flag(&["anonymous"]);
         engine.save_flag(gated, "bench").await.expect("saved");
     });
     let app: Router = Router::new()
