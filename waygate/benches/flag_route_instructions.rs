@@ -17,11 +17,9 @@
 //! `evaluation`. `cargo bench -p waygate --bench flag_route_instructions -- flagged` runs it
 //! plainly.
 
-use axum::body::Body;
 use axum::Router;
 use http::{Request, StatusCode};
 use std::hint::black_box;
-use tower::ServiceExt;
 use waygate::flags::EvaluationContext;
 use waygate::prelude::*;
 
@@ -29,17 +27,12 @@ use waygate::prelude::*;
 mod checkout_flag;
 use checkout_flag::{checkout, checkout_v2, flag};
 
-async fn serve(app: &Router, uri: &str) -> StatusCode {
-    let request = Request::get(uri).body(Body::empty()).unwrap();
-    app.clone().oneshot(request).await.unwrap().status()
-}
+#[path = "support/driver.rs"]
+mod driver;
+use driver::{serve, variant_and_n};
 
 fn main() {
-    let variant = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_else(|| "flagged".to_owned());
-    let n: usize = std::env::var("N").map_or(1_000, |n| n.parse().expect("N is a number"));
+    let (variant, n) = variant_and_n("flagged");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

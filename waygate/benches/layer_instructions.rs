@@ -15,7 +15,6 @@ use axum::body::Body;
 use axum::Router;
 use http::{Request, StatusCode};
 use std::time::Duration;
-use tower::ServiceExt;
 use waygate::{Engine, WaygateLayer};
 
 #[path = "support/layer_fixture.rs"]
@@ -25,17 +24,12 @@ use layer_fixture::{as_served, router};
 const ALLOWED: &str = "/items501/42";
 const BLOCKED: &str = "/items503/42";
 
-async fn serve(app: &Router, uri: &str) -> StatusCode {
-    let request = Request::get(uri).body(Body::empty()).unwrap();
-    app.clone().oneshot(request).await.unwrap().status()
-}
+#[path = "support/driver.rs"]
+mod driver;
+use driver::{serve, variant_and_n};
 
 fn main() {
-    let variant = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_else(|| "allowed".to_owned());
-    let n: usize = std::env::var("N").map_or(1_000, |n| n.parse().expect("N is a number"));
+    let (variant, n) = variant_and_n("allowed");
     let engine = Engine::new();
     let (app, uri, status): (Router, _, _) = match variant.as_str() {
         "bare" => (router(), ALLOWED, StatusCode::OK),

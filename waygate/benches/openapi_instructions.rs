@@ -11,6 +11,12 @@ use tower::ServiceExt;
 mod openapi_fixture;
 use openapi_fixture::{fixture, request};
 
+// The openapi driver sends its own request.
+#[allow(dead_code)]
+#[path = "support/driver.rs"]
+mod driver;
+use driver::variant_and_n;
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -19,11 +25,7 @@ fn main() {
     let openapi_fixture::Fixture {
         filtered, fixed, ..
     } = fixture(&runtime);
-    let variant = std::env::args()
-        .skip(1)
-        .find(|a| !a.starts_with('-'))
-        .unwrap_or_else(|| "filtered".to_owned());
-    let n: usize = std::env::var("N").map_or(1_000, |n| n.parse().expect("N is a number"));
+    let (variant, n) = variant_and_n("filtered");
     let app = match variant.as_str() {
         "static" => fixed,
         "filtered" => filtered,
