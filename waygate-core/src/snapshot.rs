@@ -38,6 +38,39 @@ fn slot(method: &Method) -> Option<usize> {
     METHODS.iter().position(|m| m == method)
 }
 
+/// Where this thread last found the rules of a template, by the template's address: a
+/// small direct-mapped table of hints (index into [`Snapshot`]'s paths), for whichever
+/// snapshot asks; [`Snapshot::path_rules`] checks each hint before using it.
+mod path_hint {
+    use std::cell::Cell;
+
+    const SLOTS: usize = 64;
+
+    thread_local! {
+        static HINTS: [Cell<(usize, u32)>; SLOTS] = const { [const { Cell::new((0, 0)) }; SLOTS] };
+    }
+
+    fn slot(address: usize) -> usize {
+        // Strings are at least 8-byte aligned apart in practice; mix in higher bits.
+        ((address >> 3) ^ (address >> 9)) % SLOTS
+    }
+
+    /// The hint for `address`, if this thread has one.
+    #[inline]
+    pub(super) fn get(address: usize) -> Option<u32> {
+        HINTS.with(|hints| {
+            let (seen, at) = hints[slot(address)].get();
+            (seen == address).then_some(at)
+        })
+    }
+
+    /// Remembers that the template at `address` was at `at`.
+    #[inline]
+    pub(super) fn set(address: usize, at: u32) {
+        HINTS.with(|hints| hints[slot(address)].set((address, at)));
+    }
+}
+
 /// Splits a route key into its method slot (`None` for a bare key) and path template.
 /// Keys that are neither `METHOD:/path` nor `/path` (service-prefixed, sentinels) give `None`.
 pub(crate) fn parse_key(key: &str) -> Option<(Option<usize>, &str)> {
@@ -53,13 +86,16 @@ pub(crate) fn parse_key(key: &str) -> Option<(Option<usize>, &str)> {
 #[derive(Debug, Default)]
 pub struct Snapshot {
     generation: u64,
-    routes: FxHashMap<Box<str>, PathRules>,
+    /// The rules of every path template, and where each template's are.
+    paths: Vec<PathRules>,
+    index: FxHashMap<Box<str>, u32>,
     global: Option<GlobalBlock>,
     global_limit: Option<GlobalLimit>,
 }
 
 #[derive(Debug, Default)]
 struct PathRules {
+    template: Box<str>,
     by_method: [Option<Arc<Rule>>; METHODS.len()],
     any_method: Option<Arc<Rule>>,
 }
@@ -296,8 +332,9 @@ impl Snapshot {
         self.rule(&method, template)?.feature_flag()
     }
 
+    #[inline]
     pub(crate) fn rule(&self, method: &Method, template: &str) -> Option<&Arc<Rule>> {
-        let rules = self.routes.get(template)?;
+        let rules = self.path_rules(template)?;
         let by_method = match slot(method) {
             Some(HEAD_SLOT) => rules.by_method[HEAD_SLOT]
                 .as_ref()
@@ -306,6 +343,24 @@ impl Snapshot {
             None => None,
         };
         by_method.or(rules.any_method.as_ref())
+    }
+
+    /// The rules of `template`. A router hands the same template (the same string, at the
+    /// same address) for every request to a route, so this thread remembers where the
+    /// rules of the address it saw last were: a hint, checked against the template's text
+    /// before it is used, so a stale or wrong one only costs the hash lookup it saves.
+    #[inline]
+    fn path_rules(&self, template: &str) -> Option<&PathRules> {
+        let address = template.as_ptr() as usize;
+        let hint = path_hint::get(address);
+        if let Some(rules) = hint.and_then(|at| self.paths.get(at as usize)) {
+            if *rules.template == *template {
+                return Some(rules);
+            }
+        }
+        let at = *self.index.get(template)?;
+        path_hint::set(address, at);
+        self.paths.get(at as usize)
     }
 
     /// Checks a request, in the Python original's order: force-active routes, global
@@ -485,7 +540,8 @@ impl Snapshot {
             .filter(|(_, config)| config.enabled)
             .map(|(service, config)| (service.as_str(), Arc::new(GlobalBlock::new(config))))
             .collect();
-        let mut routes: FxHashMap<Box<str>, PathRules> = FxHashMap::default();
+        let mut paths: Vec<PathRules> = Vec::new();
+        let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
         for state in input.states {
             let Some((slot, template)) = parse_key(&state.path) else {
                 continue;
@@ -505,7 +561,14 @@ impl Snapshot {
                 .filter(|limiter| limiter.global_exemptions().is_some())
                 .cloned();
             let rule = Arc::new(rule);
-            let rules = routes.entry(template.into()).or_default();
+            let at = *index.entry(template.into()).or_insert_with(|| {
+                paths.push(PathRules {
+                    template: template.into(),
+                    ..PathRules::default()
+                });
+                u32::try_from(paths.len() - 1).expect("fewer than 2^32 route templates")
+            });
+            let rules = &mut paths[at as usize];
             match slot {
                 Some(i) => rules.by_method[i] = Some(rule),
                 None => rules.any_method = Some(rule),
@@ -513,7 +576,8 @@ impl Snapshot {
         }
         Self {
             generation: input.generation,
-            routes,
+            paths,
+            index,
             global: input.global.enabled.then(|| GlobalBlock::new(input.global)),
             global_limit: input.limits.global.as_ref().and_then(|limiter| {
                 let exempt = limiter.global_exemptions()?;
@@ -601,5 +665,71 @@ fn deprecation_headers(state: &RouteState, meta: Option<&'static RouteMeta>) -> 
             .as_ref()
             .map(|s| format!("<{s}>; rel=\"successor-version\""))
             .and_then(header),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A snapshot of active routes with these keys.
+    fn snapshot_of(keys: &[&str]) -> Snapshot {
+        let states: Vec<RouteState> = keys.iter().map(|k| RouteState::active(*k)).collect();
+        let states: Vec<&RouteState> = states.iter().collect();
+        Snapshot::build(SnapshotInput {
+            generation: 1,
+            env: "dev",
+            states: &states,
+            metas: &FxHashMap::default(),
+            global: &GlobalMaintenanceConfig::default(),
+            limits: &Limits::default(),
+            services: &FxHashMap::default(),
+            counters: &RequestCounters::default(),
+        })
+    }
+
+    #[test]
+    fn a_template_at_a_reused_address_finds_its_own_rule() {
+        let snapshot = snapshot_of(&["GET:/items/{id}", "GET:/users/{id}", "POST:/users/{id}"]);
+        // One buffer, so every template below is at the same address as the first.
+        let mut buffer = String::from("/items/{id}");
+        let key = |template: &str| {
+            snapshot
+                .rule(&Method::GET, template)
+                .map(|r| r.key().to_owned())
+        };
+        assert_eq!(key(&buffer).as_deref(), Some("GET:/items/{id}"));
+        buffer.replace_range(.., "/users/{id}");
+        assert_eq!(key(&buffer).as_deref(), Some("GET:/users/{id}"));
+        buffer.replace_range(.., "/other/{id}");
+        assert_eq!(key(&buffer), None);
+        assert_eq!(
+            snapshot.rule(&Method::POST, "/users/{id}").map(|r| r.key()),
+            Some("POST:/users/{id}")
+        );
+    }
+
+    #[test]
+    fn a_hint_from_another_snapshot_is_checked_before_use() {
+        let one = snapshot_of(&["GET:/a", "GET:/b"]);
+        let other = snapshot_of(&["GET:/b", "GET:/a"]);
+        let template = String::from("/a");
+        for _ in 0..2 {
+            assert_eq!(
+                one.rule(&Method::GET, &template).map(|r| r.key()),
+                Some("GET:/a")
+            );
+            assert_eq!(
+                other.rule(&Method::GET, &template).map(|r| r.key()),
+                Some("GET:/a")
+            );
+        }
+        assert!(snapshot_of(&["GET:/c"])
+            .rule(&Method::GET, &template)
+            .is_none());
+        assert_eq!(
+            one.rule(&Method::HEAD, &template).map(|r| r.key()),
+            Some("GET:/a")
+        );
     }
 }

@@ -211,6 +211,7 @@ impl Engine {
     /// A request served with nothing to add costs one hash lookup and allocates nothing.
     /// A route seen for the first time is registered off the request path. A request the
     /// rate limits refuse is recorded in the blocked-request log.
+    #[inline(always)]
     pub fn decide<'s, H>(
         &self,
         snapshot: &'s Snapshot,
@@ -257,7 +258,7 @@ impl Engine {
     /// What both decisions do before the rate limits: the route's verdict, then a request
     /// with no limits to count (or counted already) served. `Ok`: the rule whose limits
     /// apply.
-    #[inline]
+    #[inline(always)]
     fn limited_rule<'s, H>(
         &self,
         snapshot: &'s Snapshot,

@@ -74,6 +74,10 @@ where
             &AxumHead::of_request(&request),
             template(&request),
         );
+        if matches!(&decision, Decision::Serve(serve) if serve.is_plain()) {
+            // The common case, on its own: the inner future, built where it is returned.
+            return ResponseFuture::plain(self.inner.call(request));
+        }
         if let Decision::CountShared = decision {
             // The count is a round trip: the request waits for it in the response future,
             // with the service that `poll_ready` readied (its clone stays).
