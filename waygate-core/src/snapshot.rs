@@ -138,6 +138,9 @@ pub struct Rule {
     pub(crate) rollout: Option<RolloutRule>,
     /// `#[feature_flag]`: the flag that must be on for the request.
     pub(crate) feature_flag: Option<FeatureFlagMeta>,
+    /// Whether a request is served with nothing to do but count it (and evaluate its
+    /// flag): [`Snapshot::serves_plainly`], decided when the snapshot is built.
+    pub(crate) plain: bool,
 }
 
 /// A route served to part of its clients.
@@ -470,13 +473,11 @@ impl Snapshot {
             .chain(rule.limiter.as_ref().map(|l| (LimitScope::Route, l)))
     }
 
-    /// Whether any rate limit applies to anything.
     /// Whether a request to `rule` is served with nothing to do but count it (and, for a
     /// route behind a flag, evaluate the flag): no global maintenance or limit, and a route
     /// that is active (or force-active) with no rollout, limit or service maintenance. The
-    /// common case, decided in a few loads.
-    #[inline]
-    pub(crate) fn serves_plainly(&self, rule: &Rule) -> bool {
+    /// common case, decided when the snapshot is built: one load per request.
+    fn serves_plainly(&self, rule: &Rule) -> bool {
         self.global.is_none()
             && self.global_limit.is_none()
             && (rule.force_active
@@ -540,8 +541,19 @@ impl Snapshot {
             .filter(|(_, config)| config.enabled)
             .map(|(service, config)| (service.as_str(), Arc::new(GlobalBlock::new(config))))
             .collect();
-        let mut paths: Vec<PathRules> = Vec::new();
-        let mut index: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        let mut snapshot = Self {
+            generation: input.generation,
+            paths: Vec::new(),
+            index: FxHashMap::default(),
+            global: input.global.enabled.then(|| GlobalBlock::new(input.global)),
+            global_limit: input.limits.global.as_ref().and_then(|limiter| {
+                let exempt = limiter.global_exemptions()?;
+                Some(GlobalLimit {
+                    limiter: limiter.clone(),
+                    exempt: PathSet::new(exempt),
+                })
+            }),
+        };
         for state in input.states {
             let Some((slot, template)) = parse_key(&state.path) else {
                 continue;
@@ -560,8 +572,10 @@ impl Snapshot {
                 .and_then(|service| input.limits.services.get(service))
                 .filter(|limiter| limiter.global_exemptions().is_some())
                 .cloned();
+            rule.plain = snapshot.serves_plainly(&rule);
             let rule = Arc::new(rule);
-            let at = *index.entry(template.into()).or_insert_with(|| {
+            let paths = &mut snapshot.paths;
+            let at = *snapshot.index.entry(template.into()).or_insert_with(|| {
                 paths.push(PathRules {
                     template: template.into(),
                     ..PathRules::default()
@@ -574,19 +588,7 @@ impl Snapshot {
                 None => rules.any_method = Some(rule),
             }
         }
-        Self {
-            generation: input.generation,
-            paths,
-            index,
-            global: input.global.enabled.then(|| GlobalBlock::new(input.global)),
-            global_limit: input.limits.global.as_ref().and_then(|limiter| {
-                let exempt = limiter.global_exemptions()?;
-                Some(GlobalLimit {
-                    limiter: limiter.clone(),
-                    exempt: PathSet::new(exempt),
-                })
-            }),
-        }
+        snapshot
     }
 }
 
@@ -642,6 +644,7 @@ impl Rule {
                 }
             }),
             feature_flag: meta.and_then(|m| m.feature_flag),
+            plain: false,
         }
     }
 }

@@ -269,7 +269,7 @@ impl Engine {
         H: RequestHead + ?Sized,
     {
         let rule = template.and_then(|t| snapshot.rule(request.method(), t));
-        if let Some(rule) = rule.filter(|rule| snapshot.serves_plainly(rule)) {
+        if let Some(rule) = rule.filter(|rule| rule.plain) {
             // A force-active route is served whatever its flag says, as on the full path.
             let gate = rule.feature_flag.filter(|_| !rule.force_active);
             if let Some(gate) = gate {
