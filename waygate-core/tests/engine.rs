@@ -1,32 +1,21 @@
 //! The engine's API: mutations, key resolution, audit, persistence precedence, lifecycle
-//! and fail-open behaviour.
+//! and events — tested inside the core, with route metadata built by hand (what the
+//! attribute macros generate).
 
-// The routes are declared for their registration only; no test mounts them.
-#![allow(dead_code)]
+#[macro_use]
+#[path = "support/declare.rs"]
+mod declare;
 
-use async_trait::async_trait;
 use std::sync::Arc;
-use waygate::backend::{Backend, BackendError, MemoryBackend};
-use waygate::prelude::*;
-use waygate::{AuditEntry, AuditQuery, EngineError, EngineEvent, RouteState, RouteStatus};
+use waygate_core::__private::InitialStatus;
+use waygate_core::backend::{Backend, MemoryBackend};
+use waygate_core::{AuditQuery, Engine, EngineError, EngineEvent, RouteStatus};
 
-#[route(GET, "/payments")]
-async fn get_payments() {}
-
-#[route(POST, "/payments")]
-async fn post_payments() {}
-
-#[route(GET, "/orders")]
-#[maintenance(reason = "Upgrade")]
-async fn orders() {}
-
-#[route(GET, "/debug")]
-#[env_only("dev")]
-async fn debug() {}
-
-#[route(GET, "/health")]
-#[force_active]
-async fn health() {}
+declare!(get_payments: "GET" "/payments", InitialStatus::Active, force_active = false);
+declare!(post_payments: "POST" "/payments", InitialStatus::Active, force_active = false);
+declare!(orders: "GET" "/orders", InitialStatus::Maintenance { reason: "Upgrade", window: None }, force_active = false);
+declare!(debug: "GET" "/debug", InitialStatus::EnvOnly { envs: &["dev"] }, force_active = false);
+declare!(health: "GET" "/health", InitialStatus::Active, force_active = true);
 
 async fn started() -> Engine {
     let engine = Engine::new();
@@ -81,7 +70,7 @@ async fn every_mutation_writes_state_and_audit() {
             "GET:/payments",
             "migration",
             None,
-            waygate::Actor::new("bob").platform("cli"),
+            waygate_core::Actor::new("bob").platform("cli"),
         )
         .await
         .unwrap();
@@ -197,7 +186,8 @@ async fn invalid_arguments_are_typed_errors() {
         EngineError::Invalid { field: "envs", .. }
     ));
     let now = chrono::Utc::now();
-    let backwards = waygate::MaintenanceWindow::new(now, now - chrono::Duration::hours(1), "x");
+    let backwards =
+        waygate_core::MaintenanceWindow::new(now, now - chrono::Duration::hours(1), "x");
     let error = engine
         .set_maintenance("GET:/payments", "x", Some(backwards), "ops")
         .await
@@ -281,7 +271,7 @@ async fn applied_changes_carry_the_audit_facts_and_the_new_state() {
         .disable(
             "GET:/payments",
             "hotfix",
-            waygate::Actor::new("alice").platform("cli"),
+            waygate_core::Actor::new("alice").platform("cli"),
         )
         .await
         .unwrap();
@@ -314,82 +304,6 @@ async fn snapshot_generation_moves_with_every_change() {
     let before = engine.snapshot().generation();
     engine.disable("GET:/payments", "r", "ops").await.unwrap();
     assert!(engine.snapshot().generation() > before);
-}
-
-/// A backend that is down.
-#[derive(Debug)]
-struct DownBackend;
-
-#[async_trait]
-impl Backend for DownBackend {
-    async fn get_state(&self, _: &str) -> Result<Option<RouteState>, BackendError> {
-        Err(BackendError::Unavailable("connection refused".into()))
-    }
-    async fn set_state(&self, _: &RouteState) -> Result<(), BackendError> {
-        Err(BackendError::Unavailable("connection refused".into()))
-    }
-    async fn delete_state(&self, _: &str) -> Result<(), BackendError> {
-        Err(BackendError::Unavailable("connection refused".into()))
-    }
-    async fn list_states(&self) -> Result<Vec<RouteState>, BackendError> {
-        Err(BackendError::Unavailable("connection refused".into()))
-    }
-    async fn write_audit(&self, _: &AuditEntry) -> Result<(), BackendError> {
-        Err(BackendError::Unavailable("connection refused".into()))
-    }
-    async fn audit_log(&self, _: &AuditQuery) -> Result<Vec<AuditEntry>, BackendError> {
-        Err(BackendError::Unavailable("connection refused".into()))
-    }
-}
-
-#[tokio::test]
-async fn a_backend_that_is_down_fails_open() {
-    let engine = Engine::builder().backend(DownBackend).build();
-    let error = engine.start().await.unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "backend error: backend unavailable: connection refused"
-    );
-
-    let app = axum::Router::new()
-        .merge(routes![get_payments, orders])
-        .layer(WaygateLayer::new(engine.clone()));
-    let request = || {
-        http::Request::get("/payments")
-            .body(axum::body::Body::empty())
-            .unwrap()
-    };
-    use tower::ServiceExt;
-    let response = app.clone().oneshot(request()).await.unwrap();
-    assert_eq!(
-        response.status(),
-        http::StatusCode::OK,
-        "declared state keeps serving"
-    );
-    let response = app
-        .oneshot(
-            http::Request::get("/orders")
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(response.status(), http::StatusCode::SERVICE_UNAVAILABLE);
-
-    let error = engine
-        .disable("GET:/payments", "r", "ops")
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        error,
-        EngineError::Backend(BackendError::Unavailable(_))
-    ));
-    assert_eq!(
-        engine.state("GET:/payments").unwrap().status,
-        RouteStatus::Active,
-        "nothing changed"
-    );
-    engine.shutdown().await;
 }
 
 #[tokio::test]

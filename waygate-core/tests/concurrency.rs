@@ -1,14 +1,14 @@
 //! Concurrent mutations are serialised: the final state is consistent and the audit log
 //! tells the truth.
 
-// The routes are declared for their registration only; no test mounts them.
-#![allow(dead_code)]
+#[macro_use]
+#[path = "support/declare.rs"]
+mod declare;
 
-use waygate::prelude::*;
-use waygate::{AuditQuery, RouteStatus};
+use waygate_core::__private::InitialStatus;
+use waygate_core::{AuditQuery, Engine, RouteStatus};
 
-#[route(GET, "/payments")]
-async fn payments() {}
+declare!(payments: "GET" "/payments", InitialStatus::Active, force_active = false);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_mutations_leave_an_unbroken_audit_chain() {
