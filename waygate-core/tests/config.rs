@@ -11,10 +11,10 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::path::PathBuf;
 #[cfg(feature = "file")]
-use waygate::backend::BackendError;
-use waygate::{ConfigError, Engine};
+use waygate_core::backend::BackendError;
+use waygate_core::{ConfigError, Engine};
 #[cfg(feature = "file")]
-use waygate::{RouteState, RouteStatus};
+use waygate_core::{RouteState, RouteStatus};
 
 const VARS: [&str; 3] = ["WAYGATE_BACKEND", "WAYGATE_FILE_PATH", "WAYGATE_ENV"];
 
@@ -120,7 +120,7 @@ async fn file_backend_from_builder_arguments() {
     let env = Env::take().await;
     let state = env.path("state.json");
     let engine = Engine::builder()
-        .backend_kind(waygate::BackendKind::File)
+        .backend_kind(waygate_core::BackendKind::File)
         .file_path(&state)
         .build_from_env()
         .unwrap();
