@@ -73,6 +73,10 @@ where
             &ActixHead::new(request.request()),
             template.as_deref(),
         );
+        if matches!(&decision, Decision::Serve(serve) if serve.is_plain()) {
+            // The common case, on its own (as the axum layer): the inner future as is.
+            return ResponseFuture::plain(self.service.call(request));
+        }
         if let Decision::CountShared = decision {
             // The count is a round trip: the request waits for it in the response future.
             let snapshot = Guard::into_inner(snapshot);
