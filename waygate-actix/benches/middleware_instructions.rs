@@ -6,7 +6,7 @@
 //! - `noop`: actix-web with a middleware that does nothing (`wrap_fn`);
 //! - `allowed`: `Waygate`, a request to an active route (a path the worker has seen);
 //! - `fresh`: `Waygate`, requests to an active route with a new id each (the template is
-//!   looked up in actix-web's resources each time);
+//!   named by the snapshot's path matcher, not remembered by path);
 //! - `bare-fresh`: actix-web alone, the same requests;
 //! - `blocked`: `Waygate`, a request to a disabled route.
 //!

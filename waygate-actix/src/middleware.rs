@@ -14,9 +14,10 @@ use waygate_core::{DefaultResponses, Engine, SkipPaths};
 /// Enforces route state on every request of an actix-web [`App`](actix_web::App) (or
 /// [`Scope`](actix_web::Scope)): the middleware, as a [`Transform`].
 ///
-/// Route state is keyed by path template (`GET:/items/{id}`): the middleware reads the
-/// pattern the request matches (`HttpRequest::match_pattern`, scope prefixes included), so it
-/// may wrap the whole app.
+/// Route state is keyed by path template (`GET:/items/{id}`): the middleware finds the
+/// pattern the request matches (scope prefixes included) among the templates the engine
+/// knows, or asks actix-web (`HttpRequest::match_pattern`) when they cannot say, so it may
+/// wrap the whole app.
 ///
 /// ```
 /// use actix_web::App;
@@ -52,6 +53,9 @@ pub(crate) struct Config {
 impl Waygate {
     /// A middleware enforcing `engine`'s state.
     pub fn new(engine: Engine) -> Self {
+        // actix-web cannot tell a middleware the matched pattern cheaply: the engine's
+        // snapshots name it instead.
+        engine.match_paths();
         Self {
             shared: Arc::new(Config {
                 engine,

@@ -1,20 +1,34 @@
-//! The route template of a request, remembered by path.
+//! The route template of a request.
 //!
 //! actix-web routes by walking its resources in order, and a middleware that runs before
 //! routing learns the matched pattern only by asking for another walk
 //! (`HttpRequest::match_pattern`, which also writes the pattern into a new `String`): on an
-//! app of 1,000 routes that walk costs as much as the routing itself. The pattern of a path
-//! never changes once the app is built, so each worker remembers the template of the paths it
-//! has seen: a path seen before costs one hash lookup. The memory is bounded: when
-//! [`CAPACITY`] paths are remembered the cache starts over (paths that are all different, as
-//! a client making them up sends, then cost the walk each, as without the cache).
+//! app of 1,000 routes that walk costs as much as the routing itself. So the walk is the
+//! last resort:
+//! 1. a path this worker has seen: its template, remembered (one hash lookup);
+//! 2. a path of a template the engine knows and no other template overlaps: the snapshot's
+//!    path matcher names it ([`Snapshot::match_path`], a radix tree), so a path with a new
+//!    id costs about what a seen one does. The first time a worker's matcher names a
+//!    template, the path is walked too: if actix-web routes it elsewhere (a regex such as
+//!    `{id:\d+}`, known to the engine as `{id}`, or a resource the engine has not seen) the
+//!    template is [excluded](Engine::exclude_from_path_match) from the matcher;
+//! 3. otherwise the walk, remembered by path.
+//!
+//! What step 2 cannot see: a resource the engine has never seen (no request reached it
+//! yet), registered before a known template whose paths it shares (`/users/me` before
+//! `/users/{id}`); its paths are taken for the known template's until a walk reaches it.
+//! Routes mounted with `routes!` are all known from the start.
+//!
+//! The memory is bounded: when [`CAPACITY`] paths are remembered the cache starts over.
 
-use crate::template::from_actix;
+use crate::template::{from_actix, narrows};
 use actix_web::HttpRequest;
 use foldhash::fast::RandomState;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ops::Deref;
 use std::rc::Rc;
+use waygate_core::{Engine, Snapshot};
 
 /// How many paths one worker's cache holds before it starts over.
 const CAPACITY: usize = 4_096;
@@ -23,18 +37,103 @@ const CAPACITY: usize = 4_096;
 #[derive(Default)]
 pub(crate) struct PatternCache {
     templates: RefCell<HashMap<Box<str>, Option<Rc<str>>, RandomState>>,
+    /// Templates the path matcher named and a walk agreed with.
+    confirmed: RefCell<HashSet<Box<str>, RandomState>>,
+}
+
+/// A request's template: the snapshot's, or remembered from a walk.
+#[derive(Debug, Clone)]
+pub(crate) enum Template<'s> {
+    Matched(&'s str),
+    Remembered(Rc<str>),
+}
+
+impl Deref for Template<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            Self::Matched(template) => template,
+            Self::Remembered(template) => template,
+        }
+    }
+}
+
+impl Template<'_> {
+    /// The template, held apart from the snapshot.
+    pub(crate) fn into_owned(self) -> Template<'static> {
+        match self {
+            Self::Matched(template) => Template::Remembered(Rc::from(template)),
+            Self::Remembered(template) => Template::Remembered(template),
+        }
+    }
 }
 
 impl PatternCache {
+    /// The template this worker remembers for `path`: `None` when it has not seen it,
+    /// `Some(None)` when no resource matches it.
+    #[inline]
+    pub(crate) fn remembered(&self, path: &str) -> Option<Option<Rc<str>>> {
+        self.templates.borrow().get(path).cloned()
+    }
+
     /// The waygate template of the resource `request`'s path (`path`, read once by the
-    /// caller) matches, if one does.
-    pub(crate) fn template(&self, request: &HttpRequest, path: &str) -> Option<Rc<str>> {
+    /// caller) matches, if one does, for a path this worker has not
+    /// [remembered](Self::remembered).
+    #[inline(never)]
+    pub(crate) fn unseen<'s>(
+        &self,
+        engine: &Engine,
+        snapshot: &'s Snapshot,
+        request: &HttpRequest,
+        path: &str,
+    ) -> Option<Template<'s>> {
+        // actix-web matches percent-decoded paths; the matcher sees them as sent.
+        let matched = snapshot.match_path(path).filter(|_| !path.contains('%'));
+        if let Some(template) = matched {
+            if self.confirmed.borrow().contains(template) {
+                return Some(Template::Matched(template));
+            }
+        }
+        let routed = self.routed(Some(engine), request, path);
+        if let Some(template) = matched {
+            // The first path the matcher names a template for is walked too: actix-web may
+            // route it elsewhere (a regex narrower than the template, a resource the engine
+            // does not know), and then the matcher must not answer for it.
+            match routed.as_deref() == Some(template) {
+                true => self.confirm(template),
+                false => engine.exclude_from_path_match(template),
+            }
+        }
+        routed.map(Template::Remembered)
+    }
+
+    fn confirm(&self, template: &str) {
+        let mut confirmed = self.confirmed.borrow_mut();
+        if confirmed.len() >= CAPACITY {
+            confirmed.clear();
+        }
+        confirmed.insert(template.into());
+    }
+
+    /// The template of the resource actix-web routes `path` to (remembered, or walked to);
+    /// a regex pattern walked to is excluded from `engine`'s path matcher.
+    pub(crate) fn routed(
+        &self,
+        engine: Option<&Engine>,
+        request: &HttpRequest,
+        path: &str,
+    ) -> Option<Rc<str>> {
         if let Some(template) = self.templates.borrow().get(path) {
             return template.clone();
         }
-        let template = request
-            .match_pattern()
-            .map(|pattern| Rc::from(from_actix(&pattern).as_ref()));
+        let template = request.match_pattern().map(|pattern| {
+            let template = from_actix(&pattern);
+            if let Some(engine) = engine.filter(|_| narrows(&pattern)) {
+                engine.exclude_from_path_match(&template);
+            }
+            Rc::from(template.as_ref())
+        });
         let mut templates = self.templates.borrow_mut();
         if templates.len() >= CAPACITY {
             templates.clear();
@@ -57,38 +156,104 @@ mod tests {
     use super::*;
     use actix_web::test::{call_and_read_body, init_service, TestRequest};
     use actix_web::{web, App};
+    use waygate_core::RouteState;
+
+    /// An app whose every route answers with the template `cache` finds for it.
+    macro_rules! app {
+        ($engine:expr, $cache:expr) => {{
+            let (engine, cache) = ($engine.clone(), Rc::clone(&$cache));
+            let answer = move |request: HttpRequest| {
+                let (engine, cache) = (engine.clone(), Rc::clone(&cache));
+                async move {
+                    let snapshot = engine.snapshot();
+                    let path = request.path();
+                    let found = match cache.remembered(path) {
+                        Some(template) => template.map(Template::Remembered),
+                        None => cache.unseen(&engine, &snapshot, &request, path),
+                    };
+                    format!("{:?}", found.as_deref())
+                }
+            };
+            init_service(
+                App::new()
+                    .route(r"/items/{id:\d+}", web::get().to(answer.clone()))
+                    .route("/users/{id}", web::get().to(answer.clone()))
+                    .route("/users/me", web::get().to(answer.clone()))
+                    .service(web::scope("/api").route("/{name}", web::get().to(answer.clone())))
+                    .default_service(web::to(answer)),
+            )
+            .await
+        }};
+    }
+
+    async fn get<S, B>(app: &S, path: &str) -> String
+    where
+        S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+        B: actix_web::body::MessageBody,
+    {
+        let body = call_and_read_body(app, TestRequest::get().uri(path).to_request()).await;
+        String::from_utf8(body.to_vec()).unwrap()
+    }
 
     #[actix_web::test]
-    async fn templates_are_found_remembered_and_bounded() {
+    async fn walked_templates_are_remembered_and_bounded() {
+        let engine = Engine::new();
         let cache = Rc::new(PatternCache::default());
-        let asked = Rc::clone(&cache);
-        let answer = move |request: HttpRequest| {
-            let cache = Rc::clone(&asked);
-            async move { format!("{:?}", cache.template(&request, request.path())) }
-        };
-        let app = init_service(
-            App::new()
-                .route(r"/items/{id:\d+}", web::get().to(answer.clone()))
-                .service(web::scope("/api").route("/{name}", web::get().to(answer.clone())))
-                .default_service(web::to(answer)),
-        )
-        .await;
+        let app = app!(engine, cache);
         for (path, template) in [
             ("/items/7", r#"Some("/items/{id}")"#),
             ("/items/7", r#"Some("/items/{id}")"#),
             ("/api/x", r#"Some("/api/{name}")"#),
             ("/nothing/here", "None"),
         ] {
-            let request = TestRequest::get().uri(path).to_request();
-            let body = call_and_read_body(&app, request).await;
-            assert_eq!(body, template.as_bytes(), "{path}");
+            assert_eq!(get(&app, path).await, template, "{path}");
         }
         assert_eq!(cache.templates.borrow().len(), 3);
         for id in 0..CAPACITY + 10 {
-            let request = TestRequest::get().uri(&format!("/items/{id}")).to_request();
-            let body = call_and_read_body(&app, request).await;
-            assert_eq!(body, r#"Some("/items/{id}")"#.as_bytes());
+            let body = get(&app, &format!("/items/{id}")).await;
+            assert_eq!(body, r#"Some("/items/{id}")"#);
         }
         assert!(cache.templates.borrow().len() <= CAPACITY);
+    }
+
+    #[actix_web::test]
+    async fn known_templates_are_matched_without_a_walk_unless_they_overlap_or_narrow() {
+        let engine = Engine::new();
+        engine.match_paths();
+        let known = [
+            "GET:/users/{id}",
+            "GET:/users/me",
+            "GET:/api/{name}",
+            "GET:/items/{id}",
+        ];
+        let states = known.map(RouteState::active).into();
+        engine.register_states(states).await.unwrap();
+        let cache = Rc::new(PatternCache::default());
+        let app = app!(engine, cache);
+        // New ids every time: the first is walked (and agrees), the matcher names the rest.
+        for id in 0..50 {
+            let body = get(&app, &format!("/api/n{id}")).await;
+            assert_eq!(body, r#"Some("/api/{name}")"#);
+        }
+        assert_eq!(cache.templates.borrow().len(), 1);
+        // `/users/me` and `/users/{id}` overlap: actix-web's order decides, by a walk.
+        assert_eq!(get(&app, "/users/me").await, r#"Some("/users/{id}")"#);
+        assert_eq!(get(&app, "/users/7").await, r#"Some("/users/{id}")"#);
+        assert_eq!(cache.templates.borrow().len(), 3);
+        // Percent-encoded paths are actix-web's to decode.
+        assert_eq!(get(&app, "/api/a%20b").await, r#"Some("/api/{name}")"#);
+        assert_eq!(cache.templates.borrow().len(), 4);
+        // `{id:\d+}` is `/items/{id}` to the engine; once walked to, never matched again.
+        assert_eq!(
+            engine.snapshot().match_path("/items/abc"),
+            Some("/items/{id}")
+        );
+        assert_eq!(get(&app, "/items/1").await, r#"Some("/items/{id}")"#);
+        assert_eq!(engine.snapshot().match_path("/items/abc"), None);
+        assert_eq!(get(&app, "/items/abc").await, "None");
     }
 }

@@ -311,7 +311,10 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        match self.templates.template(request.request(), request.path()) {
+        match self
+            .templates
+            .routed(None, request.request(), request.path())
+        {
             Some(matched) if *matched != *self.shared.expected => {
                 let response = self.shared.refuse(&matched);
                 let (request, _payload) = request.into_parts();

@@ -1,7 +1,7 @@
 use crate::future::ResponseFuture;
 use crate::head::ActixHead;
 use crate::middleware::Config;
-use crate::pattern::PatternCache;
+use crate::pattern::{PatternCache, Template};
 use crate::refuse::{respond, RefusalResponse};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse};
@@ -14,9 +14,9 @@ use waygate_core::{Decision, LimitsCounted};
 
 /// The service [`Waygate`](crate::Waygate) wraps an app's in.
 ///
-/// Per request: the route template by path (a hash lookup, once the worker has seen the
-/// path; the first time, actix-web's `HttpRequest::match_pattern`), one snapshot load and
-/// one hash lookup by template, and a clock read only for routes with a maintenance window.
+/// Per request: one snapshot load, the route template by path (a hash lookup once the
+/// worker has seen the path, else the snapshot's path matcher, else actix-web's
+/// `HttpRequest::match_pattern`), one hash lookup by template, and a clock read only for routes with a maintenance window.
 pub struct WaygateService<S> {
     service: Rc<S>,
     shared: Arc<Config>,
@@ -66,8 +66,12 @@ where
             return ResponseFuture::plain(self.service.call(request));
         }
         let engine = &config.engine;
-        let template = self.templates.template(request.request(), path);
+        let remembered = self.templates.remembered(path);
         let snapshot = engine.snapshot();
+        let template = match remembered {
+            Some(template) => template.map(Template::Remembered),
+            None => (self.templates).unseen(engine, &snapshot, request.request(), path),
+        };
         let decision = engine.decide(
             &snapshot,
             &ActixHead::new(request.request()),
@@ -79,6 +83,7 @@ where
         }
         if let Decision::CountShared = decision {
             // The count is a round trip: the request waits for it in the response future.
+            let template = template.map(Template::into_owned);
             let snapshot = Guard::into_inner(snapshot);
             let service = Rc::clone(&self.service);
             let config = Arc::clone(&self.shared);

@@ -44,6 +44,25 @@ pub(crate) fn from_actix(pattern: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether `pattern` has a parameter with a regex other than a tail's (`{id:\d+}`): its
+/// waygate template (`{id}`) takes paths the pattern does not.
+pub(crate) fn narrows(pattern: &str) -> bool {
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = closing_brace(after) else {
+            return false;
+        };
+        if let Some((_, regex)) = after[..close].split_once(':') {
+            if regex != ".*" && regex != ".+" {
+                return true;
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    false
+}
+
 /// The actix-web pattern of a waygate template (a `#[route]` path): `{*name}` becomes
 /// `{name:.*}`; `{{` and `}}` (literal braces) have no actix-web spelling and are kept.
 pub(crate) fn to_actix(template: &str) -> Cow<'_, str> {
@@ -101,6 +120,15 @@ mod tests {
         assert_eq!(from_actix(r"/x/{id:\d{3}}/y"), "/x/{id}/y");
         assert_eq!(from_actix("/files/{rest:.*}"), "/files/{*rest}");
         assert_eq!(from_actix("/files/{rest}*"), "/files/{*rest}");
+    }
+
+    #[test]
+    fn regexes_narrow_and_tails_do_not() {
+        assert!(narrows(r"/items/{id:\d+}"));
+        assert!(narrows(r"/x/{a}/{id:\d{3}}/y"));
+        assert!(!narrows("/items/{id}"));
+        assert!(!narrows("/files/{rest:.*}"));
+        assert!(!narrows("/files/{rest}*"));
     }
 
     #[test]

@@ -54,6 +54,7 @@ mod error;
 mod extensions;
 mod limiter;
 mod limits;
+mod path_match;
 mod snapshot;
 
 pub use config::{BackendKind, ConfigError};

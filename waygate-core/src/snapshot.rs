@@ -8,10 +8,11 @@ use crate::counters::{RequestCounters, RouteCounters};
 use crate::limiter::Limiter;
 use crate::limits::Limits;
 use crate::model::{GlobalMaintenanceConfig, RouteState, RouteStatus};
+use crate::path_match::PathMatcher;
 use crate::registry::{FeatureFlagMeta, InitialStatus, RolloutKeyMeta, RouteMeta};
 use chrono::{DateTime, TimeZone, Utc};
 use http::{HeaderValue, Method};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -89,6 +90,8 @@ pub struct Snapshot {
     /// The rules of every path template, and where each template's are.
     paths: Vec<PathRules>,
     index: FxHashMap<Box<str>, u32>,
+    /// The templates' paths in a radix tree, when the engine keeps one.
+    matcher: Option<PathMatcher>,
     global: Option<GlobalBlock>,
     global_limit: Option<GlobalLimit>,
 }
@@ -322,6 +325,16 @@ impl Snapshot {
         self.generation
     }
 
+    /// The template `path` belongs to, when this snapshot's path matcher can say (see
+    /// [`Engine::match_paths`](crate::Engine::match_paths)): `None` without a matcher, for
+    /// a path of no known template, or of one another template overlaps — then only the
+    /// router can tell.
+    #[inline]
+    pub fn match_path(&self, path: &str) -> Option<&str> {
+        let at = self.matcher.as_ref()?.at(path)?;
+        Some(&self.paths[at as usize].template)
+    }
+
     /// Whether a rule exists for this method and template.
     pub fn knows(&self, method: &Method, template: &str) -> bool {
         self.rule(method, template).is_some()
@@ -531,6 +544,8 @@ pub(crate) struct SnapshotInput<'a> {
     pub(crate) limits: &'a Limits,
     pub(crate) services: &'a FxHashMap<String, GlobalMaintenanceConfig>,
     pub(crate) counters: &'a RequestCounters,
+    /// Build a path matcher, answering for none of these templates.
+    pub(crate) path_match: Option<&'a FxHashSet<Box<str>>>,
 }
 
 impl Snapshot {
@@ -545,6 +560,7 @@ impl Snapshot {
             generation: input.generation,
             paths: Vec::new(),
             index: FxHashMap::default(),
+            matcher: None,
             global: input.global.enabled.then(|| GlobalBlock::new(input.global)),
             global_limit: input.limits.global.as_ref().and_then(|limiter| {
                 let exempt = limiter.global_exemptions()?;
@@ -588,6 +604,10 @@ impl Snapshot {
                 None => rules.any_method = Some(rule),
             }
         }
+        snapshot.matcher = input.path_match.map(|excluded| {
+            let templates = snapshot.paths.iter().map(|rules| &*rules.template);
+            PathMatcher::new(templates, |template| excluded.contains(template))
+        });
         snapshot
     }
 }
@@ -688,6 +708,7 @@ mod tests {
             limits: &Limits::default(),
             services: &FxHashMap::default(),
             counters: &RequestCounters::default(),
+            path_match: None,
         })
     }
 

@@ -287,6 +287,28 @@ impl Engine {
             }
         });
     }
+
+    /// Keeps a path matcher in every snapshot from now on, so that
+    /// [`Snapshot::match_path`](crate::Snapshot::match_path) can name the template of a path
+    /// the way a router would: for adapters whose router cannot tell a middleware cheaply
+    /// (actix-web walks its resources again). Built when state changes, off the request
+    /// path; an engine nobody asks keeps none.
+    pub fn match_paths(&self) {
+        let mut view = self.view();
+        if !std::mem::replace(&mut view.path_match, true) {
+            self.publish(&mut view);
+        }
+    }
+
+    /// A template the adapter's router matches more narrowly than its spelling says (an
+    /// actix-web `{id:\d+}`, known to the engine as `{id}`): the path matcher answers for
+    /// none of its paths, nor for any template it overlaps, so they go to the router.
+    pub fn exclude_from_path_match(&self, template: &str) {
+        let mut view = self.view();
+        if view.path_match_excluded.insert(template.into()) && view.path_match {
+            self.publish(&mut view);
+        }
+    }
 }
 
 /// The states that have a maintenance window (the scheduler's work).

@@ -30,6 +30,11 @@ pub(super) struct View {
     /// The stored policies as last loaded.
     pub(super) loaded_policies: Option<StoredPolicies>,
     pub(super) generation: u64,
+    /// Whether snapshots carry a path matcher
+    /// ([`Engine::match_paths`](crate::Engine::match_paths)), and the templates it must not
+    /// answer for.
+    pub(super) path_match: bool,
+    pub(super) path_match_excluded: FxHashSet<Box<str>>,
 }
 
 impl View {
@@ -143,6 +148,7 @@ impl View {
             limits: &self.limits,
             services: &self.records.services,
             counters,
+            path_match: self.path_match.then_some(&self.path_match_excluded),
         })
     }
 }
