@@ -25,7 +25,7 @@ use crate::template::{from_actix, narrows};
 use actix_web::HttpRequest;
 use foldhash::fast::RandomState;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Deref;
 use std::rc::Rc;
 use waygate_core::{Engine, Snapshot};
@@ -33,12 +33,12 @@ use waygate_core::{Engine, Snapshot};
 /// How many paths one worker's cache holds before it starts over.
 const CAPACITY: usize = 4_096;
 
-/// One worker's templates by path (`None`: no resource matches the path).
+/// One worker's templates by path (`None`: no resource matches the path). A template the
+/// path matcher named and a walk agreed with is remembered as its own path: actix-web routes
+/// the template's text to it too.
 #[derive(Default)]
 pub(crate) struct PatternCache {
     templates: RefCell<HashMap<Box<str>, Option<Rc<str>>, RandomState>>,
-    /// Templates the path matcher named and a walk agreed with.
-    confirmed: RefCell<HashSet<Box<str>, RandomState>>,
 }
 
 /// A request's template: the snapshot's, or remembered from a walk.
@@ -55,16 +55,6 @@ impl Deref for Template<'_> {
         match self {
             Self::Matched(template) => template,
             Self::Remembered(template) => template,
-        }
-    }
-}
-
-impl Template<'_> {
-    /// The template, held apart from the snapshot.
-    pub(crate) fn into_owned(self) -> Template<'static> {
-        match self {
-            Self::Matched(template) => Template::Remembered(Rc::from(template)),
-            Self::Remembered(template) => Template::Remembered(template),
         }
     }
 }
@@ -91,8 +81,11 @@ impl PatternCache {
         // actix-web matches percent-decoded paths; the matcher sees them as sent.
         let matched = snapshot.match_path(path).filter(|_| !path.contains('%'));
         if let Some(template) = matched {
-            if self.confirmed.borrow().contains(template) {
-                return Some(Template::Matched(template));
+            let remembered = self.templates.borrow();
+            if let Some(Some(confirmed)) = remembered.get(template) {
+                if **confirmed == *template {
+                    return Some(Template::Matched(template));
+                }
             }
         }
         let routed = self.routed(Some(engine), request, path);
@@ -109,11 +102,11 @@ impl PatternCache {
     }
 
     fn confirm(&self, template: &str) {
-        let mut confirmed = self.confirmed.borrow_mut();
-        if confirmed.len() >= CAPACITY {
-            confirmed.clear();
+        let mut templates = self.templates.borrow_mut();
+        if templates.len() >= CAPACITY {
+            templates.clear();
         }
-        confirmed.insert(template.into());
+        templates.insert(template.into(), Some(Rc::from(template)));
     }
 
     /// The template of the resource actix-web routes `path` to (remembered, or walked to);
@@ -239,14 +232,15 @@ mod tests {
             let body = get(&app, &format!("/api/n{id}")).await;
             assert_eq!(body, r#"Some("/api/{name}")"#);
         }
-        assert_eq!(cache.templates.borrow().len(), 1);
+        // Remembered: the first path, and the template as its own path (confirmed).
+        assert_eq!(cache.templates.borrow().len(), 2);
         // `/users/me` and `/users/{id}` overlap: actix-web's order decides, by a walk.
         assert_eq!(get(&app, "/users/me").await, r#"Some("/users/{id}")"#);
         assert_eq!(get(&app, "/users/7").await, r#"Some("/users/{id}")"#);
-        assert_eq!(cache.templates.borrow().len(), 3);
+        assert_eq!(cache.templates.borrow().len(), 4);
         // Percent-encoded paths are actix-web's to decode.
         assert_eq!(get(&app, "/api/a%20b").await, r#"Some("/api/{name}")"#);
-        assert_eq!(cache.templates.borrow().len(), 4);
+        assert_eq!(cache.templates.borrow().len(), 5);
         // `{id:\d+}` is `/items/{id}` to the engine; once walked to, never matched again.
         assert_eq!(
             engine.snapshot().match_path("/items/abc"),

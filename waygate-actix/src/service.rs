@@ -1,16 +1,17 @@
 use crate::future::ResponseFuture;
 use crate::head::ActixHead;
 use crate::middleware::Config;
-use crate::pattern::{PatternCache, Template};
+use crate::pattern::PatternCache;
 use crate::refuse::{respond, RefusalResponse};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage};
 use arc_swap::Guard;
 use std::fmt;
+use std::ops::Deref;
 use std::rc::Rc;
 use std::sync::Arc;
-use waygate_core::{Decision, LimitsCounted};
+use waygate_core::{Decision, LimitsCounted, Snapshot};
 
 /// The service [`Waygate`](crate::Waygate) wraps an app's in.
 ///
@@ -66,14 +67,36 @@ where
             return ResponseFuture::plain(self.service.call(request));
         }
         let engine = &config.engine;
-        let remembered = self.templates.remembered(path);
-        let snapshot = engine.snapshot();
-        let template = match remembered {
-            Some(template) => template.map(Template::Remembered),
-            None => (self.templates).unseen(engine, &snapshot, request.request(), path),
-        };
-        let decision = engine.decide(
-            &snapshot,
+        match self.templates.remembered(path) {
+            Some(template) => self.enforce(request, &engine.snapshot(), template),
+            None => {
+                let snapshot = engine.snapshot();
+                let template = self
+                    .templates
+                    .unseen(engine, &snapshot, request.request(), path);
+                self.enforce(request, &snapshot, template)
+            }
+        }
+    }
+}
+
+impl<S> WaygateService<S> {
+    /// Decides `request`, whose route template is `template`, and settles the decision.
+    #[inline(always)]
+    fn enforce<B, T>(
+        &self,
+        request: ServiceRequest,
+        snapshot: &Guard<Arc<Snapshot>>,
+        template: Option<T>,
+    ) -> ResponseFuture<S::Future, B>
+    where
+        S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+        B: MessageBody + 'static,
+        T: Deref<Target = str>,
+    {
+        let config = &*self.shared;
+        let decision = config.engine.decide(
+            snapshot,
             &ActixHead::new(request.request()),
             template.as_deref(),
         );
@@ -83,8 +106,8 @@ where
         }
         if let Decision::CountShared = decision {
             // The count is a round trip: the request waits for it in the response future.
-            let template = template.map(Template::into_owned);
-            let snapshot = Guard::into_inner(snapshot);
+            let template: Option<Rc<str>> = template.map(|template| Rc::from(&*template));
+            let snapshot = Arc::clone(snapshot);
             let service = Rc::clone(&self.service);
             let config = Arc::clone(&self.shared);
             return ResponseFuture::boxed(Box::pin(async move {
