@@ -1,6 +1,8 @@
 //! The Redis backend with real engines: several instances on one Redis enforce each other's
 //! changes and share fleet-wide rate limits, and a Redis that dies mid-run (a server this
 //! test starts and kills itself) loses nothing, fails open and is resynced when it returns.
+//! What engines on one Redis share without a request (claims, revocations, the subscription's
+//! keepalive) is tested in `waygate-core/tests/redis_engines.rs`.
 //!
 //! Needs the test Redis at `WAYGATE_TEST_REDIS_URL` and `redis-server` on the `PATH`
 //! (`scripts/test` checks both).
@@ -429,35 +431,6 @@ async fn an_engine_starting_while_redis_is_down_serves_declared_states_and_loads
 }
 
 #[tokio::test]
-async fn claims_and_revocations_are_shared() {
-    let prefix = unique_prefix();
-    let a = instance(&url(), &prefix, false).await;
-    let b = instance(&url(), &prefix, false).await;
-    let ttl = Duration::from_secs(60);
-    assert!(a
-        .engine
-        .backend()
-        .claim_once("delivery-1", ttl)
-        .await
-        .unwrap());
-    assert!(!b
-        .engine
-        .backend()
-        .claim_once("delivery-1", ttl)
-        .await
-        .unwrap());
-    let expires = a.engine.now() + chrono::Duration::hours(1);
-    a.engine.revoke_token("jti-1", expires).await.unwrap();
-    eventually("B honours A's revocation", async || {
-        b.engine.is_token_revoked("jti-1")
-    })
-    .await;
-    a.engine.shutdown().await;
-    b.engine.shutdown().await;
-    delete_prefix(&prefix).await;
-}
-
-#[tokio::test]
 async fn a_maintenance_window_shared_by_two_instances_is_ended_once() {
     let prefix = unique_prefix();
     let a = instance(&url(), &prefix, false).await;
@@ -501,44 +474,6 @@ async fn a_maintenance_window_shared_by_two_instances_is_ended_once() {
     a.engine.shutdown().await;
     b.engine.shutdown().await;
     delete_prefix(&prefix).await;
-}
-
-#[tokio::test]
-async fn the_keepalive_keeps_a_quiet_subscription() {
-    let server = RedisServer::start();
-    let backend = RedisBackend::new(&server.url())
-        .unwrap()
-        .with_keepalive(Duration::from_millis(100));
-    let engine = Engine::builder().backend(backend).build();
-    engine.start().await.unwrap();
-    let client = redis::Client::open(server.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let subscriptions = async |conn: &mut redis::aio::MultiplexedConnection| {
-        let list: String = redis::cmd("CLIENT")
-            .arg("LIST")
-            .arg("TYPE")
-            .arg("pubsub")
-            .query_async(conn)
-            .await
-            .unwrap();
-        list.lines()
-            .map(|l| {
-                l.split(' ')
-                    .find(|f| f.starts_with("id="))
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect::<Vec<_>>()
-    };
-    eventually("the engine subscribes", async || {
-        subscriptions(&mut conn).await.len() == 1
-    })
-    .await;
-    let first = subscriptions(&mut conn).await;
-    // Many keepalive pings later, it is still the same connection.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(subscriptions(&mut conn).await, first);
-    engine.shutdown().await;
 }
 
 /// `method uri` with a JSON body and headers, through `app`.

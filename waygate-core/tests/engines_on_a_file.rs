@@ -1,37 +1,35 @@
-//! Engines persisting through one state file (a route declared with `#[route]`, so it lives
-//! with the axum adapter; the file backend's own guarantees are tested in `waygate-core`).
+//! Engines persisting through one state file: a restarted engine loads what it stored, and
+//! two engines on one file follow each other's changes (the file backend's own guarantees
+//! are in `backends.rs`).
 
 #![cfg(feature = "file")]
 
+#[path = "support/declare.rs"]
+#[macro_use]
+mod declare;
+
 use std::time::Duration;
-use waygate::backend::{Backend, FileBackend};
-use waygate::{AuditQuery, RouteState, RouteStatus};
+use waygate_core::backend::FileBackend;
+use waygate_core::{AuditQuery, RouteStatus};
 
 /// How long a test waits for something that should happen within a few poll intervals.
 const PATIENCE: Duration = Duration::from_secs(10);
 
 mod engine {
     use super::*;
-    use waygate::{Engine, EngineEvent};
+    use waygate_core::__private::InitialStatus;
+    use waygate_core::{Engine, EngineEvent};
 
-    /// Declared in this test binary, so every engine here knows it. Never served: the tests
-    /// drive the engines directly.
-    #[cfg(feature = "macros")]
-    #[allow(dead_code)]
-    #[waygate::route(GET, "/x")]
-    async fn x() {}
+    // Declared in this test binary, so every engine here knows it.
+    declare!(x: "GET" "/x", InitialStatus::Active, force_active = false);
 
-    /// The route every test changes: declared by `#[route]` when the macros are built,
-    /// otherwise known from its stored state.
+    /// The route every test changes.
     const KEY: &str = "GET:/x";
 
     async fn engine_on(path: &std::path::Path) -> Engine {
         let backend = FileBackend::open(path)
             .unwrap()
             .with_poll_interval(Duration::from_millis(10));
-        if cfg!(not(feature = "macros")) && backend.get_state(KEY).await.unwrap().is_none() {
-            backend.set_state(&RouteState::active(KEY)).await.unwrap();
-        }
         let engine = Engine::builder().backend(backend).build();
         engine.start().await.unwrap();
         engine
@@ -101,7 +99,7 @@ mod engine {
             .snapshot()
             .check(&http::Method::GET, Some("/x"), "/x", || b.now())
         {
-            waygate::Verdict::Block(block) => assert_eq!(block.reason, "migration"),
+            waygate_core::Verdict::Block(block) => assert_eq!(block.reason, "migration"),
             other => panic!("expected GET /x to be blocked on engine B, got {other:?}"),
         }
 
