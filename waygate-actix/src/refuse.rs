@@ -32,10 +32,10 @@ pub(crate) fn respond(
 ) -> RefusalResponse {
     match refusal.choose::<RouteResponse, RateLimitResponse, _>(defaults) {
         ResponseChoice::RouteBlocked(factory, block) => {
-            RefusalResponse::Pending((factory.0)(Blocked::new(engine, block, request)))
+            RefusalResponse::Pending((factory.0)(Blocked::new(engine, refusal, block, request)))
         }
         ResponseChoice::DefaultBlocked(factory, block) => {
-            RefusalResponse::Pending(factory(Blocked::new(engine, block, request)))
+            RefusalResponse::Pending(factory(Blocked::new(engine, refusal, block, request)))
         }
         ResponseChoice::RouteRateLimited(factory, limited) => {
             RefusalResponse::Pending((factory.0)(RateLimited::new(limited, request)))

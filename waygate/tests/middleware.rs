@@ -111,6 +111,26 @@ async fn maintenance_answers_503_with_the_upstream_body() {
 }
 
 #[tokio::test]
+async fn a_default_that_falls_back_to_the_builtin_response_keeps_its_retry_after() {
+    let engine = engine("dev");
+    let responses = Responses::new().maintenance(|blocked: Blocked| blocked.default_response());
+    let app = Router::new()
+        .merge(routes![active])
+        .layer(WaygateLayer::new(engine.clone()).responses(responses));
+    let end = Utc::now() + Duration::seconds(120);
+    let window = MaintenanceWindow::new(Utc::now() - Duration::seconds(1), end, "upgrade");
+    engine
+        .set_maintenance("GET:/active", "upgrade", Some(window), "ops")
+        .await
+        .unwrap();
+    let reply = fetch(&app, "/active").await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    let seconds: i64 = reply.header("retry-after").unwrap().parse().unwrap();
+    assert!((110..=120).contains(&seconds), "Retry-After {seconds}");
+    assert_eq!(reply.json()["error"]["code"], "MAINTENANCE_MODE");
+}
+
+#[tokio::test]
 async fn maintenance_window_sends_retry_after_in_seconds() {
     let engine = engine("dev");
     let app = app(&engine);

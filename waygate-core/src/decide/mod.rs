@@ -128,6 +128,19 @@ pub enum Refusal<'s> {
 }
 
 impl Refusal<'_> {
+    /// Whole seconds until the request may succeed, rounded up (`Retry-After`): until the
+    /// maintenance window ends, or the rate limit's window resets; `None` for a block with no
+    /// end in sight.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            Self::Blocked {
+                retry_after_seconds,
+                ..
+            } => *retry_after_seconds,
+            Self::RateLimited(limited) => Some(limited.retry_after_seconds),
+        }
+    }
+
     /// The status of the built-in response: `503`, `404` (env-gated) or `429`.
     pub fn status(&self) -> StatusCode {
         match self {

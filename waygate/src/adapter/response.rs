@@ -9,7 +9,7 @@ use http::{HeaderMap, Method};
 use std::future::Future;
 use std::pin::Pin;
 pub use waygate_core::BlockKind;
-use waygate_core::{builtin_blocked_response, Block, Engine, RequestHead};
+use waygate_core::{builtin_blocked_response, Block, Engine, Refusal, RequestHead};
 
 /// A blocked request, handed to a `response = ..` factory.
 ///
@@ -49,10 +49,17 @@ pub struct Blocked {
     pub current_env: String,
     /// The environments an env-gated route is served in.
     pub allowed_envs: Vec<String>,
+    /// Whole seconds until `retry_after`, by the engine's clock when the request was refused.
+    retry_after_seconds: Option<u64>,
 }
 
 impl Blocked {
-    pub(crate) fn new(engine: &Engine, block: &Block<'_>, request: &AxumHead<'_>) -> Self {
+    pub(crate) fn new(
+        engine: &Engine,
+        refusal: &Refusal<'_>,
+        block: &Block<'_>,
+        request: &AxumHead<'_>,
+    ) -> Self {
         Self {
             kind: block.kind,
             reason: block.reason.to_owned(),
@@ -63,19 +70,13 @@ impl Blocked {
             retry_after: block.retry_after,
             current_env: engine.current_env().to_owned(),
             allowed_envs: block.allowed_envs.to_vec(),
+            retry_after_seconds: refusal.retry_after_seconds(),
         }
     }
 
     /// The response waygate sends when no factory is configured.
     pub fn default_response(&self) -> Response {
-        let retry_after = self.retry_after.map(|end| {
-            // Whole seconds, rounded up: a client that waits this long finds the route back.
-            let millis = (end - Utc::now()).num_milliseconds().max(0);
-            (
-                end,
-                u64::try_from((millis + 999) / 1000).unwrap_or_default(),
-            )
-        });
+        let retry_after = self.retry_after.zip(self.retry_after_seconds);
         builtin_blocked_response(self.kind, &self.reason, &self.path, retry_after).map(Body::from)
     }
 }
