@@ -110,6 +110,17 @@ async fn maintenance_answers_503_with_the_upstream_body() {
     assert_eq!(reply.header("content-type"), Some("application/json"));
 }
 
+/// Puts `/active` in a maintenance window that ends two minutes from now; its end.
+async fn two_minutes_of_maintenance(engine: &Engine) -> chrono::DateTime<Utc> {
+    let end = Utc::now() + Duration::seconds(120);
+    let window = MaintenanceWindow::new(Utc::now() - Duration::seconds(1), end, "upgrade");
+    engine
+        .set_maintenance("GET:/active", "upgrade", Some(window), "ops")
+        .await
+        .unwrap();
+    end
+}
+
 #[tokio::test]
 async fn a_default_that_falls_back_to_the_builtin_response_keeps_its_retry_after() {
     let engine = engine("dev");
@@ -117,12 +128,7 @@ async fn a_default_that_falls_back_to_the_builtin_response_keeps_its_retry_after
     let app = Router::new()
         .merge(routes![active])
         .layer(WaygateLayer::new(engine.clone()).responses(responses));
-    let end = Utc::now() + Duration::seconds(120);
-    let window = MaintenanceWindow::new(Utc::now() - Duration::seconds(1), end, "upgrade");
-    engine
-        .set_maintenance("GET:/active", "upgrade", Some(window), "ops")
-        .await
-        .unwrap();
+    two_minutes_of_maintenance(&engine).await;
     let reply = fetch(&app, "/active").await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     let seconds: i64 = reply.header("retry-after").unwrap().parse().unwrap();
@@ -134,12 +140,7 @@ async fn a_default_that_falls_back_to_the_builtin_response_keeps_its_retry_after
 async fn maintenance_window_sends_retry_after_in_seconds() {
     let engine = engine("dev");
     let app = app(&engine);
-    let end = Utc::now() + Duration::seconds(120);
-    let window = MaintenanceWindow::new(Utc::now() - Duration::seconds(1), end, "upgrade");
-    engine
-        .set_maintenance("GET:/active", "upgrade", Some(window), "ops")
-        .await
-        .unwrap();
+    let end = two_minutes_of_maintenance(&engine).await;
     let reply = fetch(&app, "/active").await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     let seconds: i64 = reply.header("retry-after").unwrap().parse().unwrap();
