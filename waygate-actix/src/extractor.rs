@@ -8,9 +8,8 @@ use actix_web::{web, Error, FromRequest, HttpRequest, HttpResponse, Responder};
 use arc_swap::Guard;
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
-use waygate_core::{Decision, DeprecationHeaders, Engine, LimitHeaders, Serve};
+use waygate_core::{Decision, Engine, ServedHeaders};
 
 /// Enforces the handler's route state without the [`Waygate`](crate::Waygate) middleware:
 /// for apps (or single routes) that run without it. A blocked request is refused with the
@@ -40,15 +39,12 @@ use waygate_core::{Decision, DeprecationHeaders, Engine, LimitHeaders, Serve};
 /// ```
 #[derive(Debug, Clone, Default)]
 #[must_use]
-pub struct Gate {
-    deprecation: Option<Arc<DeprecationHeaders>>,
-    limits: Option<LimitHeaders>,
-}
+pub struct Gate(ServedHeaders);
 
 impl Gate {
     /// Whether the route is deprecated (its response should carry the deprecation headers).
     pub fn is_deprecated(&self) -> bool {
-        self.deprecation.is_some()
+        self.0.is_deprecated()
     }
 
     /// `responder`'s response with the route's headers added.
@@ -61,21 +57,12 @@ impl Gate {
 
     /// Adds the route's headers to a response's headers.
     pub fn apply(&self, headers: &mut HeaderMap) {
-        crate::future::add_headers(headers, self.deprecation.as_deref(), self.limits.as_ref());
-    }
-
-    fn served(serve: Serve<'_>) -> Self {
-        Self {
-            deprecation: serve.deprecation.cloned(),
-            limits: serve.limits,
-        }
-    }
-
-    fn from_decision(decision: Decision<'_>) -> Self {
-        match decision {
-            Decision::Serve(serve) => Self::served(serve),
-            _ => Self::default(),
-        }
+        let served = &self.0;
+        crate::future::add_headers(
+            headers,
+            served.deprecation.as_deref(),
+            served.limits.as_ref(),
+        );
     }
 }
 
@@ -110,7 +97,7 @@ impl FromRequest for Gate {
             let snapshot = engine.snapshot();
             let head = ActixHead::new(request);
             match engine.decide(&snapshot, &head, template.as_deref()) {
-                Decision::Serve(serve) => return GateFuture::Ready(ready(Ok(Self::served(serve)))),
+                Decision::Serve(serve) => return GateFuture::Ready(ready(Ok(Self(serve.into())))),
                 Decision::Refuse(refusal) => Some(respond(&engine, &refusal, request, None)),
                 // Counted below, in the future.
                 Decision::CountShared => None,
@@ -129,7 +116,7 @@ impl FromRequest for Gate {
                         .await
                     {
                         Decision::Refuse(refusal) => respond(&engine, &refusal, &request, None),
-                        decision => return Ok(Self::from_decision(decision)),
+                        decision => return Ok(Self(ServedHeaders::of(decision))),
                     }
                 }
             };

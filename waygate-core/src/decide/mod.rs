@@ -102,11 +102,59 @@ impl Serve<'_> {
 
     /// Adds the deprecation and rate-limit headers to a response's headers.
     pub fn apply(&self, headers: &mut HeaderMap) {
-        if let Some(limits) = &self.limits {
-            limits.apply(headers);
+        add_headers(headers, self.deprecation, self.limits.as_ref());
+    }
+}
+
+fn add_headers(
+    headers: &mut HeaderMap,
+    deprecation: Option<&Arc<DeprecationHeaders>>,
+    limits: Option<&LimitHeaders>,
+) {
+    if let Some(limits) = limits {
+        limits.apply(headers);
+    }
+    if let Some(deprecation) = deprecation {
+        deprecation.apply(headers);
+    }
+}
+
+/// What a served request's response carries, held past the snapshot: the state of an
+/// adapter's per-handler gate, which adds the headers to the handler's response.
+#[derive(Debug, Clone, Default)]
+pub struct ServedHeaders {
+    /// The deprecation headers of a deprecated route.
+    pub deprecation: Option<Arc<DeprecationHeaders>>,
+    /// The `X-RateLimit-*` headers of the route's own limit.
+    pub limits: Option<LimitHeaders>,
+}
+
+impl ServedHeaders {
+    /// The headers of a decision to serve; none for any other decision (a request served
+    /// after [`Decision::CountShared`] is decided again).
+    pub fn of(decision: Decision<'_>) -> Self {
+        match decision {
+            Decision::Serve(serve) => serve.into(),
+            _ => Self::default(),
         }
-        if let Some(deprecation) = self.deprecation {
-            deprecation.apply(headers);
+    }
+
+    /// Whether the route is deprecated.
+    pub fn is_deprecated(&self) -> bool {
+        self.deprecation.is_some()
+    }
+
+    /// Adds the headers to a response's headers.
+    pub fn apply(&self, headers: &mut HeaderMap) {
+        add_headers(headers, self.deprecation.as_ref(), self.limits.as_ref());
+    }
+}
+
+impl From<Serve<'_>> for ServedHeaders {
+    fn from(serve: Serve<'_>) -> Self {
+        Self {
+            deprecation: serve.deprecation.cloned(),
+            limits: serve.limits,
         }
     }
 }

@@ -5,8 +5,7 @@ use axum::extract::{FromRef, FromRequestParts, MatchedPath};
 use axum::response::{IntoResponseParts, Response, ResponseParts};
 use http::request::Parts;
 use std::convert::Infallible;
-use std::sync::Arc;
-use waygate_core::{Decision, DeprecationHeaders, Engine, LimitHeaders, Serve};
+use waygate_core::{Decision, Engine, ServedHeaders};
 
 /// Enforces the handler's route state without [`WaygateLayer`](super::WaygateLayer): for
 /// apps (or single routes) that run without the middleware. A blocked request is refused
@@ -33,15 +32,12 @@ use waygate_core::{Decision, DeprecationHeaders, Engine, LimitHeaders, Serve};
 /// ```
 #[derive(Debug, Clone, Default)]
 #[must_use]
-pub struct Gate {
-    deprecation: Option<Arc<DeprecationHeaders>>,
-    limits: Option<LimitHeaders>,
-}
+pub struct Gate(ServedHeaders);
 
 impl Gate {
     /// Whether the route is deprecated (its response should carry the deprecation headers).
     pub fn is_deprecated(&self) -> bool {
-        self.deprecation.is_some()
+        self.0.is_deprecated()
     }
 }
 
@@ -62,7 +58,7 @@ where
         let refused = {
             let snapshot = engine.snapshot();
             match engine.decide(&snapshot, &head, template) {
-                Decision::Serve(serve) => return Ok(Self::served(serve)),
+                Decision::Serve(serve) => return Ok(Self(serve.into())),
                 Decision::Refuse(refusal) => Some(respond(&engine, &refusal, &head, None)),
                 // Counted below, once the snapshot guard (not `Send`) is released.
                 Decision::CountShared => None,
@@ -74,7 +70,7 @@ where
                 let snapshot = Guard::into_inner(engine.snapshot());
                 match engine.decide_shared(&snapshot, &head, template).await {
                     Decision::Refuse(refusal) => respond(&engine, &refusal, &head, None),
-                    decision => return Ok(Self::from_decision(decision)),
+                    decision => return Ok(Self(ServedHeaders::of(decision))),
                 }
             }
         };
@@ -82,32 +78,11 @@ where
     }
 }
 
-impl Gate {
-    fn served(serve: Serve<'_>) -> Self {
-        Self {
-            deprecation: serve.deprecation.cloned(),
-            limits: serve.limits,
-        }
-    }
-
-    fn from_decision(decision: Decision<'_>) -> Self {
-        match decision {
-            Decision::Serve(serve) => Self::served(serve),
-            _ => Self::default(),
-        }
-    }
-}
-
 impl IntoResponseParts for Gate {
     type Error = Infallible;
 
     fn into_response_parts(self, mut parts: ResponseParts) -> Result<ResponseParts, Self::Error> {
-        if let Some(limits) = &self.limits {
-            limits.apply(parts.headers_mut());
-        }
-        if let Some(headers) = &self.deprecation {
-            headers.apply(parts.headers_mut());
-        }
+        self.0.apply(parts.headers_mut());
         Ok(parts)
     }
 }
