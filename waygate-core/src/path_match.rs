@@ -13,6 +13,8 @@
 //! [excluded](crate::Engine::exclude_from_path_match) get `None`: the adapter asks its own
 //! router.
 
+use rustc_hash::FxHashMap;
+
 /// One segment of a template, as far as overlapping goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Segment<'a> {
@@ -67,6 +69,10 @@ impl<'a> Shape<'a> {
         }
     }
 
+    fn has_rest(&self) -> bool {
+        self.segments.contains(&Segment::Rest)
+    }
+
     /// Whether some path matches both shapes.
     fn overlaps(&self, other: &Shape<'_>) -> bool {
         let (a, b) = (&self.segments, &other.segments);
@@ -80,6 +86,49 @@ impl<'a> Shape<'a> {
             }
         }
         true
+    }
+}
+
+/// Shapes without a rest segment, by their segments.
+#[derive(Default)]
+struct Trie<'a> {
+    statics: FxHashMap<&'a str, Trie<'a>>,
+    any: Option<Box<Trie<'a>>>,
+    /// How many shapes end here.
+    ends: usize,
+}
+
+impl<'a> Trie<'a> {
+    fn insert(&mut self, segments: &[Segment<'a>]) {
+        match segments.split_first() {
+            None => self.ends += 1,
+            Some((Segment::Static(text), rest)) => {
+                self.statics.entry(text).or_default().insert(rest);
+            }
+            Some((_, rest)) => self.any.get_or_insert_default().insert(rest),
+        }
+    }
+
+    /// How many shapes here some path of `segments` also matches, counted up to `limit`.
+    fn count(&self, segments: &[Segment<'_>], limit: usize) -> usize {
+        let Some((first, rest)) = segments.split_first() else {
+            return self.ends.min(limit);
+        };
+        let mut found = 0;
+        let mut visit = |node: &Trie<'a>| {
+            found += node.count(rest, limit - found);
+            found >= limit
+        };
+        let enough = match first {
+            Segment::Static(text) => self.statics.get(text).is_some_and(&mut visit),
+            _ => self.statics.values().any(&mut visit),
+        };
+        if !enough {
+            if let Some(any) = &self.any {
+                visit(any);
+            }
+        }
+        found
     }
 }
 
@@ -101,13 +150,29 @@ impl PathMatcher {
             .into_iter()
             .map(|template| (template, Shape::of(template)))
             .collect();
-        let mut tree = matchit::Router::new();
-        for (at, (template, shape)) in shapes.iter().enumerate() {
-            let alone = shapes
+        // Templates without a rest segment in a trie, so that finding what overlaps one
+        // follows its segments instead of comparing it with every other template.
+        let mut trie = Trie::default();
+        let mut rests = Vec::new();
+        for (at, (_, shape)) in shapes.iter().enumerate() {
+            match shape.has_rest() {
+                true => rests.push(at),
+                false => trie.insert(&shape.segments),
+            }
+        }
+        let overlaps_another = |at: usize, shape: &Shape<'_>| match shape.has_rest() {
+            true => shapes
                 .iter()
                 .enumerate()
-                .all(|(other, (_, theirs))| other == at || !shape.overlaps(theirs));
-            if !alone || !shape.expressible || excluded(template) {
+                .any(|(other, (_, theirs))| other != at && shape.overlaps(theirs)),
+            false => {
+                trie.count(&shape.segments, 2) > 1
+                    || rests.iter().any(|&rest| shapes[rest].1.overlaps(shape))
+            }
+        };
+        let mut tree = matchit::Router::new();
+        for (at, (template, shape)) in shapes.iter().enumerate() {
+            if !shape.expressible || excluded(template) || overlaps_another(at, shape) {
                 continue;
             }
             let at = u32::try_from(at).expect("fewer than 2^32 route templates");
