@@ -257,6 +257,21 @@ mod tests {
     }
 
     #[test]
+    fn parameters_overlap_whatever_their_names_and_wherever_they_are() {
+        let templates = [
+            "/a/{x}",
+            "/a/{y}",
+            "/{tenant}/orders",
+            "/shop/orders",
+            "/shop/cart",
+        ];
+        assert_eq!(template(&templates, "/a/1"), None);
+        assert_eq!(template(&templates, "/shop/orders"), None);
+        assert_eq!(template(&templates, "/acme/orders"), None);
+        assert_eq!(template(&templates, "/shop/cart"), Some("/shop/cart"));
+    }
+
+    #[test]
     fn what_the_tree_cannot_express_is_left_to_the_router_and_still_overlaps() {
         let templates = [
             "/files/{name}.txt",
