@@ -11,14 +11,14 @@ use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::Method;
 use actix_web::web::{self, ServiceConfig};
-use actix_web::{guard, Error, FromRequest, Handler, HttpResponse, Responder};
+use actix_web::{guard, Error, FromRequest, Handler, Responder};
 use std::fmt;
 use std::future::{ready, Ready};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use waygate_core::registry::RouteMeta;
-use waygate_core::Engine;
+use waygate_core::{join_path, Engine, MountCheck};
 
 /// Builds a declared handler's actix-web route (once per worker).
 type MakeRoute = Arc<dyn Fn() -> actix_web::Route + Send + Sync>;
@@ -131,8 +131,8 @@ impl Routes {
     /// `GET:/api/items/{id}`, the path operators see.
     pub fn nest(mut self, prefix: &str) -> Self {
         for entry in &mut self.entries {
-            entry.path = join(prefix, &entry.path);
-            entry.mount = join(prefix, &entry.mount);
+            entry.path = join_path(prefix, &entry.path);
+            entry.mount = join_path(prefix, &entry.mount);
         }
         self
     }
@@ -158,7 +158,7 @@ impl Routes {
     /// ```
     pub fn under(mut self, scope: &str) -> Self {
         for entry in &mut self.entries {
-            entry.path = join(scope, &entry.path);
+            entry.path = join_path(scope, &entry.path);
         }
         self
     }
@@ -230,37 +230,18 @@ impl fmt::Debug for Routes {
     }
 }
 
-/// `prefix` + `path`, as a nested router joins them.
-fn join(prefix: &str, path: &str) -> String {
-    let prefix = prefix.trim_end_matches('/');
-    match (prefix.is_empty(), path) {
-        (true, "") => "/".to_owned(),
-        (true, _) => path.to_owned(),
-        (false, "" | "/") => prefix.to_owned(),
-        (false, _) => format!("{prefix}{path}"),
-    }
-}
-
 /// Refuses requests to a declared resource that arrive under an unexpected pattern.
 #[derive(Clone)]
 struct MountGuard {
-    shared: Rc<GuardShared>,
-}
-
-struct GuardShared {
-    expected: String,
-    metas: Vec<&'static RouteMeta>,
-    reported: AtomicBool,
+    check: Rc<MountCheck>,
 }
 
 impl MountGuard {
     fn new(expected: &str, metas: Vec<&'static RouteMeta>) -> Self {
+        let advice = "Mount it at the app's root with `Routes::nest`, or name its scope with \
+                      `Routes::under`";
         Self {
-            shared: Rc::new(GuardShared {
-                expected: expected.to_owned(),
-                metas,
-                reported: AtomicBool::new(false),
-            }),
+            check: Rc::new(MountCheck::new(expected, metas, advice)),
         }
     }
 }
@@ -279,7 +260,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(MountGuardService {
             service,
-            shared: Rc::clone(&self.shared),
+            check: Rc::clone(&self.check),
             templates: PatternCache::default(),
         }))
     }
@@ -287,14 +268,14 @@ where
 
 pub(crate) struct MountGuardService<S> {
     service: S,
-    shared: Rc<GuardShared>,
+    check: Rc<MountCheck>,
     templates: PatternCache,
 }
 
 impl<S> fmt::Debug for MountGuardService<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MountGuardService")
-            .field("expected", &self.shared.expected)
+            .field("expected", &self.check.expected())
             .finish_non_exhaustive()
     }
 }
@@ -311,37 +292,14 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        match self
-            .templates
-            .routed(None, request.request(), request.path())
-        {
-            Some(matched) if *matched != *self.shared.expected => {
-                let response = self.shared.refuse(&matched);
+        let matched = (self.templates).routed(None, request.request(), request.path());
+        match self.check.check(matched.as_deref()) {
+            Some(refused) => {
+                let response = crate::convert::response(refused);
                 let (request, _payload) = request.into_parts();
                 ResponseFuture::ready(ServiceResponse::new(request, response).map_into_right_body())
             }
-            _ => ResponseFuture::plain(self.service.call(request)),
+            None => ResponseFuture::plain(self.service.call(request)),
         }
-    }
-}
-
-impl GuardShared {
-    fn refuse(&self, matched: &str) -> HttpResponse {
-        let keys: Vec<&str> = self.metas.iter().map(|meta| meta.key).collect();
-        let handlers: Vec<&str> = self.metas.iter().map(|meta| meta.handler).collect();
-        let message = format!(
-            "route `{}` ({}) is mounted at `{matched}`, but waygate knows it as `{}`: \
-             its state would not be enforced. Mount it at the app's root with \
-             `Routes::nest`, or name its scope with `Routes::under`",
-            keys.join("`, `"),
-            handlers.join(", "),
-            self.expected
-        );
-        if !self.reported.swap(true, Ordering::Relaxed) {
-            tracing::error!("waygate: {message}");
-        }
-        HttpResponse::InternalServerError().json(serde_json::json!({
-            "error": {"code": "WAYGATE_UNKNOWN_MOUNT", "message": message}
-        }))
     }
 }

@@ -54,6 +54,7 @@ mod error;
 mod extensions;
 mod limiter;
 mod limits;
+mod mount;
 mod path_match;
 mod snapshot;
 
@@ -74,6 +75,7 @@ pub use model::{
     Actor, AuditEntry, AuditQuery, GlobalMaintenanceConfig, HitQuery, MaintenanceWindow,
     RouteState, RouteStatus,
 };
+pub use mount::{join_path, MountCheck};
 pub use snapshot::{
     Block, BlockCause, BlockKind, DeprecationHeaders, Pass, Rule, Snapshot, Verdict,
 };

@@ -4,31 +4,28 @@
 
 use super::future::ResponseFuture;
 use crate::registry::RouteMeta;
+use axum::body::Body;
 use axum::extract::MatchedPath;
-use axum::response::{IntoResponse, Response};
-use http::{Request, StatusCode};
-use serde_json::json;
-use std::sync::atomic::{AtomicBool, Ordering};
+use axum::response::Response;
+use http::Request;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower_layer::Layer;
 use tower_service::Service;
+use waygate_core::MountCheck;
 
 /// Applies [`MountGuard`] to one declared route.
 #[derive(Debug, Clone)]
 pub struct MountGuardLayer {
-    meta: &'static RouteMeta,
-    expected: Arc<str>,
-    reported: Arc<AtomicBool>,
+    check: Arc<MountCheck>,
 }
 
 impl MountGuardLayer {
     /// A guard for `meta` mounted at `expected` (its full path template).
     pub fn new(meta: &'static RouteMeta, expected: &str) -> Self {
+        let advice = "Nest it with `waygate::WaygateRouter::nest` instead of `axum::Router::nest`";
         Self {
-            meta,
-            expected: expected.into(),
-            reported: Arc::default(),
+            check: Arc::new(MountCheck::new(expected, vec![meta], advice)),
         }
     }
 }
@@ -64,27 +61,10 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        match request.extensions().get::<MatchedPath>() {
-            Some(matched) if matched.as_str() != &*self.layer.expected => {
-                ResponseFuture::refused(self.layer.refuse(matched.as_str()))
-            }
-            _ => ResponseFuture::plain(self.inner.call(request)),
+        let matched = request.extensions().get::<MatchedPath>();
+        match self.layer.check.check(matched.map(MatchedPath::as_str)) {
+            Some(refused) => ResponseFuture::refused(refused.map(Body::from)),
+            None => ResponseFuture::plain(self.inner.call(request)),
         }
-    }
-}
-
-impl MountGuardLayer {
-    fn refuse(&self, matched: &str) -> Response {
-        let message = format!(
-            "route `{}` ({}) is mounted at `{matched}`, but waygate knows it as `{}`: \
-             its state would not be enforced. Nest it with `waygate::WaygateRouter::nest` \
-             instead of `axum::Router::nest`",
-            self.meta.key, self.meta.handler, self.expected
-        );
-        if !self.reported.swap(true, Ordering::Relaxed) {
-            tracing::error!("waygate: {message}");
-        }
-        let body = json!({"error": {"code": "WAYGATE_UNKNOWN_MOUNT", "message": message}});
-        (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
     }
 }

@@ -3,6 +3,7 @@ use crate::registry::RouteMeta;
 use crate::Engine;
 use axum::routing::MethodRouter;
 use std::fmt;
+use waygate_core::join_path;
 
 /// Declared routes, as `routes![..]` returns them: merge them into an
 /// [`axum::Router`] (they convert into one) or hand them to a [`WaygateRouter`].
@@ -41,7 +42,7 @@ where
     ) -> axum::Router<S> {
         let mut router = axum::Router::new();
         for (meta, handler) in self.entries {
-            let path = join(prefix, meta.path);
+            let path = join_path(prefix, meta.path);
             let guard = MountGuardLayer::new(meta, &path);
             mounts.push((format!("{}:{path}", meta.method), meta));
             router = router.route(&path, handler.route_layer(guard));
@@ -127,7 +128,7 @@ where
     /// full paths.
     pub fn nest(mut self, prefix: &str, other: WaygateRouter<S>) -> Self {
         for (inner, routes) in other.pending {
-            self.pending.push((join(prefix, &inner), routes));
+            self.pending.push((join_path(prefix, &inner), routes));
         }
         if other.router.has_routes() {
             self.router = self.router.nest(prefix, other.router);
@@ -162,16 +163,5 @@ impl<S> fmt::Debug for WaygateRouter<S> {
             .field("engine", &self.engine)
             .field("pending", &self.pending)
             .finish_non_exhaustive()
-    }
-}
-
-/// `prefix` + `path`, as `axum::Router::nest` joins them.
-fn join(prefix: &str, path: &str) -> String {
-    let prefix = prefix.trim_end_matches('/');
-    match (prefix.is_empty(), path) {
-        (true, "") => "/".to_owned(),
-        (true, _) => path.to_owned(),
-        (false, "" | "/") => prefix.to_owned(),
-        (false, _) => format!("{prefix}{path}"),
     }
 }
