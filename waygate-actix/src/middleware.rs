@@ -9,7 +9,7 @@ use std::fmt;
 use std::future::{ready, Ready};
 use std::rc::Rc;
 use std::sync::Arc;
-use waygate_core::{DefaultResponses, Engine, SkipPaths};
+use waygate_core::{Engine, ResponseDefaults, SkipPaths};
 
 /// Enforces route state on every request of an actix-web [`App`](actix_web::App) (or
 /// [`Scope`](actix_web::Scope)): the middleware, as a [`Transform`].
@@ -128,8 +128,8 @@ impl fmt::Debug for Waygate {
     }
 }
 
-type Factory = Arc<dyn Fn(Blocked) -> BoxResponseFuture + Send + Sync>;
-type RateLimitFactory = Arc<dyn Fn(RateLimited) -> BoxResponseFuture + Send + Sync>;
+type BlockedFactory = dyn Fn(Blocked) -> BoxResponseFuture + Send + Sync;
+type RateLimitedFactory = dyn Fn(RateLimited) -> BoxResponseFuture + Send + Sync;
 
 /// Middleware-wide default responses for blocked requests, by kind of block. A route's own
 /// `response = ..` wins over these; without either, the built-in JSON is sent.
@@ -144,13 +144,8 @@ type RateLimitFactory = Arc<dyn Fn(RateLimited) -> BoxResponseFuture + Send + Sy
 ///     })
 ///     .disabled(|_: Blocked| async { ("gone", StatusCode::GONE) });
 /// ```
-#[derive(Clone, Default)]
-pub struct Responses {
-    maintenance: Option<Factory>,
-    disabled: Option<Factory>,
-    env_gated: Option<Factory>,
-    rate_limited: Option<RateLimitFactory>,
-}
+#[derive(Clone, Default, Debug)]
+pub struct Responses(pub(crate) ResponseDefaults<BlockedFactory, RateLimitedFactory>);
 
 impl Responses {
     /// No defaults: the built-in responses.
@@ -164,7 +159,7 @@ impl Responses {
         F: Fn(Blocked) -> R + Send + Sync + 'static,
         R: IntoFactoryResponse<M>,
     {
-        self.maintenance = Some(erase(factory));
+        self.0.set_blocked(BlockKind::Maintenance, erase(factory));
         self
     }
 
@@ -174,7 +169,7 @@ impl Responses {
         F: Fn(Blocked) -> R + Send + Sync + 'static,
         R: IntoFactoryResponse<M>,
     {
-        self.disabled = Some(erase(factory));
+        self.0.set_blocked(BlockKind::Disabled, erase(factory));
         self
     }
 
@@ -184,7 +179,7 @@ impl Responses {
         F: Fn(Blocked) -> R + Send + Sync + 'static,
         R: IntoFactoryResponse<M>,
     {
-        self.env_gated = Some(erase(factory));
+        self.0.set_blocked(BlockKind::EnvGated, erase(factory));
         self
     }
 
@@ -195,34 +190,16 @@ impl Responses {
         F: Fn(RateLimited) -> R + Send + Sync + 'static,
         R: IntoFactoryResponse<M>,
     {
-        self.rate_limited = Some(Arc::new(move |limited: RateLimited| {
-            let request = limited.request.clone();
-            factory(limited).into_future(request)
-        }));
+        self.0
+            .set_rate_limited(Arc::new(move |limited: RateLimited| {
+                let request = limited.request.clone();
+                factory(limited).into_future(request)
+            }));
         self
     }
 }
 
-impl DefaultResponses for Responses {
-    type Blocked = dyn Fn(Blocked) -> BoxResponseFuture + Send + Sync;
-    type RateLimited = dyn Fn(RateLimited) -> BoxResponseFuture + Send + Sync;
-
-    fn blocked(&self, kind: BlockKind) -> Option<&Self::Blocked> {
-        match kind {
-            BlockKind::Maintenance => self.maintenance.as_deref(),
-            BlockKind::Disabled => self.disabled.as_deref(),
-            BlockKind::EnvGated => self.env_gated.as_deref(),
-            // A kind this adapter has no default for gets the built-in response.
-            _ => None,
-        }
-    }
-
-    fn rate_limited(&self) -> Option<&Self::RateLimited> {
-        self.rate_limited.as_deref()
-    }
-}
-
-fn erase<F, R, M>(factory: F) -> Factory
+fn erase<F, R, M>(factory: F) -> Arc<BlockedFactory>
 where
     F: Fn(Blocked) -> R + Send + Sync + 'static,
     R: IntoFactoryResponse<M>,
@@ -231,15 +208,4 @@ where
         let request = blocked.request.clone();
         factory(blocked).into_future(request)
     })
-}
-
-impl fmt::Debug for Responses {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Responses")
-            .field("maintenance", &self.maintenance.is_some())
-            .field("disabled", &self.disabled.is_some())
-            .field("env_gated", &self.env_gated.is_some())
-            .field("rate_limited", &self.rate_limited.is_some())
-            .finish()
-    }
 }

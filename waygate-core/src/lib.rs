@@ -63,7 +63,7 @@ pub use counters::RequestOutcome;
 pub use decide::{
     builtin_blocked_response, BypassCheck, BypassRequest, ClientIpHeader, Decision,
     DefaultResponses, LimitExceeded, LimitHeaders, LimitsCounted, Refusal, RequestHead,
-    ResponseChoice, Serve, ServedHeaders, SkipPaths, DEFAULT_ADMIN_PATH,
+    ResponseChoice, ResponseDefaults, Serve, ServedHeaders, SkipPaths, DEFAULT_ADMIN_PATH,
 };
 pub use engine::{
     Change, Engine, EngineBuilder, EngineEvent, Flags, PolicyChange, RefusalKind,

@@ -52,7 +52,7 @@ pub use head::{LimitsCounted, RequestHead};
 pub use limits::{LimitExceeded, LimitHeaders};
 pub(crate) use operator::BypassHook;
 pub use operator::{BypassCheck, BypassRequest};
-pub use respond::{DefaultResponses, ResponseChoice};
+pub use respond::{DefaultResponses, ResponseChoice, ResponseDefaults};
 pub use skip::{SkipPaths, DEFAULT_ADMIN_PATH};
 
 use crate::counters::{RequestOutcome, RouteCounters};

@@ -3,6 +3,7 @@
 use super::{LimitExceeded, Refusal};
 use crate::snapshot::{Block, BlockKind};
 use std::any::Any;
+use std::sync::Arc;
 
 /// An adapter's own default responses, by kind of refusal (its `Responses`).
 pub trait DefaultResponses {
@@ -16,6 +17,83 @@ pub trait DefaultResponses {
 
     /// The default for rate-limited requests, if one is set.
     fn rate_limited(&self) -> Option<&Self::RateLimited>;
+}
+
+/// An adapter's defaults for refused requests, by kind of refusal: what its `Responses`
+/// builder fills with its type-erased factories (`B` for blocked requests, `L` for
+/// rate-limited ones), and what [`Refusal::choose`] asks.
+pub struct ResponseDefaults<B: ?Sized, L: ?Sized> {
+    maintenance: Option<Arc<B>>,
+    disabled: Option<Arc<B>>,
+    env_gated: Option<Arc<B>>,
+    rate_limited: Option<Arc<L>>,
+}
+
+impl<B: ?Sized, L: ?Sized> ResponseDefaults<B, L> {
+    /// Sets the default for requests blocked with `kind` (maintenance, disabled or
+    /// env-gated; other kinds keep the built-in response).
+    pub fn set_blocked(&mut self, kind: BlockKind, factory: Arc<B>) {
+        match kind {
+            BlockKind::Maintenance => self.maintenance = Some(factory),
+            BlockKind::Disabled => self.disabled = Some(factory),
+            BlockKind::EnvGated => self.env_gated = Some(factory),
+        }
+    }
+
+    /// Sets the default for rate-limited requests.
+    pub fn set_rate_limited(&mut self, factory: Arc<L>) {
+        self.rate_limited = Some(factory);
+    }
+}
+
+impl<B: ?Sized, L: ?Sized> DefaultResponses for ResponseDefaults<B, L> {
+    type Blocked = B;
+    type RateLimited = L;
+
+    fn blocked(&self, kind: BlockKind) -> Option<&B> {
+        match kind {
+            BlockKind::Maintenance => self.maintenance.as_deref(),
+            BlockKind::Disabled => self.disabled.as_deref(),
+            BlockKind::EnvGated => self.env_gated.as_deref(),
+        }
+    }
+
+    fn rate_limited(&self) -> Option<&L> {
+        self.rate_limited.as_deref()
+    }
+}
+
+impl<B: ?Sized, L: ?Sized> Default for ResponseDefaults<B, L> {
+    fn default() -> Self {
+        Self {
+            maintenance: None,
+            disabled: None,
+            env_gated: None,
+            rate_limited: None,
+        }
+    }
+}
+
+impl<B: ?Sized, L: ?Sized> Clone for ResponseDefaults<B, L> {
+    fn clone(&self) -> Self {
+        Self {
+            maintenance: self.maintenance.clone(),
+            disabled: self.disabled.clone(),
+            env_gated: self.env_gated.clone(),
+            rate_limited: self.rate_limited.clone(),
+        }
+    }
+}
+
+impl<B: ?Sized, L: ?Sized> std::fmt::Debug for ResponseDefaults<B, L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseDefaults")
+            .field("maintenance", &self.maintenance.is_some())
+            .field("disabled", &self.disabled.is_some())
+            .field("env_gated", &self.env_gated.is_some())
+            .field("rate_limited", &self.rate_limited.is_some())
+            .finish()
+    }
 }
 
 /// The response a refusal gets: the route's own `response = ..` factory (`RB`, `RL`: the

@@ -4,7 +4,7 @@ use crate::Engine;
 use std::fmt;
 use std::sync::Arc;
 use tower_layer::Layer;
-use waygate_core::{DefaultResponses, SkipPaths};
+use waygate_core::{ResponseDefaults, SkipPaths};
 
 /// Enforces route state on every request of an axum [`Router`](axum::Router).
 ///
@@ -97,7 +97,8 @@ impl fmt::Debug for WaygateLayer {
     }
 }
 
-type Factory = Arc<dyn Fn(Blocked) -> BoxResponseFuture + Send + Sync>;
+type BlockedFactory = dyn Fn(Blocked) -> BoxResponseFuture + Send + Sync;
+type RateLimitedFactory = dyn Fn(RateLimited) -> BoxResponseFuture + Send + Sync;
 
 /// Layer-wide default responses for blocked requests, by kind of block. A route's own
 /// `response = ..` wins over these; without either, the built-in JSON is sent.
@@ -110,15 +111,8 @@ type Factory = Arc<dyn Fn(Blocked) -> BoxResponseFuture + Send + Sync>;
 ///     .maintenance(|blocked: Blocked| Html(format!("<h1>Back soon</h1><p>{}</p>", blocked.reason)))
 ///     .disabled(|_: Blocked| async { (http::StatusCode::GONE, "gone") });
 /// ```
-#[derive(Clone, Default)]
-pub struct Responses {
-    maintenance: Option<Factory>,
-    disabled: Option<Factory>,
-    env_gated: Option<Factory>,
-    rate_limited: Option<RateLimitFactory>,
-}
-
-type RateLimitFactory = Arc<dyn Fn(RateLimited) -> BoxResponseFuture + Send + Sync>;
+#[derive(Clone, Default, Debug)]
+pub struct Responses(pub(crate) ResponseDefaults<BlockedFactory, RateLimitedFactory>);
 
 impl Responses {
     /// No defaults: the built-in responses.
@@ -132,7 +126,7 @@ impl Responses {
         F: Fn(Blocked) -> R + Send + Sync + 'static,
         R: IntoFactoryResponse<M>,
     {
-        self.maintenance = Some(erase(factory));
+        self.0.set_blocked(BlockKind::Maintenance, erase(factory));
         self
     }
 
@@ -142,7 +136,7 @@ impl Responses {
         F: Fn(Blocked) -> R + Send + Sync + 'static,
         R: IntoFactoryResponse<M>,
     {
-        self.disabled = Some(erase(factory));
+        self.0.set_blocked(BlockKind::Disabled, erase(factory));
         self
     }
 
@@ -152,7 +146,7 @@ impl Responses {
         F: Fn(Blocked) -> R + Send + Sync + 'static,
         R: IntoFactoryResponse<M>,
     {
-        self.env_gated = Some(erase(factory));
+        self.0.set_blocked(BlockKind::EnvGated, erase(factory));
         self
     }
 
@@ -163,45 +157,16 @@ impl Responses {
         F: Fn(RateLimited) -> R + Send + Sync + 'static,
         R: IntoFactoryResponse<M>,
     {
-        self.rate_limited = Some(Arc::new(move |limited| factory(limited).into_future()));
+        let factory = move |limited| factory(limited).into_future();
+        self.0.set_rate_limited(Arc::new(factory));
         self
     }
 }
 
-impl DefaultResponses for Responses {
-    type Blocked = dyn Fn(Blocked) -> BoxResponseFuture + Send + Sync;
-    type RateLimited = dyn Fn(RateLimited) -> BoxResponseFuture + Send + Sync;
-
-    fn blocked(&self, kind: BlockKind) -> Option<&Self::Blocked> {
-        match kind {
-            BlockKind::Maintenance => self.maintenance.as_deref(),
-            BlockKind::Disabled => self.disabled.as_deref(),
-            BlockKind::EnvGated => self.env_gated.as_deref(),
-            // A kind this adapter has no default for gets the built-in response.
-            _ => None,
-        }
-    }
-
-    fn rate_limited(&self) -> Option<&Self::RateLimited> {
-        self.rate_limited.as_deref()
-    }
-}
-
-fn erase<F, R, M>(factory: F) -> Factory
+fn erase<F, R, M>(factory: F) -> Arc<BlockedFactory>
 where
     F: Fn(Blocked) -> R + Send + Sync + 'static,
     R: IntoFactoryResponse<M>,
 {
     Arc::new(move |blocked| factory(blocked).into_future())
-}
-
-impl fmt::Debug for Responses {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Responses")
-            .field("maintenance", &self.maintenance.is_some())
-            .field("disabled", &self.disabled.is_some())
-            .field("env_gated", &self.env_gated.is_some())
-            .field("rate_limited", &self.rate_limited.is_some())
-            .finish()
-    }
 }

@@ -31,7 +31,7 @@ pub(crate) fn respond(
     request: &AxumHead<'_>,
     defaults: Option<&Responses>,
 ) -> RefusalResponse {
-    match refusal.choose::<RouteResponse, RateLimitResponse, _>(defaults) {
+    match refusal.choose::<RouteResponse, RateLimitResponse, _>(defaults.map(|d| &d.0)) {
         ResponseChoice::RouteBlocked(factory, block) => {
             RefusalResponse::Pending((factory.0)(Blocked::new(engine, refusal, block, request)))
         }
