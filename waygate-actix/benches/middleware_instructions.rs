@@ -8,6 +8,9 @@
 //! - `fresh`: `Waygate`, requests to an active route with a new id each (the template is
 //!   named by the snapshot's path matcher, not remembered by path);
 //! - `bare-fresh`: actix-web alone, the same requests;
+//! - `routes-fresh`: `Waygate`, requests with a new id each to a route mounted with
+//!   `routes!` (its mount guard checks every request's template too), after the others;
+//! - `bare-routes-fresh`: actix-web alone, the same route and requests;
 //! - `blocked`: `Waygate`, a request to a disabled route.
 //!
 //! Run under callgrind twice per variant (N=1000 and N=2000: the difference over 1,000 is the
@@ -18,7 +21,23 @@ use actix_web::dev::Service;
 use actix_web::http::StatusCode;
 use actix_web::test::init_service;
 use actix_web::App;
+use waygate_actix::prelude::*;
 use waygate_actix::{Engine, Waygate};
+
+/// A declared route, mounted with `routes!` beside the bench's 1,000 plain ones.
+#[route(GET, "/declared/{id}")]
+async fn declared() -> &'static str {
+    "ok"
+}
+
+/// `/declared/{id}` with an id no request had before.
+fn fresh_declared() -> actix_http::Request {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    actix_web::test::TestRequest::get()
+        .uri(&format!("/declared/{id}"))
+        .to_request()
+}
 
 #[path = "support/fixture.rs"]
 mod fixture;
@@ -44,19 +63,25 @@ fn main() {
         engine.start().await.unwrap();
         let (route, fresh, status) = match variant.as_str() {
             "bare" | "noop" | "allowed" => (allowed, false, StatusCode::OK),
-            "fresh" | "bare-fresh" => (allowed, true, StatusCode::OK),
+            "fresh" | "bare-fresh" | "routes-fresh" | "bare-routes-fresh" => {
+                (allowed, true, StatusCode::OK)
+            }
             "blocked" => (blocked, false, StatusCode::SERVICE_UNAVAILABLE),
             other => {
-                panic!("unknown variant {other}: bare, noop, allowed, fresh, bare-fresh or blocked")
+                panic!(
+                    "unknown variant {other}: bare, noop, allowed, fresh, bare-fresh, \
+                     routes-fresh, bare-routes-fresh or blocked"
+                )
             }
         };
-        let next = || match fresh {
-            true => fresh_request(route),
-            false => request(route),
+        let next = || match (fresh, variant.as_str()) {
+            (true, "routes-fresh" | "bare-routes-fresh") => fresh_declared(),
+            (true, _) => fresh_request(route),
+            (false, _) => request(route),
         };
         macro_rules! drive {
             ($app:expr) => {{
-                let app = init_service($app.configure(routes(routes_count))).await;
+                let app = init_service($app).await;
                 if !variant.starts_with("bare") && variant != "noop" {
                     register_all(&engine, &app, &[allowed, blocked], blocked).await;
                 }
@@ -67,9 +92,23 @@ fn main() {
             }};
         }
         match variant.as_str() {
-            "bare" | "bare-fresh" => drive!(App::new()),
-            "noop" => drive!(App::new().wrap_fn(|request, service| service.call(request))),
-            _ => drive!(App::new().wrap(Waygate::new(engine.clone()))),
+            "bare" | "bare-fresh" => drive!(App::new().configure(routes(routes_count))),
+            "noop" => drive!(App::new()
+                .wrap_fn(|request, service| service.call(request))
+                .configure(routes(routes_count))),
+            "bare-routes-fresh" => drive!(App::new()
+                .configure(routes(routes_count))
+                .route("/declared/{id}", actix_web::web::get().to(declared))),
+            // The declared route after the 1,000 others: actix-web walks past them all.
+            "routes-fresh" => drive!(App::new().wrap(Waygate::new(engine.clone())).configure(
+                |config: &mut actix_web::web::ServiceConfig| {
+                    routes(routes_count)(config);
+                    routes![declared].config(&engine)(config);
+                }
+            )),
+            _ => drive!(App::new()
+                .wrap(Waygate::new(engine.clone()))
+                .configure(routes(routes_count))),
         }
     });
 }

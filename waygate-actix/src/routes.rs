@@ -191,6 +191,9 @@ impl Routes {
     /// `WAYGATE_UNKNOWN_MOUNT` rather than let their state be bypassed.
     pub fn config(&self, engine: &Engine) -> impl FnOnce(&mut ServiceConfig) + 'static {
         self.register(engine);
+        // The guards name a path's template from the engine's snapshots (no walk).
+        engine.match_paths();
+        let engine = engine.clone();
         let entries = self.entries.clone();
         move |config: &mut ServiceConfig| {
             // One resource per path: actix-web picks the first resource whose path matches,
@@ -207,7 +210,8 @@ impl Routes {
                     .iter()
                     .filter(|e| e.mount == mount && e.path == path)
                     .collect();
-                let guard = MountGuard::new(path, on_path.iter().map(|e| e.meta).collect());
+                let metas = on_path.iter().map(|e| e.meta).collect();
+                let guard = MountGuard::new(&engine, path, metas);
                 let mut resource = web::resource(to_actix(mount).as_ref());
                 for entry in on_path {
                     resource = resource.route((entry.make)());
@@ -234,14 +238,16 @@ impl fmt::Debug for Routes {
 #[derive(Clone)]
 struct MountGuard {
     check: Rc<MountCheck>,
+    engine: Engine,
 }
 
 impl MountGuard {
-    fn new(expected: &str, metas: Vec<&'static RouteMeta>) -> Self {
+    fn new(engine: &Engine, expected: &str, metas: Vec<&'static RouteMeta>) -> Self {
         let advice = "Mount it at the app's root with `Routes::nest`, or name its scope with \
                       `Routes::under`";
         Self {
             check: Rc::new(MountCheck::new(expected, metas, advice)),
+            engine: engine.clone(),
         }
     }
 }
@@ -261,6 +267,7 @@ where
         ready(Ok(MountGuardService {
             service,
             check: Rc::clone(&self.check),
+            engine: self.engine.clone(),
             templates: PatternCache::default(),
         }))
     }
@@ -269,6 +276,7 @@ where
 pub(crate) struct MountGuardService<S> {
     service: S,
     check: Rc<MountCheck>,
+    engine: Engine,
     templates: PatternCache,
 }
 
@@ -292,7 +300,14 @@ where
     forward_ready!(service);
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let matched = (self.templates).routed(None, request.request(), request.path());
+        let path = request.path();
+        // A path the engine's templates say is the expected one's needs no walk (see
+        // `pattern.rs`; actix-web decodes percent-encoded paths, the matcher does not).
+        let expected = self.check.expected();
+        if !path.contains('%') && self.engine.snapshot().match_path(path) == Some(expected) {
+            return ResponseFuture::plain(self.service.call(request));
+        }
+        let matched = (self.templates).routed(None, request.request(), path);
         match self.check.check(matched.as_deref()) {
             Some(refused) => {
                 let response = crate::convert::response(refused);
