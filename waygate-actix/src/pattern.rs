@@ -79,7 +79,9 @@ impl PatternCache {
         path: &str,
     ) -> Option<Template<'s>> {
         // actix-web matches percent-decoded paths; the matcher sees them as sent.
-        let matched = snapshot.match_path(path).filter(|_| !path.contains('%'));
+        let matched = (!path.contains('%'))
+            .then(|| snapshot.match_path(path))
+            .flatten();
         if let Some(template) = matched {
             let remembered = self.templates.borrow();
             if let Some(Some(confirmed)) = remembered.get(template) {
