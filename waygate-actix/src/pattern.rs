@@ -153,9 +153,10 @@ mod tests {
     use actix_web::{web, App};
     use waygate_core::RouteState;
 
-    /// An app whose every route answers with the template `cache` finds for it.
+    /// An app whose every route (`patterns`, then `/api/{name}`) answers with the template
+    /// `cache` finds for it.
     macro_rules! app {
-        ($engine:expr, $cache:expr) => {{
+        ($engine:expr, $cache:expr, [$($pattern:literal),*]) => {{
             let (engine, cache) = ($engine.clone(), Rc::clone(&$cache));
             let answer = move |request: HttpRequest| {
                 let (engine, cache) = (engine.clone(), Rc::clone(&cache));
@@ -171,9 +172,7 @@ mod tests {
             };
             init_service(
                 App::new()
-                    .route(r"/items/{id:\d+}", web::get().to(answer.clone()))
-                    .route("/users/{id}", web::get().to(answer.clone()))
-                    .route("/users/me", web::get().to(answer.clone()))
+                    $(.route($pattern, web::get().to(answer.clone())))*
                     .service(web::scope("/api").route("/{name}", web::get().to(answer.clone())))
                     .default_service(web::to(answer)),
             )
@@ -198,7 +197,11 @@ mod tests {
     async fn walked_templates_are_remembered_and_bounded() {
         let engine = Engine::new();
         let cache = Rc::new(PatternCache::default());
-        let app = app!(engine, cache);
+        let app = app!(
+            engine,
+            cache,
+            [r"/items/{id:\d+}", "/users/{id}", "/users/me"]
+        );
         for (path, template) in [
             ("/items/7", r#"Some("/items/{id}")"#),
             ("/items/7", r#"Some("/items/{id}")"#),
@@ -228,7 +231,11 @@ mod tests {
         let states = known.map(RouteState::active).into();
         engine.register_states(states).await.unwrap();
         let cache = Rc::new(PatternCache::default());
-        let app = app!(engine, cache);
+        let app = app!(
+            engine,
+            cache,
+            [r"/items/{id:\d+}", "/users/{id}", "/users/me"]
+        );
         // New ids every time: the first is walked (and agrees), the matcher names the rest.
         for id in 0..50 {
             let body = get(&app, &format!("/api/n{id}")).await;
@@ -251,5 +258,24 @@ mod tests {
         assert_eq!(get(&app, "/items/1").await, r#"Some("/items/{id}")"#);
         assert_eq!(engine.snapshot().match_path("/items/abc"), None);
         assert_eq!(get(&app, "/items/abc").await, "None");
+    }
+
+    #[actix_web::test]
+    async fn a_template_actix_web_routes_elsewhere_is_taken_from_the_matcher() {
+        // The engine knows `/users/{id}` only; actix-web sends `/users/me` to the resource
+        // registered before it.
+        let engine = Engine::new();
+        engine.match_paths();
+        let states = vec![RouteState::active("GET:/users/{id}")];
+        engine.register_states(states).await.unwrap();
+        let cache = Rc::new(PatternCache::default());
+        let app = app!(engine, cache, ["/users/me", "/users/{id}"]);
+        assert_eq!(
+            engine.snapshot().match_path("/users/7"),
+            Some("/users/{id}")
+        );
+        assert_eq!(get(&app, "/users/me").await, r#"Some("/users/me")"#);
+        assert_eq!(engine.snapshot().match_path("/users/7"), None);
+        assert_eq!(get(&app, "/users/7").await, r#"Some("/users/{id}")"#);
     }
 }
