@@ -1,4 +1,5 @@
 use crate::head::ActixHead;
+use crate::pattern::{GateTemplates, Template};
 use crate::refuse::respond;
 use crate::template::from_actix;
 use actix_web::dev::Payload;
@@ -8,8 +9,9 @@ use actix_web::{web, Error, FromRequest, HttpRequest, HttpResponse, Responder};
 use arc_swap::Guard;
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
-use waygate_core::{Decision, Engine, ServedHeaders};
+use waygate_core::{Decision, Engine, ServedHeaders, Snapshot};
 
 /// Enforces the handler's route state without the [`Waygate`](crate::Waygate) middleware:
 /// for apps (or single routes) that run without it. A blocked request is refused with the
@@ -75,6 +77,27 @@ fn engine_of(request: &HttpRequest) -> Option<Engine> {
     })
 }
 
+/// The template of `request`'s route: through the app's [`GateTemplates`] when its routes
+/// were mounted with `routes!` (remembered by path, else the snapshot's path matcher), else
+/// actix-web's walk over the app's resources.
+fn template_of<'s>(
+    engine: &Engine,
+    snapshot: &'s Snapshot,
+    request: &HttpRequest,
+) -> Option<Template<'s>> {
+    let Some(GateTemplates(templates)) = request.app_data::<GateTemplates>() else {
+        let pattern = request.match_pattern()?;
+        return Some(Template::Remembered(Rc::from(
+            from_actix(&pattern).as_ref(),
+        )));
+    };
+    let path = request.path();
+    match templates.remembered(path) {
+        Some(template) => template.map(Template::Remembered),
+        None => templates.unseen(engine, snapshot, request, path),
+    }
+}
+
 /// A refusal as the extractor's error: actix-web sends its response as is.
 fn refusal_error(response: HttpResponse) -> Error {
     InternalError::from_response("refused by waygate", response).into()
@@ -91,20 +114,20 @@ impl FromRequest for Gate {
                  `App::new().app_data(engine.clone())`",
             ))));
         };
-        let pattern = request.match_pattern();
-        let template = pattern.as_deref().map(from_actix);
-        let refused = {
+        let (refused, template) = {
             let snapshot = engine.snapshot();
+            let template = template_of(&engine, &snapshot, request);
             let head = ActixHead::new(request);
             match engine.decide(&snapshot, &head, template.as_deref()) {
                 Decision::Serve(serve) => return GateFuture::Ready(ready(Ok(Self(serve.into())))),
-                Decision::Refuse(refusal) => Some(respond(&engine, &refusal, request, None)),
+                Decision::Refuse(refusal) => {
+                    (Some(respond(&engine, &refusal, request, None)), None)
+                }
                 // Counted below, in the future.
-                Decision::CountShared => None,
+                Decision::CountShared => (None, template.as_deref().map(str::to_owned)),
             }
         };
         let request = request.clone();
-        let template = template.map(|template| template.into_owned());
         GateFuture::Boxed(Box::pin(async move {
             let refused = match refused {
                 Some(refused) => refused,

@@ -41,6 +41,10 @@ pub(crate) struct PatternCache {
     templates: RefCell<HashMap<Box<str>, Option<Rc<str>>, RandomState>>,
 }
 
+/// The templates a `Gate` finds for one app on one worker: app data `Routes::config` adds.
+#[derive(Debug, Default)]
+pub(crate) struct GateTemplates(pub(crate) PatternCache);
+
 /// A request's template: the snapshot's, or remembered from a walk.
 #[derive(Debug, Clone)]
 pub(crate) enum Template<'s> {

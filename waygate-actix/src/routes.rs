@@ -5,7 +5,7 @@
 //! bypass the route's state.
 
 use crate::future::ResponseFuture;
-use crate::pattern::PatternCache;
+use crate::pattern::{GateTemplates, PatternCache};
 use crate::template::to_actix;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
@@ -196,6 +196,9 @@ impl Routes {
         let engine = engine.clone();
         let entries = self.entries.clone();
         move |config: &mut ServiceConfig| {
+            // Where a `Gate` in these routes' handlers finds their templates (this app's, on
+            // this worker: `config` runs once per worker).
+            config.app_data(GateTemplates::default());
             // One resource per path: actix-web picks the first resource whose path matches,
             // so the methods of one path must share it.
             let mut paths: Vec<(&str, &str)> = Vec::new();

@@ -39,6 +39,12 @@ async fn limited(gate: Gate) -> impl Responder {
     gate.respond("limited")
 }
 
+#[route(GET, "/gated/items/{id}")]
+#[maintenance(reason = "reindex")]
+async fn item(gate: Gate, id: web::Path<u32>) -> impl Responder {
+    gate.respond(format!("item {id}"))
+}
+
 #[route(GET, "/gated/plain")]
 async fn plain(gate: Gate) -> impl Responder {
     assert!(!gate.is_deprecated());
@@ -46,7 +52,7 @@ async fn plain(gate: Gate) -> impl Responder {
 }
 
 fn app(engine: &Engine, middleware: bool) -> harness::Server {
-    let routes = routes![payments, custom, v1, limited, plain];
+    let routes = routes![payments, custom, v1, limited, plain, item];
     let config_engine = engine.clone();
     let middleware = middleware.then(|| Waygate::new(engine.clone()));
     serve(engine, middleware, move |cfg| {
@@ -66,6 +72,23 @@ fn a_gate_refuses_as_the_middleware_would() {
 
     block(engine.enable("GET:/gated/payments", "test")).unwrap();
     assert_eq!(app.expect("/gated/payments", 200).body, "[]");
+}
+
+#[test]
+fn a_gate_finds_the_template_of_paths_it_has_not_seen() {
+    let engine = Engine::new();
+    let app = app(&engine, false);
+    for id in 0..20 {
+        let reply = app.expect(&format!("/gated/items/{id}"), 503);
+        assert_eq!(reply.json()["error"]["reason"], "reindex");
+    }
+    block(engine.enable("GET:/gated/items/{id}", "test")).unwrap();
+    for id in 20..40 {
+        assert_eq!(
+            app.expect(&format!("/gated/items/{id}"), 200).body,
+            format!("item {id}")
+        );
+    }
 }
 
 #[test]
