@@ -11,6 +11,8 @@
 //! - `routes-fresh`: `Waygate`, requests with a new id each to a route mounted with
 //!   `routes!` (its mount guard checks every request's template too), after the others;
 //! - `bare-routes-fresh`: actix-web alone, the same route and requests;
+//! - `gate-fresh`: no middleware, a route like it whose handler takes a `Gate`;
+//! - `bare-gate-fresh`: actix-web alone, that route and its requests;
 //! - `blocked`: `Waygate`, a request to a disabled route.
 //!
 //! Run under callgrind twice per variant (N=1000 and N=2000: the difference over 1,000 is the
@@ -30,12 +32,18 @@ async fn declared() -> &'static str {
     "ok"
 }
 
-/// `/declared/{id}` with an id no request had before.
-fn fresh_declared() -> actix_http::Request {
+/// A route like it, enforced by a `Gate` in the handler.
+#[route(GET, "/gated/{id}")]
+async fn gated(gate: Gate) -> impl actix_web::Responder {
+    gate.respond("ok")
+}
+
+/// `{prefix}/{id}` with an id no request had before.
+fn fresh_declared(prefix: &str) -> actix_http::Request {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     actix_web::test::TestRequest::get()
-        .uri(&format!("/declared/{id}"))
+        .uri(&format!("{prefix}/{id}"))
         .to_request()
 }
 
@@ -63,26 +71,26 @@ fn main() {
         engine.start().await.unwrap();
         let (route, fresh, status) = match variant.as_str() {
             "bare" | "noop" | "allowed" => (allowed, false, StatusCode::OK),
-            "fresh" | "bare-fresh" | "routes-fresh" | "bare-routes-fresh" => {
-                (allowed, true, StatusCode::OK)
-            }
+            "fresh" | "bare-fresh" | "routes-fresh" | "bare-routes-fresh" | "gate-fresh"
+            | "bare-gate-fresh" => (allowed, true, StatusCode::OK),
             "blocked" => (blocked, false, StatusCode::SERVICE_UNAVAILABLE),
             other => {
                 panic!(
                     "unknown variant {other}: bare, noop, allowed, fresh, bare-fresh, \
-                     routes-fresh, bare-routes-fresh or blocked"
+                     routes-fresh, bare-routes-fresh, gate-fresh, bare-gate-fresh or blocked"
                 )
             }
         };
         let next = || match (fresh, variant.as_str()) {
-            (true, "routes-fresh" | "bare-routes-fresh") => fresh_declared(),
+            (true, "routes-fresh" | "bare-routes-fresh") => fresh_declared("/declared"),
+            (true, "gate-fresh" | "bare-gate-fresh") => fresh_declared("/gated"),
             (true, _) => fresh_request(route),
             (false, _) => request(route),
         };
         macro_rules! drive {
             ($app:expr) => {{
                 let app = init_service($app).await;
-                if !variant.starts_with("bare") && variant != "noop" {
+                if !variant.starts_with("bare") && variant != "noop" && variant != "gate-fresh" {
                     register_all(&engine, &app, &[allowed, blocked], blocked).await;
                 }
                 for _ in 0..n {
@@ -99,6 +107,15 @@ fn main() {
             "bare-routes-fresh" => drive!(App::new()
                 .configure(routes(routes_count))
                 .route("/declared/{id}", actix_web::web::get().to(declared))),
+            "bare-gate-fresh" => drive!(App::new()
+                .configure(routes(routes_count))
+                .route("/gated/{id}", actix_web::web::get().to(declared))),
+            "gate-fresh" => drive!(App::new().app_data(engine.clone()).configure(
+                |config: &mut actix_web::web::ServiceConfig| {
+                    routes(routes_count)(config);
+                    routes![gated].config(&engine)(config);
+                }
+            )),
             // The declared route after the 1,000 others: actix-web walks past them all.
             "routes-fresh" => drive!(App::new().wrap(Waygate::new(engine.clone())).configure(
                 |config: &mut actix_web::web::ServiceConfig| {
