@@ -12,12 +12,9 @@
 mod test_redis;
 
 use std::time::Duration;
-use test_redis::{delete_prefix, unique_prefix, url, RedisServer};
+use test_redis::{delete_prefix, eventually, unique_prefix, url, RedisServer};
 use waygate_core::backend::RedisBackend;
 use waygate_core::Engine;
-
-/// How long a change may take to reach another instance before a test gives up.
-const PATIENCE: Duration = Duration::from_secs(10);
 
 /// One instance: an engine on its own connection to the Redis at `url`, under `prefix`.
 async fn instance(url: &str, prefix: &str) -> Engine {
@@ -28,18 +25,6 @@ async fn instance(url: &str, prefix: &str) -> Engine {
     let engine = Engine::builder().backend(backend).build();
     engine.start().await.unwrap();
     engine
-}
-
-/// Waits until `check` holds, polling.
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 #[tokio::test]

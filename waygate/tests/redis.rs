@@ -10,16 +10,13 @@
 mod common;
 
 use common::get;
-use common::redis::{delete_prefix, delete_prefix_at, unique_prefix, url, RedisServer};
+use common::redis::{delete_prefix, delete_prefix_at, eventually, unique_prefix, url, RedisServer};
 use http::StatusCode;
 use std::time::Duration;
 use waygate::backend::{Backend, BackendError, RedisBackend};
 use waygate::prelude::*;
 use waygate::rate_limit::Algorithm;
 use waygate::{Actor, AuditQuery, EngineError, PolicyChange, RouteStatus};
-
-/// How long a change may take to reach another instance before a test gives up.
-const PATIENCE: Duration = Duration::from_secs(10);
 
 #[route(GET, "/orders")]
 async fn orders() -> &'static str {
@@ -57,18 +54,6 @@ async fn instance(url: &str, prefix: &str, fail_closed: bool) -> Instance {
         .merge(routes![orders, limited, free])
         .layer(WaygateLayer::new(engine.clone()));
     Instance { engine, app }
-}
-
-/// Waits until `check` holds, polling.
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting: {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 async fn status(app: &axum::Router, path: &str) -> StatusCode {
