@@ -6,6 +6,7 @@
 
 mod builder;
 mod change;
+mod flag_context;
 mod flag_schedule;
 mod flags;
 mod hits;

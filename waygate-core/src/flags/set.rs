@@ -65,6 +65,13 @@ pub struct Resolution<'a> {
     pub error_message: Option<&'static str>,
 }
 
+/// A resolution and the place of the variation it serves in the flag's `variations` (where
+/// its evaluation is counted; none for a name no variation has).
+struct Resolved<'a> {
+    resolution: Resolution<'a>,
+    index: Option<usize>,
+}
+
 /// Every flag and segment in force, compiled: an immutable value that evaluation reads
 /// without a lock. An engine keeps one and replaces it whole when a flag or segment changes.
 #[derive(Debug, Clone, Default)]
@@ -188,18 +195,12 @@ impl FlagSet {
     /// Counted in the engine's telemetry (and exposed, and traced) like every evaluation.
     pub fn evaluate(&self, key: &str, ctx: &EvaluationContext) -> Option<Resolution<'_>> {
         let flag = self.flags.get(key)?;
-        let resolution = self.resolve(flag, ctx, 0);
-        let variation = flag
-            .source
-            .variations
-            .iter()
-            .position(|v| v.name == resolution.variation)
-            .unwrap_or(usize::MAX);
+        let Resolved { resolution, index } = self.resolve(flag, ctx, 0);
         telemetry::report(
             &flag.stats,
             self.exposures.as_deref(),
             key,
-            variation,
+            index.unwrap_or(usize::MAX),
             &resolution,
             ctx,
         );
@@ -209,7 +210,9 @@ impl FlagSet {
     /// What the flag `key` would serve `ctx`, without counting, exposing or tracing it: the
     /// evaluation debuggers' read, which is not code reading the flag.
     pub fn explain(&self, key: &str, ctx: &EvaluationContext) -> Option<Resolution<'_>> {
-        self.flags.get(key).map(|flag| self.resolve(flag, ctx, 0))
+        self.flags
+            .get(key)
+            .map(|flag| self.resolve(flag, ctx, 0).resolution)
     }
 
     fn resolve<'a>(
@@ -217,20 +220,22 @@ impl FlagSet {
         flag: &'a CompiledFlag,
         ctx: &EvaluationContext,
         depth: usize,
-    ) -> Resolution<'a> {
-        let serve = |choice: Choice, reason| Resolution {
-            value: flag.value(choice),
-            variation: flag.name(choice),
-            reason,
-            rule_id: None,
-            prerequisite_key: None,
-            error_message: None,
+    ) -> Resolved<'a> {
+        let serve = |choice: Choice, reason| Resolved {
+            resolution: Resolution {
+                value: flag.value(choice),
+                variation: flag.name(choice),
+                reason,
+                rule_id: None,
+                prerequisite_key: None,
+                error_message: None,
+            },
+            index: choice.index,
         };
         if depth > MAX_PREREQUISITE_DEPTH {
-            return Resolution {
-                error_message: Some("Prerequisite depth limit exceeded"),
-                ..serve(flag.off, Reason::Error)
-            };
+            let mut resolved = serve(flag.off, Reason::Error);
+            resolved.resolution.error_message = Some("Prerequisite depth limit exceeded");
+            return resolved;
         }
         if !flag.source.enabled {
             return serve(flag.off, Reason::Off);
@@ -240,13 +245,13 @@ impl FlagSet {
                 .flags
                 .get(&prerequisite.flag_key)
                 .is_some_and(|required| {
-                    self.resolve(required, ctx, depth + 1).variation == prerequisite.variation
+                    let served = self.resolve(required, ctx, depth + 1);
+                    served.resolution.variation == prerequisite.variation
                 });
             if !passed {
-                return Resolution {
-                    prerequisite_key: Some(&prerequisite.flag_key),
-                    ..serve(flag.off, Reason::PrerequisiteFail)
-                };
+                let mut resolved = serve(flag.off, Reason::PrerequisiteFail);
+                resolved.resolution.prerequisite_key = Some(&prerequisite.flag_key);
+                return resolved;
             }
         }
         for (choice, keys) in &flag.targets {
@@ -265,14 +270,9 @@ impl FlagSet {
                     Serve::Rollout(shares) => rollout(flag, shares, ctx),
                     Serve::Fallthrough => self.fallthrough(flag, ctx),
                 };
-                let resolution = match choice {
-                    Some(choice) => serve(choice, Reason::RuleMatch),
-                    None => serve(flag.off, Reason::RuleMatch),
-                };
-                return Resolution {
-                    rule_id: Some(&source.id),
-                    ..resolution
-                };
+                let mut resolved = serve(choice.unwrap_or(flag.off), Reason::RuleMatch);
+                resolved.resolution.rule_id = Some(&source.id);
+                return resolved;
             }
         }
         match self.fallthrough(flag, ctx) {
