@@ -9,13 +9,20 @@ use tokio::time::Instant;
 pub(crate) struct Clock {
     utc: DateTime<Utc>,
     at: Instant,
+    /// `utc` as whole seconds since the Unix epoch and the nanoseconds past them, worked
+    /// out once (chrono derives them from the date on every call).
+    unix_seconds: i64,
+    unix_nanos: u32,
 }
 
 impl Clock {
     pub(crate) fn new() -> Self {
+        let utc = Utc::now();
         Self {
-            utc: Utc::now(),
+            utc,
             at: Instant::now(),
+            unix_seconds: utc.timestamp(),
+            unix_nanos: utc.timestamp_subsec_nanos(),
         }
     }
 
@@ -28,10 +35,9 @@ impl Clock {
     /// what the per-minute traffic counts key by.
     pub(crate) fn unix_minute(&self) -> i64 {
         let elapsed = Instant::now().saturating_duration_since(self.at);
-        let nanos =
-            u64::from(self.utc.timestamp_subsec_nanos()) + u64::from(elapsed.subsec_nanos());
+        let nanos = u64::from(self.unix_nanos) + u64::from(elapsed.subsec_nanos());
         let whole = i64::try_from(elapsed.as_secs() + nanos / 1_000_000_000).unwrap_or(i64::MAX);
-        self.utc.timestamp().saturating_add(whole).div_euclid(60)
+        self.unix_seconds.saturating_add(whole).div_euclid(60)
     }
 
     /// The tokio instant at which the clock reads `at` (now, if `at` has passed).

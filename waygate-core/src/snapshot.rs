@@ -5,6 +5,7 @@
 //! and no lock.
 
 use crate::counters::{RequestCounters, RouteCounters};
+use crate::decide::BlockedBodyHead;
 use crate::limiter::Limiter;
 use crate::limits::Limits;
 use crate::model::{GlobalMaintenanceConfig, RouteState, RouteStatus};
@@ -106,6 +107,7 @@ struct PathRules {
 #[derive(Debug)]
 struct GlobalBlock {
     reason: Box<str>,
+    body_head: Option<BlockedBodyHead>,
     exempt: PathSet,
     include_force_active: bool,
 }
@@ -163,10 +165,12 @@ enum Action {
     Deprecated(Arc<DeprecationHeaders>),
     Maintenance {
         reason: Box<str>,
+        body_head: Option<BlockedBodyHead>,
         window: Option<(DateTime<Utc>, DateTime<Utc>)>,
     },
     Disabled {
         reason: Box<str>,
+        body_head: Option<BlockedBodyHead>,
     },
     EnvGated {
         allowed: Box<[String]>,
@@ -248,6 +252,8 @@ pub struct Block<'a> {
     pub rule: Option<&'a Rule>,
     /// What refuses it.
     pub cause: BlockCause,
+    /// The built-in body's head, made with the snapshot (none for an env-gated route).
+    pub(crate) body_head: Option<&'a BlockedBodyHead>,
 }
 
 /// What refuses a [`Block`]ed request.
@@ -419,6 +425,7 @@ impl Snapshot {
                     allowed_envs: &[],
                     rule: rule.map(|r| &**r),
                     cause,
+                    body_head: block.body_head.as_ref(),
                 });
             }
         }
@@ -437,31 +444,46 @@ impl Snapshot {
         rule: &'a Arc<Rule>,
         now: impl FnOnce() -> DateTime<Utc>,
     ) -> Verdict<'a> {
-        let block = |kind, reason, retry_after, allowed_envs| {
+        let block = |kind, reason, body_head: &'a Option<BlockedBodyHead>, retry_after| {
             Verdict::Block(Block {
                 kind,
                 reason,
                 retry_after,
-                allowed_envs,
+                allowed_envs: &[],
                 rule: Some(rule),
                 cause: BlockCause::Route,
+                body_head: body_head.as_ref(),
             })
         };
         match &rule.action {
             Action::Allow | Action::Deprecated(_) => Verdict::Pass(Pass::Route(rule)),
-            Action::Maintenance { reason, window } => match window {
+            Action::Maintenance {
+                reason,
+                body_head,
+                window,
+            } => match window {
                 Some((start, end)) => {
                     let now = now();
                     if *start <= now && now < *end {
-                        block(BlockKind::Maintenance, reason, Some(*end), &[])
+                        block(BlockKind::Maintenance, reason, body_head, Some(*end))
                     } else {
                         Verdict::Pass(Pass::Route(rule))
                     }
                 }
-                None => block(BlockKind::Maintenance, reason, None, &[]),
+                None => block(BlockKind::Maintenance, reason, body_head, None),
             },
-            Action::Disabled { reason } => block(BlockKind::Disabled, reason, None, &[]),
-            Action::EnvGated { allowed } => block(BlockKind::EnvGated, "", None, allowed),
+            Action::Disabled { reason, body_head } => {
+                block(BlockKind::Disabled, reason, body_head, None)
+            }
+            Action::EnvGated { allowed } => Verdict::Block(Block {
+                kind: BlockKind::EnvGated,
+                reason: "",
+                retry_after: None,
+                allowed_envs: allowed,
+                rule: Some(rule),
+                cause: BlockCause::Route,
+                body_head: None,
+            }),
         }
     }
 }
@@ -621,6 +643,7 @@ impl GlobalBlock {
     fn new(config: &GlobalMaintenanceConfig) -> Self {
         Self {
             reason: config.reason.as_str().into(),
+            body_head: BlockedBodyHead::new(BlockKind::Maintenance, &config.reason),
             exempt: PathSet::new(&config.exempt_paths),
             include_force_active: config.include_force_active,
         }
@@ -636,10 +659,12 @@ impl Rule {
             }
             RouteStatus::Maintenance => Action::Maintenance {
                 reason: state.reason.as_str().into(),
+                body_head: BlockedBodyHead::new(BlockKind::Maintenance, &state.reason),
                 window: state.window.as_ref().map(|w| (w.start, w.end)),
             },
             RouteStatus::Disabled => Action::Disabled {
                 reason: state.reason.as_str().into(),
+                body_head: BlockedBodyHead::new(BlockKind::Disabled, &state.reason),
             },
             RouteStatus::EnvGated if state.allowed_envs.iter().any(|e| e == env) => Action::Allow,
             RouteStatus::EnvGated => Action::EnvGated {

@@ -35,6 +35,15 @@ macro_rules! name {
     };
 }
 
+/// The head of a maintenance body.
+const MAINTENANCE: &str = head!(
+    "MAINTENANCE_MODE",
+    "This endpoint is temporarily unavailable"
+);
+
+/// The head of a disabled route's body.
+const DISABLED: &str = head!("ROUTE_DISABLED", "This endpoint has been disabled");
+
 /// The built-in response to a request refused by a route's state (or global or service
 /// maintenance), as the Python original sends it: `503` with a `MAINTENANCE_MODE` or
 /// `ROUTE_DISABLED` JSON body, or an empty `404` for an env-gated route. `retry_after` is the
@@ -51,27 +60,19 @@ pub fn builtin_blocked_response(
     ];
     match kind {
         BlockKind::Maintenance => {
-            const HEAD: &str = head!(
-                "MAINTENANCE_MODE",
-                "This endpoint is temporarily unavailable"
-            );
             let Some((end, seconds)) = retry_after else {
-                return json_response(StatusCode::SERVICE_UNAVAILABLE, HEAD, &fields);
+                return json_response(StatusCode::SERVICE_UNAVAILABLE, MAINTENANCE, &fields);
             };
             let end = end.to_rfc3339_opts(SecondsFormat::AutoSi, false);
             let [reason, path] = fields;
             let fields = [reason, path, (name!("retry_after"), Json::Text(&end))];
-            let mut response = json_response(StatusCode::SERVICE_UNAVAILABLE, HEAD, &fields);
+            let mut response = json_response(StatusCode::SERVICE_UNAVAILABLE, MAINTENANCE, &fields);
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             response
         }
-        BlockKind::Disabled => json_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            head!("ROUTE_DISABLED", "This endpoint has been disabled"),
-            &fields,
-        ),
+        BlockKind::Disabled => json_response(StatusCode::SERVICE_UNAVAILABLE, DISABLED, &fields),
         BlockKind::EnvGated => {
             let mut response = Response::new(String::new());
             *response.status_mut() = StatusCode::NOT_FOUND;
@@ -165,6 +166,11 @@ fn json_response(
     }
     body.push_str("}}");
     debug_assert_eq!(body.len(), size);
+    json(status, body)
+}
+
+/// `body` as a response of `status` with a JSON content type.
+fn json(status: StatusCode, body: String) -> Response<String> {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -172,6 +178,46 @@ fn json_response(
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// The body of a request refused by a state with no maintenance window, up to the path's
+/// value: `{"error":{"code":..,"message":..,"reason":"<reason>","path":`, the reason escaped
+/// once, when the snapshot is built, rather than for every refused request.
+#[derive(Debug)]
+pub(crate) struct BlockedBodyHead(Box<str>);
+
+impl BlockedBodyHead {
+    /// The head of [`builtin_blocked_response`]'s body for a `kind` block with `reason`
+    /// (none for an env-gated route, whose `404` has no body).
+    pub(crate) fn new(kind: BlockKind, reason: &str) -> Option<Self> {
+        let head = match kind {
+            BlockKind::Maintenance => MAINTENANCE,
+            BlockKind::Disabled => DISABLED,
+            BlockKind::EnvGated => return None,
+        };
+        let mut text = String::with_capacity(head.len() + reason.len() + 20);
+        text.push_str(head);
+        text.push_str(name!("reason").0);
+        write_escaped(&mut text, reason);
+        text.push_str(name!("path").0);
+        Some(Self(text.into()))
+    }
+
+    /// The built-in response to a request for `path`: the head, then the path.
+    pub(crate) fn response(&self, path: &str) -> Response<String> {
+        let extra = path.bytes().map(escape_extra).sum::<usize>();
+        let mut body = String::with_capacity(self.0.len() + path.len() + extra + 4);
+        body.push_str(&self.0);
+        if extra == 0 {
+            body.push('"');
+            body.push_str(path);
+            body.push('"');
+        } else {
+            write_escaped(&mut body, path);
+        }
+        body.push_str("}}");
+        json(StatusCode::SERVICE_UNAVAILABLE, body)
+    }
 }
 
 /// `value` as a JSON string literal, copied in runs between the bytes that need escaping
@@ -248,6 +294,26 @@ mod tests {
             response.body(),
             r#"{"error":{"code":"ROUTE_DISABLED","message":"This endpoint has been disabled","reason":"gone \"soon\"","path":"/items/42"}}"#
         );
+    }
+
+    #[test]
+    fn a_head_made_ahead_gives_the_body_made_whole() {
+        let reasons = ["", "bench", "say \"hi\"\\\n\u{1}é", "café ☕"];
+        let paths = ["/items/42", "/a\"b", "/tab\there", "/é"];
+        for kind in [BlockKind::Maintenance, BlockKind::Disabled] {
+            for reason in reasons {
+                let head = BlockedBodyHead::new(kind, reason).expect("a body");
+                for path in paths {
+                    let whole = builtin_blocked_response(kind, reason, path, None);
+                    let fast = head.response(path);
+                    assert_eq!(fast.body(), whole.body(), "{kind:?} {reason:?} {path:?}");
+                    assert_eq!(fast.body().capacity(), fast.body().len());
+                    assert_eq!(fast.status(), whole.status());
+                    assert_eq!(fast.headers(), whole.headers());
+                }
+            }
+        }
+        assert!(BlockedBodyHead::new(BlockKind::EnvGated, "x").is_none());
     }
 
     #[test]

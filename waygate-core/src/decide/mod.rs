@@ -47,6 +47,7 @@ mod respond;
 mod skip;
 
 pub use body::builtin_blocked_response;
+pub(crate) use body::BlockedBodyHead;
 pub use client_ip::ClientIpHeader;
 pub use head::{LimitsCounted, RequestHead};
 pub use limits::{LimitExceeded, LimitHeaders};
@@ -222,12 +223,13 @@ impl Refusal<'_> {
             Self::Blocked {
                 block,
                 retry_after_seconds,
-            } => builtin_blocked_response(
-                block.kind,
-                block.reason,
-                path,
-                block.retry_after.zip(*retry_after_seconds),
-            ),
+            } => match (block.body_head, block.retry_after.zip(*retry_after_seconds)) {
+                // The common case: the body's head was made with the snapshot.
+                (Some(head), None) => head.response(path),
+                (_, retry_after) => {
+                    builtin_blocked_response(block.kind, block.reason, path, retry_after)
+                }
+            },
             Self::RateLimited(limited) => body::rate_limited(limited, path),
         }
     }
@@ -342,6 +344,7 @@ impl Engine {
                         allowed_envs: &[],
                         rule: Some(rule),
                         cause: BlockCause::FeatureFlag,
+                        body_head: None,
                     })));
                 }
             }
@@ -430,6 +433,7 @@ impl Engine {
             allowed_envs: &[],
             rule: Some(rule),
             cause,
+            body_head: None,
         };
         if let Some(rollout) = &rule.rollout {
             if !self.in_rollout(rule.key(), rollout, request) {
