@@ -11,7 +11,7 @@ use serde_json::json;
 use waygate::flags::{BoolFlag, EvaluationContext, FeatureFlag};
 use waygate::model::Actor;
 use waygate::prelude::*;
-use waygate::RequestOutcome;
+use waygate::{Identity, RequestOutcome};
 
 #[flag(key = "new-checkout", default = false)]
 static NEW_CHECKOUT: BoolFlag;
@@ -153,4 +153,88 @@ async fn without_a_context_function_the_apps_context_then_the_client_decides() {
         get(&app, "/checkout/v2").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn the_default_context_follows_each_request_s_user_and_address() {
+    let engine = Engine::new();
+    engine.start().await.unwrap();
+    let mut flag = engine.flags().flag("new-checkout").unwrap().clone();
+    flag.targets = vec![(
+        "on".to_owned(),
+        vec!["grace".to_owned(), "10.0.0.7".to_owned()],
+    )];
+    flag.rules = serde_json::from_value(json!([{
+        "clauses": [{"attribute": "plan", "operator": "is", "values": ["enterprise"]}],
+        "variation": "on"
+    }]))
+    .unwrap();
+    engine.save_flag(flag, "operator").await.unwrap();
+    let app: Router = Router::new()
+        .merge(routes![checkout_v2])
+        .layer(WaygateLayer::new(engine.clone()))
+        // An app's authentication (`x-user`, `x-plan`) and the peer address axum's
+        // `ConnectInfo` would carry (`x-peer` here).
+        .layer(axum::middleware::from_fn(
+            |mut request: axum::extract::Request, next: axum::middleware::Next| async move {
+                let headers = request.headers();
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                let (user, plan, peer) = (header("x-user"), header("x-plan"), header("x-peer"));
+                if let Some(user) = user {
+                    let identity = match plan {
+                        Some(plan) => Identity::user(user).plan(plan),
+                        None => Identity::user(user),
+                    };
+                    request.extensions_mut().insert(identity);
+                }
+                if let Some(peer) = peer {
+                    let addr: std::net::SocketAddr = format!("{peer}:4000").parse().unwrap();
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(addr));
+                }
+                next.run(request).await
+            },
+        ));
+    let status = |headers: &'static [(&'static str, &'static str)]| {
+        let app = app.clone();
+        async move {
+            let mut request = http::Request::get("/checkout/v2");
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let request = request.body(axum::body::Body::empty()).unwrap();
+            tower::ServiceExt::oneshot(app, request)
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // One thread serves them all, in this order: each answer is the request's own.
+    let cases: [(&[(&str, &str)], StatusCode); 10] = [
+        (&[("x-user", "grace")], StatusCode::OK),
+        (&[("x-user", "grace")], StatusCode::OK),
+        (&[("x-user", "linus")], StatusCode::NOT_FOUND),
+        (
+            &[("x-user", "linus"), ("x-plan", "enterprise")],
+            StatusCode::OK,
+        ),
+        (&[("x-user", "linus")], StatusCode::NOT_FOUND),
+        (&[("x-peer", "10.0.0.7")], StatusCode::OK),
+        (&[("x-peer", "10.0.0.8")], StatusCode::NOT_FOUND),
+        (&[("x-peer", "10.0.0.7")], StatusCode::OK),
+        (
+            &[("x-peer", "10.0.0.7"), ("x-user", "linus")],
+            StatusCode::NOT_FOUND,
+        ),
+        (&[], StatusCode::NOT_FOUND),
+    ];
+    for (headers, expected) in cases {
+        assert_eq!(status(headers).await, expected, "{headers:?}");
+    }
 }
