@@ -62,11 +62,20 @@ async fn saved_evaluated_audited_and_deleted() {
     }
     assert!(saw_flags, "a FlagsChanged event");
 
-    // An update keeps created_at and sets updated_at to the time of the change.
-    let before = chrono::Utc::now() - chrono::TimeDelta::microseconds(1);
+    // An update keeps created_at and sets updated_at to the time of the change: the
+    // engine's clock (its start's wall time plus the monotonic time since), which may trail
+    // the wall clock by however long the thread waited between its two readings at start.
+    let before = chrono::Utc::now();
     let updated = engine.save_flag(checkout("on"), "bob").await.unwrap();
+    let after = chrono::Utc::now();
     assert_eq!(updated.created_at, saved.created_at);
-    assert!(updated.updated_at.0 >= before && updated.updated_at >= saved.updated_at);
+    assert!(updated.updated_at >= saved.updated_at);
+    let slack = chrono::TimeDelta::seconds(5);
+    assert!(
+        updated.updated_at.0 >= before - slack && updated.updated_at.0 <= after + slack,
+        "{} is not the time of the change ({before} to {after})",
+        updated.updated_at.0
+    );
     assert!(engine
         .flags()
         .bool("new-checkout", &EvaluationContext::new("bob"), false));
