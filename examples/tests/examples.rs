@@ -601,7 +601,22 @@ fn custom_responses_per_route_then_layer_default() {
 
 // Every request of these tests comes from 127.0.0.1, so all the per-IP routes count one
 // client. Each route has its own counters, and each check below touches its route only, so
-// the checks do not interfere; the tests finish long before any one-minute window ends.
+// the checks do not interfere. Sliding windows (the default algorithm) are the clock's
+// minutes: each check that counts against one starts clear of a minute's end
+// (`clear_of_the_minute_end`), so its requests fall in one window.
+
+/// Waits, if need be, until the clock's minute has at least 5 s left. A sliding window is
+/// aligned to the clock's minutes: requests that straddle a minute's end see the earlier ones
+/// weighted down (one more may be allowed), and a refusal just before it waits under a second
+/// (`Retry-After: 0`, truncated as the Python original does).
+fn clear_of_the_minute_end() {
+    let left_ms = 60_000 - Utc::now().timestamp_millis().rem_euclid(60_000);
+    if left_ms < 5_000 {
+        std::thread::sleep(std::time::Duration::from_millis(
+            left_ms.unsigned_abs() + 50,
+        ));
+    }
+}
 
 #[test]
 fn rate_limiting_over_loopback() {
@@ -614,6 +629,7 @@ fn rate_limiting_over_loopback() {
     check_ip_limit_headers(&app);
     check_fixed_window_429(&app);
     for (path, algorithm) in [("/sliding", "sliding_window"), ("/moving", "moving_window")] {
+        clear_of_the_minute_end();
         let first = app.expect(path, 200);
         assert_eq!(first.json(), json!({"algorithm": algorithm}));
         assert_eq!(first.header("x-ratelimit-remaining"), Some("4"));
@@ -625,6 +641,7 @@ fn rate_limiting_over_loopback() {
     }
 
     // Burst: capacity 5 + 3.
+    clear_of_the_minute_end();
     let first = app.expect("/burst", 200);
     assert_eq!(first.json(), json!({"base": "5/minute", "burst": 3}));
     assert_eq!(first.header("x-ratelimit-limit"), Some("5/minute"));
@@ -636,6 +653,7 @@ fn rate_limiting_over_loopback() {
     );
 
     // Global: one counter, whoever asks.
+    clear_of_the_minute_end();
     for user in ["u1", "u2", "u3", "u4", "u5"] {
         let reply = app.expect_with("/search", &[("x-user-id", user)], 200);
         assert_eq!(reply.json(), json!({"results": []}));
@@ -647,6 +665,7 @@ fn rate_limiting_over_loopback() {
     check_user_keys(&app);
 
     // API key, then the IP when there is none.
+    clear_of_the_minute_end();
     for (key, remaining) in [("k1", "49"), ("k1", "48"), ("k2", "49")] {
         let reply = app.expect_with("/data", &[("x-api-key", key)], 200);
         assert_eq!(reply.json(), json!({"api_key": key, "data": [1, 2, 3]}));
@@ -686,6 +705,7 @@ fn rate_limiting_over_loopback() {
     }
 
     // The route's own 429.
+    clear_of_the_minute_end();
     for _ in 0..10 {
         assert_eq!(app.expect("/posts", 200).json(), json!({"posts": []}));
     }
@@ -706,6 +726,7 @@ fn rate_limiting_over_loopback() {
 /// `/public/posts`: the `X-RateLimit-*` countdown, the `429`, and a forged
 /// `X-Forwarded-For` that changes nothing (no proxy is trusted).
 fn check_ip_limit_headers(app: &Example) {
+    clear_of_the_minute_end();
     let before = Utc::now().timestamp();
     let first = app.expect("/public/posts", 200);
     assert_eq!(first.json(), json!({"posts": ["hello", "world"]}));
@@ -787,6 +808,7 @@ fn check_fixed_window_429(app: &Example) {
 
 /// `/users/*`: a counter per user, and the three ways to treat an anonymous request.
 fn check_user_keys(app: &Example) {
+    clear_of_the_minute_end();
     let alice = [("x-user-id", "alice")];
     let bob = [("x-user-id", "bob")];
 
@@ -824,6 +846,7 @@ fn check_user_keys(app: &Example) {
 
 /// `/reports`: a counter per user, its size set by the user's plan.
 fn check_tiers(app: &Example) {
+    clear_of_the_minute_end();
     let anonymous = app.expect("/reports", 200);
     assert_eq!(anonymous.json(), json!({"plan": "free", "reports": []}));
     assert_eq!(anonymous.header("x-ratelimit-limit"), None, "not counted");
@@ -864,6 +887,7 @@ fn check_tiers(app: &Example) {
 fn rate_limiting_behind_a_trusted_proxy() {
     // The test client plays the proxy: `X-Forwarded-For` names the client.
     let app = Example::start("rate_limiting", &[("TRUSTED_PROXIES", "127.0.0.1")]);
+    clear_of_the_minute_end();
     let client = [("x-forwarded-for", "203.0.113.1")];
     assert_eq!(app.statuses("/public/posts", &client, 10), [200; 10]);
     app.expect_with("/public/posts", &client, 429);
@@ -875,6 +899,7 @@ fn rate_limiting_behind_a_trusted_proxy() {
     assert_eq!(direct.header("x-ratelimit-remaining"), Some("9"));
 
     // Exemptions apply to the client, not the proxy in front of it.
+    clear_of_the_minute_end();
     assert_eq!(app.statuses("/internal/metrics", &client, 10), [200; 10]);
     app.expect_with("/internal/metrics", &client, 429);
     let internal = [("x-forwarded-for", "10.1.2.3")];
