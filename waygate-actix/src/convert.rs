@@ -1,13 +1,15 @@
 //! From the core's `http` 1 values to actix-web's `http` 0.2 ones: responses the core built
 //! and the headers an allowed request's response carries.
 
+use actix_web::body::MessageBody;
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use waygate_core::{DeprecationHeaders, LimitHeaders};
 
-/// A response the core built (`Refusal::builtin_response`), as an actix-web response.
-pub(crate) fn response(response: http::Response<String>) -> HttpResponse {
+/// A response the core built (`Refusal::builtin_response`, `MountCheck::check`), as an
+/// actix-web response.
+pub(crate) fn response<B: MessageBody + 'static>(response: http::Response<B>) -> HttpResponse {
     let (parts, body) = response.into_parts();
     let status =
         StatusCode::from_u16(parts.status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -597,7 +597,7 @@ impl Snapshot {
                 continue;
             };
             let meta = input.metas.get(state.path.as_str()).copied();
-            let mut rule = Rule::from_state(state, meta, input.env);
+            let mut rule = Rule::from_state(state, template, meta, input.env);
             rule.counters = input.counters.route(&state.path);
             rule.limiter = input.limits.routes.get(state.path.as_str()).cloned();
             rule.service_block = state
@@ -643,7 +643,7 @@ impl GlobalBlock {
     fn new(config: &GlobalMaintenanceConfig) -> Self {
         Self {
             reason: config.reason.as_str().into(),
-            body_head: BlockedBodyHead::new(BlockKind::Maintenance, &config.reason),
+            body_head: BlockedBodyHead::new(BlockKind::Maintenance, &config.reason, None),
             exempt: PathSet::new(&config.exempt_paths),
             include_force_active: config.include_force_active,
         }
@@ -651,7 +651,13 @@ impl GlobalBlock {
 }
 
 impl Rule {
-    fn from_state(state: &RouteState, meta: Option<&'static RouteMeta>, env: &str) -> Self {
+    /// The rule of `state`, a route whose template is `template`.
+    fn from_state(
+        state: &RouteState,
+        template: &str,
+        meta: Option<&'static RouteMeta>,
+        env: &str,
+    ) -> Self {
         let action = match state.status {
             RouteStatus::Active => Action::Allow,
             RouteStatus::Deprecated => {
@@ -659,12 +665,16 @@ impl Rule {
             }
             RouteStatus::Maintenance => Action::Maintenance {
                 reason: state.reason.as_str().into(),
-                body_head: BlockedBodyHead::new(BlockKind::Maintenance, &state.reason),
+                body_head: BlockedBodyHead::new(
+                    BlockKind::Maintenance,
+                    &state.reason,
+                    Some(template),
+                ),
                 window: state.window.as_ref().map(|w| (w.start, w.end)),
             },
             RouteStatus::Disabled => Action::Disabled {
                 reason: state.reason.as_str().into(),
-                body_head: BlockedBodyHead::new(BlockKind::Disabled, &state.reason),
+                body_head: BlockedBodyHead::new(BlockKind::Disabled, &state.reason, Some(template)),
             },
             RouteStatus::EnvGated if state.allowed_envs.iter().any(|e| e == env) => Action::Allow,
             RouteStatus::EnvGated => Action::EnvGated {

@@ -85,7 +85,7 @@ async fn the_route_is_found_by_its_template_and_named_by_its_concrete_path() {
     };
     assert_eq!(block.kind, BlockKind::Disabled);
     let response = refusal.builtin_response(parts.uri.path());
-    let body: serde_json::Value = serde_json::from_str(response.body()).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
     assert_eq!(body["error"]["code"], "ROUTE_DISABLED");
     assert_eq!(body["error"]["reason"], "broken");
     assert_eq!(body["error"]["path"], "/items/42");

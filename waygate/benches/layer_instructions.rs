@@ -5,7 +5,10 @@
 //! - `bare`: axum alone;
 //! - `noop`: axum with a layer that does nothing (what any `Router::layer` costs);
 //! - `allowed`: `WaygateLayer`, a request to an active route;
-//! - `blocked`: `WaygateLayer`, a request to a disabled route.
+//! - `blocked`: `WaygateLayer`, a request to a disabled route;
+//! - `bare-static`, `blocked-static`: axum alone, and `WaygateLayer` with the route
+//!   disabled, for a route without parameters (whose refusal's body is made with the
+//!   snapshot, whole).
 //!
 //! `scripts/bench-instructions` runs it under callgrind twice per variant and prints the
 //! instructions per request: `cargo bench -p waygate --bench layer_instructions -- allowed`
@@ -23,6 +26,7 @@ use layer_fixture::{as_served, router};
 
 const ALLOWED: &str = "/items501/42";
 const BLOCKED: &str = "/items503/42";
+const BLOCKED_STATIC: &str = "/static/r502";
 
 #[path = "support/driver.rs"]
 mod driver;
@@ -48,7 +52,15 @@ fn main() {
             BLOCKED,
             StatusCode::SERVICE_UNAVAILABLE,
         ),
-        other => panic!("unknown variant {other}: bare, noop, allowed or blocked"),
+        "bare-static" => (router(), BLOCKED_STATIC, StatusCode::OK),
+        "blocked-static" => (
+            router().layer(WaygateLayer::new(engine.clone())),
+            BLOCKED_STATIC,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        other => panic!(
+            "unknown variant {other}: bare, noop, allowed, blocked, bare-static or blocked-static"
+        ),
     };
     let app = as_served(app);
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -57,21 +69,24 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         engine.start().await.unwrap();
-        // Let the layer register both routes, then disable the blocked one.
-        for uri in [ALLOWED, BLOCKED] {
+        // Let the layer register the routes, then disable the blocked one.
+        for uri in [ALLOWED, BLOCKED, BLOCKED_STATIC] {
             serve(&app, uri).await;
         }
-        if variant == "allowed" || variant == "blocked" {
+        let layered = ["allowed", "blocked", "blocked-static"].contains(&variant.as_str());
+        if layered {
             tokio::time::sleep(Duration::from_millis(50)).await;
             assert!(engine
                 .snapshot()
                 .knows(&http::Method::GET, "/items501/{id}"));
         }
-        if variant == "blocked" {
-            engine
-                .disable("GET:/items503/{id}", "bench", "bench")
-                .await
-                .unwrap();
+        let disabled = match variant.as_str() {
+            "blocked" => Some("GET:/items503/{id}"),
+            "blocked-static" => Some("GET:/static/r502"),
+            _ => None,
+        };
+        if let Some(route) = disabled {
+            engine.disable(route, "bench", "bench").await.unwrap();
         }
         for _ in 0..n {
             assert_eq!(serve(&app, uri).await, status);

@@ -40,6 +40,29 @@ fn user_of(request: &http::request::Parts) -> EvaluationContext {
     EvaluationContext::new(user)
 }
 
+/// A started engine whose `new-checkout` is the declared one changed by `change`.
+async fn engine_with(change: impl FnOnce(&mut FeatureFlag)) -> Engine {
+    let engine = Engine::new();
+    engine.start().await.unwrap();
+    let mut flag = engine.flags().flag("new-checkout").unwrap().clone();
+    change(&mut flag);
+    engine.save_flag(flag, "operator").await.unwrap();
+    engine
+}
+
+/// The status of `GET /checkout/v2` with `headers`.
+async fn checkout_v2_status(app: &Router, headers: &[(&str, &str)]) -> StatusCode {
+    let mut request = http::Request::get("/checkout/v2");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request.body(axum::body::Body::empty()).unwrap();
+    tower::ServiceExt::oneshot(app.clone(), request)
+        .await
+        .unwrap()
+        .status()
+}
+
 #[tokio::test]
 async fn a_route_behind_a_flag_is_served_to_whom_the_flag_is_on_for() {
     let engine = Engine::builder().flag_context(user_of).build();
@@ -110,11 +133,10 @@ async fn a_route_behind_a_flag_is_served_to_whom_the_flag_is_on_for() {
 
 #[tokio::test]
 async fn without_a_context_function_the_apps_context_then_the_client_decides() {
-    let engine = Engine::new();
-    engine.start().await.unwrap();
-    let mut flag = engine.flags().flag("new-checkout").unwrap().clone();
-    flag.targets = vec![("on".to_owned(), vec!["grace".to_owned()])];
-    engine.save_flag(flag, "operator").await.unwrap();
+    let engine = engine_with(|flag| {
+        flag.targets = vec![("on".to_owned(), vec!["grace".to_owned()])];
+    })
+    .await;
     let app: Router = Router::new()
         .merge(routes![checkout_v2])
         .layer(WaygateLayer::new(engine.clone()))
@@ -133,21 +155,10 @@ async fn without_a_context_function_the_apps_context_then_the_client_decides() {
                 next.run(request).await
             },
         ));
-    let as_user = |user: &'static str| {
-        let app = app.clone();
-        async move {
-            let request = http::Request::get("/checkout/v2")
-                .header("x-user", user)
-                .body(axum::body::Body::empty())
-                .unwrap();
-            tower::ServiceExt::oneshot(app, request)
-                .await
-                .unwrap()
-                .status()
-        }
-    };
-    assert_eq!(as_user("grace").await, StatusCode::OK);
-    assert_eq!(as_user("linus").await, StatusCode::NOT_FOUND);
+    for (user, expected) in [("grace", StatusCode::OK), ("linus", StatusCode::NOT_FOUND)] {
+        let status = checkout_v2_status(&app, &[("x-user", user)]).await;
+        assert_eq!(status, expected, "{user}");
+    }
     // No context and no peer address: `anonymous`, not targeted.
     assert_eq!(
         get(&app, "/checkout/v2").await.status,
@@ -157,19 +168,18 @@ async fn without_a_context_function_the_apps_context_then_the_client_decides() {
 
 #[tokio::test]
 async fn the_default_context_follows_each_request_s_user_and_address() {
-    let engine = Engine::new();
-    engine.start().await.unwrap();
-    let mut flag = engine.flags().flag("new-checkout").unwrap().clone();
-    flag.targets = vec![(
-        "on".to_owned(),
-        vec!["grace".to_owned(), "10.0.0.7".to_owned()],
-    )];
-    flag.rules = serde_json::from_value(json!([{
-        "clauses": [{"attribute": "plan", "operator": "is", "values": ["enterprise"]}],
-        "variation": "on"
-    }]))
-    .unwrap();
-    engine.save_flag(flag, "operator").await.unwrap();
+    let engine = engine_with(|flag| {
+        flag.targets = vec![(
+            "on".to_owned(),
+            vec!["grace".to_owned(), "10.0.0.7".to_owned()],
+        )];
+        flag.rules = serde_json::from_value(json!([{
+            "clauses": [{"attribute": "plan", "operator": "is", "values": ["enterprise"]}],
+            "variation": "on"
+        }]))
+        .unwrap();
+    })
+    .await;
     let app: Router = Router::new()
         .merge(routes![checkout_v2])
         .layer(WaygateLayer::new(engine.clone()))
@@ -201,20 +211,6 @@ async fn the_default_context_follows_each_request_s_user_and_address() {
                 next.run(request).await
             },
         ));
-    let status = |headers: &'static [(&'static str, &'static str)]| {
-        let app = app.clone();
-        async move {
-            let mut request = http::Request::get("/checkout/v2");
-            for (name, value) in headers {
-                request = request.header(*name, *value);
-            }
-            let request = request.body(axum::body::Body::empty()).unwrap();
-            tower::ServiceExt::oneshot(app, request)
-                .await
-                .unwrap()
-                .status()
-        }
-    };
     // One thread serves them all, in this order: each answer is the request's own.
     let cases: [(&[(&str, &str)], StatusCode); 10] = [
         (&[("x-user", "grace")], StatusCode::OK),
@@ -235,6 +231,10 @@ async fn the_default_context_follows_each_request_s_user_and_address() {
         (&[], StatusCode::NOT_FOUND),
     ];
     for (headers, expected) in cases {
-        assert_eq!(status(headers).await, expected, "{headers:?}");
+        assert_eq!(
+            checkout_v2_status(&app, headers).await,
+            expected,
+            "{headers:?}"
+        );
     }
 }

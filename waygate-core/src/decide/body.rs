@@ -4,6 +4,7 @@
 
 use super::limits::{header_value, LimitExceeded};
 use crate::snapshot::BlockKind;
+use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
 use http::{header, HeaderValue, Response, StatusCode};
 // Writing into a `String` cannot fail.
@@ -53,7 +54,7 @@ pub fn builtin_blocked_response(
     reason: &str,
     path: &str,
     retry_after: Option<(DateTime<Utc>, u64)>,
-) -> Response<String> {
+) -> Response<Bytes> {
     let fields = [
         (name!("reason"), Json::Text(reason)),
         (name!("path"), Json::Text(path)),
@@ -74,14 +75,14 @@ pub fn builtin_blocked_response(
         }
         BlockKind::Disabled => json_response(StatusCode::SERVICE_UNAVAILABLE, DISABLED, &fields),
         BlockKind::EnvGated => {
-            let mut response = Response::new(String::new());
+            let mut response = Response::new(Bytes::new());
             *response.status_mut() = StatusCode::NOT_FOUND;
             response
         }
     }
 }
 
-pub(super) fn rate_limited(limited: &LimitExceeded, path: &str) -> Response<String> {
+pub(super) fn rate_limited(limited: &LimitExceeded, path: &str) -> Response<Bytes> {
     let reset_at = limited
         .reset_at
         .to_rfc3339_opts(SecondsFormat::AutoSi, false);
@@ -126,14 +127,19 @@ enum Json<'a> {
 const MAX_FIELDS: usize = 4;
 
 /// `<head>,<fields>}}` with `status` and a JSON content type: `head` is [`head!`]'s, each
-/// field's name [`name!`]'s. The buffer is the body's exact size, so that it becomes the
-/// response's bytes as it is (a buffer with room to spare costs the `Bytes` it turns into
-/// one more allocation).
+/// field's name [`name!`]'s.
 fn json_response(
     status: StatusCode,
     head: &'static str,
     fields: &[(Name, Json<'_>)],
-) -> Response<String> {
+) -> Response<Bytes> {
+    json(status, Bytes::from(json_body(head, fields)))
+}
+
+/// `<head>,<fields>}}`, in a buffer of the body's exact size, so that it becomes the
+/// response's bytes as it is (a buffer with room to spare costs the `Bytes` it turns into
+/// one more allocation).
+fn json_body(head: &'static str, fields: &[(Name, Json<'_>)]) -> String {
     assert!(fields.len() <= MAX_FIELDS, "at most {MAX_FIELDS} fields");
     // What escaping adds to each text field (one pass over it; 0, as a rule).
     let mut extra = [0; MAX_FIELDS];
@@ -166,11 +172,11 @@ fn json_response(
     }
     body.push_str("}}");
     debug_assert_eq!(body.len(), size);
-    json(status, body)
+    body
 }
 
 /// `body` as a response of `status` with a JSON content type.
-fn json(status: StatusCode, body: String) -> Response<String> {
+fn json(status: StatusCode, body: Bytes) -> Response<Bytes> {
     let mut response = Response::new(body);
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -182,14 +188,21 @@ fn json(status: StatusCode, body: String) -> Response<String> {
 
 /// The body of a request refused by a state with no maintenance window, up to the path's
 /// value: `{"error":{"code":..,"message":..,"reason":"<reason>","path":`, the reason escaped
-/// once, when the snapshot is built, rather than for every refused request.
+/// once, when the snapshot is built, rather than for every refused request; and, for a route
+/// whose template has no parameters, the whole body for a request to that very path, which
+/// every such request shares.
 #[derive(Debug)]
-pub(crate) struct BlockedBodyHead(Box<str>);
+pub(crate) struct BlockedBodyHead {
+    head: Box<str>,
+    /// The route's template and the whole body for a request whose path is it.
+    whole: Option<(Box<str>, Bytes)>,
+}
 
 impl BlockedBodyHead {
     /// The head of [`builtin_blocked_response`]'s body for a `kind` block with `reason`
-    /// (none for an env-gated route, whose `404` has no body).
-    pub(crate) fn new(kind: BlockKind, reason: &str) -> Option<Self> {
+    /// (none for an env-gated route, whose `404` has no body); with the route's `template`
+    /// (none for global and service maintenance), its whole body too.
+    pub(crate) fn new(kind: BlockKind, reason: &str, template: Option<&str>) -> Option<Self> {
         let head = match kind {
             BlockKind::Maintenance => MAINTENANCE,
             BlockKind::Disabled => DISABLED,
@@ -200,14 +213,32 @@ impl BlockedBodyHead {
         text.push_str(name!("reason").0);
         write_escaped(&mut text, reason);
         text.push_str(name!("path").0);
-        Some(Self(text.into()))
+        let mut blocked = Self {
+            head: text.into(),
+            whole: None,
+        };
+        // A template with parameters (`/items/{id}`, `/files/{*rest}`) is not a path.
+        if let Some(template) = template.filter(|t| !t.contains(['{', '*'])) {
+            let whole = blocked.body(template);
+            blocked.whole = Some((template.into(), Bytes::from(whole)));
+        }
+        Some(blocked)
     }
 
     /// The built-in response to a request for `path`: the head, then the path.
-    pub(crate) fn response(&self, path: &str) -> Response<String> {
+    pub(crate) fn response(&self, path: &str) -> Response<Bytes> {
+        let body = match &self.whole {
+            Some((template, whole)) if **template == *path => whole.clone(),
+            _ => Bytes::from(self.body(path)),
+        };
+        json(StatusCode::SERVICE_UNAVAILABLE, body)
+    }
+
+    /// The body for `path`, in a buffer of its exact size.
+    fn body(&self, path: &str) -> String {
         let extra = path.bytes().map(escape_extra).sum::<usize>();
-        let mut body = String::with_capacity(self.0.len() + path.len() + extra + 4);
-        body.push_str(&self.0);
+        let mut body = String::with_capacity(self.head.len() + path.len() + extra + 4);
+        body.push_str(&self.head);
         if extra == 0 {
             body.push('"');
             body.push_str(path);
@@ -216,7 +247,7 @@ impl BlockedBodyHead {
             write_escaped(&mut body, path);
         }
         body.push_str("}}");
-        json(StatusCode::SERVICE_UNAVAILABLE, body)
+        body
     }
 }
 
@@ -275,12 +306,16 @@ static ESCAPE_EXTRA: [u8; 256] = {
 mod tests {
     use super::*;
 
+    fn text(response: &Response<Bytes>) -> &str {
+        std::str::from_utf8(response.body()).expect("UTF-8")
+    }
+
     #[test]
     fn strings_are_escaped_as_json() {
         let fields = [(name!("reason"), Json::Text("say \"hi\"\\\n\r\t\u{1}é"))];
-        let response = json_response(StatusCode::OK, head!("X", "m"), &fields);
-        assert_eq!(response.body().capacity(), response.body().len());
-        let value: serde_json::Value = serde_json::from_str(response.body()).unwrap();
+        let body = json_body(head!("X", "m"), &fields);
+        assert_eq!(body.capacity(), body.len());
+        let value: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(value["error"]["reason"], "say \"hi\"\\\n\r\t\u{1}é");
         assert_eq!(value["error"]["code"], "X");
     }
@@ -291,7 +326,7 @@ mod tests {
             builtin_blocked_response(BlockKind::Disabled, "gone \"soon\"", "/items/42", None);
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(
-            response.body(),
+            text(&response),
             r#"{"error":{"code":"ROUTE_DISABLED","message":"This endpoint has been disabled","reason":"gone \"soon\"","path":"/items/42"}}"#
         );
     }
@@ -299,21 +334,44 @@ mod tests {
     #[test]
     fn a_head_made_ahead_gives_the_body_made_whole() {
         let reasons = ["", "bench", "say \"hi\"\\\n\u{1}é", "café ☕"];
-        let paths = ["/items/42", "/a\"b", "/tab\there", "/é"];
+        let paths = ["/items/42", "/a\"b", "/tab\there", "/é", "/items"];
+        let templates = [None, Some("/items"), Some("/a\"b"), Some("/items/{id}")];
         for kind in [BlockKind::Maintenance, BlockKind::Disabled] {
             for reason in reasons {
-                let head = BlockedBodyHead::new(kind, reason).expect("a body");
-                for path in paths {
-                    let whole = builtin_blocked_response(kind, reason, path, None);
-                    let fast = head.response(path);
-                    assert_eq!(fast.body(), whole.body(), "{kind:?} {reason:?} {path:?}");
-                    assert_eq!(fast.body().capacity(), fast.body().len());
-                    assert_eq!(fast.status(), whole.status());
-                    assert_eq!(fast.headers(), whole.headers());
+                for template in templates {
+                    let head = BlockedBodyHead::new(kind, reason, template).expect("a body");
+                    for path in paths {
+                        let whole = builtin_blocked_response(kind, reason, path, None);
+                        let fast = head.response(path);
+                        let what = format!("{kind:?} {reason:?} {template:?} {path:?}");
+                        assert_eq!(fast.body(), whole.body(), "{what}");
+                        assert_eq!(head.body(path).capacity(), fast.body().len(), "{what}");
+                        assert_eq!(fast.status(), whole.status());
+                        assert_eq!(fast.headers(), whole.headers());
+                    }
                 }
             }
         }
-        assert!(BlockedBodyHead::new(BlockKind::EnvGated, "x").is_none());
+        assert!(BlockedBodyHead::new(BlockKind::EnvGated, "x", Some("/x")).is_none());
+    }
+
+    #[test]
+    fn a_route_without_parameters_shares_its_whole_body() {
+        let head = BlockedBodyHead::new(BlockKind::Disabled, "r", Some("/items")).unwrap();
+        let one = head.response("/items");
+        let two = head.response("/items");
+        assert_eq!(
+            one.body().as_ptr(),
+            two.body().as_ptr(),
+            "one buffer, shared"
+        );
+        assert_ne!(
+            head.response("/items/").body().as_ptr(),
+            one.body().as_ptr()
+        );
+        let with_parameter =
+            BlockedBodyHead::new(BlockKind::Disabled, "r", Some("/items/{id}")).unwrap();
+        assert!(with_parameter.whole.is_none());
     }
 
     #[test]
@@ -323,9 +381,9 @@ mod tests {
                 (name!("n"), Json::Number(n)),
                 (name!("path"), Json::Text("/a")),
             ];
-            let response = json_response(StatusCode::OK, head!("X", "m"), &fields);
-            assert_eq!(response.body().capacity(), response.body().len(), "{n}");
-            let value: serde_json::Value = serde_json::from_str(response.body()).unwrap();
+            let body = json_body(head!("X", "m"), &fields);
+            assert_eq!(body.capacity(), body.len(), "{n}");
+            let value: serde_json::Value = serde_json::from_str(&body).unwrap();
             assert_eq!(value["error"]["n"], n);
         }
     }

@@ -8,10 +8,11 @@
 //! [`Engine::decide_shared`]. An adapter is then a short match:
 //!
 //! ```
+//! use bytes::Bytes;
 //! use http::{Request, Response};
 //! use waygate_core::{Decision, Engine};
 //!
-//! async fn handle(engine: &Engine, request: Request<()>) -> Response<String> {
+//! async fn handle(engine: &Engine, request: Request<()>) -> Response<Bytes> {
 //!     let (parts, ()) = request.into_parts();
 //!     let snapshot = engine.snapshot();
 //!     let template = Some(parts.uri.path()); // your router's matched template
@@ -24,10 +25,10 @@
 //!     respond(decision, &parts)
 //! }
 //!
-//! fn respond(decision: Decision<'_>, parts: &http::request::Parts) -> Response<String> {
+//! fn respond(decision: Decision<'_>, parts: &http::request::Parts) -> Response<Bytes> {
 //!     match decision {
 //!         Decision::Serve(serve) => {
-//!             let mut response = Response::new("served".to_owned());
+//!             let mut response = Response::new(Bytes::from_static(b"served"));
 //!             serve.apply(response.headers_mut());
 //!             response
 //!         }
@@ -218,7 +219,7 @@ impl Refusal<'_> {
 
     /// The Python original's response for the refusal, field for field; `path` is the
     /// concrete request path the body names.
-    pub fn builtin_response(&self, path: &str) -> http::Response<String> {
+    pub fn builtin_response(&self, path: &str) -> http::Response<bytes::Bytes> {
         match self {
             Self::Blocked {
                 block,
