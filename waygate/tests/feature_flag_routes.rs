@@ -50,6 +50,13 @@ async fn engine_with(change: impl FnOnce(&mut FeatureFlag)) -> Engine {
     engine
 }
 
+/// `/checkout/v2` behind the layer of `engine`.
+fn checkout_v2_behind_the_layer(engine: &Engine) -> Router {
+    Router::new()
+        .merge(routes![checkout_v2])
+        .layer(WaygateLayer::new(engine.clone()))
+}
+
 /// The status of `GET /checkout/v2` with `headers`.
 async fn checkout_v2_status(app: &Router, headers: &[(&str, &str)]) -> StatusCode {
     let mut request = http::Request::get("/checkout/v2");
@@ -137,9 +144,7 @@ async fn without_a_context_function_the_apps_context_then_the_client_decides() {
         flag.targets = vec![("on".to_owned(), vec!["grace".to_owned()])];
     })
     .await;
-    let app: Router = Router::new()
-        .merge(routes![checkout_v2])
-        .layer(WaygateLayer::new(engine.clone()))
+    let app = checkout_v2_behind_the_layer(&engine)
         // What an app's authentication middleware does: the context, in the extensions.
         .layer(axum::middleware::from_fn(
             |mut request: axum::extract::Request, next: axum::middleware::Next| async move {
@@ -180,9 +185,7 @@ async fn the_default_context_follows_each_request_s_user_and_address() {
         .unwrap();
     })
     .await;
-    let app: Router = Router::new()
-        .merge(routes![checkout_v2])
-        .layer(WaygateLayer::new(engine.clone()))
+    let app = checkout_v2_behind_the_layer(&engine)
         // An app's authentication (`x-user`, `x-plan`) and the peer address axum's
         // `ConnectInfo` would carry (`x-peer` here).
         .layer(axum::middleware::from_fn(
