@@ -31,7 +31,7 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `file` | [`backend::FileBackend`]: a JSON state file shared between processes |
+//! | `file` | `backend::FileBackend`: a JSON state file shared between processes |
 //! | `redis` | `backend::RedisBackend`: state, audit, policies and counters shared on one Redis |
 //! | `linkme` | the route registry in a `linkme` distributed slice (no code before `main`) |
 #![cfg_attr(docsrs, feature(doc_cfg))]
