@@ -115,7 +115,7 @@ impl FromRequest for Gate {
             ))));
         };
         let (refused, template) = {
-            let snapshot = engine.snapshot();
+            let snapshot = engine.thread_snapshot();
             let template = template_of(&engine, &snapshot, request);
             let head = ActixHead::new(request);
             match engine.decide(&snapshot, &head, template.as_deref()) {

@@ -6,7 +6,6 @@ use crate::refuse::{respond, RefusalResponse};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpMessage};
-use arc_swap::Guard;
 use std::fmt;
 use std::ops::Deref;
 use std::rc::Rc;
@@ -15,9 +14,10 @@ use waygate_core::{Decision, LimitsCounted, Snapshot};
 
 /// The service [`Waygate`](crate::Waygate) wraps an app's in.
 ///
-/// Per request: one snapshot load, the route template by path (a hash lookup once the
-/// worker has seen the path, else the snapshot's path matcher, else actix-web's
-/// `HttpRequest::match_pattern`), one hash lookup by template, and a clock read only for routes with a maintenance window.
+/// Per request: the thread's copy of the snapshot (`Engine::thread_snapshot`), the route
+/// template by path (a hash lookup once the worker has seen the path, else the snapshot's
+/// path matcher, else actix-web's `HttpRequest::match_pattern`), one hash lookup by
+/// template, and a clock read only for routes with a maintenance window.
 pub struct WaygateService<S> {
     service: Rc<S>,
     shared: Arc<Config>,
@@ -68,9 +68,9 @@ where
         }
         let engine = &config.engine;
         match self.templates.remembered(path) {
-            Some(template) => self.enforce(request, &engine.snapshot(), template),
+            Some(template) => self.enforce(request, &engine.thread_snapshot(), template),
             None => {
-                let snapshot = engine.snapshot();
+                let snapshot = engine.thread_snapshot();
                 let template = self
                     .templates
                     .unseen(engine, &snapshot, request.request(), path);
@@ -86,7 +86,7 @@ impl<S> WaygateService<S> {
     fn enforce<B, T>(
         &self,
         request: ServiceRequest,
-        snapshot: &Guard<Arc<Snapshot>>,
+        snapshot: &Arc<Snapshot>,
         template: Option<T>,
     ) -> ResponseFuture<S::Future, B>
     where

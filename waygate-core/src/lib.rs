@@ -67,7 +67,7 @@ pub use decide::{
 };
 pub use engine::{
     Change, Engine, EngineBuilder, EngineEvent, Flags, PolicyChange, RefusalKind,
-    RouteTrafficSeries, TrafficReport, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
+    RouteTrafficSeries, ThreadSnapshot, TrafficReport, TRAFFIC_MINUTES, UNMATCHED_ROUTE,
 };
 pub use error::EngineError;
 pub use limiter::Identity;

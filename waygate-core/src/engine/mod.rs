@@ -6,6 +6,7 @@
 
 mod builder;
 mod change;
+mod current;
 mod flag_context;
 mod flag_schedule;
 mod flags;
@@ -25,6 +26,7 @@ mod view;
 pub use builder::EngineBuilder;
 use builder::RequestSettings;
 pub use change::Change;
+pub use current::ThreadSnapshot;
 pub use flags::Flags;
 
 pub use route_limits::PolicyChange;
@@ -75,6 +77,8 @@ pub struct Engine {
 }
 
 struct Inner {
+    /// Unique in the process: what tells engines apart in a thread's copy of the snapshot.
+    id: u64,
     backend: Arc<dyn Backend>,
     env: String,
     clock: Clock,
@@ -172,6 +176,7 @@ impl Engine {
             false => crate::flags::FlagSet::pending(),
         };
         let inner = Arc::new(Inner {
+            id: current::next_engine_id(),
             backend,
             env,
             clock: Clock::new(),

@@ -56,11 +56,11 @@ where
             .map(MatchedPath::as_str);
         let head = AxumHead::of_parts(parts);
         let refused = {
-            let snapshot = engine.snapshot();
+            let snapshot = engine.thread_snapshot();
             match engine.decide(&snapshot, &head, template) {
                 Decision::Serve(serve) => return Ok(Self(serve.into())),
                 Decision::Refuse(refusal) => Some(respond(&engine, &refusal, &head, None)),
-                // Counted below, once the snapshot guard (not `Send`) is released.
+                // Counted below, once the thread's snapshot (not `Send`) is released.
                 Decision::CountShared => None,
             }
         };

@@ -2,7 +2,6 @@ use super::future::ResponseFuture;
 use super::head::AxumHead;
 use super::layer::{LayerConfig, WaygateLayer};
 use super::refuse::{respond, RefusalResponse};
-use arc_swap::Guard;
 use axum::extract::MatchedPath;
 use axum::response::Response;
 use http::Request;
@@ -13,8 +12,10 @@ use waygate_core::{Decision, LimitsCounted};
 
 /// The middleware [`WaygateLayer`] wraps services in.
 ///
-/// Per request: one snapshot load, one hash lookup by path template, and a clock read only
-/// for routes with a maintenance window. Nothing is allocated for a request that passes.
+/// Per request: the thread's copy of the snapshot
+/// ([`Engine::thread_snapshot`](crate::Engine::thread_snapshot)), one hash lookup by path
+/// template, and a clock read only for routes with a maintenance window. Nothing is
+/// allocated for a request that passes.
 #[derive(Clone, Debug)]
 pub struct Waygate<S> {
     inner: S,
@@ -68,7 +69,7 @@ where
             return ResponseFuture::plain(self.inner.call(request));
         }
         let engine = &config.engine;
-        let snapshot = engine.snapshot();
+        let snapshot = engine.thread_snapshot();
         let decision = engine.decide(
             &snapshot,
             &AxumHead::of_request(&request),
@@ -81,7 +82,7 @@ where
         if let Decision::CountShared = decision {
             // The count is a round trip: the request waits for it in the response future,
             // with the service that `poll_ready` readied (its clone stays).
-            let snapshot = Guard::into_inner(snapshot);
+            let snapshot = Arc::clone(&snapshot);
             let clone = self.inner.clone();
             let mut service = std::mem::replace(&mut self.inner, clone);
             let config = Arc::clone(&self.layer.shared);
