@@ -1,19 +1,21 @@
-//! The snapshot each thread last read, kept for its next request: while the engine's
-//! generation has not moved, a request reads the thread's copy (a thread-local read, one
-//! atomic load of the generation and a count only this thread touches) instead of loading
-//! the shared one.
+//! What each thread last read of an engine — its snapshot, its flags — kept for its next
+//! request: while the engine's generation of it has not moved, a request reads the
+//! thread's copy (a thread-local read, one atomic load of the generation and a count only
+//! this thread touches) instead of loading the shared one.
 //!
-//! A thread keeps one engine's snapshot at a time: a request for another engine loads and
-//! keeps that one's. An idle thread keeps the snapshot it last read until its next request:
-//! memory only, never an answer (the generation says it is old).
+//! A thread keeps one engine's copy at a time: a request for another engine loads and keeps
+//! that one's. An idle thread keeps what it last read until its next request: memory only,
+//! never an answer (the generation says it is old).
 
 use super::Engine;
+use crate::flags::FlagSet;
 use crate::Snapshot;
 use std::cell::Cell;
 use std::ops::Deref;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::thread::LocalKey;
 
 /// The next engine's id: what tells engines apart in a thread's copy (an address could be
 /// reused by a later engine).
@@ -24,29 +26,84 @@ pub(super) fn next_engine_id() -> u64 {
     NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed)
 }
 
-/// A thread's copy of one engine's snapshot, and the generation it was loaded at (or after).
+/// A thread's copy of one engine's value, and the generation it was loaded at (or after).
 #[derive(Debug)]
-struct Copy {
+pub(crate) struct Copy<T> {
     engine: u64,
     generation: u64,
-    snapshot: Arc<Snapshot>,
+    value: Arc<T>,
 }
 
+impl<T> Deref for Copy<T> {
+    type Target = Arc<T>;
+
+    fn deref(&self) -> &Arc<T> {
+        &self.value
+    }
+}
+
+type Slot<T> = Cell<Option<Rc<Copy<T>>>>;
+
 thread_local! {
-    static COPY: Cell<Option<Rc<Copy>>> = const { Cell::new(None) };
+    static SNAPSHOT: Slot<Snapshot> = const { Cell::new(None) };
+    static FLAGS: Slot<FlagSet> = const { Cell::new(None) };
+}
+
+/// The thread's copy in `slot` if it is `engine`'s at `generation`, else `load()`'s, kept.
+///
+/// `generation` is read before `load` runs: a copy is never older than the generation it is
+/// kept under (the engine moves a generation just after replacing what it counts).
+#[inline(always)]
+fn read<T>(
+    slot: &'static LocalKey<Slot<T>>,
+    engine: u64,
+    generation: u64,
+    load: impl FnOnce() -> Arc<T>,
+) -> Rc<Copy<T>> {
+    let kept = slot.try_with(|slot| {
+        let kept = slot.take();
+        let current = kept
+            .as_ref()
+            .filter(|kept| kept.engine == engine && kept.generation == generation)
+            .cloned();
+        slot.set(kept);
+        current
+    });
+    match kept {
+        Ok(Some(current)) => current,
+        _ => keep(slot, engine, generation, load()),
+    }
+}
+
+/// Keeps `value` as the thread's copy in `slot` (unless the thread is ending).
+#[cold]
+fn keep<T>(
+    slot: &'static LocalKey<Slot<T>>,
+    engine: u64,
+    generation: u64,
+    value: Arc<T>,
+) -> Rc<Copy<T>> {
+    let copy = Rc::new(Copy {
+        engine,
+        generation,
+        value,
+    });
+    // The copy it replaces is dropped out of the cell.
+    let _ = slot.try_with(|kept| kept.replace(Some(Rc::clone(&copy))));
+    copy
 }
 
 /// The current snapshot as [`Engine::thread_snapshot`] reads it: the thread's copy, held for
 /// as long as this lives. It stays on the thread that read it (it is neither `Send` nor
 /// `Sync`): a future that awaits clones the `Arc` it dereferences to.
 #[derive(Debug)]
-pub struct ThreadSnapshot(Rc<Copy>);
+pub struct ThreadSnapshot(Rc<Copy<Snapshot>>);
 
 impl Deref for ThreadSnapshot {
     type Target = Arc<Snapshot>;
 
     fn deref(&self) -> &Arc<Snapshot> {
-        &self.0.snapshot
+        &self.0
     }
 }
 
@@ -71,37 +128,21 @@ impl Engine {
     /// ```
     #[inline]
     pub fn thread_snapshot(&self) -> ThreadSnapshot {
-        let engine = self.inner.id;
-        // Read before the snapshot: a copy is never older than the generation it is kept
-        // under (the engine moves the generation just after replacing the snapshot).
-        let generation = self.generation();
-        let kept = COPY.try_with(|copy| {
-            let kept = copy.take();
-            let current = kept
-                .as_ref()
-                .filter(|kept| kept.engine == engine && kept.generation == generation)
-                .cloned();
-            copy.set(kept);
-            current
-        });
-        match kept {
-            Ok(Some(current)) => ThreadSnapshot(current),
-            _ => self.load_thread_snapshot(engine, generation),
-        }
+        ThreadSnapshot(read(&SNAPSHOT, self.inner.id, self.generation(), || {
+            self.inner.snapshot.load_full()
+        }))
     }
 
-    /// Loads the shared snapshot and keeps it as the thread's copy (unless the thread is
-    /// ending).
-    #[cold]
-    fn load_thread_snapshot(&self, engine: u64, generation: u64) -> ThreadSnapshot {
-        let copy = Rc::new(Copy {
-            engine,
-            generation,
-            snapshot: self.inner.snapshot.load_full(),
-        });
-        // The copy it replaces is dropped out of the cell.
-        let _ = COPY.try_with(|kept| kept.replace(Some(Rc::clone(&copy))));
-        ThreadSnapshot(copy)
+    /// The flags in force, through this thread's copy (as [`thread_snapshot`](Self::thread_snapshot)
+    /// reads the snapshot): what a `#[feature_flag]` route is decided with.
+    #[inline(never)]
+    pub(crate) fn thread_flags(&self) -> Rc<Copy<FlagSet>> {
+        read(
+            &FLAGS,
+            self.inner.id,
+            self.inner.flags_generation.load(Ordering::Acquire),
+            || self.inner.flags.load_full(),
+        )
     }
 }
 
@@ -177,5 +218,30 @@ mod tests {
         ));
         assert!(!blocked(&outer));
         assert!(blocked(&inner));
+    }
+
+    #[tokio::test]
+    async fn a_flag_change_is_seen_by_the_next_read_of_the_threads_flags() {
+        let engine = started().await;
+        let flag = |targets: &[&str]| -> crate::flags::FeatureFlag {
+            serde_json::from_value(serde_json::json!({
+                "key": "beta", "name": "Beta", "type": "boolean",
+                "variations": [{"name": "on", "value": true}, {"name": "off", "value": false}],
+                "off_variation": "off", "fallthrough": "off",
+                "targets": {"on": targets},
+            }))
+            .unwrap()
+        };
+        let ctx = crate::flags::EvaluationContext::new("alice");
+        let on = |engine: &Engine| engine.thread_flags().bool("beta", &ctx, false);
+        engine.save_flag(flag(&[]), "alice").await.unwrap();
+        assert!(!on(&engine));
+        assert!(!on(&engine));
+        engine.save_flag(flag(&["alice"]), "alice").await.unwrap();
+        assert!(on(&engine));
+        // Another engine's flags, read in turn, do not stand in for these.
+        let other = started().await;
+        assert!(!on(&other));
+        assert!(on(&engine));
     }
 }

@@ -5,7 +5,7 @@
 use super::Engine;
 use crate::flags::EvaluationContext;
 use crate::{Identity, RequestHead};
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::net::IpAddr;
 
 impl Engine {
@@ -24,8 +24,10 @@ impl Engine {
     /// `#[feature_flag]` route. The context is the builder's
     /// [`flag_context`](crate::EngineBuilder::flag_context), else the one the app put in
     /// the request's extensions, else [`evaluation_context`](Self::evaluation_context).
+    // Kept out of the decision it is called from: a route without a flag pays nothing for it.
+    #[inline(never)]
     pub(crate) fn flag_serves<H: RequestHead + ?Sized>(&self, key: &str, request: &H) -> bool {
-        let flags = self.flags();
+        let flags = self.thread_flags();
         if let Some(context) = &self.inner.flag_context {
             return flags.bool(key, &(context.0)(&request.parts()), false);
         }
@@ -33,19 +35,20 @@ impl Engine {
             return flags.bool(key, ctx, false);
         }
         thread_local! {
-            static SCRATCH: RefCell<ScratchContext> = RefCell::default();
+            static SCRATCH: Cell<Option<Box<ScratchContext>>> = const { Cell::new(None) };
         }
         let ip = self.client_ip(request);
         let identity = request.identity();
-        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut scratch) => flags.bool(key, scratch.of(ip, identity), false),
-            // Only if a flag's evaluation asked for a route's flag (it does not): build one.
-            Err(_) => {
-                let mut ctx = EvaluationContext::default();
-                fill(ip, identity, &mut ctx);
-                flags.bool(key, &ctx, false)
-            }
-        })
+        // Taken while in use: a flag's evaluation that asked for a route's flag (none does)
+        // would find none and make its own.
+        let mut scratch = SCRATCH
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let on = flags.bool(key, scratch.of(ip, identity), false);
+        let _ = SCRATCH.try_with(|kept| kept.set(Some(scratch)));
+        on
     }
 }
 

@@ -326,6 +326,9 @@ impl Engine {
         let set = Arc::new(set);
         crate::flags::declared::publish(self.id(), &set);
         self.inner.flags.store(set);
+        self.inner
+            .flags_generation
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
         self.emit(EngineEvent::FlagsChanged);
         if self.is_started() {
             self.arm_flag_timer();

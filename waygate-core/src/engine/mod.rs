@@ -85,6 +85,9 @@ struct Inner {
     snapshot: ArcSwap<Snapshot>,
     /// The flags and segments in force, compiled (replaced whole on a change).
     flags: ArcSwap<crate::flags::FlagSet>,
+    /// How many times `flags` was replaced, moved just after each: what a thread's copy of
+    /// the flags is checked against.
+    flags_generation: AtomicU64,
     /// What flag evaluations did (outlasts each flag set).
     flag_telemetry: crate::flags::FlagTelemetry,
     /// Which services declare and read which flags (a server's fleet).
@@ -182,6 +185,7 @@ impl Engine {
             clock: Clock::new(),
             snapshot: ArcSwap::default(),
             flags: ArcSwap::from_pointee(flags),
+            flags_generation: AtomicU64::new(0),
             flag_telemetry: crate::flags::FlagTelemetry::default(),
             flag_usage: crate::flags::FlagUsage::default(),
             generation: AtomicU64::new(0),
