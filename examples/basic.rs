@@ -168,10 +168,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "/waygate",
     );
     // `WAYGATE_BARE=1`: the same app without the layer, what `scripts/throughput` measures
-    // the layer against.
-    let app = match std::env::var_os("WAYGATE_BARE").is_some_and(|v| v == "1") {
-        true => app,
-        false => app.layer(WaygateLayer::new(engine.clone())),
+    // the layer against; `WAYGATE_BARE=noop`: with a layer that does nothing instead (what
+    // any `Router::layer` costs).
+    let app = match std::env::var("WAYGATE_BARE").as_deref() {
+        Ok("1") => app,
+        Ok("noop") => app.layer(tower::layer::util::Identity::new()),
+        _ => app.layer(WaygateLayer::new(engine.clone())),
     };
     let app = app
         // Merged after the layer: the docs are served whatever the routes' state (global

@@ -8,17 +8,20 @@
 //! - `blocked`: `WaygateLayer`, a request to a disabled route;
 //! - `bare-static`, `blocked-static`: axum alone, and `WaygateLayer` with the route
 //!   disabled, for a route without parameters (whose refusal's body is made with the
-//!   snapshot, whole).
+//!   snapshot, whole);
+//! - `bare-declared`, `declared`, `allowed-declared`: a `#[route]` handler mounted as a plain
+//!   axum route, with `routes!` (its mount guard), and with `routes!` under `WaygateLayer`.
 //!
 //! `scripts/bench-instructions` runs it under callgrind twice per variant and prints the
 //! instructions per request: `cargo bench -p waygate --bench layer_instructions -- allowed`
 //! runs it plainly.
 
 use axum::body::Body;
+use axum::routing::get;
 use axum::Router;
 use http::{Request, StatusCode};
 use std::time::Duration;
-use waygate::{Engine, WaygateLayer};
+use waygate::{route, routes, Engine, WaygateLayer};
 
 #[path = "support/layer_fixture.rs"]
 mod layer_fixture;
@@ -27,6 +30,13 @@ use layer_fixture::{as_served, router};
 const ALLOWED: &str = "/items501/42";
 const BLOCKED: &str = "/items503/42";
 const BLOCKED_STATIC: &str = "/static/r502";
+const DECLARED: &str = "/declared/42";
+
+/// A declared route, beside the fixture's 1,000.
+#[route(GET, "/declared/{id}")]
+async fn declared() -> &'static str {
+    "ok"
+}
 
 #[path = "support/driver.rs"]
 mod driver;
@@ -58,8 +68,22 @@ fn main() {
             BLOCKED_STATIC,
             StatusCode::SERVICE_UNAVAILABLE,
         ),
+        "bare-declared" => (
+            router().route("/declared/{id}", get(declared)),
+            DECLARED,
+            StatusCode::OK,
+        ),
+        "declared" => (router().merge(routes![declared]), DECLARED, StatusCode::OK),
+        "allowed-declared" => (
+            router()
+                .merge(routes![declared])
+                .layer(WaygateLayer::new(engine.clone())),
+            DECLARED,
+            StatusCode::OK,
+        ),
         other => panic!(
-            "unknown variant {other}: bare, noop, allowed, blocked, bare-static or blocked-static"
+            "unknown variant {other}: bare, noop, allowed, blocked, bare-static, blocked-static, \
+             bare-declared, declared or allowed-declared"
         ),
     };
     let app = as_served(app);
@@ -70,10 +94,11 @@ fn main() {
     runtime.block_on(async {
         engine.start().await.unwrap();
         // Let the layer register the routes, then disable the blocked one.
-        for uri in [ALLOWED, BLOCKED, BLOCKED_STATIC] {
+        for uri in [ALLOWED, BLOCKED, BLOCKED_STATIC, DECLARED] {
             serve(&app, uri).await;
         }
-        let layered = ["allowed", "blocked", "blocked-static"].contains(&variant.as_str());
+        let layered = ["allowed", "blocked", "blocked-static", "allowed-declared"]
+            .contains(&variant.as_str());
         if layered {
             tokio::time::sleep(Duration::from_millis(50)).await;
             assert!(engine

@@ -1,7 +1,7 @@
 //! What the macros' generated code names. Not public API: no semver guarantees.
 
 pub use crate::adapter::{
-    call_factory, BoxResponseFuture, MountGuardLayer, RateLimitResponse, ResponseFn, RouteResponse,
+    call_factory, BoxResponseFuture, RateLimitResponse, ResponseFn, RouteResponse,
 };
 pub use ::axum;
 pub use ::axum::routing::MethodFilter;

@@ -37,8 +37,8 @@ mod adapter;
 pub mod __private;
 
 pub use crate::adapter::{
-    BlockKind, Blocked, FlagContext, Gate, IntoFactoryResponse, MountGuard, MountGuardLayer,
-    RateLimited, ResponseFuture, Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
+    BlockKind, Blocked, FlagContext, Gate, IntoFactoryResponse, RateLimited, ResponseFuture,
+    Responses, Routes, Waygate, WaygateLayer, WaygateRouter,
 };
 pub use waygate_core::{backend, flags, model, rate_limit, registry, rollout, stored, wire};
 pub use waygate_core::{
@@ -69,7 +69,8 @@ macro_rules! routes {
         $crate::Routes::__new()
             $(.__route(
                 <$handler>::META,
-                $crate::__private::axum::routing::on(<$handler>::METHOD_FILTER, $handler),
+                <$handler>::METHOD_FILTER,
+                $handler,
             ))*
     }};
 }

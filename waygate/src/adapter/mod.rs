@@ -19,7 +19,6 @@ pub use future::ResponseFuture;
 #[cfg(feature = "admin")]
 pub(crate) use head::AxumHead;
 pub use layer::{Responses, WaygateLayer};
-pub use mount::{MountGuard, MountGuardLayer};
 pub use response::{
     call_factory, BlockKind, Blocked, BoxResponseFuture, IntoFactoryResponse, RateLimitResponse,
     RateLimited, ResponseFn, RouteResponse,

@@ -1,7 +1,8 @@
-use super::mount::MountGuardLayer;
+use super::mount::Guarded;
 use crate::registry::RouteMeta;
 use crate::Engine;
-use axum::routing::MethodRouter;
+use axum::handler::Handler;
+use axum::routing::{MethodFilter, MethodRouter};
 use std::fmt;
 use waygate_core::join_path;
 
@@ -9,8 +10,12 @@ use waygate_core::join_path;
 /// [`axum::Router`] (they convert into one) or hand them to a [`WaygateRouter`].
 #[must_use]
 pub struct Routes<S = ()> {
-    entries: Vec<(&'static RouteMeta, MethodRouter<S>)>,
+    entries: Vec<(&'static RouteMeta, Mount<S>)>,
 }
+
+/// How a declared route's handler becomes its method router, once the template it is mounted
+/// at is known (its guard checks requests against it).
+type Mount<S> = Box<dyn FnOnce(&'static RouteMeta, &str) -> MethodRouter<S> + Send + Sync>;
 
 impl<S> Routes<S>
 where
@@ -24,8 +29,20 @@ where
     }
 
     #[doc(hidden)]
-    pub fn __route(mut self, meta: &'static RouteMeta, handler: MethodRouter<S>) -> Self {
-        self.entries.push((meta, handler));
+    pub fn __route<H, T>(
+        mut self,
+        meta: &'static RouteMeta,
+        methods: MethodFilter,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, S>,
+        T: 'static,
+    {
+        let mount: Mount<S> = Box::new(move |meta, path| {
+            axum::routing::on(methods, Guarded::new(handler, meta, path))
+        });
+        self.entries.push((meta, mount));
         self
     }
 
@@ -41,11 +58,10 @@ where
         mounts: &mut Vec<(String, &'static RouteMeta)>,
     ) -> axum::Router<S> {
         let mut router = axum::Router::new();
-        for (meta, handler) in self.entries {
+        for (meta, mount) in self.entries {
             let path = join_path(prefix, meta.path);
-            let guard = MountGuardLayer::new(meta, &path);
             mounts.push((format!("{}:{path}", meta.method), meta));
-            router = router.route(&path, handler.route_layer(guard));
+            router = router.route(&path, mount(meta, &path));
         }
         router
     }
