@@ -3,9 +3,10 @@
 //! `axum::Router::nest`), which would otherwise bypass the route's state.
 //!
 //! It wraps the handler itself rather than the route (a `route_layer`): a layer would box the
-//! route's service and its future once more on every request (about 800 instructions, what
-//! any `Router::layer` costs), where the handler's wrapper costs one extension lookup and a
-//! comparison.
+//! route's service and its future once more on every request (+998 instructions over the
+//! same handler mounted plainly, `scripts/bench-instructions`), where the wrapper costs one
+//! extension lookup, a comparison, and the copy of itself that axum boxes for each request
+//! (+356 in all).
 
 use crate::registry::RouteMeta;
 use axum::body::Body;
