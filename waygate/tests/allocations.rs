@@ -3,15 +3,16 @@
 //! number of heap allocations. (The baseline needs a layer of the same shape: `Router::layer`
 //! itself boxes every route's service and future, whatever the layer does.)
 
-use axum::body::Body;
 use axum::Router;
-use http::{Request, StatusCode};
-use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use http::Request;
+use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
 use std::alloc::System;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
 use waygate::prelude::*;
+
+mod common;
 
 // Counts every allocation of the process; this file holds a single test on a
 // current-thread runtime, so the counts are this request's.
@@ -57,16 +58,8 @@ async fn health() -> &'static str {
     "ok"
 }
 
-/// Allocations made while `app` serves one `GET uri` (request built beforehand).
 async fn allocations(app: &Router, uri: &str) -> u64 {
-    let app = app.clone();
-    let request = Request::get(uri).body(Body::empty()).unwrap();
-    let region = Region::new(GLOBAL);
-    let response = app.oneshot(request).await.unwrap();
-    let stats = region.change();
-    assert_eq!(response.status(), StatusCode::OK);
-    drop(response);
-    (stats.allocations + stats.reallocations) as u64
+    common::allocations::of_get(GLOBAL, app, uri).await
 }
 
 #[tokio::test(flavor = "current_thread")]

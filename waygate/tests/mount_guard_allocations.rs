@@ -4,14 +4,13 @@
 //! each request), where the `route_layer` it was made four (it boxed the route's service and
 //! its future again).
 
-use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
-use http::{Request, StatusCode};
-use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
 use std::alloc::System;
-use tower::ServiceExt;
 use waygate::prelude::*;
+
+mod common;
 
 // Counts every allocation of the process; this file holds a single test on a
 // current-thread runtime, so the counts are this request's.
@@ -23,16 +22,8 @@ async fn item() -> &'static str {
     "item"
 }
 
-/// Allocations made while `app` serves `GET /items/42` (request built beforehand).
 async fn allocations(app: &Router) -> u64 {
-    let app = app.clone();
-    let request = Request::get("/items/42").body(Body::empty()).unwrap();
-    let region = Region::new(GLOBAL);
-    let response = app.oneshot(request).await.unwrap();
-    let stats = region.change();
-    assert_eq!(response.status(), StatusCode::OK);
-    drop(response);
-    (stats.allocations + stats.reallocations) as u64
+    common::allocations::of_get(GLOBAL, app, "/items/42").await
 }
 
 #[tokio::test(flavor = "current_thread")]

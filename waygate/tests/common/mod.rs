@@ -10,6 +10,7 @@ use tower::ServiceExt;
 #[cfg(feature = "redis")]
 pub mod redis;
 
+pub mod allocations;
 pub mod loopback;
 
 /// A response, read whole.
