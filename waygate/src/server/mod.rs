@@ -6,7 +6,7 @@
 //! code declares: the server creates those it lacks), `GET api/sdk/events` (SSE), `POST
 //! api/sdk/audit` and `POST api/sdk/flag-usage` (when the service last evaluated each flag,
 //! for `GET api/flags/stale`), plus a public `GET health`. Services attach with
-//! [`WaygateSdk`](crate::sdk::WaygateSdk) — or the Python original's `WaygateSDK`, which
+//! `waygate::sdk::WaygateSdk` (the `sdk` feature) — or the Python original's `WaygateSDK`, which
 //! speaks the same protocol — and enforce the state from a local snapshot.
 //!
 //! ```rust,no_run
