@@ -4,6 +4,9 @@
 //!
 //! - `bare`: axum alone;
 //! - `noop`: axum with a layer that does nothing (what any `Router::layer` costs);
+//! - `floor`, `floor-blocked`: axum with the least a layer that refuses by route template
+//!   does (`support/floor_layer.rs`: it reads the matched template, compares it with the one
+//!   it refuses, and wraps the inner future), a request it serves and one it refuses;
 //! - `allowed`: `WaygateLayer`, a request to an active route;
 //! - `blocked`: `WaygateLayer`, a request to a disabled route;
 //! - `bare-static`, `blocked-static`: axum alone, and `WaygateLayer` with the route
@@ -23,12 +26,17 @@ use http::{Request, StatusCode};
 use std::time::Duration;
 use waygate::{route, routes, Engine, WaygateLayer};
 
+#[path = "support/floor_layer.rs"]
+mod floor_layer;
+use floor_layer::FloorLayer;
+
 #[path = "support/layer_fixture.rs"]
 mod layer_fixture;
 use layer_fixture::{as_served, router};
 
 const ALLOWED: &str = "/items501/42";
 const BLOCKED: &str = "/items503/42";
+const BLOCKED_TEMPLATE: &str = "/items503/{id}";
 const BLOCKED_STATIC: &str = "/static/r502";
 const DECLARED: &str = "/declared/42";
 
@@ -51,6 +59,12 @@ fn main() {
             router().layer(tower::util::MapRequestLayer::new(|r: Request<Body>| r)),
             ALLOWED,
             StatusCode::OK,
+        ),
+        "floor" => (router().layer(FloorLayer(BLOCKED_TEMPLATE)), ALLOWED, StatusCode::OK),
+        "floor-blocked" => (
+            router().layer(FloorLayer(BLOCKED_TEMPLATE)),
+            BLOCKED,
+            StatusCode::SERVICE_UNAVAILABLE,
         ),
         "allowed" => (
             router().layer(WaygateLayer::new(engine.clone())),
@@ -82,7 +96,7 @@ fn main() {
             StatusCode::OK,
         ),
         other => panic!(
-            "unknown variant {other}: bare, noop, allowed, blocked, bare-static, blocked-static, \
+            "unknown variant {other}: bare, noop, floor, floor-blocked, allowed, blocked, bare-static, blocked-static, \
              bare-declared, declared or allowed-declared"
         ),
     };
@@ -106,12 +120,12 @@ fn main() {
                 .knows(&http::Method::GET, "/items501/{id}"));
         }
         let disabled = match variant.as_str() {
-            "blocked" => Some("GET:/items503/{id}"),
-            "blocked-static" => Some("GET:/static/r502"),
+            "blocked" => Some(format!("GET:{BLOCKED_TEMPLATE}")),
+            "blocked-static" => Some("GET:/static/r502".to_owned()),
             _ => None,
         };
         if let Some(route) = disabled {
-            engine.disable(route, "bench", "bench").await.unwrap();
+            engine.disable(&route, "bench", "bench").await.unwrap();
         }
         for _ in 0..n {
             assert_eq!(serve(&app, uri).await, status);
