@@ -56,6 +56,7 @@ mod limiter;
 mod limits;
 mod mount;
 mod path_match;
+mod route_slot;
 mod snapshot;
 
 pub use config::{BackendKind, ConfigError};
@@ -76,6 +77,7 @@ pub use model::{
     RouteState, RouteStatus,
 };
 pub use mount::{join_path, MountCheck};
+pub use route_slot::RouteSlot;
 pub use snapshot::{
     Block, BlockCause, BlockKind, DeprecationHeaders, Pass, Rule, Snapshot, Verdict,
 };

@@ -2,9 +2,14 @@
 //! through axum with a do-nothing layer and through axum with `WaygateLayer` makes the same
 //! number of heap allocations. (The baseline needs a layer of the same shape: `Router::layer`
 //! itself boxes every route's service and future, whatever the layer does.)
+//!
+//! Both routers are finalized (`with_state`), as `axum::serve` does for each connection: a
+//! router left unfinalized turns every handler into a service, layers applied, on every
+//! request, and each of those gives its route a new slot (`RouteSlot`, one allocation, and
+//! one more for the template it learns).
 
 use axum::Router;
-use http::Request;
+use http::{Method, Request};
 use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
 use std::alloc::System;
 use std::sync::Arc;
@@ -58,8 +63,8 @@ async fn health() -> &'static str {
     "ok"
 }
 
-async fn allocations(app: &Router, uri: &str) -> u64 {
-    common::allocations::of_get(GLOBAL, app, uri).await
+async fn allocations(app: &Router, method: &Method, uri: &str) -> u64 {
+    common::allocations::of(GLOBAL, app, method.clone(), uri).await
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -68,23 +73,29 @@ async fn an_allowed_request_costs_no_allocation() {
     engine.start().await.unwrap();
     let bare: Router = Router::new()
         .merge(routes![item, health])
-        .layer(PassThroughLayer::default());
-    let layered = Router::new()
+        .layer(PassThroughLayer::default())
+        .with_state(());
+    let layered: Router = Router::new()
         .merge(routes![item, health])
-        .layer(WaygateLayer::new(engine.clone()));
+        .layer(WaygateLayer::new(engine.clone()))
+        .with_state(());
 
     assert!(engine.snapshot().knows(&http::Method::GET, "/items/{id}"));
-    for uri in ["/health", "/items/42"] {
-        // Warm both paths once (lazy statics, thread-locals).
-        allocations(&bare, uri).await;
-        allocations(&layered, uri).await;
-        let bare_count = allocations(&bare, uri).await;
-        let layered_count = allocations(&layered, uri).await;
-        assert_eq!(
-            layered_count,
-            bare_count,
-            "{uri}: the layer added {} allocation(s)",
-            layered_count as i64 - bare_count as i64
-        );
+    // GET: answered by each route's slot once a decision taught it. HEAD (served by the GET
+    // handler): decided in full every time, since a slot answers only the method it learnt.
+    for method in [Method::GET, Method::HEAD] {
+        for uri in ["/health", "/items/42"] {
+            // Warm both paths once (lazy statics, thread-locals, the slot).
+            allocations(&bare, &method, uri).await;
+            allocations(&layered, &method, uri).await;
+            let bare_count = allocations(&bare, &method, uri).await;
+            let layered_count = allocations(&layered, &method, uri).await;
+            assert_eq!(
+                layered_count,
+                bare_count,
+                "{method} {uri}: the layer added {} allocation(s)",
+                layered_count as i64 - bare_count as i64
+            );
+        }
     }
 }

@@ -4,8 +4,10 @@
 /// counted, noted in the traffic log or registered as routes. The first is the admin's mount
 /// (default `/waygate`); others are added with [`add`](Self::add).
 ///
-/// Both adapters ask it before anything else, so a request under the admin path is served
-/// alike under global maintenance whichever framework serves it.
+/// Both adapters ask it before deciding, so a request under the admin path is served alike
+/// under global maintenance whichever framework serves it (a [`RouteSlot`](crate::RouteSlot),
+/// asked first, never answers for a template that
+/// [may match a skipped path](Self::may_skip_template)).
 ///
 /// ```
 /// use waygate_core::SkipPaths;
@@ -59,6 +61,28 @@ impl SkipPaths {
             path.get(1) == prefix.get(1)
                 && path.starts_with(prefix)
                 && matches!(path.get(prefix.len()), None | Some(b'/'))
+        })
+    }
+
+    /// Whether some path the route template `template` matches may be skipped: its text
+    /// up to its first parameter is under a prefix, or a prefix starts with it.
+    ///
+    /// ```
+    /// use waygate_core::SkipPaths;
+    ///
+    /// let skip = SkipPaths::default();
+    /// assert!(!skip.may_skip_template("/items/{id}"));
+    /// assert!(!skip.may_skip_template("/waygateway/{id}"));
+    /// assert!(skip.may_skip_template("/waygate/api/{key}"));
+    /// assert!(skip.may_skip_template("/{tenant}/api"));
+    /// assert!(skip.may_skip_template("/way{rest}"));
+    /// ```
+    pub fn may_skip_template(&self, template: &str) -> bool {
+        let literal = template.split('{').next().unwrap_or_default();
+        self.prefixes.iter().any(|prefix| {
+            prefix.starts_with(literal)
+                || (literal.starts_with(prefix.as_str())
+                    && matches!(literal.as_bytes().get(prefix.len()), None | Some(b'/')))
         })
     }
 }

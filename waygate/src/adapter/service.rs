@@ -8,24 +8,41 @@ use http::Request;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tower_service::Service;
-use waygate_core::{Decision, LimitsCounted};
+use waygate_core::{Decision, LimitsCounted, RouteSlot};
 
 /// The middleware [`WaygateLayer`] wraps services in.
 ///
-/// Per request: the thread's copy of the snapshot
-/// ([`Engine::thread_snapshot`](crate::Engine::thread_snapshot)), one hash lookup by path
+/// Per request to a route with nothing to enforce: its [`RouteSlot`] (the template compared
+/// with the one it learnt, the engine's generation with the one it learnt at), and the
+/// count. Any other request: the thread's copy of the snapshot
+/// ([`Engine::thread_snapshot`](crate::Engine::thread_snapshot)), one lookup by path
 /// template, and a clock read only for routes with a maintenance window. Nothing is
 /// allocated for a request that passes.
 #[derive(Clone, Debug)]
 pub struct Waygate<S> {
     inner: S,
+    route: Arc<RouteLayer>,
+}
+
+/// The layer's configuration, and the slot of the route this service wraps: each route has
+/// its own, since `Router::layer` calls [`Layer::layer`](tower_layer::Layer::layer) once per
+/// route (and again each time axum turns an unfinalized router's handlers into services).
+#[derive(Debug)]
+struct RouteLayer {
     layer: WaygateLayer,
+    slot: RouteSlot,
 }
 
 impl<S> Waygate<S> {
     /// Wraps `inner`, enforcing the state of `layer`'s engine.
     pub fn new(inner: S, layer: WaygateLayer) -> Self {
-        Self { inner, layer }
+        Self {
+            inner,
+            route: Arc::new(RouteLayer {
+                layer,
+                slot: RouteSlot::new(),
+            }),
+        }
     }
 
     /// The wrapped service.
@@ -62,21 +79,26 @@ where
     // response future then polls that in place (see `ResponseFuture::counting`).
     #[allow(clippy::async_yields_async)]
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let config = &*self.layer.shared;
+        let route = &*self.route;
+        let config = &*route.layer.shared;
+        let engine = &config.engine;
+        let matched = template(&request);
+        // The common case, answered by the route's slot: the inner future, built where it
+        // is returned.
+        if route.slot.serve(engine, request.method(), matched) {
+            return ResponseFuture::plain(self.inner.call(request));
+        }
         // Requests under the admin path pass untouched: never decided, counted or
         // registered as routes.
         if config.skip.skips(request.uri().path()) {
             return ResponseFuture::plain(self.inner.call(request));
         }
-        let engine = &config.engine;
         let snapshot = engine.thread_snapshot();
-        let decision = engine.decide(
-            &snapshot,
-            &AxumHead::of_request(&request),
-            template(&request),
-        );
+        let decision = engine.decide(&snapshot, &AxumHead::of_request(&request), matched);
         if matches!(&decision, Decision::Serve(serve) if serve.is_plain()) {
-            // The common case, on its own: the inner future, built where it is returned.
+            route
+                .slot
+                .learn(&snapshot, &config.skip, request.method(), matched);
             return ResponseFuture::plain(self.inner.call(request));
         }
         if let Decision::CountShared = decision {
@@ -85,7 +107,7 @@ where
             let snapshot = Arc::clone(&snapshot);
             let clone = self.inner.clone();
             let mut service = std::mem::replace(&mut self.inner, clone);
-            let config = Arc::clone(&self.layer.shared);
+            let config = Arc::clone(&route.layer.shared);
             return ResponseFuture::counting(Box::pin(async move {
                 let engine = &config.engine;
                 let head = AxumHead::of_request(&request);

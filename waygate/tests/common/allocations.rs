@@ -4,7 +4,7 @@
 
 use axum::body::Body;
 use axum::Router;
-use http::{Request, StatusCode};
+use http::{Method, Request, StatusCode};
 use stats_alloc::{Region, StatsAlloc};
 use std::alloc::System;
 use tower::ServiceExt;
@@ -12,12 +12,26 @@ use tower::ServiceExt;
 /// Allocations (and reallocations) made while `app` serves one `GET uri` with `200`, counted
 /// by `counter`, the binary's global allocator; the request is built beforehand.
 pub async fn of_get(counter: &'static StatsAlloc<System>, app: &Router, uri: &str) -> u64 {
+    of(counter, app, Method::GET, uri).await
+}
+
+/// [`of_get`] for a `method` request.
+pub async fn of(
+    counter: &'static StatsAlloc<System>,
+    app: &Router,
+    method: Method,
+    uri: &str,
+) -> u64 {
     let app = app.clone();
-    let request = Request::get(uri).body(Body::empty()).unwrap();
+    let request = Request::builder()
+        .method(method.clone())
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap();
     let region = Region::new(counter);
     let response = app.oneshot(request).await.unwrap();
     let stats = region.change();
-    assert_eq!(response.status(), StatusCode::OK, "GET {uri}");
+    assert_eq!(response.status(), StatusCode::OK, "{method} {uri}");
     drop(response);
     (stats.allocations + stats.reallocations) as u64
 }
