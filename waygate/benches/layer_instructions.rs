@@ -13,7 +13,12 @@
 //!   disabled, for a route without parameters (whose refusal's body is made with the
 //!   snapshot, whole);
 //! - `bare-declared`, `declared`, `allowed-declared`: a `#[route]` handler mounted as a plain
-//!   axum route, with `routes!` (its mount guard), and with `routes!` under `WaygateLayer`.
+//!   axum route, with `routes!` (its mount guard), and with `routes!` under `WaygateLayer`;
+//! - `connection-` before any of these (`connection-noop`, `connection-allowed`): each
+//!   request on a connection of its own, for which `axum::serve` turns every handler of a
+//!   router without state into its service again, layers applied. `scripts/bench-instructions`
+//!   leaves these out (each request converts 1,000 routes): count them with `N=20` and
+//!   `N=40`.
 //!
 //! `scripts/bench-instructions` runs it under callgrind twice per variant and prints the
 //! instructions per request: `cargo bench -p waygate --bench layer_instructions -- allowed`
@@ -52,8 +57,10 @@ use driver::{serve, variant_and_n};
 
 fn main() {
     let (variant, n) = variant_and_n("allowed");
+    let per_connection = variant.starts_with("connection-");
+    let variant = variant.trim_start_matches("connection-").to_owned();
     let engine = Engine::new();
-    let (app, uri, status): (Router, _, _) = match variant.as_str() {
+    let (unserved, uri, status): (Router, _, _) = match variant.as_str() {
         "bare" => (router(), ALLOWED, StatusCode::OK),
         "noop" => (
             router().layer(tower::util::MapRequestLayer::new(|r: Request<Body>| r)),
@@ -97,10 +104,10 @@ fn main() {
         ),
         other => panic!(
             "unknown variant {other}: bare, noop, floor, floor-blocked, allowed, blocked, bare-static, blocked-static, \
-             bare-declared, declared or allowed-declared"
+             bare-declared, declared or allowed-declared (each also after `connection-`)"
         ),
     };
-    let app = as_served(app);
+    let app = as_served(unserved.clone());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -128,7 +135,11 @@ fn main() {
             engine.disable(&route, "bench", "bench").await.unwrap();
         }
         for _ in 0..n {
-            assert_eq!(serve(&app, uri).await, status);
+            let served = match per_connection {
+                true => serve(&as_served(unserved.clone()), uri).await,
+                false => serve(&app, uri).await,
+            };
+            assert_eq!(served, status);
         }
     });
 }

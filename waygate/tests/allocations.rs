@@ -63,6 +63,16 @@ async fn health() -> &'static str {
     "ok"
 }
 
+/// Allocations made while `router` is finalized as `axum::serve` does for each connection.
+fn converting(router: &Router) -> u64 {
+    let router = router.clone();
+    let region = stats_alloc::Region::new(GLOBAL);
+    let served = router.with_state::<()>(());
+    let stats = region.change();
+    drop(served);
+    (stats.allocations + stats.reallocations) as u64
+}
+
 async fn allocations(app: &Router, method: &Method, uri: &str) -> u64 {
     common::allocations::of(GLOBAL, app, method.clone(), uri).await
 }
@@ -71,14 +81,31 @@ async fn allocations(app: &Router, method: &Method, uri: &str) -> u64 {
 async fn an_allowed_request_costs_no_allocation() {
     let engine = Engine::new();
     engine.start().await.unwrap();
-    let bare: Router = Router::new()
+    let unfinalized_bare: Router = Router::new()
         .merge(routes![item, health])
-        .layer(PassThroughLayer::default())
-        .with_state(());
-    let layered: Router = Router::new()
+        .layer(PassThroughLayer::default());
+    let unfinalized_layered: Router = Router::new()
         .merge(routes![item, health])
-        .layer(WaygateLayer::new(engine.clone()))
-        .with_state(());
+        .layer(WaygateLayer::new(engine.clone()));
+
+    // A new connection to a router without state: `axum::serve` turns every handler into
+    // its service, layers applied. The layer makes a route's slot only when a request
+    // reaches the route, not for every route of every connection.
+    // The first conversion makes the slots every later one shares (a clone of a route's
+    // service shares its slot): count the second.
+    converting(&unfinalized_bare);
+    converting(&unfinalized_layered);
+    let bare_connection = converting(&unfinalized_bare);
+    let layered_connection = converting(&unfinalized_layered);
+    assert_eq!(
+        layered_connection,
+        bare_connection,
+        "a connection: the layer added {} allocation(s)",
+        layered_connection as i64 - bare_connection as i64
+    );
+
+    let bare = unfinalized_bare.with_state(());
+    let layered = unfinalized_layered.with_state(());
 
     assert!(engine.snapshot().knows(&http::Method::GET, "/items/{id}"));
     // GET: answered by each route's slot once a decision taught it. HEAD (served by the GET

@@ -1,5 +1,9 @@
 //! The layer's per-route slot (`RouteSlot`): a route served many times follows every change
 //! at once, and a service reached under two templates keeps each template's state.
+//!
+//! Every router here is finalized (`with_state`), as `axum::serve` finalizes a router for
+//! each connection: an unfinalized one applies its layers again on every request, so each
+//! request would get a new slot and none would answer.
 
 mod common;
 
@@ -15,6 +19,7 @@ fn items(engine: &Engine) -> Router {
     Router::new()
         .route("/items/{id}", get(|| async { "item" }))
         .layer(WaygateLayer::new(engine.clone()))
+        .with_state(())
 }
 
 async fn started() -> Engine {
@@ -107,9 +112,10 @@ async fn one_layered_router_nested_twice_keeps_each_template_s_state() {
 #[tokio::test]
 async fn requests_under_the_admin_path_stay_untouched_whatever_their_route_learnt() {
     let engine = started().await;
-    let app = Router::new()
+    let app: Router = Router::new()
         .route("/{tenant}/items", get(|| async { "items" }))
-        .layer(WaygateLayer::new(engine.clone()));
+        .layer(WaygateLayer::new(engine.clone()))
+        .with_state(());
     until_registered(&engine, &app, "/acme/items", "GET:/{tenant}/items").await;
     let before = allowed(&engine, "GET:/{tenant}/items");
     for _ in 0..3 {

@@ -5,7 +5,7 @@ use super::refuse::{respond, RefusalResponse};
 use axum::extract::MatchedPath;
 use axum::response::Response;
 use http::Request;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use tower_service::Service;
 use waygate_core::{Decision, LimitsCounted, RouteSlot};
@@ -18,19 +18,54 @@ use waygate_core::{Decision, LimitsCounted, RouteSlot};
 /// ([`Engine::thread_snapshot`](crate::Engine::thread_snapshot)), one lookup by path
 /// template, and a clock read only for routes with a maintenance window. Nothing is
 /// allocated for a request that passes.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Waygate<S> {
     inner: S,
-    route: Arc<RouteLayer>,
+    route: RouteCell,
 }
 
-/// The layer's configuration, and the slot of the route this service wraps: each route has
-/// its own, since `Router::layer` calls [`Layer::layer`](tower_layer::Layer::layer) once per
-/// route (and again each time axum turns an unfinalized router's handlers into services).
+/// The layer's configuration, and the slot of the route a service wraps.
 #[derive(Debug)]
 struct RouteLayer {
     layer: WaygateLayer,
     slot: RouteSlot,
+}
+
+/// Where a service finds its [`RouteLayer`]: the clones axum makes of a route's service (one
+/// per request) share the one made when the service was first cloned. It is not made when
+/// the layer is applied: axum applies layers again on every connection to a router whose
+/// handlers it has not turned into services yet, and a slot for every route of every
+/// connection would cost more than the slots save.
+#[derive(Debug)]
+enum RouteCell {
+    Unmade {
+        layer: WaygateLayer,
+        made: OnceLock<Arc<RouteLayer>>,
+    },
+    Made(Arc<RouteLayer>),
+}
+
+impl RouteCell {
+    /// The route's layer and slot.
+    #[inline(always)]
+    fn get(&self) -> &Arc<RouteLayer> {
+        match self {
+            Self::Made(route) => route,
+            Self::Unmade { layer, made } => Self::make(layer, made),
+        }
+    }
+
+    /// Once per service the layer made, when it is first cloned.
+    #[cold]
+    #[inline(never)]
+    fn make<'a>(layer: &WaygateLayer, made: &'a OnceLock<Arc<RouteLayer>>) -> &'a Arc<RouteLayer> {
+        made.get_or_init(|| {
+            Arc::new(RouteLayer {
+                layer: layer.clone(),
+                slot: RouteSlot::new(),
+            })
+        })
+    }
 }
 
 impl<S> Waygate<S> {
@@ -38,10 +73,10 @@ impl<S> Waygate<S> {
     pub fn new(inner: S, layer: WaygateLayer) -> Self {
         Self {
             inner,
-            route: Arc::new(RouteLayer {
+            route: RouteCell::Unmade {
                 layer,
-                slot: RouteSlot::new(),
-            }),
+                made: OnceLock::new(),
+            },
         }
     }
 
@@ -58,6 +93,15 @@ impl<S> Waygate<S> {
     /// Unwraps the inner service.
     pub fn into_inner(self) -> S {
         self.inner
+    }
+}
+
+impl<S: Clone> Clone for Waygate<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            route: RouteCell::Made(Arc::clone(self.route.get())),
+        }
     }
 }
 
@@ -79,7 +123,7 @@ where
     // response future then polls that in place (see `ResponseFuture::counting`).
     #[allow(clippy::async_yields_async)]
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let route = &*self.route;
+        let route = &**self.route.get();
         let config = &*route.layer.shared;
         let engine = &config.engine;
         let matched = template(&request);
