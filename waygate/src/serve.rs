@@ -29,15 +29,19 @@
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::Router;
-use hyper::body::Incoming;
+use bytes::Bytes;
+use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use pin_project_lite::pin_project;
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
+use tokio::time::Sleep;
 use tower_service::Service;
 
 /// How long a connection may take to send a request's head, and how many may be open.
@@ -45,8 +49,10 @@ use tower_service::Service;
 /// The head timeout counts from the moment the connection is ready for a request — when it
 /// opens, and after each response on a kept-alive connection — so it bounds a half-sent
 /// request and an idle keep-alive connection alike: either is closed when it runs out. A
-/// response in flight is never cut (an SSE stream that is quiet between keep-alives stays
-/// open), nor is a request body being read.
+/// request body bears the same bound between its parts: one that stops arriving for as long
+/// fails its request (the handler reads a body error; JSON endpoints answer `400`) and the
+/// connection closes. A response in flight is never cut (an SSE stream that is quiet
+/// between keep-alives stays open).
 ///
 /// At the cap, new connections wait in the listen queue until one closes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,10 +219,14 @@ async fn serve_connection(
     mut closing: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
+    let idle = limits.header_read_timeout;
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         let mut app = app.clone();
-        app.call(request.map(Body::new))
+        app.call(request.map(|body| match body.is_end_stream() {
+            true => Body::new(body),
+            false => Body::new(IdleTimeoutBody::new(body, idle)),
+        }))
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -233,6 +243,71 @@ async fn serve_connection(
     };
     if let Err(error) = result {
         tracing::debug!(%peer, %error, "connection closed with an error");
+    }
+}
+
+pin_project! {
+    /// A request body that fails once no part of it has arrived for `idle`: a client that
+    /// declares a body and stops sending it holds its connection no longer than one that
+    /// stops sending its head.
+    struct IdleTimeoutBody {
+        #[pin]
+        inner: Incoming,
+        #[pin]
+        deadline: Sleep,
+        idle: Duration,
+    }
+}
+
+impl IdleTimeoutBody {
+    fn new(inner: Incoming, idle: Duration) -> Self {
+        Self {
+            inner,
+            deadline: tokio::time::sleep(idle),
+            idle,
+        }
+    }
+}
+
+/// The error of a request body that stopped arriving.
+#[derive(Debug)]
+struct BodyStalled(Duration);
+
+impl std::fmt::Display for BodyStalled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the request body stopped arriving for {:?}", self.0)
+    }
+}
+
+impl std::error::Error for BodyStalled {}
+
+impl HttpBody for IdleTimeoutBody {
+    type Data = Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::BoxError>>> {
+        let mut this = self.project();
+        if let Poll::Ready(frame) = this.inner.poll_frame(cx) {
+            this.deadline
+                .as_mut()
+                .reset(tokio::time::Instant::now() + *this.idle);
+            return Poll::Ready(frame.map(|frame| frame.map_err(Into::into)));
+        }
+        match this.deadline.poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(BodyStalled(*this.idle).into()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -434,6 +434,23 @@ async fn half_sent_requests_and_idle_connections_are_closed_but_streams_are_not(
         .await
         .unwrap();
     closed_after(&mut idle).await;
+    // A body declared and then not sent: the request fails once the body has been silent for
+    // the timeout, and the connection closes.
+    let mut stalled = TcpStream::connect(server.addr).await.unwrap();
+    stalled
+        .write_all(
+            b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 1000\r\n\r\n{\"username\"",
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(PATIENCE, stalled.read_to_end(&mut answer))
+        .await
+        .expect("the server answers and closes the connection")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
 
     // An SSE stream quiet for longer than the timeout stays open and gets the next change.
     let (status, _) = register(url, &token, "pay", &["GET:/pay"]).await;
