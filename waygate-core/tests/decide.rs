@@ -2,7 +2,7 @@
 //! engine whose routes come from its backend, and requests as `http` parts.
 
 use http::request::Parts;
-use http::{Method, Request, StatusCode};
+use http::{Method, StatusCode};
 use std::net::SocketAddr;
 use std::time::Duration;
 use waygate_core::backend::{Backend, MemoryBackend};
@@ -11,6 +11,10 @@ use waygate_core::{
     BlockKind, ClientIpHeader, Decision, Engine, EngineEvent, LimitsCounted, PolicyChange, Refusal,
     RouteState,
 };
+
+#[path = "support/request.rs"]
+mod request;
+use request::request;
 
 const ITEM: &str = "/items/{id}";
 
@@ -27,15 +31,6 @@ async fn engine_with(builder: waygate_core::EngineBuilder) -> Engine {
 
 async fn engine() -> Engine {
     engine_with(Engine::builder()).await
-}
-
-fn request(method: Method, path: &str) -> Parts {
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .body(())
-        .unwrap();
-    request.into_parts().0
 }
 
 /// A request from `peer`, with these headers.

@@ -3,12 +3,21 @@
 
 use chrono::{Duration, Utc};
 use http::request::Parts;
-use http::{Method, Request};
+use http::Method;
 use waygate_core::backend::{Backend, MemoryBackend};
 use waygate_core::{
-    Decision, Engine, MaintenanceWindow, PolicyChange, RequestOutcome, RouteSlot, RouteState,
-    SkipPaths,
+    Decision, Engine, MaintenanceWindow, PolicyChange, RouteSlot, RouteState, SkipPaths,
 };
+
+// The axum crate's tests read counts the same way.
+#[path = "../../waygate/tests/common/counts.rs"]
+#[allow(unreachable_pub)]
+mod counts;
+use counts::allowed;
+
+#[path = "support/request.rs"]
+mod request;
+use request::request;
 
 const ITEM: &str = "/items/{id}";
 const TENANT: &str = "/{tenant}/items";
@@ -22,15 +31,6 @@ async fn engine() -> Engine {
     let engine = Engine::builder().backend(backend).build();
     engine.start().await.unwrap();
     engine
-}
-
-fn request(method: Method, path: &str) -> Parts {
-    let request = Request::builder()
-        .method(method)
-        .uri(path)
-        .body(())
-        .unwrap();
-    request.into_parts().0
 }
 
 /// What an adapter does: the slot, else the decision (the slot learning from a plain
@@ -53,14 +53,6 @@ fn serve(engine: &Engine, slot: &RouteSlot, parts: &Parts, template: &str) -> bo
         Decision::Serve(_) => true,
         _ => false,
     }
-}
-
-fn allowed(engine: &Engine, key: &str) -> u64 {
-    engine
-        .request_counts()
-        .into_iter()
-        .find(|(k, _)| k == key)
-        .map_or(0, |(_, counts)| counts[RequestOutcome::Allowed as usize])
 }
 
 #[tokio::test]

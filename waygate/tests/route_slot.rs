@@ -9,10 +9,10 @@ mod common;
 
 use axum::routing::get;
 use axum::Router;
+use common::counts::allowed;
 use common::get as fetch;
 use http::StatusCode;
 use waygate::prelude::*;
-use waygate::RequestOutcome;
 
 /// `GET /items/{id}` behind the layer of `engine`.
 fn items(engine: &Engine) -> Router {
@@ -34,14 +34,6 @@ async fn until_registered(engine: &Engine, app: &Router, uri: &str, key: &str) {
         assert_eq!(fetch(app, uri).await.status, StatusCode::OK);
         tokio::task::yield_now().await;
     }
-}
-
-fn allowed(engine: &Engine, key: &str) -> u64 {
-    engine
-        .request_counts()
-        .into_iter()
-        .find(|(k, _)| k == key)
-        .map_or(0, |(_, counts)| counts[RequestOutcome::Allowed as usize])
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use waygate_core::{Decision, LimitsCounted, RouteSlot};
 /// count. Any other request: the thread's copy of the snapshot
 /// ([`Engine::thread_snapshot`](crate::Engine::thread_snapshot)), one lookup by path
 /// template, and a clock read only for routes with a maintenance window. Nothing is
-/// allocated for a request that passes.
+/// allocated for a request that passes, but for the first to each route (its slot).
 #[derive(Debug)]
 pub struct Waygate<S> {
     inner: S,

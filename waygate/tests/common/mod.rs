@@ -11,6 +11,7 @@ use tower::ServiceExt;
 pub mod redis;
 
 pub mod allocations;
+pub mod counts;
 pub mod loopback;
 
 /// A response, read whole.
