@@ -77,7 +77,7 @@ pub use model::{
     RouteState, RouteStatus,
 };
 pub use mount::{join_path, MountCheck};
-pub use route_slot::RouteSlot;
+pub use route_slot::{RouteSlot, SlotAnswer, SlotGate};
 pub use snapshot::{
     Block, BlockCause, BlockKind, DeprecationHeaders, Pass, Rule, Snapshot, Verdict,
 };

@@ -290,6 +290,12 @@ impl Rule {
         &self.key
     }
 
+    /// The flag a request must find on to be served: the route's `#[feature_flag]`, unless
+    /// the route is force-active (served whatever the flag says).
+    pub(crate) fn flag_gate(&self) -> Option<FeatureFlagMeta> {
+        self.feature_flag.filter(|_| !self.force_active)
+    }
+
     /// The type-erased `response = ..` factory of the route.
     pub fn response(&self) -> Option<&'static (dyn Any + Send + Sync)> {
         self.response

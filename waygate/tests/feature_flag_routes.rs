@@ -138,6 +138,84 @@ async fn a_route_behind_a_flag_is_served_to_whom_the_flag_is_on_for() {
     assert_eq!(counts[RequestOutcome::Allowed as usize], 1);
 }
 
+/// How many times `new-checkout` was evaluated, by variation.
+fn evaluations(engine: &Engine, variation: &str) -> u64 {
+    let counts = engine.flag_telemetry().evaluations();
+    counts
+        .iter()
+        .filter(|count| count.flag == "new-checkout" && count.variation == variation)
+        .map(|count| count.count)
+        .sum()
+}
+
+#[tokio::test]
+async fn a_route_served_many_times_evaluates_its_flag_once_per_request() {
+    // A finalized router, as `axum::serve` makes one for a connection: after the first
+    // request the flag serves, the route's slot answers, evaluating the flag itself.
+    let engine = Engine::builder().flag_context(user_of).build();
+    engine.start().await.unwrap();
+    let mut flag = engine.flags().flag("new-checkout").unwrap().clone();
+    flag.targets = vec![("on".to_owned(), vec!["ada".to_owned()])];
+    engine.save_flag(flag, "operator").await.unwrap();
+    let app = checkout_v2_behind_the_layer(&engine).with_state(());
+    let counts = |engine: &Engine| {
+        let counts = engine
+            .request_counts()
+            .into_iter()
+            .find(|(key, _)| key == "GET:/checkout/v2")
+            .map_or([0; RequestOutcome::COUNT], |(_, counts)| counts);
+        (
+            counts[RequestOutcome::Allowed as usize],
+            counts[RequestOutcome::FlagOff as usize],
+        )
+    };
+    for round in 1..=4 {
+        assert_eq!(
+            get(&app, "/checkout/v2?user_id=ada").await.status,
+            StatusCode::OK
+        );
+        let refused = get(&app, "/checkout/v2?user_id=bob").await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "round {round}");
+        assert_eq!(counts(&engine), (round, round), "each request counted once");
+        assert_eq!(
+            (evaluations(&engine, "on"), evaluations(&engine, "off")),
+            (round, round),
+            "each request evaluated once"
+        );
+    }
+
+    // A change to the flag reaches the next request, the slot's included.
+    engine
+        .set_flag_enabled("new-checkout", false, Actor::new("operator"))
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&app, "/checkout/v2?user_id=ada").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // And a change to the route.
+    engine
+        .set_flag_enabled("new-checkout", true, Actor::new("operator"))
+        .await
+        .unwrap();
+    engine
+        .disable("GET:/checkout/v2", "pulled", "operator")
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&app, "/checkout/v2?user_id=ada").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    engine.enable("GET:/checkout/v2", "operator").await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            get(&app, "/checkout/v2?user_id=ada").await.status,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(counts(&engine), (6, 5));
+}
+
 #[tokio::test]
 async fn without_a_context_function_the_apps_context_then_the_client_decides() {
     let engine = engine_with(|flag| {

@@ -334,19 +334,11 @@ impl Engine {
     {
         let rule = template.and_then(|t| snapshot.rule(request.method(), t));
         if let Some(rule) = rule.filter(|rule| rule.plain) {
-            // A force-active route is served whatever its flag says, as on the full path.
-            let gate = rule.feature_flag.filter(|_| !rule.force_active);
-            if let Some(gate) = gate {
+            if let Some(gate) = rule.flag_gate() {
                 if !self.flag_serves(gate.key, request) {
-                    return Err(Decision::Refuse(self.refuse(Block {
-                        kind: BlockKind::EnvGated,
-                        reason: "",
-                        retry_after: None,
-                        allowed_envs: &[],
-                        rule: Some(rule),
-                        cause: BlockCause::FeatureFlag,
-                        body_head: None,
-                    })));
+                    return Err(Decision::Refuse(
+                        self.refuse(gated(rule, BlockCause::FeatureFlag)),
+                    ));
                 }
             }
             rule.counters.add(RequestOutcome::Allowed);
@@ -376,6 +368,28 @@ impl Engine {
             served,
             deprecation,
         })
+    }
+
+    /// The decision for a request a [`RouteSlot`](crate::RouteSlot) answered
+    /// [`FlagOff`](crate::SlotAnswer::FlagOff) for: its route's refusal, counted, without
+    /// evaluating the flag again. Should the route have changed since (a new generation
+    /// whose rule has no flag), the request is decided in full.
+    pub fn decide_flag_off<'s, H>(
+        &self,
+        snapshot: &'s Snapshot,
+        request: &H,
+        template: Option<&str>,
+    ) -> Decision<'s>
+    where
+        H: RequestHead + ?Sized,
+    {
+        let rule = template.and_then(|t| snapshot.rule(request.method(), t));
+        match rule {
+            Some(rule) if rule.plain && rule.flag_gate().is_some() => {
+                Decision::Refuse(self.refuse(gated(rule, BlockCause::FeatureFlag)))
+            }
+            _ => self.decide(snapshot, request, template),
+        }
     }
 
     /// The client's address as the rate limiter keys it: the request's peer, or — only when
@@ -427,23 +441,14 @@ impl Engine {
                 Err(block) => return Err(self.refuse(block)),
             },
         };
-        let gated = |cause| Block {
-            kind: BlockKind::EnvGated,
-            reason: "",
-            retry_after: None,
-            allowed_envs: &[],
-            rule: Some(rule),
-            cause,
-            body_head: None,
-        };
         if let Some(rollout) = &rule.rollout {
             if !self.in_rollout(rule.key(), rollout, request) {
-                return Err(self.refuse(gated(BlockCause::Rollout)));
+                return Err(self.refuse(gated(rule, BlockCause::Rollout)));
             }
         }
         if let Some(gate) = &rule.feature_flag {
             if !self.flag_serves(gate.key, request) {
-                return Err(self.refuse(gated(BlockCause::FeatureFlag)));
+                return Err(self.refuse(gated(rule, BlockCause::FeatureFlag)));
             }
         }
         Ok(Routed::Rule(rule, served))
@@ -507,6 +512,20 @@ impl Engine {
             block,
             retry_after_seconds,
         }
+    }
+}
+
+/// The block of a request its route's rollout or flag leaves out: the route's env-gated
+/// answer (`404`), unless the route has a factory for it.
+fn gated(rule: &Rule, cause: BlockCause) -> Block<'_> {
+    Block {
+        kind: BlockKind::EnvGated,
+        reason: "",
+        retry_after: None,
+        allowed_envs: &[],
+        rule: Some(rule),
+        cause,
+        body_head: None,
     }
 }
 

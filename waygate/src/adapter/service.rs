@@ -8,13 +8,13 @@ use http::Request;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use tower_service::Service;
-use waygate_core::{Decision, LimitsCounted, RouteSlot};
+use waygate_core::{Decision, LimitsCounted, RouteSlot, SlotAnswer};
 
 /// The middleware [`WaygateLayer`] wraps services in.
 ///
 /// Per request to a route with nothing to enforce: its [`RouteSlot`] (the template compared
-/// with the one it learnt, the engine's generation with the one it learnt at), and the
-/// count. Any other request: the thread's copy of the snapshot
+/// with the one it learnt, the engine's generation with the one it learnt at), the route's
+/// flag for a route behind one, and the count. Any other request: the thread's copy of the snapshot
 /// ([`Engine::thread_snapshot`](crate::Engine::thread_snapshot)), one lookup by path
 /// template, and a clock read only for routes with a maintenance window. Nothing is
 /// allocated for a request that passes, but for the first to each route (its slot).
@@ -129,8 +129,15 @@ where
         let matched = template(&request);
         // The common case, answered by the route's slot: the inner future, built where it
         // is returned.
-        if route.slot.serve(engine, request.method(), matched) {
-            return ResponseFuture::plain(self.inner.call(request));
+        match route.slot.serve(engine, request.method(), matched) {
+            SlotAnswer::Served => return ResponseFuture::plain(self.inner.call(request)),
+            SlotAnswer::Gated(gate) => {
+                if gate.admits(engine, &AxumHead::of_request(&request)) {
+                    return ResponseFuture::plain(self.inner.call(request));
+                }
+                return flag_off(config, &mut self.inner, request);
+            }
+            SlotAnswer::Decide => {}
         }
         // Requests under the admin path pass untouched: never decided, counted or
         // registered as routes.
@@ -210,6 +217,24 @@ where
         // Only `decide` asks for the shared count, and `call` awaits it: serve as counted.
         Decision::CountShared => ResponseFuture::plain(service.call(counted(request))),
     }
+}
+
+/// The refusal of a request the route's slot found its flag off for (out of line: the
+/// slot's common case is a served request).
+#[inline(never)]
+fn flag_off<S, B>(
+    config: &LayerConfig,
+    service: &mut S,
+    request: Request<B>,
+) -> ResponseFuture<S::Future>
+where
+    S: Service<Request<B>, Response = Response>,
+{
+    let engine = &config.engine;
+    let snapshot = engine.thread_snapshot();
+    let head = AxumHead::of_request(&request);
+    let decision = engine.decide_flag_off(&snapshot, &head, template(&request));
+    settle(config, service, request, decision)
 }
 
 /// The request, marked as counted by the layer's rate limits.
