@@ -70,6 +70,21 @@ async fn checkout_v2_status(app: &Router, headers: &[(&str, &str)]) -> StatusCod
         .status()
 }
 
+/// Turns `new-checkout` on or off for everyone (its kill switch).
+async fn switch_new_checkout(engine: &Engine, enabled: bool) {
+    engine
+        .set_flag_enabled("new-checkout", enabled, Actor::new("operator"))
+        .await
+        .unwrap();
+}
+
+/// The status of `GET /checkout/v2?user_id=<user>`.
+async fn checkout_v2_for(app: &Router, user: &str) -> StatusCode {
+    get(app, &format!("/checkout/v2?user_id={user}"))
+        .await
+        .status
+}
+
 #[tokio::test]
 async fn a_route_behind_a_flag_is_served_to_whom_the_flag_is_on_for() {
     let engine = Engine::builder().flag_context(user_of).build();
@@ -79,10 +94,7 @@ async fn a_route_behind_a_flag_is_served_to_whom_the_flag_is_on_for() {
         .layer(WaygateLayer::new(engine.clone()));
 
     // Declared default: off for everyone.
-    assert_eq!(
-        get(&app, "/checkout/v2?user_id=ada").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(checkout_v2_for(&app, "ada").await, StatusCode::NOT_FOUND);
     let mut flag = engine.flags().flag("new-checkout").unwrap().clone();
     flag.targets = vec![("on".to_owned(), vec!["ada".to_owned()])];
     engine.save_flag(flag, "operator").await.unwrap();
@@ -100,14 +112,8 @@ async fn a_route_behind_a_flag_is_served_to_whom_the_flag_is_on_for() {
     );
 
     // A kill switch: off for everyone, the target included.
-    engine
-        .set_flag_enabled("new-checkout", false, Actor::new("operator"))
-        .await
-        .unwrap();
-    assert_eq!(
-        get(&app, "/checkout/v2?user_id=ada").await.status,
-        StatusCode::NOT_FOUND
-    );
+    switch_new_checkout(&engine, false).await;
+    assert_eq!(checkout_v2_for(&app, "ada").await, StatusCode::NOT_FOUND);
 
     // A flag known by key only: absent, it is off (the route's own response); created on, served.
     let refused = get(&app, "/search/beta?user_id=ada").await;
@@ -170,10 +176,7 @@ async fn a_route_served_many_times_evaluates_its_flag_once_per_request() {
         )
     };
     for round in 1..=4 {
-        assert_eq!(
-            get(&app, "/checkout/v2?user_id=ada").await.status,
-            StatusCode::OK
-        );
+        assert_eq!(checkout_v2_for(&app, "ada").await, StatusCode::OK);
         let refused = get(&app, "/checkout/v2?user_id=bob").await;
         assert_eq!(refused.status, StatusCode::NOT_FOUND, "round {round}");
         assert_eq!(counts(&engine), (round, round), "each request counted once");
@@ -185,33 +188,21 @@ async fn a_route_served_many_times_evaluates_its_flag_once_per_request() {
     }
 
     // A change to the flag reaches the next request, the slot's included.
-    engine
-        .set_flag_enabled("new-checkout", false, Actor::new("operator"))
-        .await
-        .unwrap();
-    assert_eq!(
-        get(&app, "/checkout/v2?user_id=ada").await.status,
-        StatusCode::NOT_FOUND
-    );
+    switch_new_checkout(&engine, false).await;
+    assert_eq!(checkout_v2_for(&app, "ada").await, StatusCode::NOT_FOUND);
     // And a change to the route.
-    engine
-        .set_flag_enabled("new-checkout", true, Actor::new("operator"))
-        .await
-        .unwrap();
+    switch_new_checkout(&engine, true).await;
     engine
         .disable("GET:/checkout/v2", "pulled", "operator")
         .await
         .unwrap();
     assert_eq!(
-        get(&app, "/checkout/v2?user_id=ada").await.status,
+        checkout_v2_for(&app, "ada").await,
         StatusCode::SERVICE_UNAVAILABLE
     );
     engine.enable("GET:/checkout/v2", "operator").await.unwrap();
     for _ in 0..2 {
-        assert_eq!(
-            get(&app, "/checkout/v2?user_id=ada").await.status,
-            StatusCode::OK
-        );
+        assert_eq!(checkout_v2_for(&app, "ada").await, StatusCode::OK);
     }
     assert_eq!(counts(&engine), (6, 5));
 }
