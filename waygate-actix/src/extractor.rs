@@ -1,5 +1,5 @@
 use crate::head::ActixHead;
-use crate::pattern::{GateTemplates, Template};
+use crate::pattern::{GateTemplates, Seen, Template};
 use crate::refuse::respond;
 use crate::template::from_actix;
 use actix_web::dev::Payload;
@@ -87,9 +87,9 @@ fn template_of<'s>(
 ) -> Option<Template<'s>> {
     let Some(GateTemplates(templates)) = request.app_data::<GateTemplates>() else {
         let pattern = request.match_pattern()?;
-        return Some(Template::Remembered(Rc::from(
-            from_actix(&pattern).as_ref(),
-        )));
+        return Some(Template::Remembered(Rc::new(Seen::new(&from_actix(
+            &pattern,
+        )))));
     };
     let path = request.path();
     match templates.remembered(path) {

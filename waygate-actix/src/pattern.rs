@@ -19,6 +19,10 @@
 //! `/users/{id}`); its paths are taken for the known template's until a walk reaches it.
 //! Routes mounted with `routes!` are all known from the start.
 //!
+//! Each template remembered has its route's [`RouteSlot`] on this worker, shared by the
+//! paths that reach it: a request to a remembered path is answered by the slot once a
+//! decision taught it (see `service.rs`).
+//!
 //! The memory is bounded: when [`CAPACITY`] paths are remembered the cache starts over.
 
 use crate::template::{from_actix, narrows};
@@ -28,7 +32,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::rc::Rc;
-use waygate_core::{Engine, Snapshot};
+use waygate_core::{Engine, RouteSlot, Snapshot};
 
 /// How many paths one worker's cache holds before it starts over.
 const CAPACITY: usize = 4_096;
@@ -38,7 +42,41 @@ const CAPACITY: usize = 4_096;
 /// the template's text to it too.
 #[derive(Default)]
 pub(crate) struct PatternCache {
-    templates: RefCell<HashMap<Box<str>, Option<Rc<str>>, RandomState>>,
+    templates: RefCell<HashMap<Box<str>, Option<Rc<Seen>>, RandomState>>,
+    /// The same templates by their text: the paths of one template share its slot.
+    seen: RefCell<HashMap<Rc<str>, Rc<Seen>, RandomState>>,
+}
+
+/// A template a worker has seen, and its route's slot there.
+#[derive(Debug)]
+pub(crate) struct Seen {
+    template: Rc<str>,
+    pub(crate) slot: RouteSlot,
+}
+
+impl Seen {
+    /// A template no cache shares (a `Gate` in an app without `routes!`).
+    pub(crate) fn new(template: &str) -> Self {
+        Self {
+            template: Rc::from(template),
+            slot: RouteSlot::new(),
+        }
+    }
+}
+
+impl Seen {
+    /// The template's text.
+    pub(crate) fn template(&self) -> &str {
+        &self.template
+    }
+}
+
+impl Deref for Seen {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.template
+    }
 }
 
 /// The templates a `Gate` finds for one app on one worker: app data `Routes::config` adds.
@@ -49,7 +87,7 @@ pub(crate) struct GateTemplates(pub(crate) PatternCache);
 #[derive(Debug, Clone)]
 pub(crate) enum Template<'s> {
     Matched(&'s str),
-    Remembered(Rc<str>),
+    Remembered(Rc<Seen>),
 }
 
 impl Deref for Template<'_> {
@@ -67,7 +105,7 @@ impl PatternCache {
     /// The template this worker remembers for `path`: `None` when it has not seen it,
     /// `Some(None)` when no resource matches it.
     #[inline]
-    pub(crate) fn remembered(&self, path: &str) -> Option<Option<Rc<str>>> {
+    pub(crate) fn remembered(&self, path: &str) -> Option<Option<Rc<Seen>>> {
         self.templates.borrow().get(path).cloned()
     }
 
@@ -89,7 +127,7 @@ impl PatternCache {
         if let Some(template) = matched {
             let remembered = self.templates.borrow();
             if let Some(Some(confirmed)) = remembered.get(template) {
-                if **confirmed == *template {
+                if confirmed.template() == template {
                     return Some(Template::Matched(template));
                 }
             }
@@ -99,7 +137,7 @@ impl PatternCache {
             // The first path the matcher names a template for is walked too: actix-web may
             // route it elsewhere (a regex narrower than the template, a resource the engine
             // does not know), and then the matcher must not answer for it.
-            match routed.as_deref() == Some(template) {
+            match routed.as_deref().map(Seen::template) == Some(template) {
                 true => self.confirm(template),
                 false => engine.exclude_from_path_match(template),
             }
@@ -108,11 +146,29 @@ impl PatternCache {
     }
 
     fn confirm(&self, template: &str) {
+        let seen = self.seen(template);
+        self.remember(template, Some(seen));
+    }
+
+    /// The one [`Seen`] of `template` on this worker.
+    fn seen(&self, template: &str) -> Rc<Seen> {
+        let mut seen = self.seen.borrow_mut();
+        if let Some(known) = seen.get(template) {
+            return Rc::clone(known);
+        }
+        let known = Rc::new(Seen::new(template));
+        seen.insert(Rc::clone(&known.template), Rc::clone(&known));
+        known
+    }
+
+    /// Remembers `path`'s template; the cache starts over when it is full.
+    fn remember(&self, path: &str, template: Option<Rc<Seen>>) {
         let mut templates = self.templates.borrow_mut();
         if templates.len() >= CAPACITY {
             templates.clear();
+            self.seen.borrow_mut().clear();
         }
-        templates.insert(template.into(), Some(Rc::from(template)));
+        templates.insert(path.into(), template);
     }
 
     /// The template of the resource actix-web routes `path` to (remembered, or walked to);
@@ -122,7 +178,7 @@ impl PatternCache {
         engine: Option<&Engine>,
         request: &HttpRequest,
         path: &str,
-    ) -> Option<Rc<str>> {
+    ) -> Option<Rc<Seen>> {
         if let Some(template) = self.templates.borrow().get(path) {
             return template.clone();
         }
@@ -131,13 +187,9 @@ impl PatternCache {
             if let Some(engine) = engine.filter(|_| narrows(&pattern)) {
                 engine.exclude_from_path_match(&template);
             }
-            Rc::from(template.as_ref())
+            self.seen(&template)
         });
-        let mut templates = self.templates.borrow_mut();
-        if templates.len() >= CAPACITY {
-            templates.clear();
-        }
-        templates.insert(path.into(), template.clone());
+        self.remember(path, template.clone());
         template
     }
 }

@@ -5,7 +5,7 @@
 //! bypass the route's state.
 
 use crate::future::ResponseFuture;
-use crate::pattern::{GateTemplates, PatternCache};
+use crate::pattern::{GateTemplates, PatternCache, Seen};
 use crate::template::to_actix;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
@@ -311,7 +311,7 @@ where
             return ResponseFuture::plain(self.service.call(request));
         }
         let matched = (self.templates).routed(None, request.request(), path);
-        match self.check.check(matched.as_deref()) {
+        match self.check.check(matched.as_deref().map(Seen::template)) {
             Some(refused) => {
                 let response = crate::convert::response(refused);
                 let (request, _payload) = request.into_parts();

@@ -1,5 +1,5 @@
 use crate::future::ResponseFuture;
-use crate::head::ActixHead;
+use crate::head::{method, ActixHead};
 use crate::middleware::Config;
 use crate::pattern::PatternCache;
 use crate::refuse::{respond, RefusalResponse};
@@ -10,14 +10,16 @@ use std::fmt;
 use std::ops::Deref;
 use std::rc::Rc;
 use std::sync::Arc;
-use waygate_core::{Decision, LimitsCounted, Snapshot};
+use waygate_core::{Decision, LimitsCounted, RouteSlot, SlotAnswer, Snapshot};
 
 /// The service [`Waygate`](crate::Waygate) wraps an app's in.
 ///
-/// Per request: the thread's copy of the snapshot (`Engine::thread_snapshot`), the route
-/// template by path (a hash lookup once the worker has seen the path, else the snapshot's
-/// path matcher, else actix-web's `HttpRequest::match_pattern`), one hash lookup by
-/// template, and a clock read only for routes with a maintenance window.
+/// Per request: the route template by path (a hash lookup once the worker has seen the
+/// path, else the snapshot's path matcher, else actix-web's `HttpRequest::match_pattern`).
+/// For a path the worker has seen, the template's [`RouteSlot`] answers once a decision
+/// taught it (as the axum layer's). Otherwise: the thread's copy of the snapshot
+/// (`Engine::thread_snapshot`), one hash lookup by template, and a clock read only for
+/// routes with a maintenance window.
 pub struct WaygateService<S> {
     service: Rc<S>,
     shared: Arc<Config>,
@@ -68,26 +70,49 @@ where
         }
         let engine = &config.engine;
         match self.templates.remembered(path) {
-            Some(template) => self.enforce(request, &engine.thread_snapshot(), template),
+            Some(Some(seen)) => {
+                // The common case, answered by the template's slot: the inner future.
+                let method = method(request.method());
+                match seen.slot.serve(engine, &method, Some(seen.template())) {
+                    SlotAnswer::Served => return ResponseFuture::plain(self.service.call(request)),
+                    SlotAnswer::Gated(gate) => {
+                        if gate.admits(engine, &ActixHead::new(request.request())) {
+                            return ResponseFuture::plain(self.service.call(request));
+                        }
+                        return self.flag_off(request, &seen);
+                    }
+                    SlotAnswer::Decide => {}
+                }
+                let slot = Some(&seen.slot);
+                self.enforce(
+                    request,
+                    &engine.thread_snapshot(),
+                    Some(seen.template()),
+                    slot,
+                )
+            }
+            Some(None) => self.enforce(request, &engine.thread_snapshot(), None::<&str>, None),
             None => {
                 let snapshot = engine.thread_snapshot();
                 let template = self
                     .templates
                     .unseen(engine, &snapshot, request.request(), path);
-                self.enforce(request, &snapshot, template)
+                self.enforce(request, &snapshot, template, None)
             }
         }
     }
 }
 
 impl<S> WaygateService<S> {
-    /// Decides `request`, whose route template is `template`, and settles the decision.
+    /// Decides `request`, whose route template is `template`, and settles the decision;
+    /// `slot`, the template's, learns from a decision to serve the request as it came.
     #[inline(always)]
     fn enforce<B, T>(
         &self,
         request: ServiceRequest,
         snapshot: &Arc<Snapshot>,
         template: Option<T>,
+        slot: Option<&RouteSlot>,
     ) -> ResponseFuture<S::Future, B>
     where
         S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
@@ -101,7 +126,10 @@ impl<S> WaygateService<S> {
             template.as_deref(),
         );
         if matches!(&decision, Decision::Serve(serve) if serve.is_plain()) {
-            // The common case, on its own (as the axum layer): the inner future as is.
+            if let Some(slot) = slot {
+                let method = method(request.method());
+                slot.learn(snapshot, &config.skip, &method, template.as_deref());
+            }
             return ResponseFuture::plain(self.service.call(request));
         }
         if let Decision::CountShared = decision {
@@ -122,6 +150,27 @@ impl<S> WaygateService<S> {
                 settle(&*service, &config, request, decision).await
             }));
         }
+        settle(&*self.service, config, request, decision)
+    }
+}
+
+impl<S> WaygateService<S> {
+    /// The refusal of a request to `template` whose route's flag the template's slot found
+    /// off (out of line: the slot's common case is a served request).
+    #[inline(never)]
+    fn flag_off<B>(&self, request: ServiceRequest, template: &str) -> ResponseFuture<S::Future, B>
+    where
+        S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+        B: MessageBody + 'static,
+    {
+        let config = &*self.shared;
+        let snapshot = config.engine.thread_snapshot();
+        let decision = {
+            let head = ActixHead::new(request.request());
+            config
+                .engine
+                .decide_flag_off(&snapshot, &head, Some(template))
+        };
         settle(&*self.service, config, request, decision)
     }
 }

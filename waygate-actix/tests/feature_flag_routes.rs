@@ -10,8 +10,9 @@ use actix_web::HttpResponse;
 use harness::{block, serve};
 use serde_json::json;
 use waygate_actix::flags::{BoolFlag, EvaluationContext, FeatureFlag};
+use waygate_actix::model::Actor;
 use waygate_actix::prelude::*;
-use waygate_actix::{Blocked, Waygate};
+use waygate_actix::{Blocked, RequestOutcome, Waygate};
 
 #[flag(key = "new-checkout", default = false)]
 static NEW_CHECKOUT: BoolFlag;
@@ -66,4 +67,58 @@ fn a_route_behind_a_flag_is_served_to_whom_the_flag_is_on_for() {
     .unwrap();
     block(engine.save_flag(beta, "operator")).unwrap();
     assert_eq!(as_user("/search/beta", "ada").status, 200);
+}
+
+#[test]
+fn a_route_served_many_times_evaluates_its_flag_once_per_request() {
+    // After the first request the flag serves, the worker's slot for the template answers,
+    // evaluating the flag itself; a request the flag is off for is refused without a second
+    // evaluation.
+    let engine = Engine::builder().flag_context(user_of).build();
+    let routes = routes![checkout_v2];
+    let config_engine = engine.clone();
+    let app = serve(&engine, Some(Waygate::new(engine.clone())), move |cfg| {
+        routes.config(&config_engine)(cfg);
+    });
+    let mut flag = engine.flags().flag("new-checkout").unwrap().clone();
+    flag.targets = vec![("on".to_owned(), vec!["ada".to_owned()])];
+    block(engine.save_flag(flag, "operator")).unwrap();
+    let status = |user: &str| {
+        app.send("GET", "/checkout/v2", &[("x-user", user)], None)
+            .status
+    };
+    let counted = || {
+        let counts = engine
+            .request_counts()
+            .into_iter()
+            .find(|(key, _)| key == "GET:/checkout/v2")
+            .map(|(_, counts)| counts)
+            .unwrap_or_default();
+        (
+            counts[RequestOutcome::Allowed as usize],
+            counts[RequestOutcome::FlagOff as usize],
+        )
+    };
+    let evaluated = |variation: &str| -> u64 {
+        let counts = engine.flag_telemetry().evaluations();
+        counts
+            .iter()
+            .filter(|count| count.flag == "new-checkout" && count.variation == variation)
+            .map(|count| count.count)
+            .sum()
+    };
+    for round in 1..=4 {
+        assert_eq!((status("ada"), status("bob")), (200, 404), "round {round}");
+        assert_eq!(counted(), (round, round), "each request counted once");
+        assert_eq!((evaluated("on"), evaluated("off")), (round, round));
+    }
+    // Changes reach the next request: the route's, then the flag's.
+    block(engine.disable("GET:/checkout/v2", "pulled", "operator")).unwrap();
+    assert_eq!(status("ada"), 503);
+    block(engine.enable("GET:/checkout/v2", "operator")).unwrap();
+    assert_eq!((status("ada"), status("ada")), (200, 200));
+    let off = engine.set_flag_enabled("new-checkout", false, Actor::new("operator"));
+    block(off).unwrap();
+    assert_eq!(status("ada"), 404);
+    assert_eq!(counted(), (6, 5));
 }
