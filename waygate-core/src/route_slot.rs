@@ -77,7 +77,8 @@ pub struct RouteSlot {
     /// [`plain_at`]`(generation)` while the route serves plainly at that generation.
     plain_at: AtomicU64,
     /// The generation the slot last tried to learn at: it tries once per generation, so a
-    /// route it cannot answer for (behind a flag, say) costs its requests one load more.
+    /// route it cannot answer for (a rate-limited one, say) costs its requests one load
+    /// more.
     tried_at: AtomicU64,
 }
 

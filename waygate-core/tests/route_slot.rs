@@ -11,7 +11,7 @@ use waygate_core::{
 
 // The axum crate's tests read counts the same way.
 #[path = "../../waygate/tests/common/counts.rs"]
-#[allow(unreachable_pub)]
+#[allow(dead_code, unreachable_pub)]
 mod counts;
 use counts::allowed;
 

@@ -5,6 +5,7 @@
 mod common;
 
 use axum::Router;
+use common::counts::{counted, evaluated};
 use common::get;
 use http::StatusCode;
 use serde_json::json;
@@ -134,24 +135,24 @@ async fn a_route_behind_a_flag_is_served_to_whom_the_flag_is_on_for() {
     );
 
     // Counted as refused by a flag.
-    let counts = engine
-        .request_counts()
-        .into_iter()
-        .find(|(key, _)| key == "GET:/checkout/v2")
-        .map(|(_, counts)| counts)
-        .unwrap();
-    assert_eq!(counts[RequestOutcome::FlagOff as usize], 3);
-    assert_eq!(counts[RequestOutcome::Allowed as usize], 1);
+    assert_eq!(checkout_v2_counts(&engine), (1, 3));
 }
 
-/// How many times `new-checkout` was evaluated, by variation.
-fn evaluations(engine: &Engine, variation: &str) -> u64 {
-    let counts = engine.flag_telemetry().evaluations();
-    counts
-        .iter()
-        .filter(|count| count.flag == "new-checkout" && count.variation == variation)
-        .map(|count| count.count)
-        .sum()
+/// The requests to `/checkout/v2` counted as allowed and as refused by its flag.
+fn checkout_v2_counts(engine: &Engine) -> (u64, u64) {
+    let key = "GET:/checkout/v2";
+    (
+        counted(engine, key, RequestOutcome::Allowed),
+        counted(engine, key, RequestOutcome::FlagOff),
+    )
+}
+
+/// How many times `new-checkout` was evaluated on and off.
+fn new_checkout_evaluations(engine: &Engine) -> (u64, u64) {
+    (
+        evaluated(engine, "new-checkout", "on"),
+        evaluated(engine, "new-checkout", "off"),
+    )
 }
 
 #[tokio::test]
@@ -164,27 +165,17 @@ async fn a_route_served_many_times_evaluates_its_flag_once_per_request() {
     flag.targets = vec![("on".to_owned(), vec!["ada".to_owned()])];
     engine.save_flag(flag, "operator").await.unwrap();
     let app = checkout_v2_behind_the_layer(&engine).with_state(());
-    let counts = |engine: &Engine| {
-        let counts = engine
-            .request_counts()
-            .into_iter()
-            .find(|(key, _)| key == "GET:/checkout/v2")
-            .map_or([0; RequestOutcome::COUNT], |(_, counts)| counts);
-        (
-            counts[RequestOutcome::Allowed as usize],
-            counts[RequestOutcome::FlagOff as usize],
-        )
-    };
     for round in 1..=4 {
         assert_eq!(checkout_v2_for(&app, "ada").await, StatusCode::OK);
         let refused = get(&app, "/checkout/v2?user_id=bob").await;
         assert_eq!(refused.status, StatusCode::NOT_FOUND, "round {round}");
-        assert_eq!(counts(&engine), (round, round), "each request counted once");
+        let once = (round, round);
         assert_eq!(
-            (evaluations(&engine, "on"), evaluations(&engine, "off")),
-            (round, round),
-            "each request evaluated once"
+            checkout_v2_counts(&engine),
+            once,
+            "each request counted once"
         );
+        assert_eq!(new_checkout_evaluations(&engine), once, "evaluated once");
     }
 
     // A change to the flag reaches the next request, the slot's included.
@@ -204,7 +195,7 @@ async fn a_route_served_many_times_evaluates_its_flag_once_per_request() {
     for _ in 0..2 {
         assert_eq!(checkout_v2_for(&app, "ada").await, StatusCode::OK);
     }
-    assert_eq!(counts(&engine), (6, 5));
+    assert_eq!(checkout_v2_counts(&engine), (6, 5));
 }
 
 #[tokio::test]
