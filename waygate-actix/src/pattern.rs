@@ -55,16 +55,14 @@ pub(crate) struct Seen {
 }
 
 impl Seen {
-    /// A template no cache shares (a `Gate` in an app without `routes!`).
+    /// `template`, with a slot that knows nothing yet.
     pub(crate) fn new(template: &str) -> Self {
         Self {
             template: Rc::from(template),
             slot: RouteSlot::new(),
         }
     }
-}
 
-impl Seen {
     /// The template's text.
     pub(crate) fn template(&self) -> &str {
         &self.template

@@ -372,8 +372,9 @@ impl Engine {
 
     /// The decision for a request whose route's flag a [`RouteSlot`](crate::RouteSlot)
     /// found off ([`SlotGate::admits`](crate::SlotGate::admits) answered `false`): its
-    /// route's refusal, counted, without evaluating the flag again. Should the route have changed since (a new generation
-    /// whose rule has no flag), the request is decided in full.
+    /// route's refusal, counted, without evaluating the flag again. Should the route have
+    /// changed since (a new generation whose rule has no flag), the request is decided in
+    /// full.
     pub fn decide_flag_off<'s, H>(
         &self,
         snapshot: &'s Snapshot,
