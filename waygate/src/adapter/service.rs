@@ -14,9 +14,9 @@ use waygate_core::{Decision, LimitsCounted, RouteSlot, SlotAnswer};
 ///
 /// Per request to a route with nothing to enforce: its [`RouteSlot`] (the template compared
 /// with the one it learnt, the engine's generation with the one it learnt at), the route's
-/// flag for a route behind one, and the count. Any other request: the thread's copy of the snapshot
-/// ([`Engine::thread_snapshot`](crate::Engine::thread_snapshot)), one lookup by path
-/// template, and a clock read only for routes with a maintenance window. Nothing is
+/// flag for a route behind one, and the count. Any other request: the thread's copy of the
+/// snapshot ([`Engine::thread_snapshot`](crate::Engine::thread_snapshot)), one lookup by
+/// path template, and a clock read only for routes with a maintenance window. Nothing is
 /// allocated for a request that passes, but for the first to each route (its slot).
 #[derive(Debug)]
 pub struct Waygate<S> {
